@@ -1,0 +1,186 @@
+/**
+ * The two codecs of the contract behind one interface: `chat.v1.msgpack` (binary, the default) and
+ * `chat.v1.json` (text). Decoding checks the frame's size first, then its structure (sizes, counts,
+ * depth) and only then builds values; a client's message must hold exactly one frame, a server's
+ * may hold a batch.
+ */
+import { Decoder, Encoder } from "@msgpack/msgpack";
+import { SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK, type Subprotocol } from "./limits";
+import { scanMsgpack, ScanError, type ScanLimits } from "./msgpack-scan";
+
+export interface CodecLimits extends ScanLimits {
+  frameBytes: number;
+}
+
+export type Decoded =
+  | { ok: true; value: unknown }
+  /** `too_large`: close with 1009. `bad_frame`: answer with an error frame. */
+  | { ok: false; code: "too_large" | "bad_frame"; message: string };
+
+export type WireData = string | ArrayBuffer | Uint8Array;
+
+export interface Codec {
+  readonly protocol: Subprotocol;
+  /** Binary frames (msgpack) or text frames (JSON). */
+  readonly binary: boolean;
+  /** One frame as one websocket message. */
+  encode(frame: object): Uint8Array | string;
+  /** Several frames as one websocket message (a batch). */
+  encodeBatch(frames: readonly object[]): Uint8Array | string;
+  /** A client's message: exactly one frame, within the limits. Never throws. */
+  decodeOne(data: WireData): Decoded;
+  /** A server's message: one frame or a batch, in order. Throws DecodeFailure. */
+  decodeAll(data: WireData): unknown[];
+}
+
+export class DecodeFailure extends Error {}
+
+const utf8 = new TextEncoder();
+
+/** UTF-8 size of a message; a string longer than the limit in code units is too large anyway. */
+function byteLength(data: WireData, limit: number): number {
+  if (typeof data !== "string") return data.byteLength;
+  if (data.length > limit) return data.length;
+  return data.length * 3 <= limit ? data.length : utf8.encode(data).byteLength;
+}
+
+function tooLarge(size: number, limit: number): Decoded {
+  return { ok: false, code: "too_large", message: `frame of ${size} bytes is larger than ${limit}` };
+}
+
+function bad(message: string): Decoded {
+  return { ok: false, code: "bad_frame", message };
+}
+
+export function createMsgpackCodec(limits: CodecLimits): Codec {
+  const encoder = new Encoder({ ignoreUndefined: true });
+  const decoderOptions = {
+    maxStrLength: limits.decoderStrBytes,
+    maxBinLength: limits.decoderStrBytes,
+    maxArrayLength: limits.decoderEntries,
+    maxMapLength: limits.decoderEntries,
+    maxExtLength: 0,
+  };
+  const decoder = new Decoder(decoderOptions);
+  const toBytes = (data: WireData): Uint8Array | null =>
+    typeof data === "string" ? null : data instanceof Uint8Array ? data : new Uint8Array(data);
+
+  return {
+    protocol: SUBPROTOCOL_MSGPACK,
+    binary: true,
+    encode: (frame) => encoder.encode(frame),
+    encodeBatch(frames) {
+      const parts = frames.map((f) => encoder.encode(f));
+      const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+      let at = 0;
+      for (const p of parts) { out.set(p, at); at += p.byteLength; }
+      return out;
+    },
+    decodeOne(data) {
+      const bytes = toBytes(data);
+      if (bytes === null) return bad("text frame on a binary (msgpack) socket");
+      if (bytes.byteLength > limits.frameBytes) return tooLarge(bytes.byteLength, limits.frameBytes);
+      if (bytes.byteLength === 0) return bad("empty frame");
+      try {
+        scanMsgpack(bytes, limits, 1);
+        return { ok: true, value: decoder.decode(bytes) };
+      } catch (err) {
+        return bad(err instanceof Error && err.message ? `malformed msgpack: ${err.message}` : "malformed msgpack");
+      }
+    },
+    decodeAll(data) {
+      const bytes = toBytes(data);
+      if (bytes === null) throw new DecodeFailure("text frame on a binary (msgpack) socket");
+      try {
+        scanMsgpack(bytes, limits);
+        return [...decoder.decodeMulti(bytes)];
+      } catch (err) {
+        throw new DecodeFailure(err instanceof ScanError ? err.message : "malformed msgpack");
+      }
+    },
+  };
+}
+
+/** Depth of the deepest bracket in JSON text, ignoring brackets inside strings. */
+function jsonDepth(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) { if (++depth > max) return false; }
+    else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return true;
+}
+
+/** Entries and string sizes of a parsed JSON value, against the decoder limits. */
+function jsonWithinLimits(root: unknown, limits: ScanLimits): string | null {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === "string") {
+      if (v.length > limits.decoderStrBytes) return `string longer than ${limits.decoderStrBytes}`;
+    } else if (Array.isArray(v)) {
+      if (v.length > limits.decoderEntries) return `more than ${limits.decoderEntries} entries`;
+      stack.push(...v);
+    } else if (typeof v === "object" && v !== null) {
+      const keys = Object.keys(v);
+      if (keys.length > limits.decoderEntries) return `more than ${limits.decoderEntries} entries`;
+      for (const k of keys) stack.push((v as Record<string, unknown>)[k]);
+    }
+  }
+  return null;
+}
+
+export function createJsonCodec(limits: CodecLimits): Codec {
+  const decodeText = (data: WireData): string | null => (typeof data === "string" ? data : null);
+  return {
+    protocol: SUBPROTOCOL_JSON,
+    binary: false,
+    encode: (frame) => JSON.stringify(frame),
+    encodeBatch: (frames) => JSON.stringify(frames),
+    decodeOne(data) {
+      const text = decodeText(data);
+      if (text === null) return bad("binary frame on a text (JSON) socket");
+      const size = byteLength(text, limits.frameBytes);
+      if (size > limits.frameBytes) return tooLarge(size, limits.frameBytes);
+      if (text.length === 0) return bad("empty frame");
+      if (!jsonDepth(text, limits.decoderDepth)) return bad(`nested deeper than ${limits.decoderDepth}`);
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return bad("malformed JSON");
+      }
+      const problem = jsonWithinLimits(value, limits);
+      return problem === null ? { ok: true, value } : bad(problem);
+    },
+    decodeAll(data) {
+      const text = decodeText(data);
+      if (text === null) throw new DecodeFailure("binary frame on a text (JSON) socket");
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw new DecodeFailure("malformed JSON");
+      }
+      return Array.isArray(value) ? value : [value];
+    },
+  };
+}
+
+/** Picks the codec for the subprotocols a client offered: msgpack unless it asked for JSON only. */
+export function chooseSubprotocol(offered: string | null | undefined): Subprotocol {
+  const list = (offered ?? "").split(",").map((s) => s.trim());
+  if (list.includes(SUBPROTOCOL_MSGPACK)) return SUBPROTOCOL_MSGPACK;
+  if (list.includes(SUBPROTOCOL_JSON)) return SUBPROTOCOL_JSON;
+  return SUBPROTOCOL_MSGPACK;
+}
+
+export function createCodec(protocol: Subprotocol, limits: CodecLimits): Codec {
+  return protocol === SUBPROTOCOL_JSON ? createJsonCodec(limits) : createMsgpackCodec(limits);
+}

@@ -1,0 +1,122 @@
+/**
+ * Every frame of the wire contract (PROTOCOL.md section 3) as closed unions, discriminated by `t`.
+ * Shared by the Worker, the web app and the load generator; no DOM or Workers types here.
+ */
+import type { ErrorCode } from "./limits";
+
+export type ConversationKind = "dm" | "room";
+
+export interface Reaction {
+  emoji: string;
+  /** Usernames, in the order they reacted. */
+  users: string[];
+}
+
+export interface Message {
+  /** The event that created the message. */
+  seq: number;
+  /** The sender's own message id (from its `send`). */
+  id: string;
+  from: string;
+  /** Empty once deleted. */
+  body: string;
+  /** Server time, ms since the epoch. */
+  ts: number;
+  replyTo?: number;
+  edited?: boolean;
+  deleted?: boolean;
+  reactions?: Reaction[];
+}
+
+export interface Summary {
+  id: string;
+  kind: ConversationKind;
+  title: string;
+  /** Rooms: how many members. */
+  members?: number;
+  /** DMs: the other person's username. */
+  peer?: string;
+  /** Rooms: invitation only. */
+  private?: boolean;
+  lastSeq: number;
+  readSeq: number;
+  unread: number;
+  last?: Message;
+}
+
+export interface Member {
+  username: string;
+  name: string;
+  online: boolean;
+  readSeq: number;
+}
+
+export interface User {
+  username: string;
+  name: string;
+}
+
+// ---- conversation socket: server to client -------------------------------------------------
+
+export interface WelcomeFrame { t: "welcome"; conv: Summary; me: string; members: Member[] }
+export interface MsgFrame extends Message { t: "msg" }
+export interface EditFrame { t: "edit"; seq: number; target: number; body: string; ts: number }
+export interface DeleteFrame { t: "delete"; seq: number; target: number; ts: number }
+export interface ReactFrame { t: "react"; seq: number; target: number; from: string; emoji: string; on: boolean; ts: number }
+export interface MemberFrame { t: "member"; seq: number; username: string; joined: boolean; ts: number }
+export interface SyncedFrame { t: "synced"; lastSeq: number; more: boolean; reset?: boolean }
+export interface AckFrame { t: "ack"; id: string; seq: number; ts: number; dup?: boolean }
+export interface ReceiptFrame { t: "receipt"; username: string; seq: number }
+export interface TypingFrame { t: "typing"; username: string }
+export interface PresenceFrame { t: "presence"; username: string; online: boolean }
+export interface HistoryFrame { t: "history"; messages: Message[]; more: boolean }
+export interface ErrorFrame { t: "error"; code: ErrorCode; message: string; id?: string }
+
+/** Events of the conversation log: each has its own `seq`. */
+export type EventFrame = MsgFrame | EditFrame | DeleteFrame | ReactFrame | MemberFrame;
+
+export type ServerFrame =
+  | WelcomeFrame
+  | EventFrame
+  | SyncedFrame
+  | AckFrame
+  | ReceiptFrame
+  | TypingFrame
+  | PresenceFrame
+  | HistoryFrame
+  | ErrorFrame;
+
+// ---- conversation socket: client to server -------------------------------------------------
+
+export interface SendFrame { t: "send"; id: string; body: string; replyTo?: number }
+export interface SyncFrame { t: "sync"; since: number }
+export interface ReadFrame { t: "read"; seq: number }
+export interface TypingRequest { t: "typing" }
+export interface HistoryRequest { t: "history"; before?: number; limit?: number }
+export interface EditRequest { t: "edit"; target: number; body: string }
+export interface DeleteRequest { t: "delete"; target: number }
+export interface ReactRequest { t: "react"; target: number; emoji: string; on: boolean }
+
+export type ClientFrame =
+  | SendFrame
+  | SyncFrame
+  | ReadFrame
+  | TypingRequest
+  | HistoryRequest
+  | EditRequest
+  | DeleteRequest
+  | ReactRequest;
+
+export type ClientFrameType = ClientFrame["t"];
+
+// ---- inbox socket: server to client --------------------------------------------------------
+
+export interface InboxFrame { t: "inbox"; conversations: Summary[]; online: string[] }
+export interface ActivityFrame { t: "activity"; conv: string; seq: number; from: string; preview: string; ts: number; unread: number }
+export interface InboxReadFrame { t: "read"; conv: string; seq: number; unread: number }
+export interface JoinedFrame { t: "joined"; conversation: Summary }
+
+export type InboxServerFrame = InboxFrame | ActivityFrame | InboxReadFrame | PresenceFrame | JoinedFrame | ErrorFrame;
+
+/** Any frame a server sends, on either socket. */
+export type AnyServerFrame = ServerFrame | InboxServerFrame;

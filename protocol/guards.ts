@@ -1,0 +1,117 @@
+/**
+ * Guards: turn a decoded value into a typed client frame, or say precisely why not.
+ * They never cast: each field is read, checked and copied into a fresh object, so unknown
+ * fields (and keys such as `__proto__`) never travel further than this file.
+ */
+import type { ClientFrame, ClientFrameType } from "./frames";
+import { CLIENT_ID_MAX, EMOJI_MAX, HISTORY_MAX, type ErrorCode, type Limits } from "./limits";
+
+export type Parsed<T> =
+  | { ok: true; frame: T }
+  | { ok: false; code: ErrorCode; message: string; id?: string };
+
+class Invalid extends Error {
+  constructor(readonly code: ErrorCode, message: string) {
+    super(message);
+  }
+}
+
+type Fields = Record<string, unknown>;
+
+export function isRecord(value: unknown): value is Fields {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+// Control characters other than tab and line breaks have no place in text people read.
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+function int(f: Fields, key: string, min: number): number {
+  const v = f[key];
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
+    throw new Invalid("invalid", `${key} must be an integer of at least ${min}`);
+  }
+  return v;
+}
+
+function optInt(f: Fields, key: string, min: number): number | undefined {
+  return f[key] === undefined || f[key] === null ? undefined : int(f, key, min);
+}
+
+function bool(f: Fields, key: string): boolean {
+  const v = f[key];
+  if (typeof v !== "boolean") throw new Invalid("invalid", `${key} must be a boolean`);
+  return v;
+}
+
+function str(f: Fields, key: string, max: number, tooLong: ErrorCode = "invalid"): string {
+  const v = f[key];
+  if (typeof v !== "string") throw new Invalid("invalid", `${key} must be a string`);
+  if (v.length > max) throw new Invalid(tooLong, `${key} is longer than ${max} characters`);
+  return v;
+}
+
+function clientId(f: Fields): string {
+  const id = str(f, "id", CLIENT_ID_MAX);
+  if (id.length === 0 || CONTROL.test(id)) throw new Invalid("invalid", "id must be 1-64 printable characters");
+  return id;
+}
+
+function body(f: Fields, limits: Pick<Limits, "bodyChars">): string {
+  const b = str(f, "body", limits.bodyChars, "too_large");
+  if (b.trim().length === 0) throw new Invalid("invalid", "body must not be empty");
+  if (CONTROL.test(b)) throw new Invalid("invalid", "body must not contain control characters");
+  return b;
+}
+
+function emoji(f: Fields): string {
+  const e = str(f, "emoji", EMOJI_MAX);
+  if (e.trim().length === 0 || CONTROL.test(e) || /\s/.test(e)) {
+    throw new Invalid("invalid", "emoji must be 1-16 characters without spaces");
+  }
+  return e;
+}
+
+const clientParsers: { [K in ClientFrameType]: (f: Fields, limits: Limits) => Extract<ClientFrame, { t: K }> } = {
+  send: (f, l) => {
+    const replyTo = optInt(f, "replyTo", 1);
+    const frame = { t: "send" as const, id: clientId(f), body: body(f, l) };
+    return replyTo === undefined ? frame : { ...frame, replyTo };
+  },
+  sync: (f) => ({ t: "sync", since: int(f, "since", 0) }),
+  read: (f) => ({ t: "read", seq: int(f, "seq", 0) }),
+  typing: () => ({ t: "typing" }),
+  history: (f) => {
+    const before = optInt(f, "before", 1);
+    const limit = optInt(f, "limit", 1);
+    return {
+      t: "history",
+      ...(before === undefined ? {} : { before }),
+      limit: Math.min(limit ?? 50, HISTORY_MAX),
+    };
+  },
+  edit: (f, l) => ({ t: "edit", target: int(f, "target", 1), body: body(f, l) }),
+  delete: (f) => ({ t: "delete", target: int(f, "target", 1) }),
+  react: (f) => ({ t: "react", target: int(f, "target", 1), emoji: emoji(f), on: bool(f, "on") }),
+};
+
+function isClientType(t: string): t is ClientFrameType {
+  return Object.prototype.hasOwnProperty.call(clientParsers, t);
+}
+
+/** Checks a decoded value against the client-to-server frames of the conversation socket. */
+export function parseClientFrame(value: unknown, limits: Limits): Parsed<ClientFrame> {
+  if (!isRecord(value)) return { ok: false, code: "bad_frame", message: "a frame must be a map" };
+  const t = value.t;
+  if (typeof t !== "string") return { ok: false, code: "bad_frame", message: "a frame needs a string field t" };
+  // Name the client's frame in the error when it carries a usable id, so it can match it up.
+  const id = typeof value.id === "string" && value.id.length > 0 && value.id.length <= CLIENT_ID_MAX ? value.id : undefined;
+  if (!isClientType(t)) {
+    return { ok: false, code: "unknown_type", message: `unknown frame type ${JSON.stringify(t.slice(0, 32))}`, ...(id ? { id } : {}) };
+  }
+  try {
+    return { ok: true, frame: clientParsers[t](value, limits) };
+  } catch (err) {
+    if (err instanceof Invalid) return { ok: false, code: err.code, message: `${t}: ${err.message}`, ...(id ? { id } : {}) };
+    throw err;
+  }
+}

@@ -1,0 +1,5 @@
+export * from "./frames";
+export * from "./limits";
+export * from "./guards";
+export * from "./codec";
+export { scanMsgpack, ScanError, type ScanLimits } from "./msgpack-scan";

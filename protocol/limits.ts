@@ -1,0 +1,113 @@
+/**
+ * Limits, error codes and close codes of the wire contract (PROTOCOL.md sections 5 and 6).
+ * Every limit is a named default; the Worker lets an operator override each one through the
+ * environment variable named in LIMIT_ENV_VARS (see docs/protocol.md).
+ */
+
+export const SUBPROTOCOL_MSGPACK = "chat.v1.msgpack";
+export const SUBPROTOCOL_JSON = "chat.v1.json";
+export const SUBPROTOCOLS = [SUBPROTOCOL_MSGPACK, SUBPROTOCOL_JSON] as const;
+export type Subprotocol = (typeof SUBPROTOCOLS)[number];
+
+/** The heartbeat text frames, answered by the runtime itself even while an object hibernates. */
+export const PING = "ping";
+export const PONG = "pong";
+
+export interface Limits {
+  /** Largest websocket message accepted, in bytes (UTF-8 bytes for text frames). Closed with 1009. */
+  frameBytes: number;
+  /** Longest message body, in characters (UTF-16 code units). error `too_large`. */
+  bodyChars: number;
+  /** Decoder: longest string or binary, in bytes. */
+  decoderStrBytes: number;
+  /** Decoder: most entries in one array or map. */
+  decoderEntries: number;
+  /** Decoder: deepest nesting of arrays and maps; a frame itself is depth 1. */
+  decoderDepth: number;
+  /** Sustained sends per second per user and conversation. */
+  sendsPerSecond: number;
+  /** Burst of sends allowed above the sustained rate. */
+  sendBurst: number;
+  /** Most events replayed on connect or per `sync` before `synced.more`. */
+  backlog: number;
+  /** Most members of a room. */
+  roomMembers: number;
+  /** Most open sockets per user on one object. The next one is closed with 4429. */
+  socketsPerUser: number;
+  /** Bad frames tolerated per socket per minute before it is closed with 1008. */
+  badFramesPerMinute: number;
+  /** Heartbeat interval in ms: clients ping this often; silent sockets are closed after two. */
+  heartbeatMs: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  frameBytes: 64 * 1024,
+  bodyChars: 4000,
+  decoderStrBytes: 64 * 1024,
+  decoderEntries: 1000,
+  decoderDepth: 8,
+  sendsPerSecond: 10,
+  sendBurst: 20,
+  backlog: 200,
+  roomMembers: 10_000,
+  socketsPerUser: 16,
+  badFramesPerMinute: 20,
+  heartbeatMs: 30_000,
+});
+
+/** The environment variable that overrides each limit (a positive integer). */
+export const LIMIT_ENV_VARS: Readonly<Record<keyof Limits, string>> = Object.freeze({
+  frameBytes: "LIMIT_FRAME_BYTES",
+  bodyChars: "LIMIT_BODY_CHARS",
+  decoderStrBytes: "LIMIT_DECODER_STR_BYTES",
+  decoderEntries: "LIMIT_DECODER_ENTRIES",
+  decoderDepth: "LIMIT_DECODER_DEPTH",
+  sendsPerSecond: "LIMIT_SENDS_PER_SECOND",
+  sendBurst: "LIMIT_SEND_BURST",
+  backlog: "LIMIT_BACKLOG",
+  roomMembers: "LIMIT_ROOM_MEMBERS",
+  socketsPerUser: "LIMIT_SOCKETS_PER_USER",
+  badFramesPerMinute: "LIMIT_BAD_FRAMES_PER_MINUTE",
+  heartbeatMs: "HEARTBEAT_MS",
+});
+
+/** Most messages one `history` frame or HTTP page returns. */
+export const HISTORY_MAX = 100;
+/** A client's own message id: 1..64 characters. */
+export const CLIENT_ID_MAX = 64;
+/** A reaction: one emoji of at most 16 characters. */
+export const EMOJI_MAX = 16;
+/** Clients drop a `typing` indication after this long. */
+export const TYPING_TTL_MS = 5000;
+
+export const ERROR_CODES = [
+  "bad_frame",
+  "unknown_type",
+  "invalid",
+  "too_large",
+  "rate_limited",
+  "forbidden",
+  "not_found",
+  "full",
+  "internal",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const CLOSE = Object.freeze({
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  POLICY: 1008,
+  TOO_LARGE: 1009,
+  INTERNAL: 1011,
+  UNAUTHORIZED: 4401,
+  FORBIDDEN: 4403,
+  NOT_FOUND: 4404,
+  TOO_MANY_SOCKETS: 4429,
+});
+
+/** Close codes after which a client must not reconnect on its own. */
+export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CLOSE.UNAUTHORIZED,
+  CLOSE.FORBIDDEN,
+  CLOSE.NOT_FOUND,
+]);

@@ -1,0 +1,177 @@
+/**
+ * Test helpers for the Workers pool: accounts through the HTTP API and socket clients that decode
+ * every frame (batches included) and let a test wait for the frame it expects.
+ */
+import { SELF } from "cloudflare:test";
+import {
+  createCodec,
+  DEFAULT_LIMITS,
+  SUBPROTOCOL_JSON,
+  SUBPROTOCOL_MSGPACK,
+  type AnyServerFrame,
+  type Subprotocol,
+  type Summary,
+} from "../../protocol";
+
+export const BASE = "https://chat.test";
+let counter = 0;
+
+/** A username no other test uses (the pool shares storage within a file). */
+export function uniqueName(prefix = "u"): string {
+  counter++;
+  return `${prefix}${Date.now().toString(36)}${counter}${Math.floor(Math.random() * 1e4)}`.slice(0, 32);
+}
+
+export interface Account {
+  username: string;
+  token: string;
+}
+
+export async function api(method: string, path: string, token?: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  return SELF.fetch(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+export async function signup(prefix = "u", password = "correct horse battery"): Promise<Account> {
+  const username = uniqueName(prefix);
+  const res = await api("POST", "/api/signup", undefined, { username, password });
+  if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${await res.text()}`);
+  const data = (await res.json()) as { token: string };
+  return { username, token: data.token };
+}
+
+export async function dm(a: Account, b: Account): Promise<Summary> {
+  const res = await api("POST", "/api/conversations", a.token, { kind: "dm", with: b.username });
+  if (res.status !== 201 && res.status !== 200) throw new Error(`dm failed: ${res.status}`);
+  return ((await res.json()) as { conversation: Summary }).conversation;
+}
+
+export async function room(owner: Account, members: Account[] = [], isPrivate = false): Promise<Summary> {
+  const res = await api("POST", "/api/conversations", owner.token, { kind: "room", title: "Room", private: isPrivate });
+  if (res.status !== 201) throw new Error(`room failed: ${res.status}`);
+  const conv = ((await res.json()) as { conversation: Summary }).conversation;
+  for (const m of members) {
+    const r = await api("POST", `/api/conversations/${conv.id}/members`, owner.token, { username: m.username });
+    if (r.status !== 200) throw new Error(`invite failed: ${r.status}`);
+  }
+  return conv;
+}
+
+export interface ClientOptions {
+  protocol?: Subprotocol | null;
+  origin?: string;
+  since?: number;
+  cookie?: boolean;
+}
+
+/** A socket client that records every frame and waits for the ones a test expects. */
+export class TestClient {
+  readonly frames: AnyServerFrame[] = [];
+  closeCode: number | null = null;
+  closeReason = "";
+  private waiters: (() => void)[] = [];
+  private codec;
+
+  constructor(readonly ws: WebSocket, readonly protocol: Subprotocol) {
+    this.codec = createCodec(protocol, DEFAULT_LIMITS);
+    // The runtime follows the standard and hands binary frames over as Blobs unless asked.
+    (ws as WebSocket & { binaryType: string }).binaryType = "arraybuffer";
+    ws.accept();
+    ws.addEventListener("message", (ev) => {
+      const data = ev.data as string | ArrayBuffer;
+      if (data === "pong") return;
+      for (const f of this.codec.decodeAll(data)) this.frames.push(f as AnyServerFrame);
+      this.wake();
+    });
+    ws.addEventListener("close", (ev) => {
+      this.closeCode = ev.code;
+      this.closeReason = ev.reason;
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private changed(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out; frames so far: ${JSON.stringify(this.frames.slice(-5))}`)), timeoutMs);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Waits until `pred` holds over the frames received so far. */
+  async until(pred: (frames: AnyServerFrame[]) => boolean, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pred(this.frames)) {
+      if (this.closeCode !== null) throw new Error(`socket closed ${this.closeCode} ${this.closeReason}`);
+      await this.changed(Math.max(1, deadline - Date.now()));
+    }
+  }
+
+  /** The first frame (after index `from`) of type `t` matching `pred`. */
+  async next<T extends AnyServerFrame["t"]>(t: T, pred: (f: Extract<AnyServerFrame, { t: T }>) => boolean = () => true, timeoutMs?: number): Promise<Extract<AnyServerFrame, { t: T }>> {
+    let found: Extract<AnyServerFrame, { t: T }> | undefined;
+    await this.until((frames) => {
+      found = frames.find((f): f is Extract<AnyServerFrame, { t: T }> => f.t === t && pred(f as Extract<AnyServerFrame, { t: T }>));
+      return found !== undefined;
+    }, timeoutMs);
+    return found!;
+  }
+
+  of<T extends AnyServerFrame["t"]>(t: T): Extract<AnyServerFrame, { t: T }>[] {
+    return this.frames.filter((f): f is Extract<AnyServerFrame, { t: T }> => f.t === t);
+  }
+
+  send(frame: object): void {
+    this.ws.send(this.codec.encode(frame));
+  }
+
+  sendRaw(data: string | ArrayBuffer | Uint8Array): void {
+    this.ws.send(data);
+  }
+
+  async closed(timeoutMs = 10_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.closeCode === null) await this.changed(Math.max(1, deadline - Date.now()));
+    return this.closeCode;
+  }
+
+  close(code = 1000): void {
+    try {
+      this.ws.close(code, "bye");
+    } catch {
+      // already closed
+    }
+  }
+}
+
+export async function connect(path: string, account: Account | null, opts: ClientOptions = {}): Promise<TestClient> {
+  const protocol = opts.protocol === undefined ? SUBPROTOCOL_MSGPACK : opts.protocol;
+  const headers: Record<string, string> = { Upgrade: "websocket" };
+  if (protocol) headers["Sec-WebSocket-Protocol"] = protocol;
+  if (account) {
+    if (opts.cookie) headers.Cookie = `session=${account.token}`;
+    else headers.Authorization = `Bearer ${account.token}`;
+  }
+  if (opts.origin) headers.Origin = opts.origin;
+  const url = `${BASE}${path}${opts.since === undefined ? "" : `${path.includes("?") ? "&" : "?"}since=${opts.since}`}`;
+  const res = await SELF.fetch(url, { headers });
+  if (res.status !== 101 || !res.webSocket) throw new Error(`upgrade failed: ${res.status} ${await res.text()}`);
+  return new TestClient(res.webSocket, protocol === SUBPROTOCOL_JSON ? SUBPROTOCOL_JSON : SUBPROTOCOL_MSGPACK);
+}
+
+/** Connects to a conversation and waits for `welcome` and `synced`. */
+export async function join(convId: string, account: Account, opts: ClientOptions = {}): Promise<TestClient> {
+  const c = await connect(`/chat/${convId}`, account, opts);
+  await c.next("synced");
+  return c;
+}

@@ -1,0 +1,480 @@
+/**
+ * One Durable Object per conversation: it owns the truth. It assigns `seq`, sender and time,
+ * checks membership on connect and on every frame, writes before it acknowledges, and keeps in
+ * memory only what it can rebuild after hibernation (per-socket state lives in the attachment,
+ * everything else in SQLite).
+ */
+import { DurableObject } from "cloudflare:workers";
+import {
+  CLOSE,
+  HISTORY_MAX,
+  PING,
+  PONG,
+  parseClientFrame,
+  type ClientFrame,
+  type ConversationKind,
+  type ErrorCode,
+  type EventFrame,
+  type Limits,
+  type Member,
+  type Message,
+  type ServerFrame,
+  type User,
+} from "../../protocol";
+import { limitsFromEnv } from "../config";
+import {
+  broadcast,
+  Codecs,
+  negotiated,
+  protoOf,
+  readAttachment,
+  tryClose,
+  trySend,
+  upgradeResponse,
+  type Attachment,
+} from "../sockets";
+import type { IndexEntry } from "../user";
+import { Notifier } from "./notify";
+import { ConversationStore, type ConversationMeta } from "./store";
+
+/** Headers the Worker sets on an upgrade it forwards: the identity it verified. */
+export const IDENTITY_HEADERS = { user: "X-Chat-User", name: "X-Chat-Name", session: "X-Chat-Session" } as const;
+
+/** Most distinct emoji on one message. */
+export const MAX_REACTION_KINDS = 50;
+/** Frames per websocket message when replaying a backlog. */
+const REPLAY_BATCH = 50;
+
+export interface CreateInit {
+  id: string;
+  kind: ConversationKind;
+  title: string;
+  private: boolean;
+  /** The creator first; for a DM, both people. */
+  members: User[];
+}
+
+export type Access = "ok" | "not_found" | "forbidden";
+export type JoinResult = { ok: true; entry: IndexEntry; added: boolean } | { ok: false; reason: "not_found" | "forbidden" | "full" };
+
+export class ConversationObject extends DurableObject<Env> {
+  /** The limits in force; tests may lower one on a live instance. */
+  limits: Limits;
+  readonly store: ConversationStore;
+  readonly notifier: Notifier;
+  #codecs: Codecs;
+  #meta: ConversationMeta | null | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.limits = limitsFromEnv(env);
+    this.#codecs = new Codecs(this.limits);
+    this.store = new ConversationStore(ctx.storage.sql);
+    this.notifier = new Notifier(ctx.storage.sql, this.store, () => this.#metaOrThrow().id, (username, batch) =>
+      this.env.USERS.get(this.env.USERS.idFromName(username)).activity(batch),
+    );
+    // Answered by the runtime without waking the object: idle sockets cost no CPU.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+  }
+
+  #metaOrNull(): ConversationMeta | null {
+    if (this.#meta === undefined) this.#meta = this.store.meta();
+    return this.#meta;
+  }
+
+  #metaOrThrow(): ConversationMeta {
+    const meta = this.#metaOrNull();
+    if (!meta) throw new Error("conversation not created");
+    return meta;
+  }
+
+  // ---- RPC from the Worker ---------------------------------------------------------------------
+
+  /** Creates the conversation (idempotent: a DM asked for twice is the same conversation). */
+  create(init: CreateInit): IndexEntry[] {
+    const now = Date.now();
+    if (!this.#metaOrNull()) {
+      this.store.initMeta({ id: init.id, kind: init.kind, title: init.title, private: init.private, created: now });
+      this.#meta = undefined;
+      for (const m of init.members) {
+        this.store.addMember(m.username, m.name, now);
+        if (init.kind === "room") this.store.memberEvent(m.username, true, now);
+      }
+      this.notifier.advanceTo(this.store.lastSeq());
+    }
+    return init.members.map((m) => this.#entryFor(m.username));
+  }
+
+  access(username: string): Access {
+    if (!this.#metaOrNull()) return "not_found";
+    return this.store.member(username) ? "ok" : "forbidden";
+  }
+
+  /** The conversation as one member sees it, for their index. */
+  #entryFor(username: string): IndexEntry {
+    const meta = this.#metaOrThrow();
+    const member = this.store.member(username);
+    const readSeq = member?.readSeq ?? 0;
+    const entry: IndexEntry = {
+      id: meta.id,
+      kind: meta.kind,
+      title: meta.title,
+      lastSeq: this.store.lastSeq(),
+      readSeq,
+      unread: this.store.unreadFor(username, readSeq),
+    };
+    const last = this.store.lastMessage();
+    if (last) entry.last = last;
+    if (meta.kind === "dm") {
+      const peer = this.store.members().find((m) => m.username !== username);
+      if (peer) {
+        entry.peer = peer.username;
+        entry.title = peer.name;
+      }
+    } else {
+      entry.members = this.store.memberCount();
+      if (meta.private) entry.private = true;
+    }
+    return entry;
+  }
+
+  summaryFor(username: string): IndexEntry | null {
+    return this.access(username) === "ok" ? this.#entryFor(username) : null;
+  }
+
+  /** Joins a public room, or re-joins any room one was invited to. */
+  join(user: User): JoinResult {
+    const meta = this.#metaOrNull();
+    if (!meta) return { ok: false, reason: "not_found" };
+    if (this.store.member(user.username)) return { ok: true, entry: this.#entryFor(user.username), added: false };
+    if (meta.kind === "dm" || meta.private) return { ok: false, reason: "forbidden" };
+    return this.#add(user);
+  }
+
+  /** A member adds someone to a room (private rooms are joined this way). */
+  invite(by: string, user: User): JoinResult {
+    const meta = this.#metaOrNull();
+    if (!meta) return { ok: false, reason: "not_found" };
+    if (meta.kind === "dm" || !this.store.member(by)) return { ok: false, reason: "forbidden" };
+    if (this.store.member(user.username)) return { ok: true, entry: this.#entryFor(user.username), added: false };
+    return this.#add(user);
+  }
+
+  #add(user: User): JoinResult {
+    if (this.store.memberCount() >= this.limits.roomMembers) return { ok: false, reason: "full" };
+    const now = Date.now();
+    this.store.addMember(user.username, user.name, now);
+    const seq = this.store.memberEvent(user.username, true, now);
+    this.#broadcast([{ t: "member", seq, username: user.username, joined: true, ts: now }]);
+    this.notifier.schedule();
+    return { ok: true, entry: this.#entryFor(user.username), added: true };
+  }
+
+  /** Leaves a room: a member event, and the member's sockets here are closed. */
+  leave(username: string): boolean {
+    const meta = this.#metaOrNull();
+    if (!meta || meta.kind === "dm" || !this.store.removeMember(username)) return false;
+    const now = Date.now();
+    const seq = this.store.memberEvent(username, false, now);
+    for (const ws of this.ctx.getWebSockets(username)) tryClose(ws, CLOSE.FORBIDDEN, "left the conversation");
+    this.#broadcast([{ t: "member", seq, username, joined: false, ts: now }]);
+    this.notifier.schedule();
+    return true;
+  }
+
+  history(username: string, before: number | undefined, limit: number): { messages: Message[]; more: boolean } | null {
+    if (this.access(username) !== "ok") return null;
+    return this.store.history(before, Math.min(Math.max(1, limit), HISTORY_MAX));
+  }
+
+  search(username: string, q: string): Message[] | null {
+    if (this.access(username) !== "ok") return null;
+    return this.store.search(q, 50);
+  }
+
+  /** Closes every socket opened with a session that was just revoked. */
+  closeSession(session: string): void {
+    for (const ws of this.ctx.getWebSockets(`s:${session}`)) {
+      const a = readAttachment(ws);
+      tryClose(ws, CLOSE.UNAUTHORIZED, "session revoked");
+      if (a) this.#wentAway(ws, a);
+    }
+  }
+
+  // ---- sockets -----------------------------------------------------------------------------------
+
+  override async fetch(request: Request): Promise<Response> {
+    const user = request.headers.get(IDENTITY_HEADERS.user);
+    const session = request.headers.get(IDENTITY_HEADERS.session);
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !user || !session) {
+      return new Response("expected a websocket upgrade from the Worker", { status: 400 });
+    }
+    const { protocol } = negotiated(request);
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    const now = Date.now();
+    const attachment: Attachment = { user, session, proto: protoOf(protocol), opened: now, seen: now, bad: 0, badSince: now };
+    // Tags: the user (presence, per-user limits) and the session (revocation).
+    this.ctx.acceptWebSocket(server, [user, `s:${session}`]);
+    server.serializeAttachment(attachment);
+
+    const refusal = this.#refusal(user);
+    if (refusal) {
+      tryClose(server, refusal.code, refusal.reason);
+      return upgradeResponse(client, request);
+    }
+    const sinceParam = new URL(request.url).searchParams.get("since");
+    const since = sinceParam !== null && /^\d{1,15}$/.test(sinceParam) ? Number(sinceParam) : null;
+    this.#welcome(server, attachment, since);
+    await this.#ensureAlarm();
+    return upgradeResponse(client, request);
+  }
+
+  #refusal(user: string): { code: number; reason: string } | null {
+    if (!this.#metaOrNull()) return { code: CLOSE.NOT_FOUND, reason: "no such conversation" };
+    if (!this.store.member(user)) return { code: CLOSE.FORBIDDEN, reason: "not a member of this conversation" };
+    // This socket is already counted among the user's.
+    if (this.ctx.getWebSockets(user).length > this.limits.socketsPerUser) {
+      return { code: CLOSE.TOO_MANY_SOCKETS, reason: "too many sockets for this user" };
+    }
+    return null;
+  }
+
+  #welcome(ws: WebSocket, a: Attachment, since: number | null): void {
+    const entry = this.#entryFor(a.user);
+    const online = new Set(this.ctx.getWebSockets().map((s) => readAttachment(s)?.user));
+    const members: Member[] = this.store.members().map((m) => ({
+      username: m.username,
+      name: m.name,
+      online: online.has(m.username),
+      readSeq: m.readSeq,
+    }));
+    this.#send(ws, a, { t: "welcome", conv: entry, me: a.user, members });
+    // Without `since` the client starts from now (it loads the past with `history`).
+    this.#replay(ws, a, since ?? entry.lastSeq);
+    if (this.ctx.getWebSockets(a.user).length === 1) {
+      this.#broadcast([{ t: "presence", username: a.user, online: true }], (o) => o.user === a.user);
+    }
+  }
+
+  /** Events after `since`, at most the backlog limit, batched; then `synced`. */
+  #replay(ws: WebSocket, a: Attachment, since: number): void {
+    const lastSeq = this.store.lastSeq();
+    if (since > lastSeq) {
+      // The client holds events this conversation never had (storage reset): start over.
+      this.#send(ws, a, { t: "synced", lastSeq, more: false, reset: true });
+      return;
+    }
+    const events = this.store.eventsAfter(since, this.limits.backlog);
+    const codec = this.#codecs.for(a.proto);
+    for (let i = 0; i < events.length; i += REPLAY_BATCH) {
+      const chunk = events.slice(i, i + REPLAY_BATCH);
+      trySend(ws, chunk.length === 1 ? codec.encode(chunk[0]!) : codec.encodeBatch(chunk));
+    }
+    const upTo = events.length > 0 ? events[events.length - 1]!.seq : since;
+    this.#send(ws, a, { t: "synced", lastSeq: upTo, more: upTo < lastSeq });
+  }
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const a = readAttachment(ws);
+    if (!a) return tryClose(ws, CLOSE.INTERNAL, "lost socket state");
+    try {
+      this.#onMessage(ws, a, data);
+    } catch (err) {
+      // Log the kind of failure only: never a body or a token.
+      console.error("conversation: frame handler failed", err instanceof Error ? err.name : typeof err);
+      this.#send(ws, a, { t: "error", code: "internal", message: "internal error" });
+    }
+  }
+
+  #onMessage(ws: WebSocket, a: Attachment, data: string | ArrayBuffer): void {
+    const now = Date.now();
+    if (typeof data === "string" && data === PING) {
+      // Normally answered by the runtime; kept for clients that ping while we are awake anyway.
+      trySend(ws, PONG);
+      return;
+    }
+    const decoded = this.#codecs.for(a.proto).decodeOne(data);
+    if (!decoded.ok) {
+      if (decoded.code === "too_large") return tryClose(ws, CLOSE.TOO_LARGE, decoded.message);
+      return this.#refuse(ws, a, now, decoded.code, decoded.message);
+    }
+    const parsed = parseClientFrame(decoded.value, this.limits);
+    if (!parsed.ok) return this.#refuse(ws, a, now, parsed.code, parsed.message, parsed.id);
+    // Membership is checked on every frame: someone who left is out at once.
+    if (!this.store.member(a.user)) return tryClose(ws, CLOSE.FORBIDDEN, "not a member of this conversation");
+    if (now - a.seen > 1000) {
+      a.seen = now;
+      ws.serializeAttachment(a);
+    }
+    this.#dispatch(ws, a, parsed.frame, now);
+  }
+
+  /** Answers a bad frame with an error; too many in a minute close the socket (1008). */
+  #refuse(ws: WebSocket, a: Attachment, now: number, code: ErrorCode, message: string, id?: string): void {
+    if (now - a.badSince > 60_000) {
+      a.bad = 0;
+      a.badSince = now;
+    }
+    a.bad++;
+    ws.serializeAttachment(a);
+    if (a.bad > this.limits.badFramesPerMinute) return tryClose(ws, CLOSE.POLICY, "too many bad frames");
+    this.#send(ws, a, id === undefined ? { t: "error", code, message } : { t: "error", code, message, id });
+  }
+
+  #error(ws: WebSocket, a: Attachment, code: ErrorCode, message: string, id?: string): void {
+    this.#send(ws, a, id === undefined ? { t: "error", code, message } : { t: "error", code, message, id });
+  }
+
+  #dispatch(ws: WebSocket, a: Attachment, frame: ClientFrame, now: number): void {
+    switch (frame.t) {
+      case "send": {
+        const existing = this.store.findByClientId(a.user, frame.id);
+        if (existing) {
+          this.#send(ws, a, { t: "ack", id: frame.id, seq: existing.seq, ts: existing.ts, dup: true });
+          return;
+        }
+        if (frame.replyTo !== undefined && !this.store.message(frame.replyTo)) {
+          return this.#error(ws, a, "not_found", "replyTo: no such message", frame.id);
+        }
+        if (!this.store.takeToken(a.user, now, this.limits.sendsPerSecond, this.limits.sendBurst)) {
+          return this.#error(ws, a, "rate_limited", "sending too fast; resend this id later", frame.id);
+        }
+        const seq = this.store.insertMessage(a.user, frame.id, frame.body, frame.replyTo, now);
+        // Sent after the insert: the output gate holds it until the write is durable.
+        this.#send(ws, a, { t: "ack", id: frame.id, seq, ts: now });
+        const msg: EventFrame = { t: "msg", seq, id: frame.id, from: a.user, body: frame.body, ts: now };
+        if (frame.replyTo !== undefined) msg.replyTo = frame.replyTo;
+        this.#broadcast([msg]);
+        this.notifier.schedule();
+        return;
+      }
+      case "sync":
+        return this.#replay(ws, a, frame.since);
+      case "read": {
+        const seq = this.store.markRead(a.user, frame.seq);
+        if (seq === null) return;
+        this.#broadcast([{ t: "receipt", username: a.user, seq }]);
+        const unread = this.store.unreadFor(a.user, seq);
+        const asOf = this.store.lastSeq();
+        const conv = this.#metaOrThrow().id;
+        // Off the path: the user's object updates the badge on their other devices.
+        this.ctx.waitUntil(
+          this.env.USERS.get(this.env.USERS.idFromName(a.user)).readMoved(conv, seq, unread, asOf).catch(() => {}),
+        );
+        return;
+      }
+      case "typing":
+        return this.#broadcast([{ t: "typing", username: a.user }], (o) => o.user === a.user);
+      case "history":
+        return this.#send(ws, a, { t: "history", ...this.store.history(frame.before, frame.limit ?? 50) });
+      case "edit": {
+        const target = this.#ownMessage(ws, a, frame.target);
+        if (!target) return;
+        const seq = this.store.editMessage(frame.target, a.user, frame.body, now);
+        this.#broadcast([{ t: "edit", seq, target: frame.target, body: frame.body, ts: now }]);
+        return;
+      }
+      case "delete": {
+        const target = this.#ownMessage(ws, a, frame.target);
+        if (!target) return;
+        const seq = this.store.deleteMessage(frame.target, a.user, now);
+        this.#broadcast([{ t: "delete", seq, target: frame.target, ts: now }]);
+        this.notifier.schedule();
+        return;
+      }
+      case "react": {
+        const target = this.store.message(frame.target);
+        if (!target || target.deleted) return this.#error(ws, a, "not_found", "react: no such message");
+        const known = target.reactions?.some((r) => r.emoji === frame.emoji) ?? false;
+        if (frame.on && !known && this.store.reactionKinds(frame.target) >= MAX_REACTION_KINDS) {
+          return this.#error(ws, a, "full", "react: too many different reactions on this message");
+        }
+        const seq = this.store.react(frame.target, a.user, frame.emoji, frame.on, now);
+        if (seq !== null) {
+          this.#broadcast([{ t: "react", seq, target: frame.target, from: a.user, emoji: frame.emoji, on: frame.on, ts: now }]);
+        }
+        return;
+      }
+      default: {
+        const unreachable: never = frame;
+        return unreachable;
+      }
+    }
+  }
+
+  /** The target message if it exists, is not deleted and is the user's own; else an error. */
+  #ownMessage(ws: WebSocket, a: Attachment, seq: number): Message | null {
+    const m = this.store.message(seq);
+    if (!m || m.deleted) {
+      this.#error(ws, a, "not_found", "no such message");
+      return null;
+    }
+    if (m.from !== a.user) {
+      this.#error(ws, a, "forbidden", "only the author may change a message");
+      return null;
+    }
+    return m;
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    // Answer the client's close frame (1005/1006 cannot be sent back; use 1000 then).
+    tryClose(ws, code === 1005 || code === 1006 || code === 1015 ? CLOSE.NORMAL : code, reason);
+    const a = readAttachment(ws);
+    if (a) this.#wentAway(ws, a);
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    const a = readAttachment(ws);
+    if (a) this.#wentAway(ws, a);
+  }
+
+  /** After a socket ends: if it was the user's last one here, they went offline here. */
+  #wentAway(ws: WebSocket, a: Attachment): void {
+    const others = this.ctx.getWebSockets(a.user).filter((s) => s !== ws && s.readyState === WebSocket.OPEN);
+    if (others.length === 0) {
+      this.#broadcast([{ t: "presence", username: a.user, online: false }], (o) => o.user === a.user);
+    }
+  }
+
+  // ---- heartbeat and retries ---------------------------------------------------------------------
+
+  async #ensureAlarm(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(Date.now() + this.limits.heartbeatMs);
+    }
+  }
+
+  /** Closes sockets silent for two heartbeat intervals; retries failed notifications. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    const limit = 2 * this.limits.heartbeatMs;
+    for (const ws of this.ctx.getWebSockets()) {
+      const a = readAttachment(ws);
+      if (!a) continue;
+      const pong = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+      if (now - Math.max(a.seen, a.opened, pong) > limit) {
+        tryClose(ws, CLOSE.GOING_AWAY, "no heartbeat");
+        this.#wentAway(ws, a);
+      }
+    }
+    if (this.#metaOrNull()) {
+      if (this.notifier.cursor() < this.store.lastSeq()) this.notifier.schedule();
+      await this.notifier.settle();
+      await this.notifier.retry();
+    }
+    if (this.ctx.getWebSockets().length > 0 || (this.#metaOrNull() && this.notifier.pending())) {
+      await this.ctx.storage.setAlarm(now + this.limits.heartbeatMs);
+    }
+  }
+
+  // ---- sending -----------------------------------------------------------------------------------
+
+  #send(ws: WebSocket, a: Attachment, frame: ServerFrame): void {
+    trySend(ws, this.#codecs.for(a.proto).encode(frame));
+  }
+
+  #broadcast(frames: ServerFrame[], except?: (a: Attachment) => boolean): void {
+    broadcast(this.ctx.getWebSockets(), this.#codecs, frames, except);
+  }
+}

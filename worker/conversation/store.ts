@@ -1,0 +1,342 @@
+/**
+ * Typed access to one conversation's SQLite storage. Every method is synchronous: the object's
+ * SQL API runs in-process, and writes made in one turn of the event loop commit together, which
+ * is what makes `seq` gap-free without locks (see docs/architecture.md).
+ */
+import type { ConversationKind, EventFrame, Message, Reaction } from "../../protocol";
+import { CONVERSATION_SCHEMA } from "./schema";
+
+export interface ConversationMeta {
+  id: string;
+  kind: ConversationKind;
+  title: string;
+  private: boolean;
+  created: number;
+}
+
+export interface MemberRow {
+  username: string;
+  name: string;
+  joinedAt: number;
+  readSeq: number;
+}
+
+type Row = Record<string, SqlStorageValue>;
+
+const MESSAGE_COLUMNS = "seq, client_id, sender, body, ts, reply_to, edited, deleted";
+
+interface MessageRow extends Row {
+  seq: number;
+  client_id: string;
+  sender: string;
+  body: string;
+  ts: number;
+  reply_to: number | null;
+  edited: number;
+  deleted: number;
+}
+
+interface EventRow extends Row {
+  seq: number;
+  type: string;
+  ts: number;
+  actor: string;
+  target: number | null;
+  body: string | null;
+  emoji: string | null;
+  flag: number | null;
+}
+
+/** Escapes a user's text for an FTS5 phrase query: one quoted string, quotes doubled. */
+function ftsPhrase(q: string): string {
+  return `"${q.replaceAll('"', '""')}"`;
+}
+
+function likePattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export class ConversationStore {
+  #lastSeq: number | undefined;
+
+  constructor(private readonly sql: SqlStorage) {
+    for (const statement of CONVERSATION_SCHEMA) sql.exec(statement);
+  }
+
+  // ---- meta and members ----------------------------------------------------------------------
+
+  meta(): ConversationMeta | null {
+    const rows = this.sql.exec<{ k: string; v: string }>("SELECT k, v FROM meta").toArray();
+    if (rows.length === 0) return null;
+    const m = new Map(rows.map((r) => [r.k, r.v]));
+    const kind = m.get("kind");
+    if (kind !== "dm" && kind !== "room") return null;
+    return {
+      id: m.get("id") ?? "",
+      kind,
+      title: m.get("title") ?? "",
+      private: m.get("private") === "1",
+      created: Number(m.get("created") ?? 0),
+    };
+  }
+
+  initMeta(meta: ConversationMeta): void {
+    const put = (k: string, v: string) => this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", k, v);
+    put("id", meta.id);
+    put("kind", meta.kind);
+    put("title", meta.title);
+    put("private", meta.private ? "1" : "0");
+    put("created", String(meta.created));
+  }
+
+  member(username: string): MemberRow | null {
+    const row = this.sql
+      .exec<{ username: string; name: string; joined_at: number; read_seq: number }>(
+        "SELECT username, name, joined_at, read_seq FROM members WHERE username = ? AND active = 1",
+        username,
+      )
+      .toArray()[0];
+    return row ? { username: row.username, name: row.name, joinedAt: row.joined_at, readSeq: row.read_seq } : null;
+  }
+
+  members(): MemberRow[] {
+    return this.sql
+      .exec<{ username: string; name: string; joined_at: number; read_seq: number }>(
+        "SELECT username, name, joined_at, read_seq FROM members WHERE active = 1 ORDER BY joined_at, username",
+      )
+      .toArray()
+      .map((r) => ({ username: r.username, name: r.name, joinedAt: r.joined_at, readSeq: r.read_seq }));
+  }
+
+  memberCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM members WHERE active = 1").one().n;
+  }
+
+  /** Adds or re-activates a member. Returns false when they were already an active member. */
+  addMember(username: string, name: string, ts: number): boolean {
+    if (this.member(username)) return false;
+    // A returning member starts unread from now: what they missed while away is not "unread".
+    this.sql.exec(
+      `INSERT INTO members (username, name, joined_at, read_seq, active) VALUES (?, ?, ?, ?, 1)
+       ON CONFLICT (username) DO UPDATE SET name = excluded.name, joined_at = excluded.joined_at,
+         read_seq = max(read_seq, excluded.read_seq), active = 1`,
+      username, name, ts, this.lastSeq(),
+    );
+    return true;
+  }
+
+  /** Marks a member as gone; their rows stay so that a return keeps their read mark. */
+  removeMember(username: string): boolean {
+    return this.sql.exec("UPDATE members SET active = 0 WHERE username = ? AND active = 1", username).rowsWritten > 0;
+  }
+
+  /** Moves a member's read mark forward, never back. Returns the new mark if it moved. */
+  markRead(username: string, seq: number): number | null {
+    const target = Math.min(seq, this.lastSeq());
+    const cursor = this.sql.exec(
+      "UPDATE members SET read_seq = ? WHERE username = ? AND active = 1 AND read_seq < ?",
+      target, username, target,
+    );
+    return cursor.rowsWritten > 0 ? target : null;
+  }
+
+  // ---- the event log ---------------------------------------------------------------------------
+
+  lastSeq(): number {
+    this.#lastSeq ??= this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM events").one().s ?? 0;
+    return this.#lastSeq;
+  }
+
+  #append(type: EventFrame["t"], ts: number, actor: string, extra: { target?: number; body?: string; emoji?: string; flag?: boolean } = {}): number {
+    const seq = this.lastSeq() + 1;
+    this.sql.exec(
+      "INSERT INTO events (seq, type, ts, actor, target, body, emoji, flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      seq, type, ts, actor, extra.target ?? null, extra.body ?? null, extra.emoji ?? null,
+      extra.flag === undefined ? null : extra.flag ? 1 : 0,
+    );
+    this.#lastSeq = seq;
+    return seq;
+  }
+
+  memberEvent(username: string, joined: boolean, ts: number): number {
+    return this.#append("member", ts, username, { flag: joined });
+  }
+
+  /** The message a sender already stored under this client id, if any. */
+  findByClientId(sender: string, clientId: string): { seq: number; ts: number } | null {
+    const row = this.sql
+      .exec<{ seq: number; ts: number }>("SELECT seq, ts FROM messages WHERE sender = ? AND client_id = ?", sender, clientId)
+      .toArray()[0];
+    return row ?? null;
+  }
+
+  insertMessage(sender: string, clientId: string, body: string, replyTo: number | undefined, ts: number): number {
+    const seq = this.#append("msg", ts, sender);
+    this.sql.exec(
+      "INSERT INTO messages (seq, client_id, sender, body, ts, reply_to) VALUES (?, ?, ?, ?, ?, ?)",
+      seq, clientId, sender, body, ts, replyTo ?? null,
+    );
+    this.sql.exec("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", seq, body);
+    return seq;
+  }
+
+  /** The stored message, or null; deleted messages are returned with `deleted`. */
+  message(seq: number): Message | null {
+    const rows = this.sql.exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE seq = ?`, seq).toArray();
+    return this.#withReactions(rows)[0] ?? null;
+  }
+
+  editMessage(target: number, editor: string, body: string, ts: number): number {
+    const seq = this.#append("edit", ts, editor, { target, body });
+    this.sql.exec("UPDATE messages SET body = ?, edited = 1 WHERE seq = ?", body, target);
+    this.sql.exec("UPDATE messages_fts SET body = ? WHERE rowid = ?", body, target);
+    return seq;
+  }
+
+  /** Deletes a message: its body, and every edit's body, are erased from storage. */
+  deleteMessage(target: number, by: string, ts: number): number {
+    const seq = this.#append("delete", ts, by, { target });
+    this.sql.exec("UPDATE messages SET body = '', deleted = 1 WHERE seq = ?", target);
+    this.sql.exec("UPDATE events SET body = NULL WHERE target = ? AND type = 'edit'", target);
+    this.sql.exec("DELETE FROM messages_fts WHERE rowid = ?", target);
+    return seq;
+  }
+
+  /** Sets or clears one reaction. Returns the event's seq, or null when nothing changed. */
+  react(target: number, username: string, emoji: string, on: boolean, ts: number): number | null {
+    const changed = on
+      ? this.sql.exec("INSERT OR IGNORE INTO reactions (target, emoji, username, at) VALUES (?, ?, ?, ?)", target, emoji, username, ts).rowsWritten
+      : this.sql.exec("DELETE FROM reactions WHERE target = ? AND emoji = ? AND username = ?", target, emoji, username).rowsWritten;
+    return changed > 0 ? this.#append("react", ts, username, { target, emoji, flag: on }) : null;
+  }
+
+  reactionKinds(target: number): number {
+    return this.sql.exec<{ n: number }>("SELECT count(DISTINCT emoji) AS n FROM reactions WHERE target = ?", target).one().n;
+  }
+
+  /** Events after `since`, oldest first, at most `limit`, as the frames clients replay. */
+  eventsAfter(since: number, limit: number): EventFrame[] {
+    const events = this.sql
+      .exec<EventRow>("SELECT seq, type, ts, actor, target, body, emoji, flag FROM events WHERE seq > ? ORDER BY seq LIMIT ?", since, limit)
+      .toArray();
+    const msgSeqs = events.filter((e) => e.type === "msg").map((e) => e.seq);
+    const messages = new Map<number, Message>();
+    if (msgSeqs.length > 0) {
+      const rows = this.sql
+        .exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE seq BETWEEN ? AND ?`, msgSeqs[0], msgSeqs[msgSeqs.length - 1])
+        .toArray();
+      for (const m of this.#withReactions(rows)) messages.set(m.seq, m);
+    }
+    const frames: EventFrame[] = [];
+    for (const e of events) {
+      switch (e.type) {
+        case "msg": {
+          const m = messages.get(e.seq);
+          if (m) frames.push({ t: "msg", ...m });
+          break;
+        }
+        case "edit":
+          frames.push({ t: "edit", seq: e.seq, target: e.target ?? 0, body: e.body ?? "", ts: e.ts });
+          break;
+        case "delete":
+          frames.push({ t: "delete", seq: e.seq, target: e.target ?? 0, ts: e.ts });
+          break;
+        case "react":
+          frames.push({ t: "react", seq: e.seq, target: e.target ?? 0, from: e.actor, emoji: e.emoji ?? "", on: e.flag === 1, ts: e.ts });
+          break;
+        case "member":
+          frames.push({ t: "member", seq: e.seq, username: e.actor, joined: e.flag === 1, ts: e.ts });
+          break;
+      }
+    }
+    return frames;
+  }
+
+  /** The `limit` messages just before `before` (the newest when undefined), ascending. */
+  history(before: number | undefined, limit: number): { messages: Message[]; more: boolean } {
+    const below = before ?? Number.MAX_SAFE_INTEGER;
+    const rows = this.sql
+      .exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE seq < ? ORDER BY seq DESC LIMIT ?`, below, limit + 1)
+      .toArray();
+    const more = rows.length > limit;
+    const page = rows.slice(0, limit).reverse();
+    return { messages: this.#withReactions(page), more };
+  }
+
+  lastMessage(): Message | undefined {
+    return this.history(undefined, 1).messages[0];
+  }
+
+  /** Full-text search of current message bodies, newest first. */
+  search(q: string, limit: number): Message[] {
+    const text = q.trim();
+    if (text.length === 0) return [];
+    // Trigram tokens need three characters; shorter queries scan with LIKE (bounded by limit).
+    const rows =
+      [...text].length >= 3
+        ? this.sql
+            .exec<MessageRow>(
+              `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE seq IN
+                 (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?)
+               ORDER BY seq DESC`,
+              ftsPhrase(text), limit,
+            )
+            .toArray()
+        : this.sql
+            .exec<MessageRow>(
+              `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE deleted = 0 AND body LIKE ? ESCAPE '\\' ORDER BY seq DESC LIMIT ?`,
+              likePattern(text), limit,
+            )
+            .toArray();
+    return this.#withReactions(rows);
+  }
+
+  /** Messages from others after `readSeq`, deleted ones not counted. */
+  unreadFor(username: string, readSeq: number): number {
+    return this.sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM messages WHERE seq > ? AND sender != ? AND deleted = 0", readSeq, username)
+      .one().n;
+  }
+
+  // ---- rate limits -----------------------------------------------------------------------------
+
+  /** Token bucket per user: `rate` tokens a second, at most `burst`. True when a send may go. */
+  takeToken(username: string, now: number, rate: number, burst: number): boolean {
+    const row = this.sql.exec<{ tokens: number; at: number }>("SELECT tokens, at FROM rates WHERE username = ?", username).toArray()[0];
+    const available = row ? Math.min(burst, row.tokens + (Math.max(0, now - row.at) * rate) / 1000) : burst;
+    if (available < 1) return false;
+    this.sql.exec("INSERT OR REPLACE INTO rates (username, tokens, at) VALUES (?, ?, ?)", username, available - 1, now);
+    return true;
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------------
+
+  #withReactions(rows: MessageRow[]): Message[] {
+    if (rows.length === 0) return [];
+    const seqs = rows.map((r) => r.seq);
+    const lo = Math.min(...seqs);
+    const hi = Math.max(...seqs);
+    const byTarget = new Map<number, Reaction[]>();
+    for (const r of this.sql
+      .exec<{ target: number; emoji: string; username: string }>(
+        "SELECT target, emoji, username FROM reactions WHERE target BETWEEN ? AND ? ORDER BY target, at, emoji, username",
+        lo, hi,
+      )
+      .toArray()) {
+      const list = byTarget.get(r.target) ?? [];
+      const entry = list.find((x) => x.emoji === r.emoji);
+      if (entry) entry.users.push(r.username);
+      else list.push({ emoji: r.emoji, users: [r.username] });
+      byTarget.set(r.target, list);
+    }
+    return rows.map((r) => {
+      const m: Message = { seq: r.seq, id: r.client_id, from: r.sender, body: r.body, ts: r.ts };
+      if (r.reply_to !== null) m.replyTo = r.reply_to;
+      if (r.edited) m.edited = true;
+      if (r.deleted) m.deleted = true;
+      const reactions = byTarget.get(r.seq);
+      if (reactions && !r.deleted) m.reactions = reactions;
+      return m;
+    });
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The Worker: the HTTP API under /api, the sockets (/chat/:id, /inbox), and the Durable Object
+ * classes. Static assets (the web app) are served before the Worker is reached.
+ */
+import { createApp } from "./app";
+import { ApiError, errorBody } from "./errors";
+import { accounts } from "./routes/accounts";
+import { conversations } from "./routes/conversations";
+import { chatSocket } from "./routes/sockets";
+import { SECURITY_HEADERS } from "./security-headers";
+
+export { ConversationObject } from "./conversation";
+export { UserObject } from "./user";
+
+const app = createApp();
+
+app.use("*", async (c, next) => {
+  await next();
+  // A 101 response carries a socket; its headers are not ours to add to.
+  if (c.res.status === 101) return;
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
+  if (c.req.path.startsWith("/api/")) c.res.headers.set("Cache-Control", "no-store");
+});
+
+app.route("/api", accounts);
+app.route("/api/conversations", conversations);
+app.get("/chat/:id", (c) => chatSocket(c.req.raw, c.env, c.req.param("id")));
+
+app.notFound((c) => c.json(errorBody("not_found", "no such route"), 404));
+
+app.onError((err, c) => {
+  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
+  // Only the kind of error is logged: messages may quote user input.
+  console.error("unhandled error", err instanceof Error ? err.name : typeof err);
+  return c.json(errorBody("internal", "internal error"), 500);
+});
+
+export default app;

@@ -1,0 +1,61 @@
+/** PROTOCOL.md section 1: sign-up, log-in, log-out and `me`. */
+import { signToken } from "../auth/token";
+import { authenticate, clearedCookie, sessionCookie, sessionSecret } from "../auth/session";
+import { createApp, users } from "../app";
+import { ApiError, invalid } from "../errors";
+import { requireCaller } from "./middleware";
+import * as v from "../validate";
+
+export const accounts = createApp();
+
+async function readJson(req: Request): Promise<unknown> {
+  try {
+    return await req.json();
+  } catch {
+    throw invalid("the body must be JSON");
+  }
+}
+
+accounts.post("/signup", async (c) => {
+  const body = v.body(await readJson(c.req.raw));
+  const username = v.username(body.username);
+  const password = v.password(body.password);
+  const name = v.optionalLabel(body.name, "name", 64) ?? username;
+  const secret = sessionSecret(c.env, new URL(c.req.url));
+  const stub = users(c.env, username);
+  const result = await stub.signup(username, password, name);
+  if (!result.ok) throw new ApiError(409, "taken", "that username is taken");
+  const { session, expires } = await stub.createSession();
+  const token = await signToken({ username, session, expires }, secret);
+  c.header("Set-Cookie", sessionCookie(token, expires, new URL(c.req.url)));
+  return c.json({ user: result.user, token }, 201);
+});
+
+accounts.post("/login", async (c) => {
+  const body = v.body(await readJson(c.req.raw));
+  // One answer for a wrong username and a wrong password, whatever was wrong with them.
+  const wrong = () => new ApiError(401, "unauthorized", "wrong username or password");
+  if (typeof body.username !== "string" || typeof body.password !== "string") throw wrong();
+  const username = body.username.trim().toLowerCase();
+  if (!v.USERNAME.test(username) || body.password.length > 200) throw wrong();
+  const secret = sessionSecret(c.env, new URL(c.req.url));
+  const result = await users(c.env, username).login(body.password);
+  if (!result.ok) {
+    if (result.reason === "rate_limited") throw new ApiError(429, "rate_limited", "too many failed attempts; try again later");
+    throw wrong();
+  }
+  const token = await signToken({ username, session: result.session, expires: result.expires }, secret);
+  c.header("Set-Cookie", sessionCookie(token, result.expires, new URL(c.req.url)));
+  return c.json({ user: result.user, token }, 200);
+});
+
+accounts.post("/logout", async (c) => {
+  const caller = await authenticate(c.req.raw, c.env);
+  if (caller) await users(c.env, caller.user.username).revokeSession(caller.session);
+  c.header("Set-Cookie", clearedCookie(new URL(c.req.url)));
+  return c.body(null, 204);
+});
+
+accounts.get("/me", requireCaller, (c) => c.json({ user: c.get("caller").user }));
+
+

@@ -1,0 +1,39 @@
+/**
+ * The socket gate. The Worker checks the session, the `Origin` and the conversation id, then hands
+ * the upgrade to the object with the verified identity in headers the object trusts (objects are
+ * reachable only through this Worker). The object itself checks membership.
+ */
+import { CLOSE } from "../../protocol";
+import { conversations } from "../app";
+import { authenticate } from "../auth/session";
+import { allowedOrigins } from "../config";
+import { IDENTITY_HEADERS } from "../conversation";
+import { isUpgrade, refuseSocket } from "../sockets";
+import { isConversationId } from "../validate";
+
+/** A browser's upgrade must come from the app's own origin or one on the allow-list. */
+export function originAllowed(request: Request, env: Env): boolean {
+  const origin = request.headers.get("Origin");
+  if (origin === null) return true; // not a browser: it authenticates with a bearer token
+  const own = new URL(request.url).origin;
+  return origin === own || allowedOrigins(env).includes(origin);
+}
+
+export async function gate(request: Request, env: Env): Promise<{ refuse: Response } | { caller: NonNullable<Awaited<ReturnType<typeof authenticate>>> }> {
+  if (!originAllowed(request, env)) return { refuse: refuseSocket(request, CLOSE.FORBIDDEN, "origin not allowed") };
+  const caller = await authenticate(request, env);
+  if (!caller) return { refuse: refuseSocket(request, CLOSE.UNAUTHORIZED, "not signed in") };
+  return { caller };
+}
+
+export async function chatSocket(request: Request, env: Env, id: string): Promise<Response> {
+  if (!isUpgrade(request)) return new Response("expected a websocket upgrade", { status: 426 });
+  const checked = await gate(request, env);
+  if ("refuse" in checked) return checked.refuse;
+  if (!isConversationId(id)) return refuseSocket(request, CLOSE.NOT_FOUND, "no such conversation");
+  const headers = new Headers(request.headers);
+  headers.set(IDENTITY_HEADERS.user, checked.caller.user.username);
+  headers.set(IDENTITY_HEADERS.name, checked.caller.user.name);
+  headers.set(IDENTITY_HEADERS.session, checked.caller.session);
+  return conversations(env, id).fetch(new Request(request, { headers }));
+}

@@ -1,0 +1,115 @@
+/**
+ * Socket plumbing shared by both objects: the per-socket attachment (all that must survive
+ * hibernation about one socket), codec choice, sending, and refusing an upgrade with a close code
+ * that a browser can read.
+ */
+import {
+  chooseSubprotocol,
+  createCodec,
+  isRecord,
+  SUBPROTOCOL_JSON,
+  type Codec,
+  type Limits,
+  type Subprotocol,
+} from "../protocol";
+
+export interface Attachment {
+  /** The signed-in user; set by the Worker from the session, never from a frame. */
+  user: string;
+  /** The session this socket was opened with, so that logout can close it. */
+  session: string;
+  /** `j`: chat.v1.json; `m`: chat.v1.msgpack. */
+  proto: "m" | "j";
+  opened: number;
+  /** Last time a frame arrived (other than pings, which the runtime answers without waking us). */
+  seen: number;
+  /** Bad frames in the current minute, and when that minute began. */
+  bad: number;
+  badSince: number;
+}
+
+export function readAttachment(ws: WebSocket): Attachment | null {
+  const a: unknown = ws.deserializeAttachment();
+  if (!isRecord(a)) return null;
+  const { user, session, proto, opened, seen, bad, badSince } = a;
+  if (typeof user !== "string" || typeof session !== "string" || (proto !== "m" && proto !== "j")) return null;
+  const num = (v: unknown) => (typeof v === "number" ? v : 0);
+  return { user, session, proto, opened: num(opened), seen: num(seen), bad: num(bad), badSince: num(badSince) };
+}
+
+export function protoOf(protocol: Subprotocol): Attachment["proto"] {
+  return protocol === SUBPROTOCOL_JSON ? "j" : "m";
+}
+
+/** Codecs for both subprotocols, made once per object. */
+export class Codecs {
+  readonly msgpack: Codec;
+  readonly json: Codec;
+  constructor(limits: Limits) {
+    this.msgpack = createCodec("chat.v1.msgpack", limits);
+    this.json = createCodec("chat.v1.json", limits);
+  }
+  for(proto: Attachment["proto"]): Codec {
+    return proto === "j" ? this.json : this.msgpack;
+  }
+}
+
+/** Sends on a socket that may have closed meanwhile: a send to a dead socket is not an error. */
+export function trySend(ws: WebSocket, data: string | Uint8Array): boolean {
+  try {
+    ws.send(data);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function tryClose(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason.slice(0, 120));
+  } catch {
+    // already closed
+  }
+}
+
+/**
+ * Encodes each frame once per codec in use and sends it to every socket given, so that a
+ * broadcast to N sockets costs one or two encodes, not N.
+ */
+export function broadcast(sockets: Iterable<WebSocket>, codecs: Codecs, frames: readonly object[], except?: (a: Attachment) => boolean): void {
+  const encoded: Partial<Record<Attachment["proto"], string | Uint8Array>> = {};
+  for (const ws of sockets) {
+    const a = readAttachment(ws);
+    if (!a || except?.(a)) continue;
+    const data = (encoded[a.proto] ??= frames.length === 1 ? codecs.for(a.proto).encode(frames[0]!) : codecs.for(a.proto).encodeBatch(frames));
+    trySend(ws, data);
+  }
+}
+
+/** The subprotocol to answer with: only one the client offered, or none. */
+export function negotiated(request: Request): { protocol: Subprotocol; header: string | null } {
+  const offered = request.headers.get("Sec-WebSocket-Protocol");
+  const protocol = chooseSubprotocol(offered);
+  return { protocol, header: offered ? protocol : null };
+}
+
+export function upgradeResponse(client: WebSocket, request: Request): Response {
+  const { header } = negotiated(request);
+  return new Response(null, { status: 101, webSocket: client, headers: header ? { "Sec-WebSocket-Protocol": header } : {} });
+}
+
+/**
+ * Accepts the upgrade and closes it at once with `code`: a browser sees the code (an HTTP error
+ * before the upgrade would only show as a failed connection).
+ */
+export function refuseSocket(request: Request, code: number, reason: string): Response {
+  const pair = new WebSocketPair();
+  const [client, server] = [pair[0], pair[1]];
+  server.accept();
+  server.close(code, reason);
+  return upgradeResponse(client, request);
+}
+
+export function isUpgrade(request: Request): boolean {
+  return request.headers.get("Upgrade")?.toLowerCase() === "websocket";
+}

@@ -1,0 +1,36 @@
+/** The user object's SQLite schema: the account, its sessions and the conversation index. */
+export const USER_SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS account (
+     username TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     salt TEXT NOT NULL,
+     hash TEXT NOT NULL,
+     iterations INTEGER NOT NULL,
+     created INTEGER NOT NULL
+   )`,
+  `CREATE TABLE IF NOT EXISTS sessions (
+     id TEXT PRIMARY KEY,
+     created INTEGER NOT NULL,
+     expires INTEGER NOT NULL,
+     revoked INTEGER NOT NULL DEFAULT 0
+   )`,
+  // One row per conversation I belong to: what the side bar shows, kept current by the
+  // conversation objects' notifications. notified_seq: the highest seq already counted.
+  `CREATE TABLE IF NOT EXISTS convs (
+     id TEXT PRIMARY KEY,
+     kind TEXT NOT NULL,
+     title TEXT NOT NULL,
+     peer TEXT,
+     members INTEGER,
+     private INTEGER NOT NULL DEFAULT 0,
+     last_seq INTEGER NOT NULL DEFAULT 0,
+     read_seq INTEGER NOT NULL DEFAULT 0,
+     unread INTEGER NOT NULL DEFAULT 0,
+     notified_seq INTEGER NOT NULL DEFAULT 0,
+     last TEXT,
+     updated INTEGER NOT NULL
+   )`,
+  `CREATE INDEX IF NOT EXISTS convs_updated ON convs (updated DESC)`,
+  // Failed log-in attempts, for the per-username limit.
+  `CREATE TABLE IF NOT EXISTS login_failures (at INTEGER NOT NULL)`,
+];
