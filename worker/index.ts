@@ -6,7 +6,7 @@ import { createApp } from "./app";
 import { ApiError, errorBody } from "./errors";
 import { accounts } from "./routes/accounts";
 import { conversations } from "./routes/conversations";
-import { chatSocket } from "./routes/sockets";
+import { chatSocket, inboxSocket } from "./routes/sockets";
 import { SECURITY_HEADERS } from "./security-headers";
 
 export { ConversationObject } from "./conversation";
@@ -25,6 +25,7 @@ app.use("*", async (c, next) => {
 app.route("/api", accounts);
 app.route("/api/conversations", conversations);
 app.get("/chat/:id", (c) => chatSocket(c.req.raw, c.env, c.req.param("id")));
+app.get("/inbox", (c) => inboxSocket(c.req.raw, c.env));
 
 app.notFound((c) => c.json(errorBody("not_found", "no such route"), 404));
 

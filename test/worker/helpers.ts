@@ -2,13 +2,16 @@
  * Test helpers for the Workers pool: accounts through the HTTP API and socket clients that decode
  * every frame (batches included) and let a test wait for the frame it expects.
  */
-import { SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
+import type { ConversationObject } from "../../worker/conversation";
 import {
   createCodec,
   DEFAULT_LIMITS,
   SUBPROTOCOL_JSON,
   SUBPROTOCOL_MSGPACK,
   type AnyServerFrame,
+  type EventFrame,
+  type Limits,
   type Subprotocol,
   type Summary,
 } from "../../protocol";
@@ -69,6 +72,8 @@ export interface ClientOptions {
 /** A socket client that records every frame and waits for the ones a test expects. */
 export class TestClient {
   readonly frames: AnyServerFrame[] = [];
+  /** `pong` text frames received (the runtime's answers to `ping`). */
+  pongs = 0;
   closeCode: number | null = null;
   closeReason = "";
   private waiters: (() => void)[] = [];
@@ -81,7 +86,11 @@ export class TestClient {
     ws.accept();
     ws.addEventListener("message", (ev) => {
       const data = ev.data as string | ArrayBuffer;
-      if (data === "pong") return;
+      if (data === "pong") {
+        this.pongs++;
+        this.wake();
+        return;
+      }
       for (const f of this.codec.decodeAll(data)) this.frames.push(f as AnyServerFrame);
       this.wake();
     });
@@ -174,4 +183,49 @@ export async function join(convId: string, account: Account, opts: ClientOptions
   const c = await connect(`/chat/${convId}`, account, opts);
   await c.next("synced");
   return c;
+}
+
+// ---- reaching into the conversation object (Durable Object test helpers) ----------------------
+
+/** The conversation object's stub, as the Worker addresses it. */
+export function convStub(id: string): DurableObjectStub<ConversationObject> {
+  return env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(id));
+}
+
+/** Changes limits on the live instance (lost on eviction), e.g. to lift the send rate for a load test. */
+export async function setLimits(id: string, patch: Partial<Limits>): Promise<void> {
+  await runInDurableObject(convStub(id), (instance) => {
+    instance.limits = { ...instance.limits, ...patch };
+  });
+}
+
+/** Rows of a query run in the conversation object's own SQLite storage. */
+export async function convSql(id: string, query: string, ...bindings: SqlStorageValue[]): Promise<Record<string, SqlStorageValue>[]> {
+  return runInDurableObject(convStub(id), (_instance, state) => state.storage.sql.exec(query, ...bindings).toArray());
+}
+
+/** Everything a frame could change in a conversation's storage, for before/after comparisons. */
+export async function storedState(id: string): Promise<string> {
+  const tables = ["meta", "members", "events", "messages", "reactions"];
+  const dump: Record<string, Record<string, SqlStorageValue>[]> = {};
+  for (const t of tables) dump[t] = await convSql(id, `SELECT * FROM ${t} ORDER BY 1`);
+  dump.fts = await convSql(id, "SELECT rowid, body FROM messages_fts ORDER BY rowid");
+  return JSON.stringify(dump);
+}
+
+const EVENT_TYPES: ReadonlySet<string> = new Set(["msg", "edit", "delete", "react", "member"]);
+
+/** Frames of the conversation log: each carries its own seq. */
+export function isEvent(f: AnyServerFrame): f is EventFrame {
+  return EVENT_TYPES.has(f.t);
+}
+
+/** Event seqs in the frames a client received, in the order received. */
+export function eventSeqs(frames: readonly AnyServerFrame[]): number[] {
+  return frames.filter(isEvent).map((f) => f.seq);
+}
+
+/** 1, 2, ..., n (or from..to). */
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 }

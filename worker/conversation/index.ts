@@ -33,15 +33,19 @@ import {
   upgradeResponse,
   type Attachment,
 } from "../sockets";
+import { IDENTITY_HEADERS } from "../identity";
 import type { IndexEntry } from "../user";
 import { Notifier } from "./notify";
 import { ConversationStore, type ConversationMeta } from "./store";
 
-/** Headers the Worker sets on an upgrade it forwards: the identity it verified. */
-export const IDENTITY_HEADERS = { user: "X-Chat-User", name: "X-Chat-Name", session: "X-Chat-Session" } as const;
+export { IDENTITY_HEADERS };
 
 /** Most distinct emoji on one message. */
 export const MAX_REACTION_KINDS = 50;
+/** A presence lease lasts this many heartbeat intervals; the alarm renews it every interval. */
+const PRESENCE_LEASE_INTERVALS = 3;
+/** Conversations up to this size tell every member's inbox about presence changes. */
+export const PRESENCE_FANOUT_MAX_MEMBERS = 100;
 /** Frames per websocket message when replaying a backlog. */
 const REPLAY_BATCH = 50;
 
@@ -242,7 +246,7 @@ export class ConversationObject extends DurableObject<Env> {
 
   #welcome(ws: WebSocket, a: Attachment, since: number | null): void {
     const entry = this.#entryFor(a.user);
-    const online = new Set(this.ctx.getWebSockets().map((s) => readAttachment(s)?.user));
+    const online = new Set([...this.store.onlineMembers(), ...this.ctx.getWebSockets().map((s) => readAttachment(s)?.user)]);
     const members: Member[] = this.store.members().map((m) => ({
       username: m.username,
       name: m.name,
@@ -252,9 +256,7 @@ export class ConversationObject extends DurableObject<Env> {
     this.#send(ws, a, { t: "welcome", conv: entry, me: a.user, members });
     // Without `since` the client starts from now (it loads the past with `history`).
     this.#replay(ws, a, since ?? entry.lastSeq);
-    if (this.ctx.getWebSockets(a.user).length === 1) {
-      this.#broadcast([{ t: "presence", username: a.user, online: true }], (o) => o.user === a.user);
-    }
+    if (this.ctx.getWebSockets(a.user).length === 1) this.#reportConnection(a.user, true);
   }
 
   /** Events after `since`, at most the backlog limit, batched; then `synced`. */
@@ -432,8 +434,35 @@ export class ConversationObject extends DurableObject<Env> {
   /** After a socket ends: if it was the user's last one here, they went offline here. */
   #wentAway(ws: WebSocket, a: Attachment): void {
     const others = this.ctx.getWebSockets(a.user).filter((s) => s !== ws && s.readyState === WebSocket.OPEN);
-    if (others.length === 0) {
-      this.#broadcast([{ t: "presence", username: a.user, online: false }], (o) => o.user === a.user);
+    if (others.length === 0) this.#reportConnection(a.user, false);
+  }
+
+  // ---- presence ----------------------------------------------------------------------------------
+
+  /**
+   * Tells the user's object that they have sockets here (a lease, renewed by the heartbeat alarm) or
+   * none any more. The user's object decides whether they are online, across all their devices,
+   * and announces changes back through memberPresence.
+   */
+  #reportConnection(username: string, online: boolean): void {
+    const meta = this.#metaOrNull();
+    if (!meta) return;
+    const until = Date.now() + PRESENCE_LEASE_INTERVALS * this.limits.heartbeatMs;
+    const user = this.env.USERS.get(this.env.USERS.idFromName(username));
+    this.ctx.waitUntil(user.connection(meta.id, online, until).catch(() => {}));
+  }
+
+  /** A member's object announces that they came online or went offline. */
+  memberPresence(username: string, online: boolean): void {
+    if (!this.store.member(username) || !this.store.setPresence(username, online)) return;
+    this.#broadcast([{ t: "presence", username, online }], (o) => o.user === username);
+    // Small conversations also tell each member's inbox; large rooms show presence inside only.
+    if (this.store.memberCount() <= PRESENCE_FANOUT_MAX_MEMBERS) {
+      const calls = this.store
+        .members()
+        .filter((m) => m.username !== username)
+        .map((m) => this.env.USERS.get(this.env.USERS.idFromName(m.username)).peerPresence(username, online));
+      this.ctx.waitUntil(Promise.allSettled(calls));
     }
   }
 
@@ -458,6 +487,8 @@ export class ConversationObject extends DurableObject<Env> {
         this.#wentAway(ws, a);
       }
     }
+    const connected = new Set(this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).map((ws) => readAttachment(ws)?.user));
+    for (const user of connected) if (user) this.#reportConnection(user, true);
     if (this.#metaOrNull()) {
       if (this.notifier.cursor() < this.store.lastSeq()) this.notifier.schedule();
       await this.notifier.settle();

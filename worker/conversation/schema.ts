@@ -45,6 +45,8 @@ export const CONVERSATION_SCHEMA = [
    )`,
   // Trigram tokens find substrings in any script (Chinese included); rowid = the message's seq.
   `CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(body, tokenize = 'trigram')`,
+  // Members' presence as their own objects announced it (they see all of a user's devices).
+  `CREATE TABLE IF NOT EXISTS presence (username TEXT PRIMARY KEY, online INTEGER NOT NULL)`,
   // Token buckets for sends, per user: in SQLite so that hibernation does not refill them.
   `CREATE TABLE IF NOT EXISTS rates (username TEXT PRIMARY KEY, tokens REAL NOT NULL, at INTEGER NOT NULL)`,
 ];

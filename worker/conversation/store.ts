@@ -298,6 +298,27 @@ export class ConversationStore {
       .one().n;
   }
 
+  // ---- presence (as announced by the members' own objects) ------------------------------------
+
+  /** Records a member's state; true when it changed. */
+  setPresence(username: string, online: boolean): boolean {
+    const before = this.sql.exec<{ online: number }>("SELECT online FROM presence WHERE username = ?", username).toArray()[0];
+    if (before && (before.online === 1) === online) return false;
+    if (!before && !online) return false;
+    this.sql.exec(
+      "INSERT INTO presence (username, online) VALUES (?, ?) ON CONFLICT (username) DO UPDATE SET online = excluded.online",
+      username, online ? 1 : 0,
+    );
+    return true;
+  }
+
+  onlineMembers(): string[] {
+    return this.sql
+      .exec<{ username: string }>("SELECT p.username FROM presence p JOIN members m USING (username) WHERE p.online = 1 AND m.active = 1")
+      .toArray()
+      .map((r) => r.username);
+  }
+
   // ---- rate limits -----------------------------------------------------------------------------
 
   /** Token bucket per user: `rate` tokens a second, at most `burst`. True when a send may go. */

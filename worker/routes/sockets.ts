@@ -4,10 +4,10 @@
  * reachable only through this Worker). The object itself checks membership.
  */
 import { CLOSE } from "../../protocol";
-import { conversations } from "../app";
-import { authenticate } from "../auth/session";
+import { conversations, users } from "../app";
+import { authenticate, type Caller } from "../auth/session";
 import { allowedOrigins } from "../config";
-import { IDENTITY_HEADERS } from "../conversation";
+import { IDENTITY_HEADERS } from "../identity";
 import { isUpgrade, refuseSocket } from "../sockets";
 import { isConversationId } from "../validate";
 
@@ -19,11 +19,20 @@ export function originAllowed(request: Request, env: Env): boolean {
   return origin === own || allowedOrigins(env).includes(origin);
 }
 
-export async function gate(request: Request, env: Env): Promise<{ refuse: Response } | { caller: NonNullable<Awaited<ReturnType<typeof authenticate>>> }> {
+export async function gate(request: Request, env: Env): Promise<{ refuse: Response } | { caller: Caller }> {
   if (!originAllowed(request, env)) return { refuse: refuseSocket(request, CLOSE.FORBIDDEN, "origin not allowed") };
   const caller = await authenticate(request, env);
   if (!caller) return { refuse: refuseSocket(request, CLOSE.UNAUTHORIZED, "not signed in") };
   return { caller };
+}
+
+/** The upgrade request as it goes on to an object: unchanged but for the verified identity. */
+function withIdentity(request: Request, caller: Caller): Request {
+  const headers = new Headers(request.headers);
+  headers.set(IDENTITY_HEADERS.user, caller.user.username);
+  headers.set(IDENTITY_HEADERS.name, caller.user.name);
+  headers.set(IDENTITY_HEADERS.session, caller.session);
+  return new Request(request, { headers });
 }
 
 export async function chatSocket(request: Request, env: Env, id: string): Promise<Response> {
@@ -31,9 +40,12 @@ export async function chatSocket(request: Request, env: Env, id: string): Promis
   const checked = await gate(request, env);
   if ("refuse" in checked) return checked.refuse;
   if (!isConversationId(id)) return refuseSocket(request, CLOSE.NOT_FOUND, "no such conversation");
-  const headers = new Headers(request.headers);
-  headers.set(IDENTITY_HEADERS.user, checked.caller.user.username);
-  headers.set(IDENTITY_HEADERS.name, checked.caller.user.name);
-  headers.set(IDENTITY_HEADERS.session, checked.caller.session);
-  return conversations(env, id).fetch(new Request(request, { headers }));
+  return conversations(env, id).fetch(withIdentity(request, checked.caller));
+}
+
+export async function inboxSocket(request: Request, env: Env): Promise<Response> {
+  if (!isUpgrade(request)) return new Response("expected a websocket upgrade", { status: 426 });
+  const checked = await gate(request, env);
+  if ("refuse" in checked) return checked.refuse;
+  return users(env, checked.caller.user.username).fetch(withIdentity(request, checked.caller));
 }

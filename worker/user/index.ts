@@ -1,75 +1,48 @@
 /**
  * One Durable Object per user: the account (the password hash never leaves it), the sessions,
- * and the index of the user's conversations with their unread counts.
+ * the index of the user's conversations with unread counts, presence, and the inbox socket that
+ * keeps a side bar current without opening every conversation.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { ConversationKind, Message, Summary, User } from "../../protocol";
+import { CLOSE, PING, PONG, type InboxServerFrame, type Limits, type Summary, type User } from "../../protocol";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../auth/password";
 import { newSessionId, SESSION_TTL_MS } from "../auth/token";
+import { limitsFromEnv } from "../config";
+import { IDENTITY_HEADERS } from "../identity";
+import { broadcast, Codecs, negotiated, protoOf, readAttachment, tryClose, trySend, upgradeResponse, type Attachment } from "../sockets";
+import { ConversationIndex } from "./conversations";
+import { Presence } from "./presence";
 import { USER_SCHEMA } from "./schema";
+import type { ActivityBatch, IndexEntry } from "./types";
+
+export type { ActivityBatch, ActivityItem, IndexEntry } from "./types";
 
 export type SignupResult = { ok: true; user: User } | { ok: false; reason: "taken" };
 export type LoginResult = { ok: true; user: User; session: string; expires: number } | { ok: false; reason: "wrong" | "rate_limited" };
 
-/** What a conversation object tells a member's object after new events (see ConversationObject). */
-export interface ActivityItem {
-  seq: number;
-  from: string;
-  preview: string;
-  ts: number;
-  /** Deleted before this batch was made: never counted as unread. */
-  deleted?: boolean;
-}
-
-export interface ActivityBatch {
-  conv: string;
-  /** The conversation's last seq and last message when the batch was made. */
-  lastSeq: number;
-  last: Message | null;
-  /** New messages, ascending; each counted once even if the batch is delivered twice. */
-  items: ActivityItem[];
-  /** Messages deleted since: a deleted message no longer counts as unread. */
-  deleted: { target: number; from: string; seq: number }[];
-}
-
-/** What a user's index needs to know of a conversation they joined. */
-export interface IndexEntry {
-  id: string;
-  kind: ConversationKind;
-  title: string;
-  peer?: string;
-  members?: number;
-  private?: boolean;
-  lastSeq: number;
-  readSeq: number;
-  unread: number;
-  last?: Message;
-}
-
 /** Failed log-ins allowed per username in LOGIN_WINDOW_MS before further tries are refused. */
 export const LOGIN_FAILURES_ALLOWED = 10;
 export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
-
-interface ConvRow extends Record<string, SqlStorageValue> {
-  id: string;
-  kind: string;
-  title: string;
-  peer: string | null;
-  members: number | null;
-  private: number;
-  last_seq: number;
-  read_seq: number;
-  unread: number;
-  last: string | null;
-}
+/** How many DM peers an inbox connect asks for their presence, to heal missed announcements. */
+const PRESENCE_REFRESH_MAX = 100;
+const INBOX_TAG = "inbox";
 
 export class UserObject extends DurableObject<Env> {
+  limits: Limits;
   readonly sql: SqlStorage;
+  readonly index: ConversationIndex;
+  readonly presence: Presence;
+  #codecs: Codecs;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.limits = limitsFromEnv(env);
+    this.#codecs = new Codecs(this.limits);
     this.sql = ctx.storage.sql;
     for (const statement of USER_SCHEMA) this.sql.exec(statement);
+    this.index = new ConversationIndex(this.sql);
+    this.presence = new Presence(this.sql);
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
   // ---- account and sessions ------------------------------------------------------------------
@@ -82,7 +55,7 @@ export class UserObject extends DurableObject<Env> {
   async signup(username: string, password: string, name: string): Promise<SignupResult> {
     if (this.profile()) return { ok: false, reason: "taken" };
     const h = await hashPassword(password);
-    // The hash took a while and the input gate was open meanwhile: check again before writing.
+    // The hash took a while with the input gate open: check again before writing.
     if (this.profile()) return { ok: false, reason: "taken" };
     this.sql.exec(
       "INSERT INTO account (username, name, salt, hash, iterations, created) VALUES (?, ?, ?, ?, ?, ?)",
@@ -94,8 +67,9 @@ export class UserObject extends DurableObject<Env> {
   async login(password: string): Promise<LoginResult> {
     const now = Date.now();
     this.sql.exec("DELETE FROM login_failures WHERE at < ?", now - LOGIN_WINDOW_MS);
-    const failures = this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM login_failures").one().n;
-    if (failures >= LOGIN_FAILURES_ALLOWED) return { ok: false, reason: "rate_limited" };
+    if (this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM login_failures").one().n >= LOGIN_FAILURES_ALLOWED) {
+      return { ok: false, reason: "rate_limited" };
+    }
     const row = this.sql
       .exec<{ username: string; name: string; salt: string; hash: string; iterations: number }>(
         "SELECT username, name, salt, hash, iterations FROM account",
@@ -132,103 +106,161 @@ export class UserObject extends DurableObject<Env> {
   /** Revokes a session and closes every socket opened with it, here and in my conversations. */
   async revokeSession(session: string): Promise<void> {
     this.sql.exec("UPDATE sessions SET revoked = 1 WHERE id = ?", session);
-    for (const ws of this.ctx.getWebSockets(`s:${session}`)) {
-      try { ws.close(4401, "session revoked"); } catch { /* already closed */ }
-    }
-    const convs = this.sql.exec<{ id: string }>("SELECT id FROM convs").toArray();
-    await Promise.allSettled(
-      convs.map((c) => this.env.CONVERSATIONS.get(this.env.CONVERSATIONS.idFromName(c.id)).closeSession(session)),
-    );
+    for (const ws of this.ctx.getWebSockets(`s:${session}`)) tryClose(ws, CLOSE.UNAUTHORIZED, "session revoked");
+    await Promise.allSettled(this.index.ids().map((id) => this.#conversation(id).closeSession(session)));
+    this.#reevaluate(Date.now());
   }
 
   // ---- the conversation index ----------------------------------------------------------------
 
-  /** Adds (or refreshes) a conversation in my index. Returns the summary as I see it. */
+  /** Adds (or refreshes) a conversation; a new one is announced on my inbox sockets. */
   addConversation(entry: IndexEntry): Summary {
-    const now = Date.now();
-    this.sql.exec(
-      `INSERT INTO convs (id, kind, title, peer, members, private, last_seq, read_seq, unread, notified_seq, last, updated)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET title = excluded.title, members = excluded.members,
-         last_seq = max(last_seq, excluded.last_seq), read_seq = max(read_seq, excluded.read_seq),
-         unread = CASE WHEN excluded.last_seq >= notified_seq THEN excluded.unread ELSE unread END,
-         notified_seq = max(notified_seq, excluded.last_seq),
-         last = CASE WHEN excluded.last_seq >= last_seq THEN excluded.last ELSE last END`,
-      entry.id, entry.kind, entry.title, entry.peer ?? null, entry.members ?? null, entry.private ? 1 : 0,
-      entry.lastSeq, entry.readSeq, entry.unread, entry.lastSeq, entry.last ? JSON.stringify(entry.last) : null,
-      entry.last?.ts ?? now,
-    );
-    return this.summary(entry.id)!;
-  }
-
-  summary(id: string): Summary | null {
-    const row = this.sql.exec<ConvRow>("SELECT * FROM convs WHERE id = ?", id).toArray()[0];
-    return row ? toSummary(row) : null;
-  }
-
-  /** Every conversation of mine, most recent activity first. */
-  summaries(): Summary[] {
-    return this.sql.exec<ConvRow>("SELECT * FROM convs ORDER BY updated DESC, id").toArray().map(toSummary);
-  }
-
-  /** Counts new messages from others once each, however often a batch is delivered. */
-  activity(batch: ActivityBatch): void {
-    const me = this.profile()?.username;
-    const row = this.sql.exec<{ read_seq: number; notified_seq: number; unread: number; updated: number }>(
-      "SELECT read_seq, notified_seq, unread, updated FROM convs WHERE id = ?", batch.conv,
-    ).toArray()[0];
-    if (!me || !row) return;
-    let { unread, updated } = row;
-    let notified = row.notified_seq;
-    for (const item of batch.items) {
-      if (item.seq <= notified) continue;
-      notified = item.seq;
-      updated = Math.max(updated, item.ts);
-      if (item.from !== me && item.seq > row.read_seq && !item.deleted) unread++;
-    }
-    for (const d of batch.deleted) {
-      // Only a message already counted, from someone else, still unread, is taken off again.
-      if (d.seq <= row.notified_seq) continue;
-      if (d.from !== me && d.target > row.read_seq && d.target <= row.notified_seq) unread = Math.max(0, unread - 1);
-    }
-    notified = Math.max(notified, ...batch.deleted.map((d) => d.seq));
-    this.sql.exec(
-      `UPDATE convs SET unread = ?, notified_seq = ?, updated = ?, last_seq = max(last_seq, ?),
-         last = CASE WHEN ? >= last_seq THEN ? ELSE last END WHERE id = ?`,
-      unread, notified, updated, batch.lastSeq, batch.lastSeq, batch.last ? JSON.stringify(batch.last) : null, batch.conv,
-    );
-  }
-
-  /** My read mark moved (on any device): `unread` is exact as of `asOf`, the conversation's last seq then. */
-  readMoved(conv: string, seq: number, unread: number, asOf: number): void {
-    this.sql.exec(
-      `UPDATE convs SET read_seq = ?, unread = ?, notified_seq = max(notified_seq, ?) WHERE id = ? AND read_seq < ?`,
-      seq, unread, asOf, conv, seq,
-    );
+    const isNew = !this.index.has(entry.id);
+    const summary = this.index.upsert(entry, Date.now());
+    if (isNew) this.#toInbox([{ t: "joined", conversation: summary }]);
+    return summary;
   }
 
   removeConversation(conv: string): void {
-    this.sql.exec("DELETE FROM convs WHERE id = ?", conv);
+    this.index.remove(conv);
   }
-}
 
-function parseLast(text: string | null): Message | undefined {
-  if (!text) return undefined;
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === "object" && v !== null ? (v as Message) : undefined;
-  } catch {
-    return undefined;
+  summary(id: string): Summary | null {
+    return this.index.summary(id);
   }
-}
 
-function toSummary(row: ConvRow): Summary {
-  const kind: ConversationKind = row.kind === "dm" ? "dm" : "room";
-  const s: Summary = { id: row.id, kind, title: row.title, lastSeq: row.last_seq, readSeq: row.read_seq, unread: row.unread };
-  if (row.peer !== null) s.peer = row.peer;
-  if (row.members !== null) s.members = row.members;
-  if (row.private) s.private = true;
-  const last = parseLast(row.last);
-  if (last) s.last = last;
-  return s;
+  summaries(): Summary[] {
+    return this.index.summaries();
+  }
+
+  /** New messages in one of my conversations (from its notifier). */
+  activity(batch: ActivityBatch): void {
+    const me = this.profile()?.username;
+    if (!me) return;
+    const frames = this.index.apply(me, batch);
+    if (frames.length > 0) this.#toInbox(frames);
+  }
+
+  /** My read mark moved on some device: every inbox of mine clears the badge. */
+  readMoved(conv: string, seq: number, unread: number, asOf: number): void {
+    if (this.index.readMoved(conv, seq, unread, asOf)) this.#toInbox([{ t: "read", conv, seq, unread }]);
+  }
+
+  // ---- presence ------------------------------------------------------------------------------
+
+  /** A conversation object says I have sockets there (with a lease until `until`) or no more. */
+  connection(conv: string, online: boolean, until: number): void {
+    if (online) this.presence.setLease(conv, until);
+    else this.presence.dropLease(conv);
+    this.#reevaluate(Date.now());
+  }
+
+  isOnline(): boolean {
+    const now = Date.now();
+    return this.#inboxSockets().length > 0 || this.presence.hasLease(now);
+  }
+
+  /** Someone I share a conversation with came online or went offline. */
+  peerPresence(username: string, online: boolean): void {
+    if (this.presence.setContact(username, online, Date.now())) this.#toInbox([{ t: "presence", username, online }]);
+  }
+
+  /** Announces a change of my own state to each of my conversations (they tell their members). */
+  #reevaluate(now: number): void {
+    const me = this.profile()?.username;
+    if (!me) return;
+    const online = this.isOnline();
+    if (this.presence.change(online)) {
+      const calls = this.index.ids().map((id) => this.#conversation(id).memberPresence(me, online));
+      this.ctx.waitUntil(Promise.allSettled(calls));
+    }
+    this.ctx.waitUntil(this.#scheduleAlarm(now));
+  }
+
+  async #scheduleAlarm(now: number): Promise<void> {
+    const leaseEnd = this.presence.sweep(now);
+    const sweep = this.#inboxSockets().length > 0 ? now + this.limits.heartbeatMs : null;
+    const next = [leaseEnd, sweep].filter((t): t is number => t !== null);
+    if (next.length === 0) return;
+    const at = Math.min(...next);
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** Expires leases and closes inbox sockets silent for two heartbeat intervals. */
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const ws of this.#inboxSockets()) {
+      const a = readAttachment(ws);
+      const pong = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
+      if (!a || now - Math.max(a.seen, a.opened, pong) > 2 * this.limits.heartbeatMs) tryClose(ws, CLOSE.GOING_AWAY, "no heartbeat");
+    }
+    this.#reevaluate(now);
+  }
+
+  // ---- the inbox socket ----------------------------------------------------------------------
+
+  #inboxSockets(): WebSocket[] {
+    return this.ctx.getWebSockets(INBOX_TAG).filter((ws) => ws.readyState === WebSocket.OPEN);
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const user = request.headers.get(IDENTITY_HEADERS.user);
+    const session = request.headers.get(IDENTITY_HEADERS.session);
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !user || !session) {
+      return new Response("expected a websocket upgrade from the Worker", { status: 400 });
+    }
+    const { protocol } = negotiated(request);
+    const pair = new WebSocketPair();
+    const [client, server] = [pair[0], pair[1]];
+    const now = Date.now();
+    const attachment: Attachment = { user, session, proto: protoOf(protocol), opened: now, seen: now, bad: 0, badSince: now };
+    this.ctx.acceptWebSocket(server, [INBOX_TAG, `s:${session}`]);
+    server.serializeAttachment(attachment);
+    if (this.ctx.getWebSockets(INBOX_TAG).length > this.limits.socketsPerUser) {
+      tryClose(server, CLOSE.TOO_MANY_SOCKETS, "too many sockets for this user");
+      return upgradeResponse(client, request);
+    }
+    const frame: InboxServerFrame = { t: "inbox", conversations: this.index.summaries(), online: this.presence.onlineContacts() };
+    trySend(server, this.#codecs.for(attachment.proto).encode(frame));
+    this.#reevaluate(now);
+    this.ctx.waitUntil(this.#refreshPeers());
+    return upgradeResponse(client, request);
+  }
+
+  /** Asks my DM peers for their state: heals announcements lost while I was away. */
+  async #refreshPeers(): Promise<void> {
+    const peers = this.index.peers().slice(0, PRESENCE_REFRESH_MAX);
+    const states = await Promise.allSettled(peers.map((p) => this.env.USERS.get(this.env.USERS.idFromName(p)).isOnline()));
+    states.forEach((s, i) => {
+      if (s.status === "fulfilled") this.peerPresence(peers[i]!, s.value);
+    });
+  }
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const a = readAttachment(ws);
+    if (!a) return tryClose(ws, CLOSE.INTERNAL, "lost socket state");
+    if (data === PING) return void trySend(ws, PONG);
+    a.seen = Date.now();
+    ws.serializeAttachment(a);
+    // The inbox is one-way: clients only ping it.
+    trySend(ws, this.#codecs.for(a.proto).encode({ t: "error", code: "unknown_type", message: "the inbox socket takes no frames" }));
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    tryClose(ws, code === 1005 || code === 1006 || code === 1015 ? CLOSE.NORMAL : code, reason);
+    this.#reevaluate(Date.now());
+  }
+
+  override async webSocketError(): Promise<void> {
+    this.#reevaluate(Date.now());
+  }
+
+  #toInbox(frames: InboxServerFrame[]): void {
+    broadcast(this.#inboxSockets(), this.#codecs, frames);
+  }
+
+  #conversation(id: string) {
+    return this.env.CONVERSATIONS.get(this.env.CONVERSATIONS.idFromName(id));
+  }
 }

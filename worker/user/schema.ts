@@ -34,3 +34,13 @@ export const USER_SCHEMA = [
   // Failed log-in attempts, for the per-username limit.
   `CREATE TABLE IF NOT EXISTS login_failures (at INTEGER NOT NULL)`,
 ];
+
+/** Presence: what keeps me online, and what I know of the people I share a conversation with. */
+export const PRESENCE_SCHEMA = [
+  // A conversation object where I have open sockets holds a lease here, renewed by its heartbeat
+  // alarm: if that object crashes and never says goodbye, the lease runs out and I go offline.
+  `CREATE TABLE IF NOT EXISTS presence_leases (conv TEXT PRIMARY KEY, until INTEGER NOT NULL)`,
+  // My last announced state, so that only changes are announced.
+  `CREATE TABLE IF NOT EXISTS presence_state (id INTEGER PRIMARY KEY CHECK (id = 1), online INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS contacts (username TEXT PRIMARY KEY, online INTEGER NOT NULL, at INTEGER NOT NULL)`,
+];

@@ -1,0 +1,160 @@
+/**
+ * Issue 3: the inbox socket and the unread counts in each user's object, fed by the
+ * conversation objects off the send path.
+ */
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, onTestFinished } from "vitest";
+import type { Summary } from "../../protocol";
+import { UserObject, type ActivityBatch } from "../../worker/user";
+import { api, connect, dm, join, room, signup, type Account, type TestClient } from "./helpers";
+
+async function summaries(account: Account): Promise<Summary[]> {
+  const res = await api("GET", "/api/conversations", account.token);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { conversations: Summary[] }).conversations;
+}
+
+/** Polls until the summary of `id` satisfies `pred` (notifications travel off the send path). */
+async function summaryWhen(account: Account, id: string, pred: (s: Summary) => boolean): Promise<Summary> {
+  for (let i = 0; i < 200; i++) {
+    const s = (await summaries(account)).find((x) => x.id === id);
+    if (s && pred(s)) return s;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`summary of ${id} never matched: ${JSON.stringify((await summaries(account)).find((x) => x.id === id))}`);
+}
+
+async function sendAll(client: TestClient, bodies: string[]): Promise<number[]> {
+  const seqs: number[] = [];
+  for (const [i, body] of bodies.entries()) {
+    const id = `m${i}-${Math.random()}`;
+    client.send({ t: "send", id, body });
+    seqs.push((await client.next("ack", (f) => f.id === id)).seq);
+  }
+  return seqs;
+}
+
+describe("unread counts", () => {
+  it("counts an offline member's unread messages, clears them on read, and tells their other devices", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    const a = await join(conv.id, alice);
+    const seqs = await sendAll(a, ["one", "two", "three", "four", "five"]);
+
+    const s = await summaryWhen(bob, conv.id, (x) => x.unread === 5);
+    expect(s).toMatchObject({ unread: 5, lastSeq: seqs[4], readSeq: 0, last: { from: alice.username, body: "five" } });
+    // Alice's own messages never count for her.
+    expect(await summaryWhen(alice, conv.id, (x) => x.lastSeq === seqs[4])).toMatchObject({ unread: 0 });
+
+    const phone = await connect("/inbox", bob);
+    await phone.next("inbox");
+    const laptop = await join(conv.id, bob);
+    laptop.send({ t: "read", seq: seqs[2] });
+    const read = await phone.next("read");
+    expect(read).toEqual({ t: "read", conv: conv.id, seq: seqs[2], unread: 2 });
+    expect(await summaryWhen(bob, conv.id, (x) => x.readSeq === seqs[2])).toMatchObject({ unread: 2 });
+    for (const c of [a, phone, laptop]) c.close();
+  });
+
+  it("takes a deleted message off the count", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    const a = await join(conv.id, alice);
+    const seqs = await sendAll(a, ["keep", "oops"]);
+    await summaryWhen(bob, conv.id, (x) => x.unread === 2);
+    a.send({ t: "delete", target: seqs[1] });
+    await a.next("delete");
+    const s = await summaryWhen(bob, conv.id, (x) => x.unread === 1);
+    expect(s.last).toMatchObject({ seq: seqs[1], deleted: true });
+    a.close();
+  });
+
+  it("sends the inbox on connect and activity live, counting each message once", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    const inbox = await connect("/inbox", bob);
+    const first = await inbox.next("inbox");
+    expect(first.conversations.map((c) => c.id)).toContain(conv.id);
+    const a = await join(conv.id, alice);
+    const seqs = await sendAll(a, ["hi", "there"]);
+    await inbox.until((f) => f.filter((x) => x.t === "activity").length === 2);
+    expect(inbox.of("activity")).toEqual([
+      expect.objectContaining({ conv: conv.id, seq: seqs[0], from: alice.username, preview: "hi", unread: 1 }),
+      expect.objectContaining({ conv: conv.id, seq: seqs[1], from: alice.username, preview: "there", unread: 2 }),
+    ]);
+    // A batch delivered again (a retry) counts nothing twice.
+    const stub = env.USERS.get(env.USERS.idFromName(bob.username));
+    const again: ActivityBatch = {
+      conv: conv.id, lastSeq: seqs[1]!, last: null, deleted: [],
+      items: seqs.map((seq) => ({ seq, from: alice.username, preview: "x", ts: Date.now() })),
+    };
+    await stub.activity(again);
+    expect((await summaries(bob)).find((x) => x.id === conv.id)).toMatchObject({ unread: 2 });
+    a.close();
+    inbox.close();
+  });
+
+  it("announces a new conversation with `joined`", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const inbox = await connect("/inbox", bob);
+    await inbox.next("inbox");
+    const conv = await room(alice, [bob]);
+    const joined = await inbox.next("joined");
+    expect(joined.conversation).toMatchObject({ id: conv.id, kind: "room" });
+    inbox.close();
+  });
+});
+
+describe("fan-out to a large room", () => {
+  it("gives each member one activity per message, and the ack does not wait for a slow member", async () => {
+    const alice = await signup("alice");
+    const watcher = await signup("watch");
+    const slow = await signup("slow");
+    const conv = await room(alice, [watcher, slow]);
+    const convStub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(conv.id));
+    // 197 more members, written straight into storage: signing up 200 people would only test PBKDF2.
+    const extra = Array.from({ length: 197 }, (_, i) => `bulk${i}x${conv.id.slice(1, 9)}`);
+    await runInDurableObject(convStub, (instance) => {
+      for (const u of extra) instance.store.addMember(u, u, Date.now());
+    });
+    expect(await convStub.access(extra[0]!)).toBe("ok");
+
+    // The slow member's object does not answer until released. RPC calls prototype methods, and
+    // the objects run in this isolate, so the method is wrapped there for that one user.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let slowCalls = 0;
+    const original = UserObject.prototype.activity;
+    UserObject.prototype.activity = async function (this: UserObject, batch: ActivityBatch) {
+      if (this.profile()?.username === slow.username) {
+        slowCalls++;
+        await released;
+      }
+      return original.call(this, batch);
+    } as unknown as typeof original;
+    onTestFinished(() => {
+      UserObject.prototype.activity = original;
+    });
+
+    const inbox = await connect("/inbox", watcher);
+    await inbox.next("inbox");
+    const a = await join(conv.id, alice);
+    const seqs = await sendAll(a, ["m1", "m2", "m3"]);
+    // All three acks came back while the slow member was still holding its first batch.
+    expect(seqs).toHaveLength(3);
+    await inbox.until((f) => f.filter((x) => x.t === "activity").length === 3);
+    expect(inbox.of("activity").map((x) => x.seq)).toEqual(seqs);
+    expect(slowCalls).toBeGreaterThanOrEqual(1);
+    release();
+    const s = await summaryWhen(slow, conv.id, (x) => x.unread === 3);
+    expect(s.unread).toBe(3);
+    a.close();
+    inbox.close();
+    // Let the last flush finish inside the test, not during teardown.
+    await runInDurableObject(convStub, (instance) => instance.notifier.settle());
+  });
+});

@@ -1,0 +1,99 @@
+/**
+ * Issue 3: presence across conversations and devices. Online while any socket (inbox or
+ * conversation) is open; offline after the last one ends, however it ended.
+ */
+import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { readAttachment } from "../../worker/sockets";
+import { connect, dm, join, signup, type Account, type TestClient } from "./helpers";
+
+const userStub = (a: Account) => env.USERS.get(env.USERS.idFromName(a.username));
+
+async function onlineWhen(a: Account, want: boolean): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await userStub(a).isOnline()) === want) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${a.username} never became ${want ? "online" : "offline"}`);
+}
+
+const presenceOf = (c: TestClient, username: string) =>
+  c.of("presence").filter((f) => f.username === username).map((f) => f.online);
+
+describe("presence", () => {
+  it("stays online while one of two tabs is open, and goes offline once, when both close", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    const watch = await connect("/inbox", alice);
+    await watch.next("inbox");
+
+    const tab1 = await join(conv.id, bob);
+    const tab2 = await connect("/inbox", bob);
+    await watch.next("presence", (f) => f.username === bob.username && f.online);
+    tab1.close();
+    await tab1.closed();
+    // Still online through the other tab.
+    await onlineWhen(bob, true);
+    expect(await userStub(bob).isOnline()).toBe(true);
+    tab2.close();
+    await watch.next("presence", (f) => f.username === bob.username && !f.online);
+    expect(presenceOf(watch, bob.username)).toEqual([true, false]);
+    watch.close();
+  });
+
+  it("shows members' presence inside the conversation and in the welcome", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    const a = await join(conv.id, alice);
+    const b = await join(conv.id, bob);
+    await a.next("presence", (f) => f.username === bob.username && f.online);
+    const welcome = b.of("welcome")[0]!;
+    expect(welcome.members.find((m) => m.username === alice.username)?.online).toBe(true);
+    b.close();
+    await a.next("presence", (f) => f.username === bob.username && !f.online);
+    a.close();
+  });
+
+  it("counts a socket that stops answering as offline once the heartbeat runs out", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    const watch = await connect("/inbox", alice);
+    await watch.next("inbox");
+    const b = await join(conv.id, bob);
+    await onlineWhen(bob, true);
+    const convStub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(conv.id));
+    // Make the socket look silent for longer than two intervals.
+    await runInDurableObject(convStub, (instance, state) => {
+      for (const ws of state.getWebSockets(bob.username)) {
+        const att = readAttachment(ws)!;
+        ws.serializeAttachment({ ...att, seen: 0, opened: 0 });
+      }
+      void instance;
+    });
+    expect(await runDurableObjectAlarm(convStub)).toBe(true);
+    expect(await b.closed()).toBe(1001);
+    await onlineWhen(bob, false);
+    await watch.next("presence", (f) => f.username === bob.username && !f.online);
+    watch.close();
+  });
+
+  it("goes offline when a conversation object vanishes without a goodbye (its lease runs out)", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    await join(conv.id, bob);
+    await onlineWhen(bob, true);
+    // Every object is reset: the socket dies and no goodbye reaches Bob's object.
+    await abortAllDurableObjects();
+    expect(await userStub(bob).isOnline()).toBe(true);
+    // Time passes beyond the lease (three heartbeat intervals) with no renewal.
+    await runInDurableObject(userStub(bob), (instance) => {
+      instance.presence.setLease(conv.id, Date.now() - 1);
+    });
+    await runDurableObjectAlarm(userStub(bob));
+    await onlineWhen(bob, false);
+  });
+});

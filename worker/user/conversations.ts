@@ -1,0 +1,141 @@
+/**
+ * The user's conversation index: one row per conversation, kept current by the conversation
+ * objects' notifications. Counting is idempotent: each seq is counted at most once (notified_seq),
+ * so a retried or repeated batch never counts twice, and a read resets the count to the exact
+ * figure the conversation computed.
+ */
+import type { ActivityFrame, ConversationKind, Message, Summary } from "../../protocol";
+import type { ActivityBatch, IndexEntry } from "./types";
+
+interface ConvRow extends Record<string, SqlStorageValue> {
+  id: string;
+  kind: string;
+  title: string;
+  peer: string | null;
+  members: number | null;
+  private: number;
+  last_seq: number;
+  read_seq: number;
+  unread: number;
+  last: string | null;
+}
+
+/** `last` is JSON we wrote ourselves from a Message; only its shape is re-checked. */
+function parseLast(text: string | null): Message | undefined {
+  if (!text) return undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v !== "object" || v === null || !("seq" in v) || !("from" in v)) return undefined;
+    return v as Message;
+  } catch {
+    return undefined;
+  }
+}
+
+function toSummary(row: ConvRow): Summary {
+  const kind: ConversationKind = row.kind === "dm" ? "dm" : "room";
+  const s: Summary = { id: row.id, kind, title: row.title, lastSeq: row.last_seq, readSeq: row.read_seq, unread: row.unread };
+  if (row.peer !== null) s.peer = row.peer;
+  if (row.members !== null) s.members = row.members;
+  if (row.private) s.private = true;
+  const last = parseLast(row.last);
+  if (last) s.last = last;
+  return s;
+}
+
+export class ConversationIndex {
+  constructor(private readonly sql: SqlStorage) {}
+
+  has(id: string): boolean {
+    return this.sql.exec("SELECT 1 FROM convs WHERE id = ?", id).toArray().length > 0;
+  }
+
+  ids(): string[] {
+    return this.sql.exec<{ id: string }>("SELECT id FROM convs").toArray().map((r) => r.id);
+  }
+
+  /** DM peers: the people whose presence I always want to know. */
+  peers(): string[] {
+    return this.sql.exec<{ peer: string }>("SELECT peer FROM convs WHERE peer IS NOT NULL").toArray().map((r) => r.peer);
+  }
+
+  /** Adds or refreshes a conversation. The entry's counts are exact as of its lastSeq. */
+  upsert(entry: IndexEntry, now: number): Summary {
+    this.sql.exec(
+      `INSERT INTO convs (id, kind, title, peer, members, private, last_seq, read_seq, unread, notified_seq, last, updated)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET title = excluded.title, members = excluded.members,
+         unread = CASE WHEN excluded.last_seq >= notified_seq THEN excluded.unread ELSE unread END,
+         last = CASE WHEN excluded.last_seq >= last_seq THEN excluded.last ELSE last END,
+         last_seq = max(last_seq, excluded.last_seq), read_seq = max(read_seq, excluded.read_seq),
+         notified_seq = max(notified_seq, excluded.last_seq)`,
+      entry.id, entry.kind, entry.title, entry.peer ?? null, entry.members ?? null, entry.private ? 1 : 0,
+      entry.lastSeq, entry.readSeq, entry.unread, entry.lastSeq, entry.last ? JSON.stringify(entry.last) : null,
+      entry.last?.ts ?? now,
+    );
+    return this.summary(entry.id)!;
+  }
+
+  remove(id: string): void {
+    this.sql.exec("DELETE FROM convs WHERE id = ?", id);
+  }
+
+  summary(id: string): Summary | null {
+    const row = this.sql.exec<ConvRow>("SELECT * FROM convs WHERE id = ?", id).toArray()[0];
+    return row ? toSummary(row) : null;
+  }
+
+  /** Most recent activity first. */
+  summaries(): Summary[] {
+    return this.sql.exec<ConvRow>("SELECT * FROM convs ORDER BY updated DESC, id").toArray().map(toSummary);
+  }
+
+  /** Applies a batch; returns one `activity` frame per message not seen before. */
+  apply(me: string, batch: ActivityBatch): ActivityFrame[] {
+    const row = this.sql
+      .exec<{ read_seq: number; notified_seq: number; unread: number; updated: number }>(
+        "SELECT read_seq, notified_seq, unread, updated FROM convs WHERE id = ?",
+        batch.conv,
+      )
+      .toArray()[0];
+    if (!row) return [];
+    let { unread, updated } = row;
+    let notified = row.notified_seq;
+    const fresh: ActivityBatch["items"] = [];
+    for (const item of batch.items) {
+      if (item.seq <= notified) continue;
+      notified = item.seq;
+      if (item.deleted) continue;
+      updated = Math.max(updated, item.ts);
+      if (item.from !== me && item.seq > row.read_seq) unread++;
+      fresh.push(item);
+    }
+    for (const d of batch.deleted) {
+      // Only a message counted in an earlier batch, from someone else, still unread, is taken off.
+      if (d.seq <= row.notified_seq) continue;
+      if (d.from !== me && d.target > row.read_seq && d.target <= row.notified_seq) unread = Math.max(0, unread - 1);
+      notified = Math.max(notified, d.seq);
+    }
+    this.sql.exec(
+      `UPDATE convs SET unread = ?, notified_seq = ?, updated = ?,
+         last = CASE WHEN ? >= last_seq THEN ? ELSE last END, last_seq = max(last_seq, ?) WHERE id = ?`,
+      unread, notified, updated, batch.lastSeq, batch.last ? JSON.stringify(batch.last) : null, batch.lastSeq, batch.conv,
+    );
+    // Each frame carries the count after its own message, so a badge can follow them one by one.
+    let running = unread - fresh.filter((i) => i.from !== me && i.seq > row.read_seq).length;
+    return fresh.map((i) => {
+      if (i.from !== me && i.seq > row.read_seq) running++;
+      return { t: "activity", conv: batch.conv, seq: i.seq, from: i.from, preview: i.preview, ts: i.ts, unread: running };
+    });
+  }
+
+  /** My read mark moved; `unread` is exact as of `asOf`. Returns false if the mark was not ahead. */
+  readMoved(conv: string, seq: number, unread: number, asOf: number): boolean {
+    return (
+      this.sql.exec(
+        "UPDATE convs SET read_seq = ?, unread = ?, notified_seq = max(notified_seq, ?) WHERE id = ? AND read_seq < ?",
+        seq, unread, asOf, conv, seq,
+      ).rowsWritten > 0
+    );
+  }
+}
