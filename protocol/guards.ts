@@ -24,13 +24,21 @@ export function isRecord(value: unknown): value is Fields {
 
 // Control characters other than tab and line breaks have no place in text people read.
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+// A lone surrogate is not text: storage and UTF-8 encoders would silently turn it into U+FFFD,
+// so what was acknowledged would differ from what is stored. (msgpack's lenient UTF-8 decoder and
+// JSON's \ud800 escapes can both produce one.)
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function printable(s: string): boolean {
+  return !CONTROL.test(s) && !LONE_SURROGATE.test(s);
+}
 
 function int(f: Fields, key: string, min: number): number {
   const v = f[key];
   if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
     throw new Invalid("invalid", `${key} must be an integer of at least ${min}`);
   }
-  return v;
+  return v === 0 ? 0 : v; // -0 (a float in msgpack, "-0" in JSON) becomes a plain 0
 }
 
 function optInt(f: Fields, key: string, min: number): number | undefined {
@@ -50,22 +58,27 @@ function str(f: Fields, key: string, max: number, tooLong: ErrorCode = "invalid"
   return v;
 }
 
+/** A client message id: 1-64 printable characters. */
+function usableId(id: unknown): id is string {
+  return typeof id === "string" && id.length > 0 && id.length <= CLIENT_ID_MAX && printable(id);
+}
+
 function clientId(f: Fields): string {
   const id = str(f, "id", CLIENT_ID_MAX);
-  if (id.length === 0 || CONTROL.test(id)) throw new Invalid("invalid", "id must be 1-64 printable characters");
+  if (!usableId(id)) throw new Invalid("invalid", "id must be 1-64 printable characters");
   return id;
 }
 
 function body(f: Fields, limits: Pick<Limits, "bodyChars">): string {
   const b = str(f, "body", limits.bodyChars, "too_large");
   if (b.trim().length === 0) throw new Invalid("invalid", "body must not be empty");
-  if (CONTROL.test(b)) throw new Invalid("invalid", "body must not contain control characters");
+  if (!printable(b)) throw new Invalid("invalid", "body must not contain control characters or lone surrogates");
   return b;
 }
 
 function emoji(f: Fields): string {
   const e = str(f, "emoji", EMOJI_MAX);
-  if (e.trim().length === 0 || CONTROL.test(e) || /\s/.test(e)) {
+  if (e.trim().length === 0 || !printable(e) || /\s/.test(e)) {
     throw new Invalid("invalid", "emoji must be 1-16 characters without spaces");
   }
   return e;
@@ -95,7 +108,7 @@ const clientParsers: { [K in ClientFrameType]: (f: Fields, limits: Limits) => Ex
 };
 
 function isClientType(t: string): t is ClientFrameType {
-  return Object.prototype.hasOwnProperty.call(clientParsers, t);
+  return Object.hasOwn(clientParsers, t);
 }
 
 /** Checks a decoded value against the client-to-server frames of the conversation socket. */
@@ -104,7 +117,8 @@ export function parseClientFrame(value: unknown, limits: Limits): Parsed<ClientF
   const t = value.t;
   if (typeof t !== "string") return { ok: false, code: "bad_frame", message: "a frame needs a string field t" };
   // Name the client's frame in the error when it carries a usable id, so it can match it up.
-  const id = typeof value.id === "string" && value.id.length > 0 && value.id.length <= CLIENT_ID_MAX ? value.id : undefined;
+  // The same rule as for `send`: an id the server would refuse is not echoed back either.
+  const id = usableId(value.id) ? value.id : undefined;
   if (!isClientType(t)) {
     return { ok: false, code: "unknown_type", message: `unknown frame type ${JSON.stringify(t.slice(0, 32))}`, ...(id ? { id } : {}) };
   }

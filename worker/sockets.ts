@@ -81,7 +81,12 @@ export function broadcast(sockets: Iterable<WebSocket>, codecs: Codecs, frames: 
   for (const ws of sockets) {
     const a = readAttachment(ws);
     if (!a || except?.(a)) continue;
-    const data = (encoded[a.proto] ??= frames.length === 1 ? codecs.for(a.proto).encode(frames[0]!) : codecs.for(a.proto).encodeBatch(frames));
+    let data = encoded[a.proto];
+    if (data === undefined) {
+      const codec = codecs.for(a.proto);
+      data = frames.length === 1 ? codec.encode(frames[0]!) : codec.encodeBatch(frames);
+      encoded[a.proto] = data;
+    }
     trySend(ws, data);
   }
 }
