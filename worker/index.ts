@@ -11,6 +11,7 @@ import { SECURITY_HEADERS } from "./security-headers";
 
 export { ConversationObject } from "./conversation";
 export { UserObject } from "./user";
+export { AddressLimiter } from "./limiter";
 
 const app = createApp();
 

@@ -3,7 +3,10 @@ import { signToken } from "../auth/token";
 import { authenticate, clearedCookie, sessionCookie, sessionSecret } from "../auth/session";
 import { createApp, users } from "../app";
 import { ApiError, invalid } from "../errors";
+import { addressLimits, limiterFor } from "../limiter";
 import { requireCaller } from "./middleware";
+
+const tooMany = (message: string) => new ApiError(429, "rate_limited", message);
 import * as v from "../validate";
 
 export const accounts = createApp();
@@ -22,9 +25,12 @@ accounts.post("/signup", async (c) => {
   const password = v.password(body.password);
   const name = v.optionalLabel(body.name, "name", 64) ?? username;
   const secret = sessionSecret(c.env, new URL(c.req.url));
+  const limiter = limiterFor(c.env, c.req.raw);
+  if (!(await limiter.allowed("signup", addressLimits(c.env).signup))) throw tooMany("too many sign-ups from this address; try again later");
   const stub = users(c.env, username);
   const result = await stub.signup(username, password, name);
   if (!result.ok) throw new ApiError(409, "taken", "that username is taken");
+  await limiter.record("signup");
   const { session, expires } = await stub.createSession();
   const token = await signToken({ username, session, expires }, secret);
   c.header("Set-Cookie", sessionCookie(token, expires, new URL(c.req.url)));
@@ -39,9 +45,12 @@ accounts.post("/login", async (c) => {
   const username = body.username.trim().toLowerCase();
   if (!v.USERNAME.test(username) || body.password.length > 200) throw wrong();
   const secret = sessionSecret(c.env, new URL(c.req.url));
+  const limiter = limiterFor(c.env, c.req.raw);
+  if (!(await limiter.allowed("login", addressLimits(c.env).login))) throw tooMany("too many failed attempts; try again later");
   const result = await users(c.env, username).login(body.password);
   if (!result.ok) {
-    if (result.reason === "rate_limited") throw new ApiError(429, "rate_limited", "too many failed attempts; try again later");
+    if (result.reason === "rate_limited") throw tooMany("too many failed attempts; try again later");
+    await limiter.record("login");
     throw wrong();
   }
   const token = await signToken({ username, session: result.session, expires: result.expires }, secret);
