@@ -48,6 +48,11 @@ describe("per-address limits", () => {
     expect(refused.status).toBe(429);
   });
 
+  it("does not limit loopback clients (wrangler dev and its load tests)", async () => {
+    await fill("127.0.0.1", "signup", limits.signup.max + 5);
+    expect((await post("/api/signup", "127.0.0.1", { username: uniqueName("s"), password: "password 123" })).status).toBe(201);
+  });
+
   it("forgets events older than the window", async () => {
     const ip = "198.51.100.10";
     await runInDurableObject(limiter(ip), (instance, state) => {
