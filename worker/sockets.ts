@@ -72,22 +72,25 @@ export function tryClose(ws: WebSocket, code: number, reason: string): void {
   }
 }
 
+/** The tag each socket carries for its codec, so that a broadcast can group sockets by tag. */
+export const CODEC_TAGS: Readonly<Record<Attachment["proto"], string>> = { m: "p:m", j: "p:j" };
+
 /**
- * Encodes each frame once per codec in use and sends it to every socket given, so that a
- * broadcast to N sockets costs one or two encodes, not N.
+ * Sends frames to every socket of the object: each frame list is
+ * encoded once per codec, and sockets are found by their codec tag, so a broadcast to N sockets
+ * costs two encodes and N sends, with no per-socket attachment to read. `except` names sockets
+ * to skip (a user's own, for typing and presence).
  */
-export function broadcast(sockets: Iterable<WebSocket>, codecs: Codecs, frames: readonly object[], except?: (a: Attachment) => boolean): void {
-  const encoded: Partial<Record<Attachment["proto"], string | Uint8Array>> = {};
-  for (const ws of sockets) {
-    const a = readAttachment(ws);
-    if (!a || except?.(a)) continue;
-    let data = encoded[a.proto];
-    if (data === undefined) {
-      const codec = codecs.for(a.proto);
-      data = frames.length === 1 ? codec.encode(frames[0]!) : codec.encodeBatch(frames);
-      encoded[a.proto] = data;
+export function broadcast(ctx: DurableObjectState, codecs: Codecs, frames: readonly object[], except?: ReadonlySet<WebSocket>): void {
+  for (const proto of ["m", "j"] as const) {
+    const sockets = ctx.getWebSockets(CODEC_TAGS[proto]);
+    if (sockets.length === 0) continue;
+    const codec = codecs.for(proto);
+    const data = frames.length === 1 ? codec.encode(frames[0]!) : codec.encodeBatch(frames);
+    for (const ws of sockets) {
+      if (except?.has(ws)) continue;
+      trySend(ws, data);
     }
-    trySend(ws, data);
   }
 }
 

@@ -24,6 +24,7 @@ import {
 import { limitsFromEnv } from "../config";
 import {
   broadcast,
+  CODEC_TAGS,
   Codecs,
   negotiated,
   protoOf,
@@ -219,7 +220,7 @@ export class ConversationObject extends DurableObject<Env> {
     const now = Date.now();
     const attachment: Attachment = { user, session, proto: protoOf(protocol), opened: now, seen: now, bad: 0, badSince: now };
     // Tags: the user (presence, per-user limits) and the session (revocation).
-    this.ctx.acceptWebSocket(server, [user, `s:${session}`]);
+    this.ctx.acceptWebSocket(server, [user, `s:${session}`, CODEC_TAGS[attachment.proto]]);
     server.serializeAttachment(attachment);
 
     const refusal = this.#refusal(user);
@@ -367,7 +368,7 @@ export class ConversationObject extends DurableObject<Env> {
         return;
       }
       case "typing":
-        return this.#broadcast([{ t: "typing", username: a.user }], (o) => o.user === a.user);
+        return this.#broadcast([{ t: "typing", username: a.user }], a.user);
       case "history":
         return this.#send(ws, a, { t: "history", ...this.store.history(frame.before, frame.limit ?? 50) });
       case "edit": {
@@ -455,7 +456,7 @@ export class ConversationObject extends DurableObject<Env> {
   /** A member's object announces that they came online or went offline. */
   memberPresence(username: string, online: boolean): void {
     if (!this.store.member(username) || !this.store.setPresence(username, online)) return;
-    this.#broadcast([{ t: "presence", username, online }], (o) => o.user === username);
+    this.#broadcast([{ t: "presence", username, online }], username);
     // Small conversations also tell each member's inbox; large rooms show presence inside only.
     if (this.store.memberCount() <= PRESENCE_FANOUT_MAX_MEMBERS) {
       const calls = this.store
@@ -505,7 +506,8 @@ export class ConversationObject extends DurableObject<Env> {
     trySend(ws, this.#codecs.for(a.proto).encode(frame));
   }
 
-  #broadcast(frames: ServerFrame[], except?: (a: Attachment) => boolean): void {
-    broadcast(this.ctx.getWebSockets(), this.#codecs, frames, except);
+  /** To every socket here, or all but `exceptUser`'s. */
+  #broadcast(frames: ServerFrame[], exceptUser?: string): void {
+    broadcast(this.ctx, this.#codecs, frames, exceptUser === undefined ? undefined : new Set(this.ctx.getWebSockets(exceptUser)));
   }
 }

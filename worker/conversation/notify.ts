@@ -7,9 +7,16 @@
 import type { ActivityBatch } from "../user";
 import type { ConversationStore } from "./store";
 
-/** Rooms above this many members flush at most once per BIG_ROOM_FLUSH_MS. */
-export const BIG_ROOM_MEMBERS = 100;
-export const BIG_ROOM_FLUSH_MS = 1000;
+/**
+ * How long a round waits before it starts, by conversation size: messages that arrive meanwhile
+ * join the round, so under load a member's object gets one call per round, not one per message.
+ * Small conversations go at once; in a large room a badge may lag the message by a second.
+ */
+export function roundDelayMs(members: number): number {
+  if (members <= 10) return 0;
+  if (members <= 100) return 200;
+  return 1000;
+}
 /** Most events one batch covers; a longer backlog goes in several batches. */
 export const NOTIFY_BATCH_EVENTS = 500;
 export const PREVIEW_CHARS = 140;
@@ -66,7 +73,8 @@ export class Notifier {
   async #loop(): Promise<void> {
     do {
       this.#again = false;
-      if (this.store.memberCount() > BIG_ROOM_MEMBERS) await new Promise((r) => setTimeout(r, BIG_ROOM_FLUSH_MS));
+      const delay = roundDelayMs(this.store.memberCount());
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       await this.flush();
     } while (this.#again || this.cursor() < this.store.lastSeq());
   }

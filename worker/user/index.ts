@@ -9,7 +9,7 @@ import { burnPasswordCheck, hashPassword, verifyPassword } from "../auth/passwor
 import { newSessionId, SESSION_TTL_MS } from "../auth/token";
 import { limitsFromEnv } from "../config";
 import { IDENTITY_HEADERS } from "../identity";
-import { broadcast, Codecs, negotiated, protoOf, readAttachment, tryClose, trySend, upgradeResponse, type Attachment } from "../sockets";
+import { broadcast, CODEC_TAGS, Codecs, negotiated, protoOf, readAttachment, tryClose, trySend, upgradeResponse, type Attachment } from "../sockets";
 import { ConversationIndex } from "./conversations";
 import { Presence } from "./presence";
 import { USER_SCHEMA } from "./schema";
@@ -215,7 +215,7 @@ export class UserObject extends DurableObject<Env> {
     const [client, server] = [pair[0], pair[1]];
     const now = Date.now();
     const attachment: Attachment = { user, session, proto: protoOf(protocol), opened: now, seen: now, bad: 0, badSince: now };
-    this.ctx.acceptWebSocket(server, [INBOX_TAG, `s:${session}`]);
+    this.ctx.acceptWebSocket(server, [INBOX_TAG, `s:${session}`, CODEC_TAGS[attachment.proto]]);
     server.serializeAttachment(attachment);
     if (this.ctx.getWebSockets(INBOX_TAG).length > this.limits.socketsPerUser) {
       tryClose(server, CLOSE.TOO_MANY_SOCKETS, "too many sockets for this user");
@@ -257,7 +257,7 @@ export class UserObject extends DurableObject<Env> {
   }
 
   #toInbox(frames: InboxServerFrame[]): void {
-    broadcast(this.#inboxSockets(), this.#codecs, frames);
+    broadcast(this.ctx, this.#codecs, frames);
   }
 
   #conversation(id: string) {
