@@ -33,7 +33,9 @@ export interface Codec {
   decodeAll(data: WireData): unknown[];
 }
 
-export class DecodeFailure extends Error {}
+export class DecodeFailure extends Error {
+  override readonly name = "DecodeFailure";
+}
 
 const utf8 = new TextEncoder();
 
@@ -52,6 +54,19 @@ function bad(message: string): Decoded {
   return { ok: false, code: "bad_frame", message };
 }
 
+/**
+ * Limits for a server's message (decodeAll). The decoder limits of the contract guard the server
+ * against a client's frame; a server's message is larger by design (a welcome lists up to 10 000
+ * members, a batch holds up to a backlog of events), so only nesting stays bounded here. The scan
+ * still checks every declared length against the bytes that are really there, so a hostile or
+ * corrupt message cannot make the decoder allocate more than its own size.
+ */
+const SERVER_MESSAGE_LIMITS: ScanLimits = Object.freeze({
+  decoderStrBytes: Number.MAX_SAFE_INTEGER,
+  decoderEntries: Number.MAX_SAFE_INTEGER,
+  decoderDepth: 32,
+});
+
 export function createMsgpackCodec(limits: CodecLimits): Codec {
   const encoder = new Encoder({ ignoreUndefined: true });
   const decoderOptions = {
@@ -62,6 +77,8 @@ export function createMsgpackCodec(limits: CodecLimits): Codec {
     maxExtLength: 0,
   };
   const decoder = new Decoder(decoderOptions);
+  // Server messages: no length caps beyond the scan's (each length must fit in the message).
+  const batchDecoder = new Decoder({ maxExtLength: 0 });
   const toBytes = (data: WireData): Uint8Array | null =>
     typeof data === "string" ? null : data instanceof Uint8Array ? data : new Uint8Array(data);
 
@@ -92,8 +109,8 @@ export function createMsgpackCodec(limits: CodecLimits): Codec {
       const bytes = toBytes(data);
       if (bytes === null) throw new DecodeFailure("text frame on a binary (msgpack) socket");
       try {
-        scanMsgpack(bytes, limits);
-        return [...decoder.decodeMulti(bytes)];
+        scanMsgpack(bytes, SERVER_MESSAGE_LIMITS);
+        return [...batchDecoder.decodeMulti(bytes)];
       } catch (err) {
         throw new DecodeFailure(err instanceof ScanError ? err.message : "malformed msgpack");
       }
@@ -117,20 +134,30 @@ function jsonDepth(text: string, max: number): boolean {
   return true;
 }
 
-/** Entries and string sizes of a parsed JSON value, against the decoder limits. */
+/** Whether a string's UTF-8 form is longer than `limit` bytes, as msgpack would measure it. */
+function longerThan(s: string, limit: number): boolean {
+  if (s.length > limit) return true;
+  return s.length * 3 > limit && byteLength(s, limit) > limit;
+}
+
+/** Entries and string sizes (values and keys) of a parsed JSON value, against the decoder limits. */
 function jsonWithinLimits(root: unknown, limits: ScanLimits): string | null {
+  const tooLong = `string longer than ${limits.decoderStrBytes} bytes`;
   const stack: unknown[] = [root];
   while (stack.length > 0) {
     const v = stack.pop();
     if (typeof v === "string") {
-      if (v.length > limits.decoderStrBytes) return `string longer than ${limits.decoderStrBytes}`;
+      if (longerThan(v, limits.decoderStrBytes)) return tooLong;
     } else if (Array.isArray(v)) {
       if (v.length > limits.decoderEntries) return `more than ${limits.decoderEntries} entries`;
       stack.push(...v);
     } else if (typeof v === "object" && v !== null) {
-      const keys = Object.keys(v);
-      if (keys.length > limits.decoderEntries) return `more than ${limits.decoderEntries} entries`;
-      for (const k of keys) stack.push((v as Record<string, unknown>)[k]);
+      const entries = Object.entries(v);
+      if (entries.length > limits.decoderEntries) return `more than ${limits.decoderEntries} entries`;
+      for (const [k, item] of entries) {
+        if (longerThan(k, limits.decoderStrBytes)) return tooLong;
+        stack.push(item);
+      }
     }
   }
   return null;

@@ -98,7 +98,9 @@ export function broadcast(ctx: DurableObjectState, codecs: Codecs, frames: reado
 export function negotiated(request: Request): { protocol: Subprotocol; header: string | null } {
   const offered = request.headers.get("Sec-WebSocket-Protocol");
   const protocol = chooseSubprotocol(offered);
-  return { protocol, header: offered ? protocol : null };
+  // Echo only a protocol the client offered: answering one it did not ask for fails the handshake.
+  const offeredIt = offered?.split(",").some((s) => s.trim() === protocol) ?? false;
+  return { protocol, header: offeredIt ? protocol : null };
 }
 
 export function upgradeResponse(client: WebSocket, request: Request): Response {

@@ -1,0 +1,326 @@
+/**
+ * Guards for what a server sends: turn a decoded value into a typed server frame, or say why not.
+ * Used by the web client and the load generator on every frame they receive, so they are written
+ * for the common case: no closures or intermediate objects per call, one fresh object per frame
+ * (and per nested Message, Summary or Member), built from the known fields only. Unknown fields are
+ * dropped (the contract lets the server add them); an absent optional field may also come as null.
+ * Like guards.ts they never cast, so nothing unchecked reaches the caller.
+ */
+import type {
+  AckFrame,
+  ConversationKind,
+  ErrorFrame,
+  InboxServerFrame,
+  Member,
+  Message,
+  MsgFrame,
+  PresenceFrame,
+  Reaction,
+  ServerFrame,
+  Summary,
+  SyncedFrame,
+} from "./frames";
+import { isRecord, type Parsed } from "./guards";
+import { ERROR_CODES, type ErrorCode } from "./limits";
+
+type Fields = Record<string, unknown>;
+
+class Invalid extends Error {}
+
+function fail(key: string, what: string): never {
+  throw new Invalid(`${key} must be ${what}`);
+}
+
+function int(f: Fields, key: string, min: number): number {
+  const v = f[key];
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) fail(key, `an integer of at least ${min}`);
+  return v;
+}
+
+function optInt(f: Fields, key: string, min: number): number | undefined {
+  const v = f[key];
+  return v === undefined || v === null ? undefined : int(f, key, min);
+}
+
+function str(f: Fields, key: string): string {
+  const v = f[key];
+  if (typeof v !== "string") fail(key, "a string");
+  return v;
+}
+
+function optStr(f: Fields, key: string): string | undefined {
+  const v = f[key];
+  return v === undefined || v === null ? undefined : str(f, key);
+}
+
+function bool(f: Fields, key: string): boolean {
+  const v = f[key];
+  if (typeof v !== "boolean") fail(key, "a boolean");
+  return v;
+}
+
+function optBool(f: Fields, key: string): boolean | undefined {
+  const v = f[key];
+  return v === undefined || v === null ? undefined : bool(f, key);
+}
+
+function record(f: Fields, key: string): Fields {
+  const v = f[key];
+  if (!isRecord(v)) fail(key, "a map");
+  return v;
+}
+
+function list(f: Fields, key: string): unknown[] {
+  const v = f[key];
+  if (!Array.isArray(v)) fail(key, "an array");
+  return v;
+}
+
+function strings(f: Fields, key: string): string[] {
+  const items = list(f, key);
+  const out: string[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const v = items[i];
+    if (typeof v !== "string") fail(`${key}[${i}]`, "a string");
+    out.push(v);
+  }
+  return out;
+}
+
+function kind(f: Fields): ConversationKind {
+  const v = f.kind;
+  if (v !== "dm" && v !== "room") fail("kind", '"dm" or "room"');
+  return v;
+}
+
+function isErrorCode(v: unknown): v is ErrorCode {
+  for (const code of ERROR_CODES) if (v === code) return true;
+  return false;
+}
+
+function reactions(f: Fields): Reaction[] | undefined {
+  const v = f.reactions;
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) fail("reactions", "an array");
+  const out: Reaction[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const r = v[i];
+    if (!isRecord(r)) fail(`reactions[${i}]`, "a map");
+    out.push({ emoji: str(r, "emoji"), users: strings(r, "users") });
+  }
+  return out;
+}
+
+/** Copies the optional fields of a Message onto `out` (only those present, so no undefined keys). */
+function messageInto(f: Fields, out: Message): void {
+  const replyTo = optInt(f, "replyTo", 1);
+  if (replyTo !== undefined) out.replyTo = replyTo;
+  const edited = optBool(f, "edited");
+  if (edited !== undefined) out.edited = edited;
+  const deleted = optBool(f, "deleted");
+  if (deleted !== undefined) out.deleted = deleted;
+  const r = reactions(f);
+  if (r !== undefined) out.reactions = r;
+}
+
+function message(f: Fields): Message {
+  const out: Message = { seq: int(f, "seq", 1), id: str(f, "id"), from: str(f, "from"), body: str(f, "body"), ts: int(f, "ts", 0) };
+  messageInto(f, out);
+  return out;
+}
+
+function messages(f: Fields, key: string): Message[] {
+  const items = list(f, key);
+  const out: Message[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const m = items[i];
+    if (!isRecord(m)) fail(`${key}[${i}]`, "a map");
+    out.push(message(m));
+  }
+  return out;
+}
+
+function summary(f: Fields): Summary {
+  const out: Summary = {
+    id: str(f, "id"),
+    kind: kind(f),
+    title: str(f, "title"),
+    lastSeq: int(f, "lastSeq", 0),
+    readSeq: int(f, "readSeq", 0),
+    unread: int(f, "unread", 0),
+  };
+  const members = optInt(f, "members", 0);
+  if (members !== undefined) out.members = members;
+  const peer = optStr(f, "peer");
+  if (peer !== undefined) out.peer = peer;
+  const priv = optBool(f, "private");
+  if (priv !== undefined) out.private = priv;
+  const last = f.last;
+  if (last !== undefined && last !== null) {
+    if (!isRecord(last)) fail("last", "a map");
+    out.last = message(last);
+  }
+  return out;
+}
+
+function summaries(f: Fields, key: string): Summary[] {
+  const items = list(f, key);
+  const out: Summary[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const s = items[i];
+    if (!isRecord(s)) fail(`${key}[${i}]`, "a map");
+    out.push(summary(s));
+  }
+  return out;
+}
+
+function members(f: Fields): Member[] {
+  const items = list(f, "members");
+  const out: Member[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const m = items[i];
+    if (!isRecord(m)) fail(`members[${i}]`, "a map");
+    out.push({ username: str(m, "username"), name: str(m, "name"), online: bool(m, "online"), readSeq: int(m, "readSeq", 0) });
+  }
+  return out;
+}
+
+function presence(f: Fields): PresenceFrame {
+  return { t: "presence", username: str(f, "username"), online: bool(f, "online") };
+}
+
+function error(f: Fields): ErrorFrame {
+  const code = f.code;
+  if (!isErrorCode(code)) fail("code", "a known error code");
+  const frame: ErrorFrame = { t: "error", code, message: str(f, "message") };
+  const id = optStr(f, "id");
+  if (id !== undefined) frame.id = id;
+  return frame;
+}
+
+/** The frames of the conversation socket; null for a type it does not have. */
+function conversationFrame(t: string, f: Fields): ServerFrame | null {
+  switch (t) {
+    case "welcome":
+      return { t, conv: summary(record(f, "conv")), me: str(f, "me"), members: members(f) };
+    case "msg": {
+      const frame: MsgFrame = { t, seq: int(f, "seq", 1), id: str(f, "id"), from: str(f, "from"), body: str(f, "body"), ts: int(f, "ts", 0) };
+      messageInto(f, frame);
+      return frame;
+    }
+    case "edit":
+      return { t, seq: int(f, "seq", 1), target: int(f, "target", 1), body: str(f, "body"), ts: int(f, "ts", 0) };
+    case "delete":
+      return { t, seq: int(f, "seq", 1), target: int(f, "target", 1), ts: int(f, "ts", 0) };
+    case "react":
+      return {
+        t,
+        seq: int(f, "seq", 1),
+        target: int(f, "target", 1),
+        from: str(f, "from"),
+        emoji: str(f, "emoji"),
+        on: bool(f, "on"),
+        ts: int(f, "ts", 0),
+      };
+    case "member":
+      return { t, seq: int(f, "seq", 1), username: str(f, "username"), joined: bool(f, "joined"), ts: int(f, "ts", 0) };
+    case "synced": {
+      const frame: SyncedFrame = { t, lastSeq: int(f, "lastSeq", 0), more: bool(f, "more") };
+      const reset = optBool(f, "reset");
+      if (reset !== undefined) frame.reset = reset;
+      return frame;
+    }
+    case "ack": {
+      const frame: AckFrame = { t, id: str(f, "id"), seq: int(f, "seq", 1), ts: int(f, "ts", 0) };
+      const dup = optBool(f, "dup");
+      if (dup !== undefined) frame.dup = dup;
+      return frame;
+    }
+    case "receipt":
+      return { t, username: str(f, "username"), seq: int(f, "seq", 0) };
+    case "typing":
+      return { t, username: str(f, "username") };
+    case "presence":
+      return presence(f);
+    case "history":
+      return { t, messages: messages(f, "messages"), more: bool(f, "more") };
+    case "error":
+      return error(f);
+    default:
+      return null;
+  }
+}
+
+/** The frames of the inbox socket; null for a type it does not have. */
+function inboxFrame(t: string, f: Fields): InboxServerFrame | null {
+  switch (t) {
+    case "inbox":
+      return { t, conversations: summaries(f, "conversations"), online: strings(f, "online") };
+    case "activity":
+      return {
+        t,
+        conv: str(f, "conv"),
+        seq: int(f, "seq", 1),
+        from: str(f, "from"),
+        preview: str(f, "preview"),
+        ts: int(f, "ts", 0),
+        unread: int(f, "unread", 0),
+      };
+    case "read":
+      return { t, conv: str(f, "conv"), seq: int(f, "seq", 0), unread: int(f, "unread", 0) };
+    case "presence":
+      return presence(f);
+    case "joined":
+      return { t, conversation: summary(record(f, "conversation")) };
+    case "error":
+      return error(f);
+    default:
+      return null;
+  }
+}
+
+function parseWith<T>(value: unknown, read: (t: string, f: Fields) => T | null): Parsed<T> {
+  if (!isRecord(value)) return { ok: false, code: "bad_frame", message: "a frame must be a map" };
+  const t = value.t;
+  if (typeof t !== "string") return { ok: false, code: "bad_frame", message: "a frame needs a string field t" };
+  try {
+    const frame = read(t, value);
+    if (frame === null) return { ok: false, code: "unknown_type", message: `unknown frame type ${JSON.stringify(t.slice(0, 32))}` };
+    return { ok: true, frame };
+  } catch (err) {
+    if (err instanceof Invalid) return { ok: false, code: "invalid", message: `${t}: ${err.message}` };
+    throw err;
+  }
+}
+
+/** Checks a decoded value against the server-to-client frames of the conversation socket (`/chat/:id`). */
+export function parseServerFrame(value: unknown): Parsed<ServerFrame> {
+  return parseWith(value, conversationFrame);
+}
+
+/** Checks a decoded value against the server-to-client frames of the inbox socket (`/inbox`). */
+export function parseInboxFrame(value: unknown): Parsed<InboxServerFrame> {
+  return parseWith(value, inboxFrame);
+}
+
+/** A Message from an HTTP answer (`/messages`, `/search`), or null when it is not one. */
+export function readMessage(value: unknown): Message | null {
+  if (!isRecord(value)) return null;
+  try {
+    return message(value);
+  } catch (err) {
+    if (err instanceof Invalid) return null;
+    throw err;
+  }
+}
+
+/** A Summary from an HTTP answer (`/api/conversations`), or null when it is not one. */
+export function readSummary(value: unknown): Summary | null {
+  if (!isRecord(value)) return null;
+  try {
+    return summary(value);
+  } catch (err) {
+    if (err instanceof Invalid) return null;
+    throw err;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Sample frames of every type in protocol/frames.ts, with and without their optional fields.
+ * Keyed by `t` through mapped types, so adding a frame type to the protocol fails the typecheck
+ * here until it has samples (and so is covered by the round-trip tests).
+ */
+import type { ClientFrame, InboxServerFrame, Message, ServerFrame, Summary } from "../../protocol";
+
+type ByType<U extends { t: string }> = { [K in U["t"]]: Extract<U, { t: K }>[] };
+
+const TS = 1_763_776_532_123; // above 2^32: exercises 64-bit integers in msgpack
+
+export const plainMessage: Message = { seq: 1, id: "m-1", from: "alice", body: "hello", ts: TS };
+
+export const fullMessage: Message = {
+  seq: 7,
+  id: "c9f1e2",
+  from: "bob",
+  body: "multi\nline, tab\tand ünïcödé 👋🏽",
+  ts: TS + 5,
+  replyTo: 1,
+  edited: true,
+  deleted: false,
+  reactions: [
+    { emoji: "👍", users: ["alice", "bob"] },
+    { emoji: "👨‍👩‍👧", users: [] },
+  ],
+};
+
+export const deletedMessage: Message = { seq: 3, id: "gone", from: "alice", body: "", ts: TS, deleted: true };
+
+export const dmSummary: Summary = { id: "dm_abc", kind: "dm", title: "bob", peer: "bob", lastSeq: 0, readSeq: 0, unread: 0 };
+
+export const roomSummary: Summary = {
+  id: "r_123",
+  kind: "room",
+  title: "General",
+  members: 10_000,
+  private: true,
+  lastSeq: 4_294_967_296,
+  readSeq: 12,
+  unread: 3,
+  last: fullMessage,
+};
+
+export const clientSamples: ByType<ClientFrame> = {
+  send: [
+    { t: "send", id: "m1", body: "hi" },
+    { t: "send", id: "x".repeat(64), body: "reply with\nnew line", replyTo: 42 },
+  ],
+  sync: [{ t: "sync", since: 0 }, { t: "sync", since: 9_007_199_254_740_991 }],
+  read: [{ t: "read", seq: 0 }, { t: "read", seq: 17 }],
+  typing: [{ t: "typing" }],
+  history: [{ t: "history", limit: 50 }, { t: "history", before: 100, limit: 20 }],
+  edit: [{ t: "edit", target: 3, body: "fixed" }],
+  delete: [{ t: "delete", target: 3 }],
+  react: [{ t: "react", target: 3, emoji: "👍", on: true }, { t: "react", target: 4, emoji: "🎉", on: false }],
+};
+
+export const serverSamples: ByType<ServerFrame> = {
+  welcome: [
+    {
+      t: "welcome",
+      conv: roomSummary,
+      me: "alice",
+      members: [
+        { username: "alice", name: "Alice", online: true, readSeq: 12 },
+        { username: "bob", name: "Bob B.", online: false, readSeq: 0 },
+      ],
+    },
+    { t: "welcome", conv: dmSummary, me: "bob", members: [] },
+  ],
+  msg: [{ t: "msg", ...plainMessage }, { t: "msg", ...fullMessage }],
+  edit: [{ t: "edit", seq: 8, target: 7, body: "edited text", ts: TS }],
+  delete: [{ t: "delete", seq: 9, target: 7, ts: TS }],
+  react: [{ t: "react", seq: 10, target: 7, from: "alice", emoji: "👍", on: true, ts: TS }],
+  member: [{ t: "member", seq: 11, username: "carol", joined: true, ts: TS }, { t: "member", seq: 12, username: "carol", joined: false, ts: TS }],
+  synced: [{ t: "synced", lastSeq: 0, more: false }, { t: "synced", lastSeq: 200, more: true, reset: true }],
+  ack: [{ t: "ack", id: "m1", seq: 1, ts: TS }, { t: "ack", id: "m1", seq: 1, ts: TS, dup: true }],
+  receipt: [{ t: "receipt", username: "bob", seq: 7 }],
+  typing: [{ t: "typing", username: "bob" }],
+  presence: [{ t: "presence", username: "bob", online: true }, { t: "presence", username: "bob", online: false }],
+  history: [{ t: "history", messages: [plainMessage, deletedMessage, fullMessage], more: true }, { t: "history", messages: [], more: false }],
+  error: [
+    { t: "error", code: "invalid", message: "send: body must not be empty", id: "m1" },
+    { t: "error", code: "rate_limited", message: "slow down" },
+  ],
+};
+
+export const inboxSamples: ByType<InboxServerFrame> = {
+  inbox: [
+    { t: "inbox", conversations: [roomSummary, dmSummary], online: ["alice", "bob"] },
+    { t: "inbox", conversations: [], online: [] },
+  ],
+  activity: [{ t: "activity", conv: "r_123", seq: 13, from: "bob", preview: "hello th…", ts: TS, unread: 4 }],
+  read: [{ t: "read", conv: "r_123", seq: 13, unread: 0 }],
+  presence: [{ t: "presence", username: "carol", online: true }],
+  joined: [{ t: "joined", conversation: roomSummary }],
+  error: [{ t: "error", code: "internal", message: "internal error" }],
+};
+
+export function all<U extends { t: string }>(samples: ByType<U>): U[] {
+  const out: U[] = [];
+  for (const list of Object.values<U[]>(samples)) out.push(...list);
+  return out;
+}
