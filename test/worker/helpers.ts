@@ -229,3 +229,9 @@ export function eventSeqs(frames: readonly AnyServerFrame[]): number[] {
 export function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
 }
+
+/** Closes clients and waits for the server's answer, so that no close handler outlives the test. */
+export async function closeAll(...clients: TestClient[]): Promise<void> {
+  for (const c of clients) c.close();
+  await Promise.all(clients.map((c) => c.closed().catch(() => 0)));
+}

@@ -89,6 +89,7 @@ export class Notifier {
       items: [],
       deleted: [],
     };
+    if (this.store.meta()?.kind === "room") batch.members = this.store.memberCount();
     for (const e of events) {
       if (e.t === "msg") {
         batch.items.push(

@@ -61,6 +61,11 @@ export class ConversationStore {
 
   constructor(private readonly sql: SqlStorage) {
     for (const statement of CONVERSATION_SCHEMA) sql.exec(statement);
+    // Without this, FTS5 deletes only add delete markers and a deleted (or edited) body's trigrams
+    // stay in the index segments until a merge: a deleted message must leave no text behind.
+    // The option is stored in the table's own config, so objects created earlier get it too.
+    const secure = sql.exec("SELECT v FROM messages_fts_config WHERE k = 'secure-delete'").toArray()[0];
+    if (secure?.v !== 1) sql.exec("INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1)");
   }
 
   // ---- meta and members ----------------------------------------------------------------------

@@ -117,9 +117,9 @@ export class ConversationIndex {
       notified = Math.max(notified, d.seq);
     }
     this.sql.exec(
-      `UPDATE convs SET unread = ?, notified_seq = ?, updated = ?,
+      `UPDATE convs SET unread = ?, notified_seq = ?, updated = ?, members = coalesce(?, members),
          last = CASE WHEN ? >= last_seq THEN ? ELSE last END, last_seq = max(last_seq, ?) WHERE id = ?`,
-      unread, notified, updated, batch.lastSeq, batch.last ? JSON.stringify(batch.last) : null, batch.lastSeq, batch.conv,
+      unread, notified, updated, batch.members ?? null, batch.lastSeq, batch.last ? JSON.stringify(batch.last) : null, batch.lastSeq, batch.conv,
     );
     // Each frame carries the count after its own message, so a badge can follow them one by one.
     let running = unread - fresh.filter((i) => i.from !== me && i.seq > row.read_seq).length;

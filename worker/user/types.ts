@@ -16,6 +16,8 @@ export interface ActivityBatch {
   /** The conversation's last seq and last message when the batch was made. */
   lastSeq: number;
   last: Message | null;
+  /** Rooms: the member count now. */
+  members?: number;
   /** New messages, ascending; each counted once even if the batch is delivered twice. */
   items: ActivityItem[];
   /** Messages deleted since: a deleted message no longer counts as unread. */

@@ -1,0 +1,100 @@
+/**
+ * Full-text search over HTTP (PROTOCOL.md section 2): English words, Chinese text (trigram index
+ * for 3+ characters, a scan for shorter queries), deleted messages never found, members only.
+ */
+import { describe, expect, it } from "vitest";
+import type { Message } from "../../protocol";
+import { api, closeAll, dm, join, signup, type Account, type TestClient } from "./helpers";
+
+async function search(convId: string, who: Account, q: string): Promise<{ status: number; bodies: string[] }> {
+  const res = await api("GET", `/api/conversations/${convId}/search?q=${encodeURIComponent(q)}`, who.token);
+  if (res.status !== 200) return { status: res.status, bodies: [] };
+  const { messages } = (await res.json()) as { messages: Message[] };
+  return { status: 200, bodies: messages.map((m) => m.body) };
+}
+
+async function say(c: TestClient, body: string): Promise<number> {
+  const id = `s-${Math.random().toString(36).slice(2)}`;
+  c.send({ t: "send", id, body });
+  return (await c.next("ack", (a) => a.id === id)).seq;
+}
+
+const ENGLISH = "The quick brown fox jumps over the lazy dog";
+const CHINESE = "我们明天去北京吃烤鸭";
+const OTHER_CHINESE = "上海的天气很好";
+const SHORT_SECRET = "ok 秘密 ok";
+
+async function setting() {
+  const alice = await signup("alice");
+  const bob = await signup("bob");
+  const conv = await dm(alice, bob);
+  const a = await join(conv.id, alice);
+  const seqs = {
+    english: await say(a, ENGLISH),
+    chinese: await say(a, CHINESE),
+    other: await say(a, OTHER_CHINESE),
+    plain: await say(a, "nothing to see here: 100% _literal_"),
+  };
+  return { alice, bob, conv, a, seqs };
+}
+
+describe("search", () => {
+  it("finds English words, case-insensitively, newest first; not what is absent", async () => {
+    const { bob, conv, a } = await setting();
+    await say(a, "a second brown thing");
+    expect(await search(conv.id, bob, "brown")).toEqual({ status: 200, bodies: ["a second brown thing", ENGLISH] });
+    expect(await search(conv.id, bob, "QUICK brown")).toEqual({ status: 200, bodies: [ENGLISH] });
+    expect(await search(conv.id, bob, "lazy dog")).toEqual({ status: 200, bodies: [ENGLISH] });
+    expect(await search(conv.id, bob, "purple")).toEqual({ status: 200, bodies: [] });
+    // Query syntax is not interpreted: quotes, operators and wildcards are plain text.
+    for (const q of ['"brown', "brown OR purple", "brown*", "NEAR(brown fox)", "fox)"]) {
+      expect((await search(conv.id, bob, q)).status).toBe(200);
+    }
+    expect(await search(conv.id, bob, "brown OR purple")).toEqual({ status: 200, bodies: [] });
+    await closeAll(a);
+  });
+
+  it("finds Chinese text of 3 or more characters, and a 2-character query", async () => {
+    const { bob, conv, a } = await setting();
+    expect(await search(conv.id, bob, "北京吃")).toEqual({ status: 200, bodies: [CHINESE] });
+    expect(await search(conv.id, bob, "去北京吃烤鸭")).toEqual({ status: 200, bodies: [CHINESE] });
+    expect(await search(conv.id, bob, "天气很")).toEqual({ status: 200, bodies: [OTHER_CHINESE] });
+    // Two characters: below a trigram, still found.
+    expect(await search(conv.id, bob, "北京")).toEqual({ status: 200, bodies: [CHINESE] });
+    expect(await search(conv.id, bob, "天")).toEqual({ status: 200, bodies: [OTHER_CHINESE, CHINESE] });
+    expect(await search(conv.id, bob, "广州")).toEqual({ status: 200, bodies: [] });
+    // The short-query scan treats % and _ as text, not as wildcards.
+    expect(await search(conv.id, bob, "%")).toEqual({ status: 200, bodies: ["nothing to see here: 100% _literal_"] });
+    expect(await search(conv.id, bob, "_l")).toEqual({ status: 200, bodies: ["nothing to see here: 100% _literal_"] });
+    expect(await search(conv.id, bob, "e_")).toEqual({ status: 200, bodies: [] });
+    await closeAll(a);
+  });
+
+  it("never finds a deleted message, by a long or a short query; finds an edited one by its new text only", async () => {
+    const { bob, conv, a, seqs } = await setting();
+    const secret = await say(a, SHORT_SECRET);
+    a.send({ t: "delete", target: seqs.chinese });
+    a.send({ t: "delete", target: secret });
+    a.send({ t: "edit", target: seqs.english, body: "The slow green turtle" });
+    await a.until((f) => f.filter((x) => x.t === "delete").length === 2 && f.some((x) => x.t === "edit"));
+    for (const q of ["北京吃", "北京", "烤鸭", "秘密", "密"]) expect(await search(conv.id, bob, q)).toEqual({ status: 200, bodies: [] });
+    expect(await search(conv.id, bob, "brown")).toEqual({ status: 200, bodies: [] });
+    expect(await search(conv.id, bob, "green turtle")).toEqual({ status: 200, bodies: ["The slow green turtle"] });
+    expect(await search(conv.id, bob, "天气很")).toEqual({ status: 200, bodies: [OTHER_CHINESE] });
+    await closeAll(a);
+  });
+
+  it("members only (403), unknown conversation 404, empty or overlong query 400, signed in only 401", async () => {
+    const { bob, conv, a } = await setting();
+    const eve = await signup("eve");
+    const outsider = await api("GET", `/api/conversations/${conv.id}/search?q=brown`, eve.token);
+    expect(outsider.status).toBe(403);
+    expect(((await outsider.json()) as { error: { code: string } }).error.code).toBe("forbidden");
+    expect((await search(`r${"1".repeat(32)}`, eve, "brown")).status).toBe(404);
+    expect((await search("bad-id", eve, "brown")).status).toBe(404);
+    expect((await search(conv.id, { username: "", token: "" }, "brown")).status).toBe(401);
+    for (const q of ["", "   ", "x".repeat(201)]) expect((await search(conv.id, bob, q)).status).toBe(400);
+    expect((await search(conv.id, bob, "x".repeat(200))).status).toBe(200);
+    await closeAll(a);
+  });
+});
