@@ -12,6 +12,7 @@ import { SECURITY_HEADERS } from "./security-headers";
 export { ConversationObject } from "./conversation";
 export { UserObject } from "./user";
 export { AddressLimiter } from "./limiter";
+export { RoomDirectory } from "./directory";
 
 const app = createApp();
 

@@ -2,6 +2,7 @@
 import type { User } from "../../protocol";
 import { conversations as convStub, createApp, users } from "../app";
 import { ApiError, forbidden, invalid, notFound } from "../errors";
+import { directory } from "../directory";
 import { dmId, roomId } from "../ids";
 import type { JoinResult } from "../conversation";
 import { requireCaller } from "./middleware";
@@ -59,11 +60,20 @@ conversations.post("/", async (c) => {
     const title = v.label(body.title, "title", 100);
     if (body.private !== undefined && typeof body.private !== "boolean") throw invalid("private must be a boolean");
     const id = roomId();
-    const [mine] = await convStub(c.env, id).create({ id, kind: "room", title, private: body.private === true, members: [me] });
+    const isPrivate = body.private === true;
+    const [mine] = await convStub(c.env, id).create({ id, kind: "room", title, private: isPrivate, members: [me] });
     const summary = await users(c.env, me.username).addConversation(mine!);
+    if (!isPrivate) await directory(c.env).add({ id, title, created: Date.now() });
     return c.json({ conversation: summary }, 201);
   }
   throw invalid('kind must be "dm" or "room"');
+});
+
+/** Extension: public rooms to browse, newest first, optionally filtered by title. */
+conversations.get("/public", async (c) => {
+  const q = c.req.query("q") ?? "";
+  if (q.length > 100) throw invalid("q must be at most 100 characters");
+  return c.json({ rooms: await directory(c.env).list(q.trim()) });
 });
 
 conversations.post("/:id/join", async (c) => {
