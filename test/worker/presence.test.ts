@@ -42,6 +42,24 @@ describe("presence", () => {
     watch.close();
   });
 
+  it("tells both sides of a new conversation who is already online", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const aliceInbox = await connect("/inbox", alice);
+    const bobInbox = await connect("/inbox", bob);
+    await aliceInbox.next("inbox");
+    await bobInbox.next("inbox");
+    await onlineWhen(alice, true);
+    await onlineWhen(bob, true);
+    // Both were online before the DM existed: no change is announced, yet both must know.
+    const conv = await dm(alice, bob);
+    await bobInbox.next("presence", (f) => f.username === alice.username && f.online);
+    await aliceInbox.next("presence", (f) => f.username === bob.username && f.online);
+    const b = await join(conv.id, bob);
+    expect(b.of("welcome")[0]!.members.find((m) => m.username === alice.username)?.online).toBe(true);
+    for (const c of [aliceInbox, bobInbox, b]) c.close();
+  });
+
   it("shows members' presence inside the conversation and in the welcome", async () => {
     const alice = await signup("alice");
     const bob = await signup("bob");

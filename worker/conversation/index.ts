@@ -96,7 +96,7 @@ export class ConversationObject extends DurableObject<Env> {
   // ---- RPC from the Worker ---------------------------------------------------------------------
 
   /** Creates the conversation (idempotent: a DM asked for twice is the same conversation). */
-  create(init: CreateInit): IndexEntry[] {
+  async create(init: CreateInit): Promise<IndexEntry[]> {
     const now = Date.now();
     if (!this.#metaOrNull()) {
       this.store.initMeta({ id: init.id, kind: init.kind, title: init.title, private: init.private, created: now });
@@ -106,6 +106,7 @@ export class ConversationObject extends DurableObject<Env> {
         if (init.kind === "room") this.store.memberEvent(m.username, true, now);
       }
       this.notifier.advanceTo(this.store.lastSeq());
+      await this.#seedPresence(init.members.map((m) => m.username));
     }
     return init.members.map((m) => this.#entryFor(m.username));
   }
@@ -148,7 +149,7 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   /** Joins a public room, or re-joins any room one was invited to. */
-  join(user: User): JoinResult {
+  async join(user: User): Promise<JoinResult> {
     const meta = this.#metaOrNull();
     if (!meta) return { ok: false, reason: "not_found" };
     if (this.store.member(user.username)) return { ok: true, entry: this.#entryFor(user.username), added: false };
@@ -157,7 +158,7 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   /** A member adds someone to a room (private rooms are joined this way). */
-  invite(by: string, user: User): JoinResult {
+  async invite(by: string, user: User): Promise<JoinResult> {
     const meta = this.#metaOrNull();
     if (!meta) return { ok: false, reason: "not_found" };
     if (meta.kind === "dm" || !this.store.member(by)) return { ok: false, reason: "forbidden" };
@@ -165,14 +166,34 @@ export class ConversationObject extends DurableObject<Env> {
     return this.#add(user);
   }
 
-  #add(user: User): JoinResult {
+  async #add(user: User): Promise<JoinResult> {
     if (this.store.memberCount() >= this.limits.roomMembers) return { ok: false, reason: "full" };
     const now = Date.now();
     this.store.addMember(user.username, user.name, now);
     const seq = this.store.memberEvent(user.username, true, now);
     this.#broadcast([{ t: "member", seq, username: user.username, joined: true, ts: now }]);
     this.notifier.schedule();
+    await this.#seedPresence([user.username]);
     return { ok: true, entry: this.#entryFor(user.username), added: true };
+  }
+
+  /**
+   * Asks new members' objects whether they are online: they announce only changes, so someone
+   * already online would otherwise look offline here until their next change.
+   */
+  async #seedPresence(usernames: string[]): Promise<void> {
+    const states = await Promise.allSettled(usernames.map((u) => this.env.USERS.get(this.env.USERS.idFromName(u)).isOnline()));
+    states.forEach((state, i) => {
+      const username = usernames[i]!;
+      if (state.status === "fulfilled" && this.store.setPresence(username, state.value)) {
+        this.#broadcast([{ t: "presence", username, online: state.value }], username);
+      }
+    });
+  }
+
+  /** Who is online here, for a new member's inbox (empty for rooms too large to fan out). */
+  onlineMembers(): string[] {
+    return this.store.memberCount() <= PRESENCE_FANOUT_MAX_MEMBERS ? this.store.onlineMembers() : [];
   }
 
   /** Leaves a room: a member event, and the member's sockets here are closed. */
@@ -230,6 +251,8 @@ export class ConversationObject extends DurableObject<Env> {
     }
     const sinceParam = new URL(request.url).searchParams.get("since");
     const since = sinceParam !== null && /^\d{1,15}$/.test(sinceParam) ? Number(sinceParam) : null;
+    // Someone with a socket open is online, whatever was last announced.
+    if (this.store.setPresence(user, true)) this.#broadcast([{ t: "presence", username: user, online: true }], user);
     this.#welcome(server, attachment, since);
     await this.#ensureAlarm();
     return upgradeResponse(client, request);
@@ -455,8 +478,10 @@ export class ConversationObject extends DurableObject<Env> {
 
   /** A member's object announces that they came online or went offline. */
   memberPresence(username: string, online: boolean): void {
-    if (!this.store.member(username) || !this.store.setPresence(username, online)) return;
-    this.#broadcast([{ t: "presence", username, online }], username);
+    if (!this.store.member(username)) return;
+    // A member's socket opening here may already have shown them online to this room.
+    if (this.store.setPresence(username, online)) this.#broadcast([{ t: "presence", username, online }], username);
+    // The user's object announces only real changes, so every inbox hears this one.
     // Small conversations also tell each member's inbox; large rooms show presence inside only.
     if (this.store.memberCount() <= PRESENCE_FANOUT_MAX_MEMBERS) {
       const calls = this.store

@@ -117,7 +117,10 @@ export class UserObject extends DurableObject<Env> {
   addConversation(entry: IndexEntry): Summary {
     const isNew = !this.index.has(entry.id);
     const summary = this.index.upsert(entry, Date.now());
-    if (isNew) this.#toInbox([{ t: "joined", conversation: summary }]);
+    if (isNew) {
+      this.#toInbox([{ t: "joined", conversation: summary }]);
+      this.ctx.waitUntil(this.#learnPresence(entry.id));
+    }
     return summary;
   }
 
@@ -226,6 +229,18 @@ export class UserObject extends DurableObject<Env> {
     this.#reevaluate(now);
     this.ctx.waitUntil(this.#refreshPeers());
     return upgradeResponse(client, request);
+  }
+
+  /** Who is online among the members of a conversation I just joined (announcements carry changes only). */
+  async #learnPresence(conv: string): Promise<void> {
+    const me = this.profile()?.username;
+    try {
+      for (const username of await this.#conversation(conv).onlineMembers()) {
+        if (username !== me) this.peerPresence(username, true);
+      }
+    } catch {
+      // The next announcement or inbox connect corrects it.
+    }
   }
 
   /** Asks my DM peers for their state: heals announcements lost while I was away. */
