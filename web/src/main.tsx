@@ -1,13 +1,11 @@
-// Placeholder until the Preact app lands (issue: the web app).
+/** The web app: renders into #app and signs in from the session cookie if there is one. */
 import { render } from "preact";
+import { App } from "./components/App";
+import { lang } from "./lib/i18n";
+import { boot } from "./models/app";
+import "./styles.css";
 
-function App() {
-  return (
-    <main>
-      <h1>Edge chat</h1>
-      <p>The server is running. The web app is on its way; the API and sockets are ready.</p>
-    </main>
-  );
-}
-
-render(<App />, document.getElementById("app")!);
+document.documentElement.lang = lang.value === "zh" ? "zh-CN" : "en";
+const root = document.getElementById("app");
+if (root) render(<App />, root);
+void boot();

@@ -1,0 +1,55 @@
+/** A long conversation: the newest first, older ones on scrolling up, the scroll kept in place; search. */
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { person, uniqueName } from "./browser";
+import { apiDm, apiSignup, sendAll } from "./seed";
+import { row, signUp } from "./steps";
+
+const baseUrl = inject("baseUrl");
+const COUNT = 230;
+
+describe("history", () => {
+  const reader = uniqueName("ruth");
+  const writer = uniqueName("walt");
+  let r: Awaited<ReturnType<typeof person>>;
+
+  beforeAll(async () => {
+    r = await person(baseUrl);
+    await signUp(r.page, reader);
+    const token = await apiSignup(baseUrl, writer);
+    const conv = await apiDm(baseUrl, token, reader);
+    await sendAll(baseUrl, token, conv, Array.from({ length: COUNT }, (_, i) => `line ${i + 1}`));
+  });
+  afterAll(async () => { await r?.close(); });
+
+  it("loads older messages on scrolling up, each once and in order, keeping the view still", async () => {
+    const page = r.page;
+    await expect.poll(() => row(page, writer).locator(".badge").textContent(), { timeout: 20_000 }).toBe("99+");
+    await row(page, writer).click();
+    const bodies = () => page.locator("li.msg .body").allTextContents();
+    await expect.poll(async () => (await bodies()).at(-1)).toBe(`line ${COUNT}`);
+    expect((await bodies()).length).toBeLessThan(COUNT);
+    // Opened at the bottom, and read.
+    await expect.poll(() => row(page, writer).locator(".badge").count()).toBe(0);
+
+    const list = page.getByRole("log");
+    for (let i = 0; i < 20 && !(await page.getByText("This is the beginning of the conversation.").isVisible()); i++) {
+      const before = await bodies();
+      await list.evaluate((el) => { el.scrollTop = 0; });
+      await expect.poll(async () => (await bodies()).length + ((await page.getByText("This is the beginning").count()) ? 1000 : 0)).toBeGreaterThan(before.length);
+      // The message that was at the top is still on screen: the list did not jump to the new top.
+      const was = page.locator("li.msg").filter({ has: page.locator(".body", { hasText: new RegExp(`^${before[0]}$`) }) });
+      const [box, view] = [await was.boundingBox(), await list.boundingBox()];
+      expect(box && view && box.y + box.height > view.y && box.y < view.y + view.height).toBe(true);
+    }
+    const all = await bodies();
+    expect(all).toEqual(Array.from({ length: COUNT }, (_, i) => `line ${i + 1}`));
+  });
+
+  it("finds a message with search", async () => {
+    const page = r.page;
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page.getByLabel("Search this conversation").fill("line 117");
+    await page.getByLabel("Search this conversation").press("Enter");
+    await expect.poll(() => page.locator(".results .result-body").allTextContents()).toContain("line 117");
+  });
+});

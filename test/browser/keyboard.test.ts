@@ -1,0 +1,83 @@
+/** The app by keyboard alone, and an accessible name on every control. */
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { person, uniqueName } from "./browser";
+import { messages, PASSWORD, signUp } from "./steps";
+
+const baseUrl = inject("baseUrl");
+
+/** Presses Tab until the focused element matches, at most `max` times. */
+async function tabTo(page: Page, matches: (el: { tag: string; name: string }) => boolean, max = 40): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press("Tab");
+    const el = await page.evaluate(() => {
+      const a = document.activeElement;
+      return { tag: a?.tagName.toLowerCase() ?? "", name: (a?.getAttribute("aria-label") ?? a?.textContent ?? "").trim() };
+    });
+    if (matches(el)) return;
+  }
+  throw new Error("focus never reached the element");
+}
+
+/** Controls without an accessible name (aria-label, aria-labelledby, a <label>, or their text). */
+function unnamedControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>("button, input, textarea, select, a[href], [role=button]")) {
+      const labels = "labels" in el && el.labels instanceof NodeList ? [...el.labels].map((l) => l.textContent ?? "") : [];
+      const byId = (el.getAttribute("aria-labelledby") ?? "").split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? "");
+      const name = [el.getAttribute("aria-label") ?? "", ...labels, ...byId, el.tagName === "BUTTON" || el.tagName === "A" ? (el.textContent ?? "") : ""].join("").trim();
+      if (!name) out.push(el.outerHTML.slice(0, 120));
+    }
+    return out;
+  });
+}
+
+describe("keyboard and labels", () => {
+  const me = uniqueName("kim");
+  const peer = uniqueName("lee");
+  let a: Awaited<ReturnType<typeof person>>;
+  let b: Awaited<ReturnType<typeof person>>;
+
+  beforeAll(async () => {
+    a = await person(baseUrl);
+    b = await person(baseUrl);
+    await signUp(b.page, peer);
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it("signs up, starts a DM and sends a message without a mouse", async () => {
+    const page = a.page;
+    await page.goto("/");
+    await page.getByLabel("Username").waitFor();
+    expect(await unnamedControls(page)).toEqual([]);
+    await tabTo(page, (el) => el.tag === "input");
+    await page.keyboard.type(me);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(PASSWORD);
+    await tabTo(page, (el) => el.name === "Sign up");
+    await page.keyboard.press("Enter");
+    await page.getByRole("button", { name: "Sign out" }).waitFor();
+
+    await tabTo(page, (el) => el.name === "New DM");
+    await page.keyboard.press("Enter");
+    await page.keyboard.type(peer); // the field has the focus
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { level: 2, name: peer, exact: true }).waitFor();
+    await page.keyboard.type("typed, not clicked"); // the composer has the focus
+    await page.keyboard.press("Shift+Enter");
+    await page.keyboard.type("second line");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => messages(page, "typed, not clicked").count()).toBe(1);
+    expect(await messages(page, "typed, not clicked").locator(".body").textContent()).toBe("typed, not clicked\nsecond line");
+    expect(await unnamedControls(page)).toEqual([]);
+
+    // The members and search panels too.
+    await page.getByRole("button", { name: "Members", exact: true }).click();
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    expect(await unnamedControls(page)).toEqual([]);
+  });
+});

@@ -1,0 +1,40 @@
+/** What a person does in the app, through accessible names (as a screen reader user would). */
+import type { Locator, Page } from "playwright-core";
+
+export const PASSWORD = "correct horse battery";
+
+export async function signUp(page: Page, username: string): Promise<void> {
+  await page.goto("/");
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+export async function startDm(page: Page, peer: string): Promise<void> {
+  await page.getByRole("button", { name: "New DM" }).click();
+  await page.getByLabel("Their username").fill(peer);
+  await page.getByRole("button", { name: "Start", exact: true }).click();
+  await page.getByRole("heading", { level: 2, name: peer, exact: true }).waitFor();
+}
+
+export async function send(page: Page, text: string): Promise<void> {
+  const box = page.getByRole("textbox", { name: "Message" });
+  await box.fill(text);
+  await box.press("Enter");
+}
+
+/** The messages (in the log, or still local) whose text is exactly `text`. */
+export function messages(page: Page, text: string): Locator {
+  return page.locator("li.msg").filter({ has: page.locator(".body", { hasText: text }) });
+}
+
+export function tickOf(page: Page, text: string): Locator {
+  return messages(page, text).locator("[data-tick]");
+}
+
+/** The side bar row of the conversation with `title`. */
+export function row(page: Page, title: string): Locator {
+  const exact = new RegExp(`^(# )?${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+  return page.getByRole("navigation").locator("button.conv").filter({ has: page.locator(".conv-title", { hasText: exact }) });
+}

@@ -1,0 +1,101 @@
+/** The outbox in IndexedDB (fake-indexeddb), and a session that delivers it exactly once. */
+import { IDBFactory } from "fake-indexeddb";
+import { describe, expect, it, vi } from "vitest";
+import { Outbox } from "../../web/src/lib/outbox";
+import { ConversationSession } from "../../web/src/models/session";
+import { FakeSocket, msg, welcome } from "./web-fixtures";
+
+describe("outbox", () => {
+  it("keeps entries per user, oldest first, across a new instance (a reload)", async () => {
+    const idb = new IDBFactory();
+    const box = new Outbox(idb);
+    await box.put({ id: "b", user: "alice", conv: "c1", body: "second", created: 2 });
+    await box.put({ id: "a", user: "alice", conv: "c1", body: "first", created: 1, replyTo: 7 });
+    await box.put({ id: "z", user: "bob", conv: "c1", body: "not alice's", created: 0 });
+    const reloaded = new Outbox(idb);
+    expect((await reloaded.list("alice")).map((e) => [e.id, e.body, e.replyTo])).toEqual([["a", "first", 7], ["b", "second", undefined]]);
+    await reloaded.remove("a");
+    expect((await new Outbox(idb).list("alice")).map((e) => e.id)).toEqual(["b"]);
+    expect((await new Outbox(idb).list("bob")).map((e) => e.id)).toEqual(["z"]);
+  });
+});
+
+function session(idb: IDBFactory, sockets: FakeSocket[], since: number | null = 0) {
+  return new ConversationSession("c1", since, {
+    outbox: new Outbox(idb),
+    user: "alice",
+    socketUrl: (p) => `ws://test${p}`,
+    onIncoming: () => {},
+    onApplied: () => {},
+    onFinal: () => {},
+    create: (url, protocols) => {
+      const s = new FakeSocket(url, protocols);
+      sockets.push(s);
+      return s;
+    },
+  });
+}
+
+const sends = (s: FakeSocket) => s.frames().filter((f): f is { t: "send"; id: string; body: string } => typeof f === "object" && f !== null && "t" in f && f.t === "send");
+
+describe("delivering the outbox", () => {
+  it("stores before sending, resends with the same id after a reconnect, forgets on ack", async () => {
+    const idb = new IDBFactory();
+    const sockets: FakeSocket[] = [];
+    const s = session(idb, sockets);
+    s.start();
+    const first = sockets[0]!;
+    expect(first.url).toBe("ws://test/chat/c1?since=0");
+    expect(first.protocols).toEqual(["chat.v1.msgpack"]);
+    first.open();
+    first.deliver(welcome(0), { t: "synced", lastSeq: 0, more: false });
+
+    await s.post("id-1", "hello", undefined);
+    expect((await new Outbox(idb).list("alice")).map((e) => e.id)).toEqual(["id-1"]);
+    expect(sends(first)).toEqual([{ t: "send", id: "id-1", body: "hello" }]);
+
+    // The connection drops before the ack; the message is resent with the same id on the next welcome.
+    first.drop(1006);
+    s.stop();
+    const again = session(idb, sockets, 0);
+    for (const e of await new Outbox(idb).list("alice")) again.model.addLocal(e);
+    again.start();
+    const second = sockets[1]!;
+    second.open();
+    second.deliver(welcome(0));
+    expect(sends(second)).toEqual([{ t: "send", id: "id-1", body: "hello" }]);
+    second.deliver({ t: "synced", lastSeq: 0, more: false }, { t: "ack", id: "id-1", seq: 1, ts: 9 }, msg(1, "alice", "id-1", "hello"));
+    // The ack removes it from IndexedDB (asynchronously).
+    await vi.waitFor(async () => expect(await new Outbox(idb).list("alice")).toEqual([]));
+    expect(again.model.local.value).toEqual([]);
+    expect(again.model.timeline.value.map((i) => i.seq)).toEqual([1]);
+
+    // After the ack nothing is sent again, however often it reconnects.
+    second.drop(1006);
+    again.socket.resume();
+    const third = sockets[2]!;
+    expect(third.url).toBe("ws://test/chat/c1?since=1");
+    third.open();
+    third.deliver(welcome(1), { t: "synced", lastSeq: 1, more: false });
+    expect(sends(third)).toEqual([]);
+    again.stop();
+  });
+
+  it("keeps a refused message in the outbox as failed, not to be sent again on its own", async () => {
+    const idb = new IDBFactory();
+    const sockets: FakeSocket[] = [];
+    const s = session(idb, sockets);
+    s.start();
+    sockets[0]!.open();
+    sockets[0]!.deliver(welcome(0), { t: "synced", lastSeq: 0, more: false });
+    await s.post("id-2", "too fast", undefined);
+    sockets[0]!.deliver({ t: "error", code: "rate_limited", message: "slow down", id: "id-2" });
+    await vi.waitFor(async () => expect((await new Outbox(idb).list("alice")).map((e) => e.failed)).toEqual(["rate_limited"]));
+    sockets[0]!.deliver(welcome(0));
+    expect(sends(sockets[0]!)).toHaveLength(1);
+    await s.retry("id-2");
+    expect(sends(sockets[0]!)).toEqual([{ t: "send", id: "id-2", body: "too fast" }, { t: "send", id: "id-2", body: "too fast" }]);
+    expect((await new Outbox(idb).list("alice")).map((e) => e.failed)).toEqual([undefined]);
+    s.stop();
+  });
+});

@@ -1,0 +1,67 @@
+import { CLOSE } from "../../../protocol";
+import { t } from "../lib/i18n";
+import { current, inbox, open } from "../models/app";
+import { panel } from "../models/compose";
+import type { ConversationSession } from "../models/session";
+import { Composer } from "./Composer";
+import { MembersPanel } from "./MembersPanel";
+import { MessageList } from "./MessageList";
+import { SearchPanel } from "./SearchPanel";
+
+export function ConversationView() {
+  const s = current.value;
+  if (!s) {
+    return (
+      <main class="main empty-main">
+        <p class="muted">{t("pickConversation")}</p>
+      </main>
+    );
+  }
+  return <Open key={s.id} s={s} />;
+}
+
+function Open({ s }: { s: ConversationSession }) {
+  const summary = s.model.summary.value ?? inbox.find(s.id) ?? null;
+  const members = s.model.members.value;
+  const online = members.filter((m) => m.online && m.username !== s.model.me).length;
+  const title = summary ? (summary.kind === "room" ? `# ${summary.title}` : summary.title) : "…";
+  const peer = summary?.kind === "dm" ? members.find((m) => m.username !== s.model.me) : undefined;
+  const status = peer ? (peer.online ? t("online") : t("offlineStatus")) : t("membersOnline", { n: members.length, online });
+  const refused = s.refused.value;
+  const toggle = (p: "members" | "search") => { panel.value = panel.value === p ? null : p; };
+  return (
+    <main class="main" aria-labelledby="conv-title">
+      <header class="conv-head">
+        <button type="button" class="ghost back" aria-label={t("back")} onClick={() => open(null)}>‹</button>
+        <div class="grow">
+          <h2 id="conv-title">{title}</h2>
+          <div class="muted small" data-testid="conv-status">{status}</div>
+        </div>
+        <button type="button" class={`ghost${panel.value === "search" ? " pressed" : ""}`} aria-pressed={panel.value === "search"} onClick={() => toggle("search")}>{t("search")}</button>
+        <button type="button" class={`ghost${panel.value === "members" ? " pressed" : ""}`} aria-pressed={panel.value === "members"} onClick={() => toggle("members")}>{t("members")}</button>
+      </header>
+      <div class="conv-body">
+        <div class="conv-col">
+          {refused !== null ? (
+            <p class="error center" role="alert">{refused === CLOSE.NOT_FOUND ? t("errorNotFound") : t("errorForbidden")}</p>
+          ) : (
+            <MessageList s={s} />
+          )}
+          <TypingLine s={s} />
+          {refused === null && <Composer s={s} />}
+        </div>
+        {panel.value === "members" && <MembersPanel s={s} />}
+        {panel.value === "search" && <SearchPanel s={s} />}
+      </div>
+    </main>
+  );
+}
+
+function TypingLine({ s }: { s: ConversationSession }) {
+  const who = s.model.typing.value;
+  return (
+    <div class="typing muted small" aria-live="polite">
+      {who.length === 0 ? "\u00a0" : who.length === 1 ? t("typingOne", { name: who[0]! }) : t("typingMany", { n: who.length })}
+    </div>
+  );
+}

@@ -1,0 +1,71 @@
+import { useSignal } from "@preact/signals";
+import { useLayoutEffect, useRef } from "preact/hooks";
+import { ApiFailure } from "../lib/api";
+import { t } from "../lib/i18n";
+import { createRoom, joinRoom, startDm } from "../models/app";
+
+type Mode = "dm" | "room" | "join";
+
+/** Start a DM by username, create a room, or join one by its id. */
+export function NewConversation() {
+  const mode = useSignal<Mode | null>(null);
+  const error = useSignal("");
+  const input = useRef<HTMLInputElement>(null);
+  // The person just asked for this form: take them to its field.
+  useLayoutEffect(() => { if (mode.value) input.current?.focus(); }, [mode.value]);
+
+  async function submit(e: SubmitEvent) {
+    e.preventDefault();
+    const form = e.currentTarget;
+    if (!(form instanceof HTMLFormElement)) return;
+    const data = new FormData(form);
+    const value = String(data.get("value") ?? "");
+    error.value = "";
+    try {
+      if (mode.value === "dm") await startDm(value);
+      else if (mode.value === "room") await createRoom(value, data.get("private") === "on");
+      else await joinRoom(value);
+      mode.value = null;
+    } catch (err) {
+      error.value = err instanceof ApiFailure ? (err.status === 404 ? t("errorNotFound") : err.status === 403 ? t("errorForbidden") : err.message) : t("errorGeneric");
+    }
+  }
+
+  const tab = (m: Mode, label: string) => (
+    <button type="button" class={`ghost small${mode.value === m ? " pressed" : ""}`} aria-pressed={mode.value === m} onClick={() => { mode.value = mode.value === m ? null : m; error.value = ""; }}>
+      {label}
+    </button>
+  );
+
+  return (
+    <div class="new-conv">
+      <div class="row">
+        {tab("dm", t("newDm"))}
+        {tab("room", t("newRoom"))}
+        {tab("join", t("joinRoom"))}
+      </div>
+      {mode.value && (
+        <form class="new-form" onSubmit={submit}>
+          <label>
+            <span class="sr-only">{mode.value === "dm" ? t("dmUsername") : mode.value === "room" ? t("roomTitle") : t("roomId")}</span>
+            <input
+              name="value"
+              ref={input}
+              required
+              maxLength={mode.value === "room" ? 100 : 64}
+              placeholder={mode.value === "dm" ? t("dmUsername") : mode.value === "room" ? t("roomTitle") : t("roomId")}
+              onKeyDown={(e) => { if (e.key === "Escape") mode.value = null; }}
+            />
+          </label>
+          {mode.value === "room" && (
+            <label class="check">
+              <input type="checkbox" name="private" /> {t("private")}
+            </label>
+          )}
+          <button type="submit">{mode.value === "dm" ? t("startDm") : mode.value === "room" ? t("create") : t("join")}</button>
+          {error.value && <p class="error small" role="alert">{error.value}</p>}
+        </form>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,64 @@
+import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
+import type { Message } from "../../../protocol";
+import { day, time } from "../lib/format";
+import { t } from "../lib/i18n";
+import { search } from "../models/app";
+import { panel } from "../models/compose";
+import type { ConversationSession } from "../models/session";
+import { MessageText } from "./MessageText";
+
+export function SearchPanel({ s }: { s: ConversationSession }) {
+  const results = useSignal<Message[] | null>(null);
+  const error = useSignal("");
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => input.current?.focus(), []);
+
+  async function submit(e: SubmitEvent) {
+    e.preventDefault();
+    const form = e.currentTarget;
+    if (!(form instanceof HTMLFormElement)) return;
+    const q = String(new FormData(form).get("q") ?? "").trim();
+    if (!q) return;
+    error.value = "";
+    try {
+      results.value = await search(q);
+    } catch {
+      error.value = t("errorGeneric");
+    }
+  }
+
+  function jump(seq: number) {
+    document.getElementById(`m-${s.id}-${seq}`)?.scrollIntoView({ block: "center" });
+  }
+
+  return (
+    <aside class="panel" aria-label={t("search")}>
+      <div class="panel-head">
+        <h3>{t("search")}</h3>
+        <button type="button" class="ghost" aria-label={t("close")} onClick={() => { panel.value = null; }}>×</button>
+      </div>
+      <form class="search" onSubmit={submit}>
+        <label>
+          <span class="sr-only">{t("searchLabel")}</span>
+          <input name="q" type="search" placeholder={t("searchLabel")} required maxLength={200} ref={input} />
+        </label>
+        <button type="submit">{t("search")}</button>
+      </form>
+      {error.value && <p class="error small" role="alert">{error.value}</p>}
+      {results.value && (
+        <ul class="results" aria-live="polite">
+          {results.value.length === 0 && <li class="muted">{t("noResults")}</li>}
+          {results.value.map((m) => (
+            <li key={m.seq}>
+              <button type="button" class="result" onClick={() => jump(m.seq)}>
+                <span class="muted small">{m.from} · {day(m.ts)} {time(m.ts)}</span>
+                <span class="result-body"><MessageText body={m.body} /></span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </aside>
+  );
+}

@@ -1,0 +1,71 @@
+/** The HTTP API of PROTOCOL.md sections 1 and 2, with the session cookie (same origin). */
+import type { Message, Summary, User } from "../../../protocol";
+
+export class ApiFailure extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+async function call(method: string, path: string, body?: unknown): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      credentials: "same-origin",
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiFailure(0, "network", "network unavailable");
+  }
+  if (res.status === 204) return null;
+  const data: unknown = await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = isObject(data) && isObject(data.error) ? data.error : {};
+    throw new ApiFailure(res.status, typeof err.code === "string" ? err.code : "http", typeof err.message === "string" ? err.message : res.statusText);
+  }
+  return data;
+}
+
+function user(v: unknown): User {
+  if (isObject(v) && isObject(v.user) && typeof v.user.username === "string" && typeof v.user.name === "string") {
+    return { username: v.user.username, name: v.user.name };
+  }
+  throw new ApiFailure(500, "bad_answer", "unexpected answer");
+}
+
+function field<T>(v: unknown, key: string, check: (x: unknown) => x is T): T {
+  if (isObject(v) && check(v[key])) return v[key];
+  throw new ApiFailure(500, "bad_answer", "unexpected answer");
+}
+
+const isArray = (x: unknown): x is unknown[] => Array.isArray(x);
+
+export const api = {
+  me: async (): Promise<User | null> => {
+    try {
+      return user(await call("GET", "/api/me"));
+    } catch (err) {
+      if (err instanceof ApiFailure && err.status === 401) return null;
+      throw err;
+    }
+  },
+  signup: async (username: string, password: string) => user(await call("POST", "/api/signup", { username, password })),
+  login: async (username: string, password: string) => user(await call("POST", "/api/login", { username, password })),
+  logout: async () => { await call("POST", "/api/logout"); },
+  conversations: async () => field(await call("GET", "/api/conversations"), "conversations", isArray),
+  startDm: async (username: string) => field(await call("POST", "/api/conversations", { kind: "dm", with: username }), "conversation", isObject),
+  createRoom: async (title: string, isPrivate: boolean) =>
+    field(await call("POST", "/api/conversations", { kind: "room", title, private: isPrivate }), "conversation", isObject),
+  join: async (id: string) => field(await call("POST", `/api/conversations/${encodeURIComponent(id)}/join`), "conversation", isObject),
+  invite: async (id: string, username: string) => { await call("POST", `/api/conversations/${encodeURIComponent(id)}/members`, { username }); },
+  search: async (id: string, q: string) =>
+    field(await call("GET", `/api/conversations/${encodeURIComponent(id)}/search?q=${encodeURIComponent(q)}`), "messages", isArray),
+};
+
+export type { Message, Summary };

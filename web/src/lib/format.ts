@@ -1,0 +1,26 @@
+/** Times and days in the chosen language. */
+import { lang } from "./i18n";
+
+const locale = () => (lang.value === "zh" ? "zh-CN" : "en");
+
+export function time(ts: number): string {
+  return new Date(ts).toLocaleTimeString(locale(), { hour: "2-digit", minute: "2-digit" });
+}
+
+export function dayKey(ts: number): string {
+  const d = new Date(ts);
+  return `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+}
+
+export function day(ts: number, now = Date.now()): string {
+  const key = dayKey(ts);
+  if (key === dayKey(now)) return lang.value === "zh" ? "今天" : "Today";
+  if (key === dayKey(now - 86_400_000)) return lang.value === "zh" ? "昨天" : "Yesterday";
+  return new Date(ts).toLocaleDateString(locale(), { year: "numeric", month: "long", day: "numeric", weekday: "short" });
+}
+
+/** The side bar's short time: the hour today, the date otherwise. */
+export function short(ts: number, now = Date.now()): string {
+  if (dayKey(ts) === dayKey(now)) return time(ts);
+  return new Date(ts).toLocaleDateString(locale(), { month: "short", day: "numeric" });
+}

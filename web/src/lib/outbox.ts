@@ -1,0 +1,73 @@
+/**
+ * Messages not yet acknowledged, kept in IndexedDB so they survive a reload. Each keeps the client
+ * id it was given when typed: every resend uses it, so the server stores it once (PROTOCOL.md 4.4).
+ * An entry leaves the outbox only when its `ack` arrives.
+ */
+export interface OutboxEntry {
+  /** The client message id, also the key. */
+  id: string;
+  /** Whose message: one browser may be used by several accounts. */
+  user: string;
+  conv: string;
+  body: string;
+  replyTo?: number;
+  /** When it was typed (ms): the order of resending. */
+  created: number;
+  /** The server refused it (an error code): wait for the person to retry. */
+  failed?: string;
+}
+
+const DB = "edge-chat";
+const STORE = "outbox";
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function isEntry(v: unknown): v is OutboxEntry {
+  if (typeof v !== "object" || v === null) return false;
+  const e: Partial<Record<keyof OutboxEntry, unknown>> = v;
+  return typeof e.id === "string" && typeof e.user === "string" && typeof e.conv === "string" &&
+    typeof e.body === "string" && typeof e.created === "number";
+}
+
+export class Outbox {
+  #db: Promise<IDBDatabase> | null = null;
+
+  constructor(private readonly factory: IDBFactory = indexedDB) {}
+
+  #open(): Promise<IDBDatabase> {
+    this.#db ??= new Promise((resolve, reject) => {
+      const req = this.factory.open(DB, 1);
+      req.onupgradeneeded = () => {
+        const store = req.result.createObjectStore(STORE, { keyPath: "id" });
+        store.createIndex("user", "user");
+      };
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    return this.#db;
+  }
+
+  async #store(mode: IDBTransactionMode): Promise<IDBObjectStore> {
+    return (await this.#open()).transaction(STORE, mode).objectStore(STORE);
+  }
+
+  /** Stored before it is sent: a reload between typing and the ack loses nothing. */
+  async put(entry: OutboxEntry): Promise<void> {
+    await request((await this.#store("readwrite")).put(entry));
+  }
+
+  async remove(id: string): Promise<void> {
+    await request((await this.#store("readwrite")).delete(id));
+  }
+
+  /** One user's entries, oldest first. */
+  async list(user: string): Promise<OutboxEntry[]> {
+    const all: unknown[] = await request((await this.#store("readonly")).index("user").getAll(user));
+    return all.filter(isEntry).sort((a, b) => a.created - b.created);
+  }
+}

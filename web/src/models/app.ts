@@ -1,0 +1,284 @@
+/**
+ * The app's controller: who is signed in, the inbox socket, the conversation on screen and the
+ * sessions that still deliver, the outbox, the tab title, desktop notifications and the network.
+ */
+import { batch, computed, effect, signal } from "@preact/signals";
+import { CLOSE, parseInboxFrame, readMessage, readSummary, type Message, type Summary, type User } from "../../../protocol";
+import { api, ApiFailure } from "../lib/api";
+import { newClientId } from "../lib/ids";
+import { t } from "../lib/i18n";
+import { Outbox } from "../lib/outbox";
+import { ReconnectingSocket, type ConnState } from "../lib/socket";
+import { InboxModel } from "./inbox";
+import { ConversationSession } from "./session";
+
+export const me = signal<User | null | undefined>(undefined);
+export const inbox = new InboxModel();
+export const currentId = signal<string | null>(null);
+export const sessions = signal<ReadonlyMap<string, ConversationSession>>(new Map());
+export const current = computed(() => (currentId.value ? (sessions.value.get(currentId.value) ?? null) : null));
+export const networkUp = signal(typeof navigator === "undefined" ? true : navigator.onLine);
+export const inboxState = signal<ConnState>("closed");
+/** The view reports whether the message list is scrolled to the bottom. */
+export const atBottom = signal(true);
+export const visible = signal(typeof document === "undefined" ? true : document.visibilityState === "visible");
+
+const outbox = new Outbox();
+let inboxSocket: ReconnectingSocket | null = null;
+const lastReadSent = new Map<string, number>();
+
+function socketUrl(path: string): string {
+  return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
+}
+
+// ---- signing in and out ---------------------------------------------------------------------
+
+export async function boot(): Promise<void> {
+  addEventListener("online", () => setNetwork(true));
+  addEventListener("offline", () => setNetwork(false));
+  document.addEventListener("visibilitychange", () => { visible.value = document.visibilityState === "visible"; });
+  addEventListener("hashchange", () => openFromHash());
+  addEventListener("popstate", () => openFromHash());
+  try {
+    const user = await api.me();
+    if (user) await signedIn(user);
+    else me.value = null;
+  } catch {
+    me.value = null;
+  }
+}
+
+export async function signIn(kind: "signup" | "login", username: string, password: string): Promise<void> {
+  const user = kind === "signup" ? await api.signup(username, password) : await api.login(username, password);
+  await signedIn(user);
+}
+
+async function signedIn(user: User): Promise<void> {
+  me.value = user;
+  inboxSocket = new ReconnectingSocket({
+    url: () => socketUrl("/inbox"),
+    onFrames: (values) => {
+      for (const v of values) {
+        const parsed = parseInboxFrame(v);
+        if (parsed.ok) onInboxFrame(parsed.frame);
+      }
+    },
+    onState: (s) => { inboxState.value = s; },
+    onFinal: (code) => { if (code === CLOSE.UNAUTHORIZED) void signedOut(); },
+  });
+  if (networkUp.value) inboxSocket.start();
+  // The list once, so the side bar fills even before the inbox socket answers.
+  api.conversations().then((list) => {
+    if (!inbox.loaded.value) inbox.replace(list.map(readSummary).filter((s): s is Summary => s !== null));
+  }).catch(() => {});
+  // Messages typed before a reload: deliver them (their conversation gets a socket until done).
+  const pending = await outbox.list(user.username).catch(() => []);
+  for (const entry of pending) {
+    const s = ensureSession(entry.conv);
+    s.model.addLocal({ id: entry.id, body: entry.body, created: entry.created, ...(entry.replyTo ? { replyTo: entry.replyTo } : {}), ...(entry.failed ? { failed: entry.failed } : {}) });
+  }
+  openFromHash();
+}
+
+export async function signOut(): Promise<void> {
+  await api.logout().catch(() => {});
+  await signedOut();
+}
+
+async function signedOut(): Promise<void> {
+  inboxSocket?.stop();
+  inboxSocket = null;
+  for (const s of sessions.value.values()) s.stop();
+  batch(() => {
+    sessions.value = new Map();
+    currentId.value = null;
+    inbox.clear();
+    me.value = null;
+  });
+  lastReadSent.clear();
+  if (location.hash) history.replaceState(null, "", location.pathname);
+}
+
+function setNetwork(up: boolean): void {
+  networkUp.value = up;
+  const sockets = [inboxSocket, ...[...sessions.value.values()].map((s) => s.socket)];
+  // Offline, sockets may look open while nothing passes: close them and wait for the network.
+  for (const s of sockets) if (s) (up ? s.resume() : s.pause());
+}
+
+// ---- the inbox --------------------------------------------------------------------------------
+
+function onInboxFrame(frame: Parameters<InboxModel["receive"]>[0]): void {
+  inbox.receive(frame);
+  // A fresh list may count as unread what is on screen right now.
+  if (frame.t === "inbox") markRead();
+  if (frame.t === "activity") {
+    const reading = frame.conv === currentId.value && visible.value && atBottom.value;
+    if (reading) inbox.markedRead(frame.conv, frame.seq);
+    if (frame.from !== me.value?.username && !sessions.value.has(frame.conv)) {
+      notify(inbox.find(frame.conv)?.title ?? frame.from, frame.preview, frame.conv);
+    }
+  }
+}
+
+// ---- conversations --------------------------------------------------------------------------
+
+function ensureSession(id: string): ConversationSession {
+  const existing = sessions.value.get(id);
+  if (existing) return existing;
+  const user = me.value?.username ?? "";
+  const known = inbox.find(id);
+  // Resume a little before the end, so recent joins and reactions show as events; older
+  // messages come from `history`.
+  const since = known ? Math.max(0, known.lastSeq - 100) : null;
+  const s = new ConversationSession(id, since, {
+    outbox,
+    user,
+    socketUrl,
+    onIncoming: (conv, m) => onIncoming(conv, m),
+    onApplied: (conv) => afterApplied(conv),
+    onFinal: (conv, code) => { if (code === CLOSE.UNAUTHORIZED) void signedOut(); else dropIfIdle(conv); },
+  });
+  sessions.value = new Map(sessions.value).set(id, s);
+  if (networkUp.value) s.start();
+  return s;
+}
+
+function dropIfIdle(id: string): void {
+  const s = sessions.value.get(id);
+  if (!s || id === currentId.value || (!s.idle() && s.refused.value === null)) return;
+  s.stop();
+  const next = new Map(sessions.value);
+  next.delete(id);
+  sessions.value = next;
+}
+
+/** Shows a conversation (or none); `push` adds a history entry, so Back returns to the list. */
+export function open(id: string | null, push = true): void {
+  const previous = currentId.value;
+  if (id === previous) return;
+  currentId.value = id;
+  atBottom.value = true;
+  if (id) ensureSession(id);
+  if (previous) dropIfIdle(previous);
+  const hash = id ? `#/c/${encodeURIComponent(id)}` : "";
+  if (push && location.hash !== hash) history.pushState(null, "", hash || location.pathname);
+}
+
+function openFromHash(): void {
+  if (!me.value) return;
+  const m = /^#\/c\/(.+)$/.exec(location.hash);
+  let id: string | null = null;
+  try {
+    id = m ? decodeURIComponent(m[1]!) : null;
+  } catch {
+    id = null; // a malformed link opens nothing
+  }
+  open(id, false);
+}
+
+function onIncoming(conv: string, m: Message): void {
+  if (!visible.value) notify(inbox.find(conv)?.title ?? m.from, m.body, conv);
+}
+
+function afterApplied(conv: string): void {
+  const s = sessions.value.get(conv);
+  if (!s) return;
+  const last = [...s.model.timeline.value].reverse().find((i) => i.kind === "msg");
+  if (last?.kind === "msg") inbox.sawMessage(conv, last.message);
+  markRead();
+  if (conv !== currentId.value) dropIfIdle(conv);
+}
+
+/** Sends `read` for the conversation on screen when it is visible and scrolled to the end. */
+export function markRead(): void {
+  const s = current.value;
+  if (!s || !visible.value || !atBottom.value || !s.model.ready.value) return;
+  const seq = s.model.readUpTo();
+  if (seq <= (lastReadSent.get(s.id) ?? 0)) {
+    inbox.markedRead(s.id, seq);
+    return;
+  }
+  if (s.send({ t: "read", seq })) {
+    lastReadSent.set(s.id, seq);
+    inbox.markedRead(s.id, seq);
+  }
+}
+
+effect(() => {
+  // Re-run when visibility or the scroll position changes.
+  void visible.value;
+  void atBottom.value;
+  markRead();
+});
+
+effect(() => {
+  const n = inbox.unreadTotal.value;
+  if (typeof document !== "undefined") document.title = n > 0 ? `(${n}) ${t("appName")}` : t("appName");
+});
+
+export async function send(body: string, replyTo?: number): Promise<void> {
+  const s = current.value;
+  if (!s || body.trim().length === 0) return;
+  await s.post(newClientId(), body, replyTo);
+}
+
+// ---- notifications ----------------------------------------------------------------------------
+
+export const notificationsAllowed = signal(typeof Notification !== "undefined" && Notification.permission === "granted");
+
+export async function askNotifications(): Promise<void> {
+  if (typeof Notification === "undefined") return;
+  notificationsAllowed.value = (await Notification.requestPermission()) === "granted";
+}
+
+function notify(title: string, body: string, conv: string): void {
+  if (!notificationsAllowed.value || visible.value) return;
+  try {
+    const n = new Notification(title, { body: body.slice(0, 140), tag: conv });
+    n.onclick = () => {
+      focus();
+      open(conv);
+      n.close();
+    };
+  } catch {
+    /* some browsers only allow notifications from a service worker */
+  }
+}
+
+// ---- actions on the server ----------------------------------------------------------------------
+
+function asSummary(v: unknown): Summary {
+  const s = readSummary(v);
+  if (!s) throw new ApiFailure(500, "bad_answer", "unexpected answer");
+  return s;
+}
+
+export async function startDm(username: string): Promise<void> {
+  const s = asSummary(await api.startDm(username.trim().toLowerCase()));
+  inbox.upsert(s);
+  open(s.id);
+}
+
+export async function createRoom(title: string, isPrivate: boolean): Promise<void> {
+  const s = asSummary(await api.createRoom(title.trim(), isPrivate));
+  inbox.upsert(s);
+  open(s.id);
+}
+
+export async function joinRoom(id: string): Promise<void> {
+  const s = asSummary(await api.join(id.trim()));
+  inbox.upsert(s);
+  open(s.id);
+}
+
+export async function invite(username: string): Promise<void> {
+  const id = currentId.value;
+  if (id) await api.invite(id, username.trim().toLowerCase());
+}
+
+export async function search(q: string): Promise<Message[]> {
+  const id = currentId.value;
+  if (!id) return [];
+  return (await api.search(id, q)).map(readMessage).filter((m): m is Message => m !== null);
+}

@@ -1,0 +1,158 @@
+/**
+ * One open conversation on the wire: its model, its socket (resuming from the last applied seq)
+ * and its share of the outbox. The controller keeps one per conversation on screen, plus any that
+ * still have messages to deliver.
+ */
+import { signal } from "@preact/signals";
+import { parseServerFrame, TYPING_TTL_MS, type ClientFrame, type Message } from "../../../protocol";
+import type { Outbox, OutboxEntry } from "../lib/outbox";
+import { ReconnectingSocket, type ConnState, type SocketFactory } from "../lib/socket";
+import { ConversationModel, type Effect } from "./conversation";
+
+/** How often a `typing` frame may be sent while the person types. */
+export const TYPING_EVERY_MS = 3000;
+
+export interface SessionHooks {
+  outbox: Outbox;
+  user: string;
+  socketUrl: (path: string) => string;
+  onIncoming: (conv: string, m: Message) => void;
+  onApplied: (conv: string) => void;
+  /** Refused for good: 4401 (signed out), 4403 (not a member), 4404 (no such conversation). */
+  onFinal: (conv: string, code: number) => void;
+  create?: SocketFactory;
+}
+
+export class ConversationSession {
+  readonly model: ConversationModel;
+  readonly socket: ReconnectingSocket;
+  readonly state = signal<ConnState>("closed");
+  /** A final close code, when the server refused this conversation. */
+  readonly refused = signal<number | null>(null);
+  #lastTyping = 0;
+  #typingTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(readonly id: string, since: number | null, private readonly hooks: SessionHooks) {
+    this.model = new ConversationModel(id, hooks.user, since);
+    this.socket = new ReconnectingSocket({
+      url: () => {
+        const since = this.model.applied;
+        return hooks.socketUrl(`/chat/${encodeURIComponent(id)}${since === null ? "" : `?since=${since}`}`);
+      },
+      onFrames: (values) => this.#frames(values),
+      onState: (s) => { this.state.value = s; },
+      onFinal: (code) => {
+        this.refused.value = code;
+        hooks.onFinal(id, code);
+      },
+      ...(hooks.create ? { create: hooks.create } : {}),
+    });
+  }
+
+  start(): void {
+    this.socket.start();
+  }
+
+  stop(): void {
+    this.socket.stop();
+    if (this.#typingTimer) clearTimeout(this.#typingTimer);
+  }
+
+  send(frame: ClientFrame): boolean {
+    return this.socket.send(frame);
+  }
+
+  #frames(values: unknown[]): void {
+    for (const value of values) {
+      const parsed = parseServerFrame(value);
+      if (!parsed.ok) continue; // not a frame we know: the contract lets servers add types
+      const frame = parsed.frame;
+      const fx = this.model.receive(frame);
+      if (frame.t === "welcome") this.#flush();
+      if (frame.t === "typing") this.#pruneLater();
+      for (const e of fx) this.#effect(e);
+    }
+    this.hooks.onApplied(this.id);
+  }
+
+  #effect(e: Effect): void {
+    switch (e.t) {
+      case "sync":
+        this.send({ t: "sync", since: e.since });
+        return;
+      case "history":
+        if (!this.send(e.before === undefined ? { t: "history", limit: 50 } : { t: "history", before: e.before, limit: 50 })) {
+          this.model.loadingHistory.value = false;
+        }
+        return;
+      case "acked":
+        void this.hooks.outbox.remove(e.id).catch(() => {});
+        return;
+      case "failed": {
+        const m = this.model.local.value.find((x) => x.id === e.id);
+        if (m) void this.hooks.outbox.put(this.#entry(m, e.code)).catch(() => {});
+        return;
+      }
+      case "incoming":
+        this.hooks.onIncoming(this.id, e.message);
+        return;
+      default: {
+        const unreachable: never = e;
+        return unreachable;
+      }
+    }
+  }
+
+  #entry(m: { id: string; body: string; replyTo?: number; created: number }, failed?: string): OutboxEntry {
+    const entry: OutboxEntry = { id: m.id, user: this.hooks.user, conv: this.id, body: m.body, created: m.created };
+    if (m.replyTo !== undefined) entry.replyTo = m.replyTo;
+    if (failed !== undefined) entry.failed = failed;
+    return entry;
+  }
+
+  /** Every message still waiting for its ack, with its own id, in the order typed. */
+  #flush(): void {
+    for (const m of this.model.unacked()) {
+      this.send(m.replyTo === undefined ? { t: "send", id: m.id, body: m.body } : { t: "send", id: m.id, body: m.body, replyTo: m.replyTo });
+    }
+  }
+
+  /** Typed: stored in the outbox first, then sent if the socket is up (else on the next welcome). */
+  async post(id: string, body: string, replyTo: number | undefined): Promise<void> {
+    const m = { id, body, created: Date.now(), ...(replyTo === undefined ? {} : { replyTo }) };
+    this.model.addLocal(m);
+    await this.hooks.outbox.put(this.#entry(m)).catch(() => {});
+    // Not sent before it is stored: a reload right now must not lose it.
+    this.send(replyTo === undefined ? { t: "send", id, body } : { t: "send", id, body, replyTo });
+  }
+
+  async retry(id: string): Promise<void> {
+    const m = this.model.retry(id);
+    if (!m) return;
+    await this.hooks.outbox.put(this.#entry(m)).catch(() => {});
+    this.send(m.replyTo === undefined ? { t: "send", id, body: m.body } : { t: "send", id, body: m.body, replyTo: m.replyTo });
+  }
+
+  /** At most one `typing` every TYPING_EVERY_MS. */
+  typed(now = Date.now()): void {
+    if (now - this.#lastTyping < TYPING_EVERY_MS) return;
+    if (this.send({ t: "typing" })) this.#lastTyping = now;
+  }
+
+  loadOlder(): void {
+    for (const e of this.model.loadOlder()) this.#effect(e);
+  }
+
+  #pruneLater(): void {
+    if (this.#typingTimer) return;
+    this.#typingTimer = setTimeout(() => {
+      this.#typingTimer = null;
+      if (this.model.pruneTyping()) this.#pruneLater();
+    }, TYPING_TTL_MS / 5);
+  }
+
+  /** Nothing left to deliver: the socket may go when the conversation is no longer on screen. */
+  idle(): boolean {
+    return this.model.unacked().length === 0;
+  }
+}
