@@ -3,7 +3,7 @@
  * one gap-free order for everyone, idempotent resends, nothing acknowledged ever lost, exact
  * resumption, and the backlog cap.
  */
-import { abortAllDurableObjects, evictDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK, type MsgFrame, type Subprotocol } from "../../protocol";
 import {
@@ -295,5 +295,31 @@ describe("resuming with since (promise 3 and 5)", () => {
     await b.until((f) => f.filter((x) => x.t === "synced").length === 2);
     expect(eventSeqs(b.frames)).toEqual([1]);
     await closeAll(a, b);
+  });
+});
+
+describe("a write that fails half-way", () => {
+  it("stores nothing of it, so the log keeps no hole", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    const a = await join(conv.id, alice);
+    a.send({ t: "send", id: "first", body: "one" });
+    expect((await a.next("ack", (f) => f.id === "first")).seq).toBe(1);
+    // The message row cannot be written: the event row must not stay behind.
+    await runInDurableObject(convStub(conv.id), (_i, state) => {
+      state.storage.sql.exec("CREATE TRIGGER fail_msg BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    });
+    a.send({ t: "send", id: "second", body: "two" });
+    expect(await a.next("error", (f) => f.id === undefined || f.id === "second")).toMatchObject({ code: "internal" });
+    await runInDurableObject(convStub(conv.id), (_i, state) => {
+      state.storage.sql.exec("DROP TRIGGER fail_msg");
+    });
+    a.send({ t: "send", id: "second", body: "two" });
+    expect((await a.next("ack", (f) => f.id === "second")).seq).toBe(2);
+    const replay = await join(conv.id, bob, { since: 0 });
+    expect(replay.of("msg").map((m) => m.seq)).toEqual([1, 2]);
+    a.close();
+    replay.close();
   });
 });

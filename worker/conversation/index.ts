@@ -74,7 +74,7 @@ export class ConversationObject extends DurableObject<Env> {
     super(ctx, env);
     this.limits = limitsFromEnv(env);
     this.#codecs = new Codecs(this.limits);
-    this.store = new ConversationStore(ctx.storage.sql);
+    this.store = new ConversationStore(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn));
     this.notifier = new Notifier(ctx.storage.sql, this.store, () => this.#metaOrThrow().id, (username, batch) =>
       this.env.USERS.get(this.env.USERS.idFromName(username)).activity(batch),
     );
@@ -99,13 +99,15 @@ export class ConversationObject extends DurableObject<Env> {
   async create(init: CreateInit): Promise<IndexEntry[]> {
     const now = Date.now();
     if (!this.#metaOrNull()) {
-      this.store.initMeta({ id: init.id, kind: init.kind, title: init.title, private: init.private, created: now });
+      this.store.atomic(() => {
+        this.store.initMeta({ id: init.id, kind: init.kind, title: init.title, private: init.private, created: now });
+        for (const m of init.members) {
+          this.store.addMember(m.username, m.name, now);
+          if (init.kind === "room") this.store.memberEvent(m.username, true, now);
+        }
+        this.notifier.advanceTo(this.store.lastSeq());
+      });
       this.#meta = undefined;
-      for (const m of init.members) {
-        this.store.addMember(m.username, m.name, now);
-        if (init.kind === "room") this.store.memberEvent(m.username, true, now);
-      }
-      this.notifier.advanceTo(this.store.lastSeq());
       await this.#seedPresence(init.members.map((m) => m.username));
     }
     return init.members.map((m) => this.#entryFor(m.username));
@@ -169,8 +171,10 @@ export class ConversationObject extends DurableObject<Env> {
   async #add(user: User): Promise<JoinResult> {
     if (this.store.memberCount() >= this.limits.roomMembers) return { ok: false, reason: "full" };
     const now = Date.now();
-    this.store.addMember(user.username, user.name, now);
-    const seq = this.store.memberEvent(user.username, true, now);
+    const seq = this.store.atomic(() => {
+      this.store.addMember(user.username, user.name, now);
+      return this.store.memberEvent(user.username, true, now);
+    });
     this.#broadcast([{ t: "member", seq, username: user.username, joined: true, ts: now }]);
     this.notifier.schedule();
     await this.#seedPresence([user.username]);
@@ -199,9 +203,10 @@ export class ConversationObject extends DurableObject<Env> {
   /** Leaves a room: a member event, and the member's sockets here are closed. */
   leave(username: string): boolean {
     const meta = this.#metaOrNull();
-    if (!meta || meta.kind === "dm" || !this.store.removeMember(username)) return false;
+    if (!meta || meta.kind === "dm") return false;
     const now = Date.now();
-    const seq = this.store.memberEvent(username, false, now);
+    const seq = this.store.atomic(() => (this.store.removeMember(username) ? this.store.memberEvent(username, false, now) : null));
+    if (seq === null) return false;
     for (const ws of this.ctx.getWebSockets(username)) tryClose(ws, CLOSE.FORBIDDEN, "left the conversation");
     this.#broadcast([{ t: "member", seq, username, joined: false, ts: now }]);
     this.notifier.schedule();

@@ -59,13 +59,30 @@ function likePattern(q: string): string {
 export class ConversationStore {
   #lastSeq: number | undefined;
 
-  constructor(private readonly sql: SqlStorage) {
+  /**
+   * `transact` runs a function as one SQLite transaction (the object's `transactionSync`): an
+   * event row must never be stored without the rows it describes, or the log would have a hole.
+   */
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly transact: <T>(fn: () => T) => T = (fn) => fn(),
+  ) {
     for (const statement of CONVERSATION_SCHEMA) sql.exec(statement);
     // Without this, FTS5 deletes only add delete markers and a deleted (or edited) body's trigrams
     // stay in the index segments until a merge: a deleted message must leave no text behind.
     // The option is stored in the table's own config, so objects created earlier get it too.
     const secure = sql.exec("SELECT v FROM messages_fts_config WHERE k = 'secure-delete'").toArray()[0];
     if (secure?.v !== 1) sql.exec("INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1)");
+  }
+
+  /** Runs `fn` atomically; if it throws, nothing of it is stored and the seq cache is dropped. */
+  atomic<T>(fn: () => T): T {
+    try {
+      return this.transact(fn);
+    } catch (err) {
+      this.#lastSeq = undefined;
+      throw err;
+    }
   }
 
   // ---- meta and members ----------------------------------------------------------------------
@@ -164,7 +181,7 @@ export class ConversationStore {
   }
 
   memberEvent(username: string, joined: boolean, ts: number): number {
-    return this.#append("member", ts, username, { flag: joined });
+    return this.atomic(() => this.#append("member", ts, username, { flag: joined }));
   }
 
   /** The message a sender already stored under this client id, if any. */
@@ -176,13 +193,15 @@ export class ConversationStore {
   }
 
   insertMessage(sender: string, clientId: string, body: string, replyTo: number | undefined, ts: number): number {
-    const seq = this.#append("msg", ts, sender);
-    this.sql.exec(
-      "INSERT INTO messages (seq, client_id, sender, body, ts, reply_to) VALUES (?, ?, ?, ?, ?, ?)",
-      seq, clientId, sender, body, ts, replyTo ?? null,
-    );
-    this.sql.exec("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", seq, body);
-    return seq;
+    return this.atomic(() => {
+      const seq = this.#append("msg", ts, sender);
+      this.sql.exec(
+        "INSERT INTO messages (seq, client_id, sender, body, ts, reply_to) VALUES (?, ?, ?, ?, ?, ?)",
+        seq, clientId, sender, body, ts, replyTo ?? null,
+      );
+      this.sql.exec("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", seq, body);
+      return seq;
+    });
   }
 
   /** The stored message, or null; deleted messages are returned with `deleted`. */
@@ -192,27 +211,33 @@ export class ConversationStore {
   }
 
   editMessage(target: number, editor: string, body: string, ts: number): number {
-    const seq = this.#append("edit", ts, editor, { target, body });
-    this.sql.exec("UPDATE messages SET body = ?, edited = 1 WHERE seq = ?", body, target);
-    this.sql.exec("UPDATE messages_fts SET body = ? WHERE rowid = ?", body, target);
-    return seq;
+    return this.atomic(() => {
+      const seq = this.#append("edit", ts, editor, { target, body });
+      this.sql.exec("UPDATE messages SET body = ?, edited = 1 WHERE seq = ?", body, target);
+      this.sql.exec("UPDATE messages_fts SET body = ? WHERE rowid = ?", body, target);
+      return seq;
+    });
   }
 
   /** Deletes a message: its body, and every edit's body, are erased from storage. */
   deleteMessage(target: number, by: string, ts: number): number {
-    const seq = this.#append("delete", ts, by, { target });
-    this.sql.exec("UPDATE messages SET body = '', deleted = 1 WHERE seq = ?", target);
-    this.sql.exec("UPDATE events SET body = NULL WHERE target = ? AND type = 'edit'", target);
-    this.sql.exec("DELETE FROM messages_fts WHERE rowid = ?", target);
-    return seq;
+    return this.atomic(() => {
+      const seq = this.#append("delete", ts, by, { target });
+      this.sql.exec("UPDATE messages SET body = '', deleted = 1 WHERE seq = ?", target);
+      this.sql.exec("UPDATE events SET body = NULL WHERE target = ? AND type = 'edit'", target);
+      this.sql.exec("DELETE FROM messages_fts WHERE rowid = ?", target);
+      return seq;
+    });
   }
 
   /** Sets or clears one reaction. Returns the event's seq, or null when nothing changed. */
   react(target: number, username: string, emoji: string, on: boolean, ts: number): number | null {
-    const changed = on
-      ? this.sql.exec("INSERT OR IGNORE INTO reactions (target, emoji, username, at) VALUES (?, ?, ?, ?)", target, emoji, username, ts).rowsWritten
-      : this.sql.exec("DELETE FROM reactions WHERE target = ? AND emoji = ? AND username = ?", target, emoji, username).rowsWritten;
-    return changed > 0 ? this.#append("react", ts, username, { target, emoji, flag: on }) : null;
+    return this.atomic(() => {
+      const changed = on
+        ? this.sql.exec("INSERT OR IGNORE INTO reactions (target, emoji, username, at) VALUES (?, ?, ?, ?)", target, emoji, username, ts).rowsWritten
+        : this.sql.exec("DELETE FROM reactions WHERE target = ? AND emoji = ? AND username = ?", target, emoji, username).rowsWritten;
+      return changed > 0 ? this.#append("react", ts, username, { target, emoji, flag: on }) : null;
+    });
   }
 
   reactionKinds(target: number): number {
