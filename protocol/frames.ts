@@ -56,6 +56,14 @@ export interface User {
   name: string;
 }
 
+/** A public room in the directory (GET /api/conversations/public). */
+export interface RoomListing {
+  id: string;
+  title: string;
+  /** When it was created, ms since the epoch. */
+  created: number;
+}
+
 // ---- conversation socket: server to client -------------------------------------------------
 
 export interface WelcomeFrame { t: "welcome"; conv: Summary; me: string; members: Member[] }

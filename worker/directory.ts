@@ -4,12 +4,7 @@
  * the message path.
  */
 import { DurableObject } from "cloudflare:workers";
-
-export interface RoomListing {
-  id: string;
-  title: string;
-  created: number;
-}
+import type { RoomListing } from "../protocol";
 
 /** Most rooms one listing returns. */
 export const DIRECTORY_PAGE = 50;

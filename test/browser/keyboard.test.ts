@@ -79,5 +79,14 @@ describe("keyboard and labels", () => {
     await page.getByRole("button", { name: "Members", exact: true }).click();
     await page.getByRole("button", { name: "Search", exact: true }).click();
     expect(await unnamedControls(page)).toEqual([]);
+    // And the directory of public rooms, opened from the keyboard: the focus lands in its search field.
+    await page.getByRole("button", { name: "Browse rooms" }).focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute("placeholder"))).toBe("Search public rooms");
+    await page.getByRole("list", { name: "Browse rooms" }).waitFor();
+    expect(await unnamedControls(page)).toEqual([]);
+    await page.keyboard.press("Escape");
+    await expect.poll(() => page.getByRole("searchbox", { name: "Search public rooms" }).count()).toBe(0);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Browse rooms");
   });
 });

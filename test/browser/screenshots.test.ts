@@ -53,6 +53,13 @@ describe.skipIf(process.env.SCREENSHOTS !== "1")("screenshots", () => {
     await signUp(b.page, bob);
     await signUp(w.page, wei);
     await w.page.getByLabel("Language").selectOption("zh");
+    // Public rooms of Bob's, for the directory.
+    for (const title of ["Lunch club", "Frontend guild"]) {
+      await b.page.getByRole("button", { name: "New room" }).click();
+      await b.page.getByLabel("Room name").fill(title);
+      await b.page.getByRole("button", { name: "Create", exact: true }).click();
+      await b.page.getByRole("heading", { level: 2, name: `# ${title}` }).waitFor();
+    }
 
     // A room with three people.
     await a.page.getByRole("button", { name: "New room" }).click();
@@ -104,6 +111,12 @@ describe.skipIf(process.env.SCREENSHOTS !== "1")("screenshots", () => {
     await a.page.getByRole("button", { name: "Members", exact: true }).click();
     await shoot(a.page, "members-desktop");
     await a.page.getByRole("button", { name: "Members", exact: true }).click();
+
+    // The directory of public rooms: two to join, one Alice is in.
+    await a.page.getByRole("button", { name: "Browse rooms" }).click();
+    await a.page.getByRole("button", { name: "Join Lunch club" }).waitFor();
+    await shoot(a.page, "browse-desktop");
+    await a.page.getByRole("button", { name: "Browse rooms" }).click();
 
     await a.page.setViewportSize(SIZES.phone);
     await shoot(a.page, "room-phone");

@@ -24,13 +24,13 @@ export async function apiDm(baseUrl: string, token: string, peer: string): Promi
   return conv.id;
 }
 
-/** Sends the bodies in order and resolves when every one is acknowledged. */
-export function sendAll(baseUrl: string, token: string, conv: string, bodies: string[]): Promise<void> {
+/** Sends the bodies in order and resolves when every one is acknowledged; `prefix` keeps the ids of separate calls apart. */
+export function sendAll(baseUrl: string, token: string, conv: string, bodies: string[], prefix = "seed"): Promise<void> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${baseUrl.replace("http", "ws")}/chat/${conv}`, [SUBPROTOCOL_MSGPACK], { headers: { Authorization: `Bearer ${token}` } });
     let acked = 0;
     ws.on("open", () => {
-      for (const [i, body] of bodies.entries()) ws.send(codec.encode({ t: "send", id: `seed-${i}`, body }));
+      for (const [i, body] of bodies.entries()) ws.send(codec.encode({ t: "send", id: `${prefix}-${i}`, body }));
     });
     ws.on("message", (data: Buffer) => {
       for (const f of codec.decodeAll(new Uint8Array(data))) {

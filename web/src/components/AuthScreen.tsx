@@ -19,7 +19,7 @@ export function AuthScreen() {
     busy.value = true;
     error.value = "";
     try {
-      await signIn(kind, String(data.get("username") ?? ""), String(data.get("password") ?? ""));
+      await signIn(kind, String(data.get("username") ?? ""), String(data.get("password") ?? ""), String(data.get("name") ?? ""));
     } catch (err) {
       error.value = err instanceof ApiFailure ? authError(err) : t("errorGeneric");
     } finally {
@@ -43,6 +43,11 @@ export function AuthScreen() {
           {t("password")}
           <input name="password" type="password" autocomplete="current-password" required minLength={8} maxLength={200} />
         </label>
+        <label>
+          {t("displayName")}
+          <input name="name" autocomplete="nickname" maxLength={64} aria-describedby="name-hint" />
+        </label>
+        <p id="name-hint" class="muted small hint">{t("displayNameHint")}</p>
         {error.value && <p class="error" role="alert">{error.value}</p>}
         <div class="row">
           <button type="submit" value="login" disabled={busy.value}>{t("signIn")}</button>

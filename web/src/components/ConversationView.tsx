@@ -6,6 +6,7 @@ import type { ConversationSession } from "../models/session";
 import { Composer } from "./Composer";
 import { MembersPanel } from "./MembersPanel";
 import { MessageList } from "./MessageList";
+import { Notice } from "./Notice";
 import { SearchPanel } from "./SearchPanel";
 
 export function ConversationView() {
@@ -48,6 +49,7 @@ function Open({ s }: { s: ConversationSession }) {
             <MessageList s={s} />
           )}
           <TypingLine s={s} />
+          <Notice s={s} />
           {refused === null && <Composer s={s} />}
         </div>
         {panel.value === "members" && <MembersPanel s={s} />}

@@ -1,7 +1,7 @@
 import { useSignal } from "@preact/signals";
 import { ApiFailure } from "../lib/api";
 import { t } from "../lib/i18n";
-import { invite } from "../models/app";
+import { invite, leaveRoom } from "../models/app";
 import { panel } from "../models/compose";
 import type { ConversationSession } from "../models/session";
 import { Avatar } from "./Avatar";
@@ -10,6 +10,16 @@ export function MembersPanel({ s }: { s: ConversationSession }) {
   const note = useSignal("");
   const members = [...s.model.members.value].sort((a, b) => Number(b.online) - Number(a.online) || a.username.localeCompare(b.username));
   const room = s.model.summary.value?.kind === "room";
+
+  async function leave() {
+    if (!confirm(t("confirmLeave"))) return;
+    try {
+      await leaveRoom(s.id);
+      panel.value = null;
+    } catch {
+      note.value = t("errorGeneric");
+    }
+  }
 
   async function submit(e: SubmitEvent) {
     e.preventDefault();
@@ -50,6 +60,11 @@ export function MembersPanel({ s }: { s: ConversationSession }) {
           {note.value && <p class="small" role="status">{note.value}</p>}
           <p class="muted small">{t("roomIdIs")} <code>{s.id}</code></p>
         </form>
+      )}
+      {room && (
+        <div class="leave">
+          <button type="button" class="secondary danger" onClick={() => void leave()}>{t("leaveRoom")}</button>
+        </div>
       )}
     </aside>
   );

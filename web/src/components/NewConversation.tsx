@@ -3,16 +3,18 @@ import { useLayoutEffect, useRef } from "preact/hooks";
 import { ApiFailure } from "../lib/api";
 import { t } from "../lib/i18n";
 import { createRoom, joinRoom, startDm } from "../models/app";
+import { BrowseRooms } from "./BrowseRooms";
 
-type Mode = "dm" | "room" | "join";
+type Mode = "dm" | "room" | "join" | "browse";
 
-/** Start a DM by username, create a room, or join one by its id. */
+/** Start a DM by username, create a room, join one by its id, or find a public one. */
 export function NewConversation() {
   const mode = useSignal<Mode | null>(null);
   const error = useSignal("");
   const input = useRef<HTMLInputElement>(null);
+  const tabs = useRef<HTMLDivElement>(null);
   // The person just asked for this form: take them to its field.
-  useLayoutEffect(() => { if (mode.value) input.current?.focus(); }, [mode.value]);
+  useLayoutEffect(() => { if (mode.value && mode.value !== "browse") input.current?.focus(); }, [mode.value]);
 
   async function submit(e: SubmitEvent) {
     e.preventDefault();
@@ -31,20 +33,29 @@ export function NewConversation() {
     }
   }
 
+  /** Escape: close the form and put the focus back on the button that opened it, not on the page. */
+  function dismiss() {
+    const m = mode.value;
+    mode.value = null;
+    tabs.current?.querySelector<HTMLButtonElement>(`[data-mode="${m}"]`)?.focus();
+  }
+
   const tab = (m: Mode, label: string) => (
-    <button type="button" class={`ghost small${mode.value === m ? " pressed" : ""}`} aria-pressed={mode.value === m} onClick={() => { mode.value = mode.value === m ? null : m; error.value = ""; }}>
+    <button type="button" class={`ghost small${mode.value === m ? " pressed" : ""}`} aria-pressed={mode.value === m} data-mode={m} onClick={() => { mode.value = mode.value === m ? null : m; error.value = ""; }}>
       {label}
     </button>
   );
 
   return (
     <div class="new-conv">
-      <div class="row">
+      <div class="row" ref={tabs}>
         {tab("dm", t("newDm"))}
         {tab("room", t("newRoom"))}
         {tab("join", t("joinRoom"))}
+        {tab("browse", t("browseRooms"))}
       </div>
-      {mode.value && (
+      {mode.value === "browse" && <BrowseRooms onDone={() => { mode.value = null; }} onClose={dismiss} />}
+      {mode.value && mode.value !== "browse" && (
         <form class="new-form" onSubmit={submit}>
           <label>
             <span class="sr-only">{mode.value === "dm" ? t("dmUsername") : mode.value === "room" ? t("roomTitle") : t("roomId")}</span>
@@ -54,7 +65,7 @@ export function NewConversation() {
               required
               maxLength={mode.value === "room" ? 100 : 64}
               placeholder={mode.value === "dm" ? t("dmUsername") : mode.value === "room" ? t("roomTitle") : t("roomId")}
-              onKeyDown={(e) => { if (e.key === "Escape") mode.value = null; }}
+              onKeyDown={(e) => { if (e.key === "Escape") dismiss(); }}
             />
           </label>
           {mode.value === "room" && (

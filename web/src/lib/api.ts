@@ -1,5 +1,5 @@
 /** The HTTP API of PROTOCOL.md sections 1 and 2, with the session cookie (same origin). */
-import type { Message, Summary, User } from "../../../protocol";
+import type { Message, RoomListing, Summary, User } from "../../../protocol";
 
 export class ApiFailure extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -46,6 +46,14 @@ function field<T>(v: unknown, key: string, check: (x: unknown) => x is T): T {
 
 const isArray = (x: unknown): x is unknown[] => Array.isArray(x);
 
+export type { RoomListing };
+
+/** One listed room, or null when the server sent something else (it is then left out). */
+export function readRoom(v: unknown): RoomListing | null {
+  if (!isObject(v) || typeof v.id !== "string" || typeof v.title !== "string" || typeof v.created !== "number") return null;
+  return { id: v.id, title: v.title, created: v.created };
+}
+
 export const api = {
   me: async (): Promise<User | null> => {
     try {
@@ -55,7 +63,9 @@ export const api = {
       throw err;
     }
   },
-  signup: async (username: string, password: string) => user(await call("POST", "/api/signup", { username, password })),
+  /** `name` is the display name; the server uses the username when it is left out. */
+  signup: async (username: string, password: string, name?: string) =>
+    user(await call("POST", "/api/signup", name ? { username, password, name } : { username, password })),
   login: async (username: string, password: string) => user(await call("POST", "/api/login", { username, password })),
   logout: async () => { await call("POST", "/api/logout"); },
   conversations: async () => field(await call("GET", "/api/conversations"), "conversations", isArray),
@@ -63,6 +73,9 @@ export const api = {
   createRoom: async (title: string, isPrivate: boolean) =>
     field(await call("POST", "/api/conversations", { kind: "room", title, private: isPrivate }), "conversation", isObject),
   join: async (id: string) => field(await call("POST", `/api/conversations/${encodeURIComponent(id)}/join`), "conversation", isObject),
+  leave: async (id: string) => { await call("POST", `/api/conversations/${encodeURIComponent(id)}/leave`); },
+  publicRooms: async (q: string) =>
+    field(await call("GET", `/api/conversations/public?q=${encodeURIComponent(q)}`), "rooms", isArray).map(readRoom).filter((r): r is RoomListing => r !== null),
   invite: async (id: string, username: string) => { await call("POST", `/api/conversations/${encodeURIComponent(id)}/members`, { username }); },
   search: async (id: string, q: string) =>
     field(await call("GET", `/api/conversations/${encodeURIComponent(id)}/search?q=${encodeURIComponent(q)}`), "messages", isArray),

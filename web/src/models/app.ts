@@ -4,7 +4,7 @@
  */
 import { batch, computed, effect, signal } from "@preact/signals";
 import { CLOSE, parseInboxFrame, readMessage, readSummary, type Message, type Summary, type User } from "../../../protocol";
-import { api, ApiFailure } from "../lib/api";
+import { api, ApiFailure, type RoomListing } from "../lib/api";
 import { newClientId } from "../lib/ids";
 import { t } from "../lib/i18n";
 import { Outbox } from "../lib/outbox";
@@ -48,8 +48,9 @@ export async function boot(): Promise<void> {
   }
 }
 
-export async function signIn(kind: "signup" | "login", username: string, password: string): Promise<void> {
-  const user = kind === "signup" ? await api.signup(username, password) : await api.login(username, password);
+/** `name` (the display name) is used on sign-up only. */
+export async function signIn(kind: "signup" | "login", username: string, password: string, name = ""): Promise<void> {
+  const user = kind === "signup" ? await api.signup(username, password, name.trim() || undefined) : await api.login(username, password);
   await signedIn(user);
 }
 
@@ -270,6 +271,31 @@ export async function joinRoom(id: string): Promise<void> {
   const s = asSummary(await api.join(id.trim()));
   inbox.upsert(s);
   open(s.id);
+}
+
+/** Public rooms whose title contains `q`, newest first. */
+export function browseRooms(q: string): Promise<RoomListing[]> {
+  return api.publicRooms(q.trim());
+}
+
+/** Leaves a room: it goes from the side bar, its socket stops, and messages still queued for it are dropped. */
+export async function leaveRoom(id: string): Promise<void> {
+  await api.leave(id);
+  const s = sessions.value.get(id);
+  if (currentId.value === id) open(null);
+  if (s) {
+    s.stop();
+    const next = new Map(sessions.value);
+    next.delete(id);
+    sessions.value = next;
+  }
+  inbox.remove(id);
+  lastReadSent.delete(id);
+  const user = me.value?.username;
+  if (user) {
+    const queued = await outbox.list(user).catch(() => []);
+    for (const e of queued) if (e.conv === id) await outbox.remove(e.id).catch(() => {});
+  }
 }
 
 export async function invite(username: string): Promise<void> {

@@ -5,7 +5,7 @@
  * returns the frames the controller should send and what it should do with the outbox.
  */
 import { batch, signal } from "@preact/signals";
-import { TYPING_TTL_MS, type EventFrame, type Member, type Message, type ServerFrame, type Summary } from "../../../protocol";
+import { TYPING_TTL_MS, type ErrorCode, type EventFrame, type Member, type Message, type ServerFrame, type Summary } from "../../../protocol";
 import { tickOf, type Tick } from "./ticks";
 
 export type Item =
@@ -32,6 +32,12 @@ export type Effect =
   /** A new message from someone else, live (for a desktop notification). */
   | { t: "incoming"; message: Message };
 
+/** A refused edit, delete or reaction (an error without an id), to tell the person; `n` tells repeats apart. */
+export interface Notice {
+  code: ErrorCode;
+  n: number;
+}
+
 /** Fewer messages than this after the first sync: load some history at once. */
 const FIRST_SCREEN = 30;
 
@@ -50,6 +56,8 @@ export class ConversationModel {
   readonly loadingHistory = signal(false);
   /** The first replay is done: the view shows the conversation. */
   readonly ready = signal(false);
+  /** The last refusal of a frame that had no id, until the person dismisses it. */
+  readonly notice = signal<Notice | null>(null);
 
   #items = new Map<number, Item>();
   #buffer = new Map<number, EventFrame>();
@@ -99,7 +107,10 @@ export class ConversationModel {
       }
       case "error": {
         if (frame.id === undefined) {
+          // Only edits, deletions, reactions (and a refused `history`) have no id: nothing to mark
+          // as failed, so say it once on screen.
           this.loadingHistory.value = false;
+          this.notice.value = { code: frame.code, n: (this.notice.value?.n ?? 0) + 1 };
           return;
         }
         const id = frame.id;
@@ -263,6 +274,10 @@ export class ConversationModel {
       return;
     }
     fx.push(before === undefined ? { t: "history" } : { t: "history", before });
+  }
+
+  dismissNotice(): void {
+    this.notice.value = null;
   }
 
   /** Older messages, when scrolled to the top. */

@@ -61,6 +61,11 @@ export class InboxModel {
     this.conversations.value = sortByActivity([s, ...others]);
   }
 
+  /** I left this conversation. */
+  remove(id: string): void {
+    this.conversations.value = this.conversations.value.filter((c) => c.id !== id);
+  }
+
   /** A message seen on the open conversation's socket. */
   sawMessage(conv: string, m: Message): void {
     this.#update(conv, (c) => (c.last && c.last.seq >= m.seq ? c : { ...c, last: m, lastSeq: Math.max(c.lastSeq, m.seq) }));

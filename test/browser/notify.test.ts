@@ -1,0 +1,100 @@
+/**
+ * A desktop notification for a message that arrives while the tab is hidden, once the person has
+ * allowed notifications; none while the tab is on screen. Constructions of Notification are
+ * recorded by an init script; the tab's visibility is emulated (headless tabs are always visible).
+ */
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { person, uniqueName } from "./browser";
+import { apiDm, apiSignup, sendAll } from "./seed";
+import { messages, row, signUp } from "./steps";
+
+const baseUrl = inject("baseUrl");
+
+declare global {
+  interface Window {
+    shown?: { title: string; body: string }[];
+  }
+}
+
+/** Wraps window.Notification so that every construction is recorded in window.shown. */
+function recordNotifications(): void {
+  const Real = window.Notification;
+  const shown: { title: string; body: string }[] = [];
+  window.shown = shown;
+  class Recorded extends Real {
+    constructor(title: string, options?: NotificationOptions) {
+      shown.push({ title, body: options?.body ?? "" });
+      super(title, options);
+    }
+    static override get permission(): NotificationPermission {
+      return Real.permission;
+    }
+  }
+  window.Notification = Recorded;
+}
+
+async function setHidden(page: Page, hidden: boolean): Promise<void> {
+  await page.evaluate((h) => {
+    if (h) {
+      Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+      Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
+    } else {
+      // Drop the own properties: the real (prototype) getters answer again.
+      Reflect.deleteProperty(document, "visibilityState");
+      Reflect.deleteProperty(document, "hidden");
+    }
+    document.dispatchEvent(new Event("visibilitychange"));
+  }, hidden);
+}
+
+const shown = (page: Page) => page.evaluate(() => window.shown ?? []);
+
+describe("desktop notifications", () => {
+  const reader = uniqueName("nora");
+  const writer = uniqueName("otto");
+  let r: Awaited<ReturnType<typeof person>>;
+  let token = "";
+  let conv = "";
+
+  beforeAll(async () => {
+    r = await person(baseUrl);
+    await r.context.grantPermissions(["notifications"], { origin: baseUrl });
+    await r.context.addInitScript(recordNotifications);
+    await signUp(r.page, reader);
+    token = await apiSignup(baseUrl, writer);
+    conv = await apiDm(baseUrl, token, reader);
+  });
+  afterAll(async () => { await r?.close(); });
+
+  it("is allowed: the app does not offer to enable notifications", async () => {
+    expect(await r.page.evaluate(() => Notification.permission)).toBe("granted");
+    await row(r.page, writer).waitFor({ timeout: 20_000 });
+    expect(await r.page.getByRole("button", { name: "Enable notifications" }).count()).toBe(0);
+  });
+
+  it("notifies of a message in a conversation that is not open, while the tab is hidden", async () => {
+    await setHidden(r.page, true);
+    await sendAll(baseUrl, token, conv, ["are you there?"], "a");
+    await expect.poll(() => shown(r.page), { timeout: 20_000 }).toEqual([{ title: writer, body: "are you there?" }]);
+    await setHidden(r.page, false);
+  });
+
+  it("notifies of a message in the open conversation only while the tab is hidden, once each", async () => {
+    await row(r.page, writer).click();
+    await messages(r.page, "are you there?").waitFor();
+
+    // On screen: no notification.
+    await sendAll(baseUrl, token, conv, ["seen live"], "b");
+    await messages(r.page, "seen live").waitFor();
+
+    await setHidden(r.page, true);
+    await sendAll(baseUrl, token, conv, ["while you were away"], "c");
+    await messages(r.page, "while you were away").waitFor();
+    await expect.poll(() => shown(r.page)).toEqual([
+      { title: writer, body: "are you there?" },
+      { title: writer, body: "while you were away" },
+    ]);
+    await setHidden(r.page, false);
+  });
+});
