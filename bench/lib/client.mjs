@@ -1,0 +1,148 @@
+// One benchmark socket: decodes every server message with the project's codec (batches
+// included), checks the event order it sees (each seq once, ascending, no gaps), counts bytes,
+// and hands frames to whichever scenario listens (`sink`).
+import WebSocket from "ws";
+
+const EVENT_TYPES = new Set(["msg", "edit", "delete", "react", "member"]);
+
+/** Bytes of a server-to-client websocket frame header (unmasked) for a payload of `n` bytes. */
+export const wsHeaderBytes = (n) => (n < 126 ? 2 : n < 65536 ? 4 : 10);
+
+export class BenchSocket {
+  /** The highest seq applied, from `synced` on, and what went wrong with the order. */
+  lastSeq = -1;
+  dup = 0;
+  outOfOrder = 0;
+  #missing = new Set();
+  bytesIn = 0;
+  messagesIn = 0;
+  /** Payload sizes of websocket messages holding exactly one `msg` frame. */
+  msgPayloadBytes = 0;
+  msgPayloadCount = 0;
+  bytesOut = 0;
+  pongs = 0;
+  sink = null;
+  #synced = null;
+
+  /**
+   * @param url ws:// URL; @param protocol the subprotocol; @param codec from protocol/createCodec
+   * @param opts.headers extra upgrade headers; opts.autoSync: ask for the rest on `synced.more`
+   */
+  constructor(url, protocol, codec, { headers = {}, autoSync = true, label = "" } = {}) {
+    this.codec = codec;
+    this.autoSync = autoSync;
+    this.label = label;
+    this.ws = new WebSocket(url, [protocol], { headers, perMessageDeflate: false });
+    this.opened = new Promise((resolve, reject) => {
+      this.#synced = { resolve, reject };
+      this.ws.once("unexpected-response", (_req, res) => reject(new Error(`${label}: upgrade answered ${res.statusCode}`)));
+      this.ws.once("error", (err) => reject(err));
+      this.ws.once("close", (code, reason) => reject(new Error(`${label}: closed ${code} ${reason}`)));
+    });
+    this.opened.catch(() => {});
+    this.closed = new Promise((resolve) => this.ws.once("close", (code) => resolve(code)));
+    this.ws.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
+  }
+
+  #onMessage(data, isBinary) {
+    const t = performance.now();
+    this.bytesIn += data.length;
+    this.messagesIn++;
+    if (!isBinary && data.length === 4 && data.toString() === "pong") {
+      this.pongs++;
+      return;
+    }
+    const frames = this.codec.decodeAll(isBinary ? data : data.toString());
+    if (frames.length === 1 && frames[0].t === "msg") {
+      this.msgPayloadBytes += data.length;
+      this.msgPayloadCount++;
+    }
+    for (const f of frames) {
+      if (EVENT_TYPES.has(f.t)) {
+        this.#checkOrder(f.seq);
+        this.sink?.event(this, f, t);
+      } else if (f.t === "ack") this.sink?.ack(this, f, t);
+      else if (f.t === "synced") this.#onSynced(f);
+      else if (f.t === "error") this.sink?.error?.(this, f, t);
+    }
+  }
+
+  #checkOrder(seq) {
+    if (this.lastSeq < 0) return; // before `synced`: the welcome's replay sets the start
+    if (seq === this.lastSeq + 1) this.lastSeq = seq;
+    else if (seq > this.lastSeq + 1) {
+      for (let s = this.lastSeq + 1; s < seq && this.#missing.size < 100_000; s++) this.#missing.add(s);
+      this.lastSeq = seq;
+    } else if (this.#missing.delete(seq)) this.outOfOrder++;
+    else this.dup++;
+  }
+
+  #onSynced(f) {
+    if (this.lastSeq < 0) this.lastSeq = f.lastSeq;
+    this.sink?.synced?.(this, f);
+    if (f.more && this.autoSync) this.send({ t: "sync", since: this.lastSeq });
+    else if (!f.more) this.#synced?.resolve(this);
+  }
+
+  /** Seqs up to `upTo` this socket never received (gaps and a missing tail). */
+  lostUpTo(upTo) {
+    return this.#missing.size + Math.max(0, upTo - this.lastSeq);
+  }
+
+  /** Starts replaying after `since`: expects events then `synced`; the first seq is since + 1. */
+  expectFrom(since) {
+    this.lastSeq = since;
+  }
+
+  send(frame) {
+    const data = this.codec.encode(frame);
+    this.bytesOut += typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
+    this.ws.send(data);
+  }
+
+  ping() {
+    this.ws.send("ping");
+  }
+
+  close() {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000);
+    return this.closed;
+  }
+}
+
+/**
+ * Opens sockets with at most `concurrency` handshakes in flight; resolves when all are synced.
+ * Past `deadlineSeconds` it closes what it opened and fails, saying how far it got.
+ */
+export async function openAll(specs, concurrency, deadlineSeconds = Infinity) {
+  const out = [];
+  let next = 0;
+  let done = 0;
+  let late = false;
+  const t0 = performance.now();
+  const worker = async () => {
+    while (next < specs.length && !late) {
+      const s = specs[next++]();
+      out.push(s);
+      await s.opened;
+      done++;
+    }
+  };
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    if (deadlineSeconds === Infinity) return;
+    timer = setTimeout(() => {
+      late = true;
+      reject(new Error(`connected ${done} of ${specs.length} sockets in ${deadlineSeconds} s (${Math.round(done / ((performance.now() - t0) / 1000))}/s)`));
+    }, deadlineSeconds * 1000);
+  });
+  try {
+    await Promise.race([Promise.all(Array.from({ length: Math.min(concurrency, specs.length) }, worker)), deadline]);
+  } catch (err) {
+    await Promise.all(out.map((s) => s.close()));
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  return out;
+}

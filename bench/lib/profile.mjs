@@ -1,0 +1,117 @@
+// A CPU profile of the Worker while the generator drives it: the Chrome DevTools protocol on the
+// inspector of the Worker behind `wrangler dev` (through wrangler's --inspector-port). Writes a
+// .cpuprofile (open it in Chrome DevTools) and returns the functions with the most self time.
+import { writeFileSync } from "node:fs";
+import WebSocket from "ws";
+
+/**
+ * The Worker's inspector target, through wrangler's inspector proxy (`--inspector-port`): the
+ * workerd's own inspector port accepts a second session but does not answer it while wrangler
+ * holds the first.
+ */
+async function inspectorTargets(wranglerInspectorPort) {
+  const res = await fetch(`http://127.0.0.1:${wranglerInspectorPort}/json/list`, { signal: AbortSignal.timeout(5000) });
+  const list = await res.json();
+  if (!Array.isArray(list) || !list.some((t) => t.webSocketDebuggerUrl)) throw new Error(`no inspector target on ${wranglerInspectorPort}`);
+  return list;
+}
+
+async function session(url) {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  await new Promise((resolve, reject) => { ws.once("open", resolve); ws.once("error", reject); });
+  let id = 0;
+  const waiting = new Map();
+  ws.on("message", (data) => {
+    const msg = JSON.parse(data.toString());
+    if (msg.id !== undefined && waiting.has(msg.id)) {
+      const { resolve, reject } = waiting.get(msg.id);
+      waiting.delete(msg.id);
+      if (msg.error) reject(new Error(msg.error.message));
+      else resolve(msg.result);
+    }
+  });
+  return {
+    call: (method, params = {}) => new Promise((resolve, reject) => {
+      const n = ++id;
+      const timer = setTimeout(() => reject(new Error(`inspector: no answer to ${method}`)), 15_000);
+      waiting.set(n, { resolve: (v) => { clearTimeout(timer); resolve(v); }, reject: (e) => { clearTimeout(timer); reject(e); } });
+      ws.send(JSON.stringify({ id: n, method, params }));
+    }),
+    close: () => ws.close(),
+  };
+}
+
+/** Starts sampling the Worker; `stop(file)` writes the profile and summarises it. */
+export async function startProfile(wranglerInspectorPort, intervalUs = 200) {
+  const targets = await inspectorTargets(wranglerInspectorPort);
+  const sessions = [];
+  for (const t of targets) {
+    if (!t.webSocketDebuggerUrl) continue;
+    const s = await session(t.webSocketDebuggerUrl);
+    await s.call("Profiler.enable");
+    await s.call("Profiler.setSamplingInterval", { interval: intervalUs });
+    await s.call("Profiler.start");
+    sessions.push({ s, title: t.title ?? t.id });
+  }
+  return {
+    async stop(file) {
+      const profiles = [];
+      for (const { s, title } of sessions) {
+        const { profile } = await s.call("Profiler.stop");
+        s.close();
+        profiles.push({ title, profile });
+      }
+      const main = profiles.sort((a, b) => b.profile.samples.length - a.profile.samples.length)[0];
+      if (!main) return { file: null, top: [] };
+      writeFileSync(file, JSON.stringify(main.profile));
+      return { file, target: main.title, ...summarise(main.profile) };
+    },
+  };
+}
+
+const keyOf = (f) => {
+  const file = f?.url ? f.url.split("/").pop() : "";
+  return `${f?.functionName || "(anonymous)"} ${file}${f?.url ? `:${f.lineNumber + 1}` : ""}`.trim();
+};
+
+/**
+ * Self time per function (ms and share of the samples), most first, and inclusive time (the
+ * function and what it called) for the named functions of the bundle: the second shows which
+ * path of ours the time goes to.
+ */
+function summarise(profile) {
+  const { nodes, samples, timeDeltas } = profile;
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const selfById = new Map();
+  let total = 0;
+  samples.forEach((id, i) => {
+    const dt = (timeDeltas[i] ?? 0) / 1000;
+    total += dt;
+    selfById.set(id, (selfById.get(id) ?? 0) + dt);
+  });
+  const self = new Map();
+  for (const [id, ms] of selfById) {
+    const key = keyOf(byId.get(id)?.callFrame);
+    self.set(key, (self.get(key) ?? 0) + ms);
+  }
+  // Inclusive: walk down from the root, counting each function once per path (recursion-safe).
+  const inclusive = new Map();
+  const walk = (id, onPath) => {
+    const n = byId.get(id);
+    let sum = selfById.get(id) ?? 0;
+    const key = keyOf(n.callFrame);
+    const fresh = !onPath.has(key);
+    if (fresh) onPath.add(key);
+    for (const c of n.children ?? []) sum += walk(c, onPath);
+    if (fresh) {
+      onPath.delete(key);
+      if (n.callFrame.url && n.callFrame.functionName) inclusive.set(key, (inclusive.get(key) ?? 0) + sum);
+    }
+    return sum;
+  };
+  const root = nodes.find((n) => !nodes.some((m) => m.children?.includes(n.id)));
+  if (root) walk(root.id, new Set());
+  const rank = (m, n) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n)
+    .map(([fn, ms]) => ({ fn, ms: Math.round(ms), share: `${((ms / total) * 100).toFixed(1)} %` }));
+  return { totalMs: Math.round(total), top: rank(self, 25), inclusive: rank(inclusive, 25) };
+}

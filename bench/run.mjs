@@ -1,0 +1,302 @@
+// `npm run bench`: drives our Worker and two references (bench/bare: a bare Durable Object with
+// one SQLite insert per message; bench/floor: a plain `ws` broadcast server) with the same
+// generator, frames and message sizes, in one invocation, and prints the figures side by side.
+// Usage: node bench/run.mjs [--quick] [--only=ours,bare,floor] [--no-wrangler] [--out=FILE]
+//   [--state=DIR] [--no-pin] [--profile] [--budget=SECONDS] [--report=SAVED.json]
+//   [--scenarios=idle,room2,room100,room100json,latency100,catchUp,rooms10,room1000] (BENCHMARKS.md)
+// Loopback only; every process it starts is stopped by pid at the end, on error and on SIGINT.
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freezeBare, freezeWorker, loadProtocol } from "./lib/build.mjs";
+import { table } from "./lib/report.mjs";
+import { startProfile } from "./lib/profile.mjs";
+import { catchUp, connectRoom, drive, fanout, idle, settle } from "./lib/scenarios.mjs";
+import { hasTaskset, killAllNow, locateWorker, startFloor, startWrangler, stopAll, stopOne, workerAlive } from "./lib/servers.mjs";
+import { OursServer, ReferenceServer, Target } from "./lib/targets.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const args = new Map(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, "").split("="); return [k, v ?? true]; }));
+const quick = args.has("quick");
+const only = new Set(String(args.get("only") ?? "ours,bare,floor").split(","));
+const viaWrangler = !args.has("no-wrangler");
+const scenarioFilter = args.has("scenarios") ? new Set(String(args.get("scenarios")).split(",")) : null;
+
+// Ports 8800-8819 are this tool's: wrangler dev for ours and bare, their inspectors, the floor.
+const PORTS = { ours: 8800, bare: 8801, floor: 8802, floorIdle: 8803, oursInspector: 8810, bareInspector: 8811 };
+const BODY_CHARS = 50; // a `msg` frame of ~110 bytes in msgpack
+
+// Sizes and durations. Full: the issue's scenarios; quick: the same kinds, small, to check the tool.
+const P = quick
+  ? { users: 10, mid: 20, seconds: 1, warmup: 0.25, window: 50, bigRoom: 0, tenRooms: 5, latencySeconds: 1.5, catchUp: 500, idleRooms: 5, idleSeconds: 2, connectDeadline: 10, budgetSeconds: 55 }
+  : { users: 100, mid: 100, seconds: 5, warmup: 1, window: 50, bigRoom: 1000, tenRooms: 100, latencySeconds: 6, catchUp: 10_000, idleRooms: 100, idleSeconds: 24, connectDeadline: 60, budgetSeconds: 300 };
+
+// Servers on core 0, the generator on core 1 (--no-pin: let the scheduler place everything).
+if (args.has("budget")) P.budgetSeconds = Number(args.get("budget"));
+
+const SERVER_CORE = cpus().length >= 2 && !args.has("no-pin") ? 0 : null;
+// --state=/dev/shm keeps SQLite off the disk: the commit then costs CPU only, not an fsync.
+const tmp = mkdtempSync(join(String(args.get("state") ?? tmpdir()), "edge-chat-bench-"));
+const started = Date.now();
+const log = (msg) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(1)}s] ${msg}`);
+
+let stopping = false;
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  await stopAll();
+  rmSync(tmp, { recursive: true, force: true });
+  process.exit(code);
+}
+process.on("SIGINT", () => { log("interrupted: stopping servers"); void shutdown(130); });
+process.on("SIGTERM", () => void shutdown(143));
+process.on("exit", killAllNow);
+// Bounded in time, whatever happens: a hung server must not hold the machine.
+// Scenarios that would start past the budget are skipped; this is the hard stop.
+const watchdog = setTimeout(() => { log(`over the time limit (${P.budgetSeconds * 2}s): stopping`); void shutdown(2); }, P.budgetSeconds * 2000);
+watchdog.unref();
+
+function machine() {
+  const lscpu = spawnSync("lscpu", [], { encoding: "utf8" }).stdout ?? "";
+  const model = /Model name:\s*(.+)/.exec(lscpu)?.[1] ?? cpus()[0]?.model;
+  return { cpu: model, cores: cpus().length, memGB: Math.round(totalmem() / 2 ** 30), node: process.version, pinned: hasTaskset && SERVER_CORE !== null };
+}
+
+function printProfile(title, prof) {
+  console.log(`\n== CPU profile of ours: ${title}, ${prof.totalMs} ms sampled, ${prof.file}\n-- self time`);
+  for (const t of prof.top ?? []) console.log(`${String(t.ms).padStart(7)} ms  ${t.share.padStart(7)}  ${t.fn}`);
+  console.log("-- inclusive time (the function and its callees), named functions of the Worker");
+  for (const t of prof.inclusive ?? []) console.log(`${String(t.ms).padStart(7)} ms  ${t.share.padStart(7)}  ${t.fn}`);
+}
+
+/** Prints the tables of a saved run again (--report=FILE): nothing is started. */
+function reprint(file) {
+  const saved = JSON.parse(readFileSync(file, "utf8"));
+  console.log(`${saved.date} ${saved.quick ? "(quick)" : ""} ${JSON.stringify(saved.machine)}`);
+  for (const r of Object.values(saved.results)) {
+    if (r.kind === "profile") {
+      for (const [what, prof] of Object.entries(r.by)) printProfile(`${r.title}: ${what}`, prof);
+    } else if (r.skipped) console.log(`\n== ${r.title}: skipped (${r.skipped})`);
+    else console.log(table(r.title, r.kind, r.by));
+  }
+  console.log(`\n== Targets (issue 6)\n${saved.targets.map((s) => `${s.met === null ? "n/a " : s.met ? "MET " : "MISS"}  ${s.what}: ${s.detail}`).join("\n")}`);
+}
+
+async function main() {
+  if (args.has("report")) return reprint(String(args.get("report")));
+  if (hasTaskset && SERVER_CORE !== null) {
+    // The generator on core 1, every server on core 0 (set where each is started).
+    execFileSync("taskset", ["-a", "-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
+  }
+  const proto = await loadProtocol(root, tmp);
+  const msgpack = { name: proto.SUBPROTOCOL_MSGPACK, codec: proto.createCodec(proto.SUBPROTOCOL_MSGPACK, proto.DEFAULT_LIMITS) };
+  const json = { name: proto.SUBPROTOCOL_JSON, codec: proto.createCodec(proto.SUBPROTOCOL_JSON, proto.DEFAULT_LIMITS) };
+
+  log("starting servers");
+  const vars = {
+    LIMIT_SENDS_PER_SECOND: 1_000_000,
+    LIMIT_SEND_BURST: 1_000_000,
+    // 1 000-socket rooms use 100 users with 10 sockets each (sign-up is PBKDF2, ~costly).
+    LIMIT_SOCKETS_PER_USER: 1000,
+  };
+  const [ours, bare, floor] = await Promise.all([
+    only.has("ours")
+      ? freezeWorker(root, tmp).then((config) =>
+          startWrangler({ name: "ours", root, config, port: PORTS.ours, inspectorPort: PORTS.oursInspector, vars, tmp, core: SERVER_CORE, probePath: "/api/me", statuses: [401] }))
+      : null,
+    only.has("bare")
+      ? freezeBare(root, tmp).then((config) => startWrangler({ name: "bare", root, config, port: PORTS.bare, inspectorPort: PORTS.bareInspector, vars: {}, tmp, core: SERVER_CORE, probePath: "/health", statuses: [200] }))
+      : null,
+    only.has("floor") ? startFloor({ root, port: PORTS.floor, tmp, core: SERVER_CORE }) : null,
+  ]);
+  const servers = {};
+  const direct = {};
+  const proxied = {};
+  const handles = {};
+  // Points both targets of a wrangler server at its current workerd (again after a reload).
+  const wire = (name) => {
+    const h = handles[name];
+    Object.assign(direct[name], { port: h.directPort, workerPid: h.workerdPid, rssPid: h.workerdPid, cpuPids: [h.workerdPid] });
+    Object.assign(proxied[name], { port: h.proxyPort, workerPid: h.workerdPid, rssPid: h.workerdPid, cpuPids: [h.workerdPid, h.proxyPid, ...h.wranglerPids].filter(Boolean) });
+    log(`${name}: wrangler dev on ${h.proxyPort}, workerd ${h.workerdPid} on ${h.directPort}`);
+  };
+  for (const [name, h] of [["ours", ours], ["bare", bare]]) {
+    if (!h) continue;
+    handles[name] = h;
+    servers[name] = name === "ours" ? new OursServer(() => `http://127.0.0.1:${h.directPort}`) : new ReferenceServer("bare");
+    direct[name] = new Target({ label: name, server: servers[name], via: "direct" });
+    proxied[name] = new Target({ label: name, server: servers[name], via: "wrangler" });
+    wire(name);
+  }
+  if (floor) {
+    servers.floor = new ReferenceServer("floor");
+    direct.floor = new Target({ label: "floor", server: servers.floor, port: floor.port, via: "direct", workerPid: floor.pid, cpuPids: [floor.pid], rssPid: floor.pid });
+  }
+
+  // Rooms, made once per server and reused by the scenarios that fit them.
+  const rooms = {};
+  for (const [name, server] of Object.entries(servers)) {
+    const ms = await server.signup(P.users);
+    if (ms) log(`${name}: ${P.users} users signed up in ${Math.round(ms)} ms`);
+    const t0 = performance.now();
+    rooms[name] = {
+      two: await server.room(2),
+      hundred: await server.room(P.mid),
+      big: P.bigRoom ? await server.room(100) : null,
+      catchUp: await server.room(1),
+      tens: [],
+    };
+    rooms[name].tens = await server.rooms(P.tenRooms, 10);
+    log(`${name}: rooms made in ${Math.round(performance.now() - t0)} ms`);
+  }
+
+  const results = {};
+  const scenario = async (key, title, kind, targets, run) => {
+    if (scenarioFilter && !scenarioFilter.has(key)) return;
+    if ((Date.now() - started) / 1000 > P.budgetSeconds) {
+      log(`${title}: skipped, over the time budget of ${P.budgetSeconds} s`);
+      results[key] = { title, kind, skipped: "over the time budget", by: {} };
+      return;
+    }
+    results[key] = { title, kind, by: {} };
+    for (const [label, target] of Object.entries(targets)) {
+      const h = handles[target.server.kind];
+      if (h && !(await workerAlive(h))) {
+        const before = h.workerdPid;
+        await locateWorker(h);
+        if (h.workerdPid !== before) {
+          log(`${target.server.kind}: wrangler restarted its workerd (a reload); following the new one (state kept)`);
+          wire(target.server.kind);
+        }
+      }
+      const waited = await settle(target);
+      log(`${title}: ${label}${waited > 0.5 ? ` (after ${waited} s for the server to go quiet)` : ""}`);
+      try {
+        results[key].by[label] = await run(target, rooms[target.server.kind]);
+      } catch (err) {
+        results[key].by[label] = { error: err instanceof Error ? err.message : String(err) };
+        log(`  failed: ${results[key].by[label].error}`);
+      }
+    }
+    console.log(table(title, kind, results[key].by));
+  };
+  const closed = (seconds) => ({ mode: "closed", window: P.window, seconds, warmup: P.warmup, bodyChars: BODY_CHARS });
+  const viaBoth = { ...direct, ...(viaWrangler ? Object.fromEntries(Object.entries(proxied).map(([k, v]) => [`${k}@wrangler`, v])) : {}) };
+
+  // First, on servers that only hold the rooms: RSS deltas are per socket, not leftovers of load.
+  const wakeProbe = bare ? async () => (await (await fetch(`http://127.0.0.1:${bare.directPort}/health`)).json()).constructed : null;
+  await scenario("idle", `${P.idleRooms * 10} idle sockets in ${P.idleRooms} rooms, pinging every 5 s for ${P.idleSeconds} s, straight to workerd`, "idle", direct, async (t, r) => {
+    const opts = {
+      socketsPerRoom: 10, connectDeadline: P.connectDeadline, idleSeconds: P.idleSeconds, pingEverySeconds: 5,
+      wakeRooms: 10, wakeProbe: t.server.kind === "bare" ? wakeProbe : null, bodyChars: BODY_CHARS,
+    };
+    if (t.server.kind !== "floor") return idle(t, msgpack, r.tens.slice(0, P.idleRooms), opts);
+    // The floor keeps the heap it grew in earlier scenarios: measure a fresh one (it cannot hibernate).
+    const fresh = await startFloor({ root, port: PORTS.floorIdle, tmp, core: SERVER_CORE });
+    try {
+      const target = new Target({ label: "floor", server: t.server, port: fresh.port, via: "direct", workerPid: fresh.pid, cpuPids: [fresh.pid], rssPid: fresh.pid });
+      return await idle(target, msgpack, r.tens.slice(0, P.idleRooms), { ...opts, idleSeconds: Math.min(P.idleSeconds, 6) });
+    } finally {
+      await stopOne(fresh.pid);
+    }
+  });
+
+  await scenario("room2", "Room of 2, closed loop, 50 sends in flight, msgpack, straight to workerd", "drive", direct, (t, r) =>
+    fanout(t, msgpack, [r.two], { ...closed(P.seconds), socketsPerRoom: 2, connectDeadline: P.connectDeadline }));
+  await scenario("room100", `Room of ${P.mid}, closed loop, 50 sends in flight, msgpack (@wrangler: through wrangler dev's proxy)`, "drive", viaBoth, (t, r) =>
+    fanout(t, msgpack, [r.hundred], { ...closed(P.seconds), socketsPerRoom: P.mid, connectDeadline: P.connectDeadline }));
+  await scenario("room100json", `Room of ${P.mid}, closed loop, 50 sends in flight, JSON, straight to workerd`, "drive", direct, (t, r) =>
+    fanout(t, json, [r.hundred], { ...closed(P.seconds), socketsPerRoom: P.mid, connectDeadline: P.connectDeadline }));
+  await scenario("latency100", `Room of ${P.mid}, 100 messages/s offered, msgpack, straight to workerd`, "drive", direct, (t, r) =>
+    fanout(t, msgpack, [r.hundred], { mode: "open", rate: 100, seconds: P.latencySeconds, warmup: P.warmup, bodyChars: BODY_CHARS, socketsPerRoom: P.mid, connectDeadline: P.connectDeadline }));
+  await scenario("catchUp", `Catch-up of ${P.catchUp.toLocaleString("en-US")} missed messages on reconnect (since=..., pages of 200), straight to workerd`, "catchUp", direct, (t, r) =>
+    catchUp(t, msgpack, r.catchUp, { events: P.catchUp, bodyChars: BODY_CHARS }));
+  if (!quick) {
+    await scenario("rooms10", `${P.tenRooms} rooms of 10, closed loop, 1 in flight per room, msgpack, straight to workerd`, "drive", direct, (t, r) =>
+      fanout(t, msgpack, r.tens, { ...closed(P.seconds), window: 1, socketsPerRoom: 10, connectDeadline: P.connectDeadline }));
+  }
+  if (P.bigRoom) {
+    await scenario("room1000", "Room of 1 000 sockets (100 users x 10), closed loop, 50 in flight, msgpack, straight to workerd", "drive", direct, (t, r) =>
+      fanout(t, msgpack, [r.big], { ...closed(P.seconds), socketsPerRoom: P.bigRoom, connectDeadline: P.connectDeadline }));
+  }
+  if (args.has("profile") && direct.ours) {
+    // Last, and on their own: the profiler slows the Worker down, so no figure above carries it.
+    // Two profiles: connecting the room's sockets, then the closed loop alone.
+    const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+    mkdirSync(join(root, "bench", "results"), { recursive: true });
+    await settle(direct.ours);
+    log(`profiling ours: connecting ${P.mid} sockets`);
+    let profiler = await startProfile(PORTS.oursInspector);
+    const t0 = performance.now();
+    const sockets = await connectRoom(direct.ours, rooms.ours.hundred, P.mid, msgpack, { deadline: P.connectDeadline * 2 });
+    const connectMs = Math.round(performance.now() - t0);
+    const connectProfile = await profiler.stop(join(root, "bench", "results", `profile-connect-${stamp}.cpuprofile`));
+    await settle(direct.ours);
+    log(`profiling ours: closed loop in the room of ${P.mid}`);
+    profiler = await startProfile(PORTS.oursInspector);
+    let figures;
+    try {
+      figures = await drive(direct.ours, [{ room: rooms.ours.hundred, sockets, sender: sockets[0] }], closed(P.seconds));
+    } finally {
+      await Promise.all(sockets.map((s) => s.close()));
+    }
+    const sendProfile = await profiler.stop(join(root, "bench", "results", `profile-send-${stamp}.cpuprofile`));
+    results.profile = {
+      title: `CPU profiles of ours, room of ${P.mid}`,
+      kind: "profile",
+      by: { connect: { connectMs, ...connectProfile }, send: { messagesPerSecond: figures.messagesPerSecond, ...sendProfile } },
+    };
+    printProfile(`connecting ${P.mid} sockets (${connectMs} ms while profiling)`, connectProfile);
+    printProfile(`closed loop, room of ${P.mid} (${figures.messagesPerSecond} msg/s while profiling)`, sendProfile);
+  }
+
+  const summary = checkTargets(results);
+  console.log(`\n== Targets (issue 6)\n${summary.map((s) => `${s.met === null ? "n/a " : s.met ? "MET " : "MISS"}  ${s.what}: ${s.detail}`).join("\n")}`);
+  const out = String(args.get("out") ?? join(root, "bench", "results", `${new Date().toISOString().replace(/[:.]/g, "-")}${quick ? "-quick" : ""}.json`));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: machine(), quick, params: P, ports: PORTS, results, targets: summary, elapsedSeconds: (Date.now() - started) / 1000 }, null, 2));
+  log(`wrote ${out}`);
+}
+
+/** The issue's targets, read off the figures of this run (null: not measured in this run). */
+function checkTargets(results) {
+  const get = (key, label) => results[key]?.by[label];
+  const ok = (r) => r && !r.error;
+  const out = [];
+  const o = get("room100", "ours"), b = get("room100", "bare");
+  out.push(ok(o) && ok(b)
+    ? { what: `throughput, room of ${P.mid}, ours >= 1.5 x bare (straight to workerd)`, met: o.messagesPerSecond >= 1.5 * b.messagesPerSecond, detail: `${o.messagesPerSecond} vs ${b.messagesPerSecond} msg/s = ${(o.messagesPerSecond / b.messagesPerSecond).toFixed(2)}x` }
+    : { what: "throughput, room of 100", met: null, detail: "not measured" });
+  const lo = get("latency100", "ours"), lf = get("latency100", "floor");
+  out.push(ok(lo) && ok(lf)
+    ? { what: `fan-out p99 at 100 msg/s into ${P.mid}, ours <= 2 x floor`, met: lo.fanoutMs.p99 <= 2 * lf.fanoutMs.p99, detail: `${lo.fanoutMs.p99} vs ${lf.fanoutMs.p99} ms = ${(lo.fanoutMs.p99 / lf.fanoutMs.p99).toFixed(2)}x` }
+    : { what: "fan-out p99", met: null, detail: "not measured" });
+  const co = get("catchUp", "ours"), cb = get("catchUp", "bare");
+  out.push(ok(co) && ok(cb)
+    ? { what: "catch-up, ours <= 1.5 x bare", met: co.catchUpMs <= 1.5 * cb.catchUpMs && co.lost === 0, detail: `${co.catchUpMs} vs ${cb.catchUpMs} ms = ${(co.catchUpMs / cb.catchUpMs).toFixed(2)}x (${co.events} events)` }
+    : { what: "catch-up", met: null, detail: "not measured" });
+  const io = get("idle", "ours"), ib = get("idle", "bare");
+  out.push(ok(io) && ok(ib)
+    ? { what: "idle: memory per idle socket within 10 % of bare", met: Math.abs(io.bytesPerSocketIdle - ib.bytesPerSocketIdle) <= 0.1 * Math.abs(ib.bytesPerSocketIdle), detail: `${io.bytesPerSocketIdle} vs ${ib.bytesPerSocketIdle} bytes (idle CPU ${io.idleServerCores} vs ${ib.idleServerCores} cores; first send after idle ${io.firstSendAfterIdleMs.p50} vs warm ${io.warmSendMs.p50} ms)` }
+    : { what: "idle memory", met: null, detail: "not measured" });
+  const jm = get("room100", "ours"), jj = get("room100json", "ours");
+  out.push(ok(jm) && ok(jj) && jm.msgFrameBytes && jj.msgFrameBytes
+    ? { what: "msgpack msg frames >= 20 % smaller than JSON", met: jm.msgFrameBytes <= 0.8 * jj.msgFrameBytes, detail: `${jm.msgFrameBytes} vs ${jj.msgFrameBytes} bytes = ${((1 - jm.msgFrameBytes / jj.msgFrameBytes) * 100).toFixed(1)} % smaller` }
+    : { what: "msgpack vs JSON size", met: null, detail: "not measured" });
+  for (const key of Object.keys(results)) {
+    for (const [label, r] of Object.entries(results[key].by)) {
+      if (ok(r) && (r.lost || r.duplicated || r.outOfOrder)) out.push({ what: `delivery (${key}, ${label})`, met: false, detail: `lost ${r.lost}, duplicated ${r.duplicated}, out of order ${r.outOfOrder}` });
+    }
+  }
+  return out;
+}
+
+main().then(
+  () => shutdown(0),
+  (err) => {
+    console.error(err);
+    void shutdown(1);
+  },
+);
