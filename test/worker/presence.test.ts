@@ -3,9 +3,10 @@
  * conversation) is open; offline after the last one ends, however it ended.
  */
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { readAttachment } from "../../worker/sockets";
-import { connect, dm, join, signup, type Account, type TestClient } from "./helpers";
+import { UserObject, type PresenceChange } from "../../worker/user";
+import { connect, dm, join, room, signup, type Account, type TestClient } from "./helpers";
 
 const userStub = (a: Account) => env.USERS.get(env.USERS.idFromName(a.username));
 
@@ -58,6 +59,30 @@ describe("presence", () => {
     const b = await join(conv.id, bob);
     expect(b.of("welcome")[0]!.members.find((m) => m.username === alice.username)?.online).toBe(true);
     for (const c of [aliceInbox, bobInbox, b]) c.close();
+  });
+
+  it("tells a room's members in one call per member when several come online together", async () => {
+    const watcher = await signup("watch");
+    const others = [await signup("p"), await signup("q"), await signup("r")];
+    await room(watcher, others);
+    const inbox = await connect("/inbox", watcher);
+    await inbox.next("inbox");
+    const calls: PresenceChange[][] = [];
+    const original = UserObject.prototype.peerPresence;
+    UserObject.prototype.peerPresence = function (this: UserObject, changes: PresenceChange[]) {
+      if (this.profile()?.username === watcher.username) calls.push(changes);
+      return original.call(this, changes);
+    };
+    onTestFinished(() => {
+      UserObject.prototype.peerPresence = original;
+    });
+    const sockets = await Promise.all(others.map((o) => connect("/inbox", o)));
+    await inbox.until((f) => f.filter((x) => x.t === "presence" && x.online).length === 3, 15_000);
+    // Three people, one room: their changes share calls (one, unless the connects straddle the
+    // one-second window on a very busy machine), never one call each.
+    expect(calls.length).toBeLessThan(3);
+    expect(calls.flat().map((c) => c.username).sort()).toEqual(others.map((o) => o.username).sort());
+    for (const c of [inbox, ...sockets]) c.close();
   });
 
   it("shows members' presence inside the conversation and in the welcome", async () => {

@@ -47,6 +47,8 @@ export const MAX_REACTION_KINDS = 50;
 const PRESENCE_LEASE_INTERVALS = 3;
 /** Conversations up to this size tell every member's inbox about presence changes. */
 export const PRESENCE_FANOUT_MAX_MEMBERS = 100;
+/** How long presence changes are gathered before they go to members' inboxes. */
+const PRESENCE_FANOUT_DELAY_MS = 1000;
 /** Frames per websocket message when replaying a backlog. */
 const REPLAY_BATCH = 50;
 
@@ -69,6 +71,9 @@ export class ConversationObject extends DurableObject<Env> {
   readonly notifier: Notifier;
   #codecs: Codecs;
   #meta: ConversationMeta | null | undefined;
+  /** Presence changes not yet sent to members' inboxes (a second's worth at most). */
+  readonly #presenceOut = new Map<string, boolean>();
+  #presenceTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -489,12 +494,32 @@ export class ConversationObject extends DurableObject<Env> {
     // The user's object announces only real changes, so every inbox hears this one.
     // Small conversations also tell each member's inbox; large rooms show presence inside only.
     if (this.store.memberCount() <= PRESENCE_FANOUT_MAX_MEMBERS) {
-      const calls = this.store
-        .members()
-        .filter((m) => m.username !== username)
-        .map((m) => this.env.USERS.get(this.env.USERS.idFromName(m.username)).peerPresence(username, online));
-      this.ctx.waitUntil(Promise.allSettled(calls));
+      this.#presenceOut.set(username, online);
+      this.#schedulePresenceFanout();
     }
+  }
+
+  /**
+   * Changes are gathered for a moment and sent as one call per member: when a team comes online
+   * together, each member's object gets one call, not one per colleague. A DM goes at once.
+   */
+  #schedulePresenceFanout(): void {
+    if (this.#presenceTimer !== null) return;
+    const delay = this.store.memberCount() <= 2 ? 0 : PRESENCE_FANOUT_DELAY_MS;
+    this.ctx.waitUntil(
+      new Promise<void>((resolve) => {
+        this.#presenceTimer = setTimeout(() => {
+          this.#presenceTimer = null;
+          const changes = [...this.#presenceOut].map(([username, online]) => ({ username, online }));
+          this.#presenceOut.clear();
+          const calls = this.store.members().flatMap((m) => {
+            const theirs = changes.filter((c) => c.username !== m.username);
+            return theirs.length === 0 ? [] : [this.env.USERS.get(this.env.USERS.idFromName(m.username)).peerPresence(theirs)];
+          });
+          void Promise.allSettled(calls).then(() => resolve());
+        }, delay);
+      }),
+    );
   }
 
   // ---- heartbeat and retries ---------------------------------------------------------------------

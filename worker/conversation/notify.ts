@@ -1,8 +1,10 @@
 /**
- * Telling members' user objects about new messages, off the send path. One flush at a time takes
- * every event since the last flush (so a burst of sends becomes one call per member), calls the
- * members in parallel, and remembers who failed so that the alarm retries them. The user object
- * counts each seq once, so a retry or a repeated batch never counts twice.
+ * Telling members' user objects about new messages, off the send path. One round at a time takes
+ * every event since the last round (so a burst of sends becomes one call per member) and calls the
+ * members in parallel. A member whose previous call has not returned is not called again: it is
+ * owed the events instead, and gets them all in one call as soon as it answers, so a slow or absent
+ * member never holds up the others. Failures are owed too, and the alarm retries them. The user
+ * object counts each seq once, so a retry or a repeated batch never counts twice.
  */
 import type { ActivityBatch } from "../user";
 import type { ConversationStore } from "./store";
@@ -20,6 +22,8 @@ export function roundDelayMs(members: number): number {
 /** Most events one batch covers; a longer backlog goes in several batches. */
 export const NOTIFY_BATCH_EVENTS = 500;
 export const PREVIEW_CHARS = 140;
+/** A round waits at most this long for its calls before the next round may start. */
+export const ROUND_WAIT_MS = 500;
 
 export const NOTIFY_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS notify_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL)`,
@@ -31,6 +35,8 @@ export type Deliver = (username: string, batch: ActivityBatch) => Promise<void>;
 export class Notifier {
   #running: Promise<void> | null = null;
   #again = false;
+  /** Calls under way, by member: in memory only (after a restart nothing is under way). */
+  readonly #inFlight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly sql: SqlStorage,
@@ -54,7 +60,7 @@ export class Notifier {
     return this.cursor() < this.store.lastSeq() || this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM notify_retry").one().n > 0;
   }
 
-  /** Starts a flush unless one runs; a send during a flush makes it go round once more. */
+  /** Starts a round unless one runs; a send during a round makes it go round once more. */
   schedule(): void {
     if (this.#running) {
       this.#again = true;
@@ -65,9 +71,12 @@ export class Notifier {
     });
   }
 
-  /** Waits for the current flush, if any (tests and the alarm use it). */
+  /** Waits for the current round and every call under way (tests and the alarm use it). */
   async settle(): Promise<void> {
-    while (this.#running) await this.#running;
+    while (this.#running || this.#inFlight.size > 0) {
+      await this.#running;
+      await Promise.allSettled([...this.#inFlight.values()]);
+    }
   }
 
   async #loop(): Promise<void> {
@@ -97,8 +106,7 @@ export class Notifier {
             ? { seq: e.seq, from: e.from, preview: "", ts: e.ts, deleted: true }
             : { seq: e.seq, from: e.from, preview: e.body.slice(0, PREVIEW_CHARS), ts: e.ts },
         );
-      }
-      else if (e.t === "delete") {
+      } else if (e.t === "delete") {
         const target = this.store.message(e.target);
         if (target) batch.deleted.push({ target: e.target, from: target.from, seq: e.seq });
       }
@@ -106,35 +114,79 @@ export class Notifier {
     return { batch, upTo };
   }
 
-  /** One round: everyone gets the events since the cursor; failures are kept for a retry. */
-  async flush(): Promise<void> {
-    const since = this.cursor();
-    if (since < this.store.lastSeq()) {
-      const { batch, upTo } = this.batch(since);
-      const members = this.store.members().map((m) => m.username);
-      this.advanceTo(upTo);
-      const results = await Promise.allSettled(members.map((u) => this.deliver(u, batch)));
-      results.forEach((r, i) => {
-        if (r.status === "rejected") {
-          this.sql.exec(
-            "INSERT INTO notify_retry (username, since) VALUES (?, ?) ON CONFLICT (username) DO UPDATE SET since = min(since, excluded.since)",
-            members[i]!, since,
-          );
-        }
-      });
-    }
+  /** Records that `username` is owed every event after `since`. */
+  #owe(username: string, since: number): void {
+    this.sql.exec(
+      "INSERT INTO notify_retry (username, since) VALUES (?, ?) ON CONFLICT (username) DO UPDATE SET since = min(since, excluded.since)",
+      username, since,
+    );
   }
 
-  /** Retries the members whose delivery failed (from the alarm). */
+  #owed(username: string): number | null {
+    return this.sql.exec<{ since: number }>("SELECT since FROM notify_retry WHERE username = ?", username).toArray()[0]?.since ?? null;
+  }
+
+  /**
+   * Calls one member, then, while it is owed more, calls it again with all it is owed. A failure
+   * leaves the debt for the alarm.
+   */
+  #call(username: string, batch: ActivityBatch, since: number): Promise<void> {
+    const call = (async () => {
+      let current = batch;
+      let from = since;
+      for (;;) {
+        try {
+          await this.deliver(username, current);
+        } catch {
+          this.#owe(username, from);
+          return;
+        }
+        const owed = this.#owed(username);
+        if (owed === null) return;
+        const next = this.batch(owed);
+        this.sql.exec("DELETE FROM notify_retry WHERE username = ?", username);
+        if (next.upTo < this.store.lastSeq()) this.#owe(username, next.upTo);
+        current = next.batch;
+        from = owed;
+      }
+    })().finally(() => this.#inFlight.delete(username));
+    this.#inFlight.set(username, call);
+    return call;
+  }
+
+  /** One round: every member gets the events since the cursor, or is owed them if still busy. */
+  async flush(): Promise<void> {
+    const since = this.cursor();
+    if (since >= this.store.lastSeq()) return;
+    const { batch, upTo } = this.batch(since);
+    this.advanceTo(upTo);
+    const calls: Promise<void>[] = [];
+    for (const { username } of this.store.members()) {
+      if (this.#inFlight.has(username)) this.#owe(username, since);
+      else calls.push(this.#call(username, batch, since));
+    }
+    // Wait for the fast majority (that is what coalesces the next round), never for the slowest.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.allSettled(calls),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, ROUND_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Calls the members that are owed events and not busy (from the alarm). */
   async retry(): Promise<void> {
     const rows = this.sql.exec<{ username: string; since: number }>("SELECT username, since FROM notify_retry").toArray();
-    await Promise.allSettled(
-      rows.map(async ({ username, since }) => {
+    const calls = rows
+      .filter(({ username }) => !this.#inFlight.has(username))
+      .map(({ username, since }) => {
         const { batch, upTo } = this.batch(since);
-        await this.deliver(username, batch);
-        if (upTo >= this.store.lastSeq()) this.sql.exec("DELETE FROM notify_retry WHERE username = ? AND since = ?", username, since);
-        else this.sql.exec("UPDATE notify_retry SET since = ? WHERE username = ?", upTo, username);
-      }),
-    );
+        this.sql.exec("DELETE FROM notify_retry WHERE username = ?", username);
+        if (upTo < this.store.lastSeq()) this.#owe(username, upTo);
+        return this.#call(username, batch, since);
+      });
+    await Promise.allSettled(calls);
   }
 }

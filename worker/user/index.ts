@@ -17,6 +17,11 @@ import type { ActivityBatch, IndexEntry } from "./types";
 
 export type { ActivityBatch, ActivityItem, IndexEntry } from "./types";
 
+export interface PresenceChange {
+  username: string;
+  online: boolean;
+}
+
 export type SignupResult = { ok: true; user: User } | { ok: false; reason: "taken" };
 export type LoginResult = { ok: true; user: User; session: string; expires: number } | { ok: false; reason: "wrong" | "rate_limited" };
 
@@ -33,6 +38,8 @@ export class UserObject extends DurableObject<Env> {
   readonly index: ConversationIndex;
   readonly presence: Presence;
   #codecs: Codecs;
+  /** The alarm's time as last set; undefined until read from storage. */
+  #alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -163,9 +170,13 @@ export class UserObject extends DurableObject<Env> {
     return this.#inboxSockets().length > 0 || this.presence.hasLease(now);
   }
 
-  /** Someone I share a conversation with came online or went offline. */
-  peerPresence(username: string, online: boolean): void {
-    if (this.presence.setContact(username, online, Date.now())) this.#toInbox([{ t: "presence", username, online }]);
+  /** People I share a conversation with came online or went offline. */
+  peerPresence(changes: PresenceChange[]): void {
+    const now = Date.now();
+    const frames: InboxServerFrame[] = changes
+      .filter((c) => this.presence.setContact(c.username, c.online, now))
+      .map((c) => ({ t: "presence", username: c.username, online: c.online }));
+    if (frames.length > 0) this.#toInbox(frames);
   }
 
   /** Announces a change of my own state to each of my conversations (they tell their members). */
@@ -186,13 +197,19 @@ export class UserObject extends DurableObject<Env> {
     const next = [leaseEnd, sweep].filter((t): t is number => t !== null);
     if (next.length === 0) return;
     const at = Math.min(...next);
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+    // The alarm time is remembered (it is rebuilt from storage after a wake): this runs on every
+    // connection change, and most of them need no new alarm.
+    if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
+    if (this.#alarmAt === null || this.#alarmAt > at) {
+      this.#alarmAt = at;
+      await this.ctx.storage.setAlarm(at);
+    }
   }
 
   /** Expires leases and closes inbox sockets silent for two heartbeat intervals. */
   override async alarm(): Promise<void> {
     const now = Date.now();
+    this.#alarmAt = null;
     for (const ws of this.#inboxSockets()) {
       const a = readAttachment(ws);
       const pong = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
@@ -236,7 +253,7 @@ export class UserObject extends DurableObject<Env> {
     const me = this.profile()?.username;
     try {
       for (const username of await this.#conversation(conv).onlineMembers()) {
-        if (username !== me) this.peerPresence(username, true);
+        if (username !== me) this.peerPresence([{ username, online: true }]);
       }
     } catch {
       // The next announcement or inbox connect corrects it.
@@ -247,9 +264,9 @@ export class UserObject extends DurableObject<Env> {
   async #refreshPeers(): Promise<void> {
     const peers = this.index.peers().slice(0, PRESENCE_REFRESH_MAX);
     const states = await Promise.allSettled(peers.map((p) => this.env.USERS.get(this.env.USERS.idFromName(p)).isOnline()));
-    states.forEach((s, i) => {
-      if (s.status === "fulfilled") this.peerPresence(peers[i]!, s.value);
-    });
+    this.peerPresence(
+      states.flatMap((s, i) => (s.status === "fulfilled" ? [{ username: peers[i]!, online: s.value }] : [])),
+    );
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
