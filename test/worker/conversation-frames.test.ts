@@ -2,9 +2,10 @@
  * The client frames of the conversation socket (PROTOCOL.md section 3.1): what each one does to
  * the stored state and who hears about it; who may change a message; the send rate limit.
  */
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Message } from "../../protocol";
-import { api, closeAll, convSql, dm, eventSeqs, join, room, setLimits, signup, storedState, type TestClient } from "./helpers";
+import { api, closeAll, convSql, convStub, dm, eventSeqs, join, room, setLimits, signup, storedState, type TestClient } from "./helpers";
 
 /** Sends messages one after another and returns their seqs. */
 async function sendAll(c: TestClient, bodies: string[]): Promise<number[]> {
@@ -151,6 +152,8 @@ describe("edit, delete and react", () => {
     const { bob, conv, a, b } = await pair();
     const [target] = await sendAll(a, ["the launch code is zebra42"]);
     await sendAll(a, ["an unrelated message"]);
+    // Index now (normally a moment after the sends), so that the delete has index entries to erase.
+    await runInDurableObject(convStub(conv.id), (instance) => instance.store.indexPending());
     a.send({ t: "edit", target, body: "the launch code is quokka77" });
     await b.next("edit");
     a.send({ t: "delete", target });

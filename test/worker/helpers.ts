@@ -209,6 +209,11 @@ export async function storedState(id: string): Promise<string> {
   const tables = ["meta", "members", "events", "messages", "reactions"];
   const dump: Record<string, Record<string, SqlStorageValue>[]> = {};
   for (const t of tables) dump[t] = await convSql(id, `SELECT * FROM ${t} ORDER BY 1`);
+  // The search index is built in the background a moment after sends: bring it up to date first,
+  // so that two snapshots differ only by what frames changed.
+  await runInDurableObject(convStub(id), (instance) => {
+    while (instance.store.indexPending() > 0);
+  });
   dump.fts = await convSql(id, "SELECT rowid, body FROM messages_fts ORDER BY rowid");
   return JSON.stringify(dump);
 }

@@ -37,7 +37,7 @@ import {
 import { IDENTITY_HEADERS } from "../identity";
 import type { IndexEntry } from "../user";
 import { Notifier } from "./notify";
-import { ConversationStore, type ConversationMeta } from "./store";
+import { ConversationStore, FTS_BATCH, type ConversationMeta } from "./store";
 
 export { IDENTITY_HEADERS };
 
@@ -49,6 +49,8 @@ const PRESENCE_LEASE_INTERVALS = 3;
 export const PRESENCE_FANOUT_MAX_MEMBERS = 100;
 /** How long presence changes are gathered before they go to members' inboxes. */
 const PRESENCE_FANOUT_DELAY_MS = 1000;
+/** Sends are added to the search index this long after the first of them. */
+const INDEX_DELAY_MS = 1000;
 /** Frames per websocket message when replaying a backlog. */
 const REPLAY_BATCH = 50;
 
@@ -74,6 +76,7 @@ export class ConversationObject extends DurableObject<Env> {
   /** Presence changes not yet sent to members' inboxes (a second's worth at most). */
   readonly #presenceOut = new Map<string, boolean>();
   #presenceTimer: ReturnType<typeof setTimeout> | null = null;
+  #indexTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -120,7 +123,7 @@ export class ConversationObject extends DurableObject<Env> {
 
   access(username: string): Access {
     if (!this.#metaOrNull()) return "not_found";
-    return this.store.member(username) ? "ok" : "forbidden";
+    return this.store.isMember(username) ? "ok" : "forbidden";
   }
 
   /** The conversation as one member sees it, for their index. */
@@ -270,7 +273,7 @@ export class ConversationObject extends DurableObject<Env> {
 
   #refusal(user: string): { code: number; reason: string } | null {
     if (!this.#metaOrNull()) return { code: CLOSE.NOT_FOUND, reason: "no such conversation" };
-    if (!this.store.member(user)) return { code: CLOSE.FORBIDDEN, reason: "not a member of this conversation" };
+    if (!this.store.isMember(user)) return { code: CLOSE.FORBIDDEN, reason: "not a member of this conversation" };
     // This socket is already counted among the user's.
     if (this.ctx.getWebSockets(user).length > this.limits.socketsPerUser) {
       return { code: CLOSE.TOO_MANY_SOCKETS, reason: "too many sockets for this user" };
@@ -338,7 +341,7 @@ export class ConversationObject extends DurableObject<Env> {
     const parsed = parseClientFrame(decoded.value, this.limits);
     if (!parsed.ok) return this.#refuse(ws, a, now, parsed.code, parsed.message, parsed.id);
     // Membership is checked on every frame: someone who left is out at once.
-    if (!this.store.member(a.user)) return tryClose(ws, CLOSE.FORBIDDEN, "not a member of this conversation");
+    if (!this.store.isMember(a.user)) return tryClose(ws, CLOSE.FORBIDDEN, "not a member of this conversation");
     if (now - a.seen > 1000) {
       a.seen = now;
       ws.serializeAttachment(a);
@@ -383,6 +386,7 @@ export class ConversationObject extends DurableObject<Env> {
         if (frame.replyTo !== undefined) msg.replyTo = frame.replyTo;
         this.#broadcast([msg]);
         this.notifier.schedule();
+        this.#scheduleIndexing();
         return;
       }
       case "sync":
@@ -488,7 +492,7 @@ export class ConversationObject extends DurableObject<Env> {
 
   /** A member's object announces that they came online or went offline. */
   memberPresence(username: string, online: boolean): void {
-    if (!this.store.member(username)) return;
+    if (!this.store.isMember(username)) return;
     // A member's socket opening here may already have shown them online to this room.
     if (this.store.setPresence(username, online)) this.#broadcast([{ t: "presence", username, online }], username);
     // The user's object announces only real changes, so every inbox hears this one.
@@ -512,12 +516,29 @@ export class ConversationObject extends DurableObject<Env> {
           this.#presenceTimer = null;
           const changes = [...this.#presenceOut].map(([username, online]) => ({ username, online }));
           this.#presenceOut.clear();
-          const calls = this.store.members().flatMap((m) => {
-            const theirs = changes.filter((c) => c.username !== m.username);
-            return theirs.length === 0 ? [] : [this.env.USERS.get(this.env.USERS.idFromName(m.username)).peerPresence(theirs)];
-          });
+          // Everyone gets the same list (each object skips its own name): no per-member copies.
+          const calls = this.store.members().map((m) => this.env.USERS.get(this.env.USERS.idFromName(m.username)).peerPresence(changes));
           void Promise.allSettled(calls).then(() => resolve());
         }, delay);
+      }),
+    );
+  }
+
+  /** Builds the search index a moment after sends, for all of them in one go. */
+  #scheduleIndexing(): void {
+    if (this.#indexTimer !== null) return;
+    this.ctx.waitUntil(
+      new Promise<void>((resolve) => {
+        this.#indexTimer = setTimeout(() => {
+          this.#indexTimer = null;
+          try {
+            while (this.store.indexPending() === FTS_BATCH);
+          } catch (err) {
+            // Search indexes whatever is left on its next query.
+            console.error("conversation: indexing failed", err instanceof Error ? err.name : typeof err);
+          }
+          resolve();
+        }, INDEX_DELAY_MS);
       }),
     );
   }

@@ -12,12 +12,14 @@ import type { ConversationStore } from "./store";
 /**
  * How long a round waits before it starts, by conversation size: messages that arrive meanwhile
  * join the round, so under load a member's object gets one call per round, not one per message.
- * Small conversations go at once; in a large room a badge may lag the message by a second.
+ * A DM goes at once; in a room a badge may lag the message by up to a second (two above 100
+ * members), which is what lets a busy room cost its members' objects a few calls a second.
  */
 export function roundDelayMs(members: number): number {
-  if (members <= 10) return 0;
-  if (members <= 100) return 200;
-  return 1000;
+  if (members <= 2) return 0;
+  if (members <= 20) return 250;
+  if (members <= 100) return 1000;
+  return 2000;
 }
 /** Most events one batch covers; a longer backlog goes in several batches. */
 export const NOTIFY_BATCH_EVENTS = 500;

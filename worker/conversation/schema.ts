@@ -45,6 +45,8 @@ export const CONVERSATION_SCHEMA = [
    )`,
   // Trigram tokens find substrings in any script (Chinese included); rowid = the message's seq.
   `CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(body, tokenize = 'trigram')`,
+  // Messages up to this seq are in messages_fts: indexing runs off the send path, in batches.
+  `CREATE TABLE IF NOT EXISTS fts_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL)`,
   // Members' presence as their own objects announced it (they see all of a user's devices).
   `CREATE TABLE IF NOT EXISTS presence (username TEXT PRIMARY KEY, online INTEGER NOT NULL)`,
   // Token buckets for sends, per user: in SQLite so that hibernation does not refill them.

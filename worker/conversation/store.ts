@@ -23,6 +23,9 @@ export interface MemberRow {
 
 type Row = Record<string, SqlStorageValue>;
 
+/** Messages indexed per transaction by indexPending. */
+export const FTS_BATCH = 500;
+
 const MESSAGE_COLUMNS = "seq, client_id, sender, body, ts, reply_to, edited, deleted";
 
 interface MessageRow extends Row {
@@ -58,6 +61,7 @@ function likePattern(q: string): string {
 
 export class ConversationStore {
   #lastSeq: number | undefined;
+  #active: Set<string> | undefined;
 
   /**
    * `transact` runs a function as one SQLite transaction (the object's `transactionSync`): an
@@ -73,6 +77,8 @@ export class ConversationStore {
     // The option is stored in the table's own config, so objects created earlier get it too.
     const secure = sql.exec("SELECT v FROM messages_fts_config WHERE k = 'secure-delete'").toArray()[0];
     if (secure?.v !== 1) sql.exec("INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1)");
+    // Objects that indexed on the send path before the cursor existed start after what they hold.
+    sql.exec("INSERT OR IGNORE INTO fts_cursor (id, seq) SELECT 1, coalesce(max(rowid), 0) FROM messages_fts");
   }
 
   /** Runs `fn` atomically; if it throws, nothing of it is stored and the seq cache is dropped. */
@@ -81,6 +87,7 @@ export class ConversationStore {
       return this.transact(fn);
     } catch (err) {
       this.#lastSeq = undefined;
+      this.#active = undefined;
       throw err;
     }
   }
@@ -111,6 +118,17 @@ export class ConversationStore {
     put("created", String(meta.created));
   }
 
+  /**
+   * Whether `username` is an active member: asked on every frame, so the set of members is kept in
+   * memory (read again after a wake, and after any change to membership).
+   */
+  isMember(username: string): boolean {
+    this.#active ??= new Set(
+      this.sql.exec<{ username: string }>("SELECT username FROM members WHERE active = 1").toArray().map((r) => r.username),
+    );
+    return this.#active.has(username);
+  }
+
   member(username: string): MemberRow | null {
     const row = this.sql
       .exec<{ username: string; name: string; joined_at: number; read_seq: number }>(
@@ -137,6 +155,7 @@ export class ConversationStore {
   /** Adds or re-activates a member. Returns false when they were already an active member. */
   addMember(username: string, name: string, ts: number): boolean {
     if (this.member(username)) return false;
+    this.#active = undefined;
     // A returning member starts unread from now: what they missed while away is not "unread".
     this.sql.exec(
       `INSERT INTO members (username, name, joined_at, read_seq, active) VALUES (?, ?, ?, ?, 1)
@@ -149,6 +168,7 @@ export class ConversationStore {
 
   /** Marks a member as gone; their rows stay so that a return keeps their read mark. */
   removeMember(username: string): boolean {
+    this.#active = undefined;
     return this.sql.exec("UPDATE members SET active = 0 WHERE username = ? AND active = 1", username).rowsWritten > 0;
   }
 
@@ -199,7 +219,6 @@ export class ConversationStore {
         "INSERT INTO messages (seq, client_id, sender, body, ts, reply_to) VALUES (?, ?, ?, ?, ?, ?)",
         seq, clientId, sender, body, ts, replyTo ?? null,
       );
-      this.sql.exec("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", seq, body);
       return seq;
     });
   }
@@ -297,10 +316,29 @@ export class ConversationStore {
     return this.history(undefined, 1).messages[0];
   }
 
+  /**
+   * Adds up to `max` messages not yet in the full-text index (deleted ones are skipped). A trigram
+   * index costs many page writes per message, so it is built off the send path, in batches: one
+   * transaction for many messages. Returns how many messages it looked at.
+   */
+  indexPending(max = FTS_BATCH): number {
+    return this.atomic(() => {
+      const from = this.sql.exec<{ seq: number }>("SELECT seq FROM fts_cursor WHERE id = 1").one().seq;
+      const rows = this.sql
+        .exec<{ seq: number; body: string; deleted: number }>("SELECT seq, body, deleted FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", from, max)
+        .toArray();
+      for (const r of rows) if (!r.deleted) this.sql.exec("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", r.seq, r.body);
+      if (rows.length > 0) this.sql.exec("UPDATE fts_cursor SET seq = ? WHERE id = 1", rows[rows.length - 1]!.seq);
+      return rows.length;
+    });
+  }
+
   /** Full-text search of current message bodies, newest first. */
   search(q: string, limit: number): Message[] {
     const text = q.trim();
     if (text.length === 0) return [];
+    // Whatever the background indexer has not reached yet is indexed now: results are complete.
+    while (this.indexPending() === FTS_BATCH);
     // Trigram tokens need three characters; shorter queries scan with LIKE (bounded by limit).
     const rows =
       [...text].length >= 3

@@ -38,6 +38,7 @@ export class UserObject extends DurableObject<Env> {
   readonly index: ConversationIndex;
   readonly presence: Presence;
   #codecs: Codecs;
+  #profile: User | undefined;
   /** The alarm's time as last set; undefined until read from storage. */
   #alarmAt: number | null | undefined;
 
@@ -54,9 +55,14 @@ export class UserObject extends DurableObject<Env> {
 
   // ---- account and sessions ------------------------------------------------------------------
 
+  /** The account, read once per wake: it is asked for on every notification. */
   profile(): User | null {
-    const row = this.sql.exec<{ username: string; name: string }>("SELECT username, name FROM account").toArray()[0];
-    return row ? { username: row.username, name: row.name } : null;
+    if (this.#profile === undefined) {
+      const row = this.sql.exec<{ username: string; name: string }>("SELECT username, name FROM account").toArray()[0];
+      if (!row) return null;
+      this.#profile = { username: row.username, name: row.name };
+    }
+    return this.#profile;
   }
 
   async signup(username: string, password: string, name: string): Promise<SignupResult> {
@@ -173,8 +179,9 @@ export class UserObject extends DurableObject<Env> {
   /** People I share a conversation with came online or went offline. */
   peerPresence(changes: PresenceChange[]): void {
     const now = Date.now();
+    const me = this.profile()?.username;
     const frames: InboxServerFrame[] = changes
-      .filter((c) => this.presence.setContact(c.username, c.online, now))
+      .filter((c) => c.username !== me && this.presence.setContact(c.username, c.online, now))
       .map((c) => ({ t: "presence", username: c.username, online: c.online }));
     if (frames.length > 0) this.#toInbox(frames);
   }
