@@ -283,7 +283,9 @@ export class ConversationObject extends DurableObject<Env> {
 
   #welcome(ws: WebSocket, a: Attachment, since: number | null): void {
     const entry = this.#entryFor(a.user);
-    const online = new Set([...this.store.onlineMembers(), ...this.ctx.getWebSockets().map((s) => readAttachment(s)?.user)]);
+    // A socket opening here marks its user online in the presence table (see fetch), so the table
+    // alone answers: no need to read every socket's attachment on every connect.
+    const online = new Set(this.store.onlineMembers());
     const members: Member[] = this.store.members().map((m) => ({
       username: m.username,
       name: m.name,

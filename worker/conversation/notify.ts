@@ -17,7 +17,6 @@ import type { ConversationStore } from "./store";
  */
 export function roundDelayMs(members: number): number {
   if (members <= 2) return 0;
-  if (members <= 20) return 250;
   if (members <= 100) return 1000;
   return 2000;
 }
