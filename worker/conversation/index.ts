@@ -23,23 +23,20 @@ import {
 } from "../../protocol";
 import { limitsFromEnv } from "../config";
 import {
+  acceptForwarded,
   broadcast,
-  CODEC_TAGS,
   Codecs,
-  negotiated,
-  protoOf,
+  notForwarded,
   readAttachment,
   tryClose,
   trySend,
   upgradeResponse,
   type Attachment,
 } from "../sockets";
-import { IDENTITY_HEADERS } from "../identity";
 import type { IndexEntry } from "../user";
 import { Notifier } from "./notify";
 import { ConversationStore, FTS_BATCH, type ConversationMeta } from "./store";
 
-export { IDENTITY_HEADERS };
 
 /** Most distinct emoji on one message. */
 export const MAX_REACTION_KINDS = 50;
@@ -243,19 +240,11 @@ export class ConversationObject extends DurableObject<Env> {
   // ---- sockets -----------------------------------------------------------------------------------
 
   override async fetch(request: Request): Promise<Response> {
-    const user = request.headers.get(IDENTITY_HEADERS.user);
-    const session = request.headers.get(IDENTITY_HEADERS.session);
-    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !user || !session) {
-      return new Response("expected a websocket upgrade from the Worker", { status: 400 });
-    }
-    const { protocol } = negotiated(request);
-    const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
-    const now = Date.now();
-    const attachment: Attachment = { user, session, proto: protoOf(protocol), opened: now, seen: now, bad: 0, badSince: now };
-    // Tags: the user (presence, per-user limits) and the session (revocation).
-    this.ctx.acceptWebSocket(server, [user, `s:${session}`, CODEC_TAGS[attachment.proto]]);
-    server.serializeAttachment(attachment);
+    // Tagged by user: presence and the per-user socket limit count a user's sockets here.
+    const accepted = acceptForwarded(this.ctx, request, (user) => user);
+    if (!accepted) return notForwarded();
+    const { client, server, attachment } = accepted;
+    const user = attachment.user;
 
     const refusal = this.#refusal(user);
     if (refusal) {

@@ -8,8 +8,7 @@ import { CLOSE, PING, PONG, type InboxServerFrame, type Limits, type Summary, ty
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../auth/password";
 import { newSessionId, SESSION_TTL_MS } from "../auth/token";
 import { limitsFromEnv } from "../config";
-import { IDENTITY_HEADERS } from "../identity";
-import { broadcast, CODEC_TAGS, Codecs, negotiated, protoOf, readAttachment, tryClose, trySend, upgradeResponse, type Attachment } from "../sockets";
+import { acceptForwarded, broadcast, Codecs, notForwarded, readAttachment, tryClose, trySend, upgradeResponse } from "../sockets";
 import { ConversationIndex } from "./conversations";
 import { Presence } from "./presence";
 import { USER_SCHEMA } from "./schema";
@@ -232,18 +231,10 @@ export class UserObject extends DurableObject<Env> {
   }
 
   override async fetch(request: Request): Promise<Response> {
-    const user = request.headers.get(IDENTITY_HEADERS.user);
-    const session = request.headers.get(IDENTITY_HEADERS.session);
-    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket" || !user || !session) {
-      return new Response("expected a websocket upgrade from the Worker", { status: 400 });
-    }
-    const { protocol } = negotiated(request);
-    const pair = new WebSocketPair();
-    const [client, server] = [pair[0], pair[1]];
-    const now = Date.now();
-    const attachment: Attachment = { user, session, proto: protoOf(protocol), opened: now, seen: now, bad: 0, badSince: now };
-    this.ctx.acceptWebSocket(server, [INBOX_TAG, `s:${session}`, CODEC_TAGS[attachment.proto]]);
-    server.serializeAttachment(attachment);
+    const accepted = acceptForwarded(this.ctx, request, () => INBOX_TAG);
+    if (!accepted) return notForwarded();
+    const { client, server, attachment } = accepted;
+    const now = attachment.opened;
     if (this.ctx.getWebSockets(INBOX_TAG).length > this.limits.socketsPerUser) {
       tryClose(server, CLOSE.TOO_MANY_SOCKETS, "too many sockets for this user");
       return upgradeResponse(client, request);
