@@ -33,6 +33,17 @@ export interface Codec {
   decodeAll(data: WireData): unknown[];
 }
 
+/** The parts one after another in one buffer (msgpack batches are values back to back). */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
 export class DecodeFailure extends Error {
   override readonly name = "DecodeFailure";
 }
@@ -86,13 +97,7 @@ export function createMsgpackCodec(limits: CodecLimits): Codec {
     protocol: SUBPROTOCOL_MSGPACK,
     binary: true,
     encode: (frame) => encoder.encode(frame),
-    encodeBatch(frames) {
-      const parts = frames.map((f) => encoder.encode(f));
-      const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-      let at = 0;
-      for (const p of parts) { out.set(p, at); at += p.byteLength; }
-      return out;
-    },
+    encodeBatch: (frames) => concatBytes(frames.map((f) => encoder.encode(f))),
     decodeOne(data) {
       const bytes = toBytes(data);
       if (bytes === null) return bad("text frame on a binary (msgpack) socket");

@@ -5,13 +5,17 @@
  */
 import { DEFAULT_LIMITS, LIMIT_ENV_VARS, type Limits } from "../protocol";
 
+/** A positive number from the environment variable `name`, or `fallback` when unset or malformed. */
+export function positiveVar(env: object, name: string, fallback: number): number {
+  const raw: unknown = Reflect.get(env, name);
+  const n = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : Number.NaN;
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
 export function limitsFromEnv(env: object): Limits {
-  const vars = env as Record<string, unknown>;
   const limits: Limits = { ...DEFAULT_LIMITS };
   for (const key of Object.keys(LIMIT_ENV_VARS) as (keyof Limits)[]) {
-    const raw = vars[LIMIT_ENV_VARS[key]];
-    const n = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
-    if (Number.isFinite(n) && n > 0) limits[key] = n;
+    limits[key] = positiveVar(env, LIMIT_ENV_VARS[key], DEFAULT_LIMITS[key]);
   }
   return limits;
 }

@@ -5,6 +5,7 @@
  * from guessing many.
  */
 import { DurableObject } from "cloudflare:workers";
+import { positiveVar } from "./config";
 
 export interface WindowLimit {
   /** Most events allowed in the window. */
@@ -17,11 +18,7 @@ export const LOGIN_FAILURES_PER_ADDRESS: WindowLimit = { max: 30, windowMs: 15 *
 export const SIGNUPS_PER_ADDRESS: WindowLimit = { max: 20, windowMs: 60 * 60 * 1000 };
 
 export function addressLimits(env: object): { login: WindowLimit; signup: WindowLimit } {
-  const vars = env as Record<string, unknown>;
-  const count = (name: string, fallback: number) => {
-    const n = Number(vars[name]);
-    return Number.isInteger(n) && n > 0 ? n : fallback;
-  };
+  const count = (name: string, fallback: number) => Math.floor(positiveVar(env, name, fallback));
   return {
     login: { ...LOGIN_FAILURES_PER_ADDRESS, max: count("LIMIT_LOGIN_FAILURES_PER_ADDRESS", LOGIN_FAILURES_PER_ADDRESS.max) },
     signup: { ...SIGNUPS_PER_ADDRESS, max: count("LIMIT_SIGNUPS_PER_ADDRESS", SIGNUPS_PER_ADDRESS.max) },

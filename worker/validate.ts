@@ -13,6 +13,17 @@ export function body(value: unknown): Record<string, unknown> {
   return value;
 }
 
+/** The request's body as a JSON object, or an `invalid` error. */
+export async function jsonBody(request: Request): Promise<Record<string, unknown>> {
+  let value: unknown;
+  try {
+    value = await request.json();
+  } catch {
+    throw invalid("the body must be JSON");
+  }
+  return body(value);
+}
+
 export function username(value: unknown, field = "username"): string {
   if (typeof value !== "string") throw invalid(`${field} must be a string`);
   const u = value.trim().toLowerCase();

@@ -6,6 +6,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { decode, encode } from "@msgpack/msgpack";
+import { concatBytes } from "../../protocol/codec";
 
 interface Env {
   ROOMS: DurableObjectNamespace<BareRoom>;
@@ -87,15 +88,7 @@ export class BareRoom extends DurableObject<Env> {
 
 function encodeAll(proto: Proto, frames: Frame[]): string | Uint8Array {
   if (proto === "j") return JSON.stringify(frames.length === 1 ? frames[0] : frames);
-  if (frames.length === 1) return encode(frames[0]);
-  const parts = frames.map((f) => encode(f));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return frames.length === 1 ? encode(frames[0]) : concatBytes(frames.map((f) => encode(f)));
 }
 
 export default {

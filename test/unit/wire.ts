@@ -3,7 +3,7 @@
  * client message (decodeOne, then parseClientFrame) reduced to one outcome code.
  */
 import { Encoder } from "@msgpack/msgpack";
-import { DEFAULT_LIMITS, parseClientFrame, type ClientFrame, type Codec, type ErrorCode, type WireData } from "../../protocol";
+import { concatBytes, DEFAULT_LIMITS, parseClientFrame, type ClientFrame, type Codec, type ErrorCode, type WireData } from "../../protocol";
 
 const encoder = new Encoder();
 
@@ -20,13 +20,7 @@ export function mp(value: unknown): Uint8Array {
 }
 
 export function cat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /** A msgpack map written entry by entry, so a value can be raw bytes the encoder would not write. */

@@ -2,7 +2,7 @@
 import { signToken } from "../auth/token";
 import { authenticate, clearedCookie, sessionCookie, sessionSecret } from "../auth/session";
 import { createApp, users } from "../app";
-import { ApiError, invalid } from "../errors";
+import { ApiError } from "../errors";
 import { addressLimits, limiterFor } from "../limiter";
 import { requireCaller } from "./middleware";
 
@@ -11,16 +11,8 @@ import * as v from "../validate";
 
 export const accounts = createApp();
 
-async function readJson(req: Request): Promise<unknown> {
-  try {
-    return await req.json();
-  } catch {
-    throw invalid("the body must be JSON");
-  }
-}
-
 accounts.post("/signup", async (c) => {
-  const body = v.body(await readJson(c.req.raw));
+  const body = await v.jsonBody(c.req.raw);
   const username = v.username(body.username);
   const password = v.password(body.password);
   const name = v.optionalLabel(body.name, "name", 64) ?? username;
@@ -38,7 +30,7 @@ accounts.post("/signup", async (c) => {
 });
 
 accounts.post("/login", async (c) => {
-  const body = v.body(await readJson(c.req.raw));
+  const body = await v.jsonBody(c.req.raw);
   // One answer for a wrong username and a wrong password, whatever was wrong with them.
   const wrong = () => new ApiError(401, "unauthorized", "wrong username or password");
   if (typeof body.username !== "string" || typeof body.password !== "string") throw wrong();

@@ -11,15 +11,6 @@ import * as v from "../validate";
 export const conversations = createApp();
 conversations.use("*", requireCaller);
 
-async function readJson(req: Request): Promise<Record<string, unknown>> {
-  try {
-    return v.body(await req.json());
-  } catch (err) {
-    if (err instanceof ApiError) throw err;
-    throw invalid("the body must be JSON");
-  }
-}
-
 function convId(id: string): string {
   if (!v.isConversationId(id)) throw notFound("no such conversation");
   return id;
@@ -44,7 +35,7 @@ conversations.get("/", async (c) => {
 
 conversations.post("/", async (c) => {
   const me = c.get("caller").user;
-  const body = await readJson(c.req.raw);
+  const body = await v.jsonBody(c.req.raw);
   if (body.kind === "dm") {
     const peer = await existingUser(c.env, v.username(body.with, "with"));
     if (peer.username === me.username) throw invalid("a DM needs someone else");
@@ -97,7 +88,7 @@ conversations.post("/:id/leave", async (c) => {
 conversations.post("/:id/members", async (c) => {
   const me = c.get("caller").user;
   const id = convId(c.req.param("id"));
-  const body = await readJson(c.req.raw);
+  const body = await v.jsonBody(c.req.raw);
   const invitee = await existingUser(c.env, v.username(body.username));
   const result = await convStub(c.env, id).invite(me.username, invitee);
   if (!result.ok) joinFailure(result);
