@@ -39,6 +39,27 @@ function session(idb: IDBFactory, sockets: FakeSocket[], since: number | null = 
 const sends = (s: FakeSocket) => s.frames().filter((f): f is { t: "send"; id: string; body: string } => typeof f === "object" && f !== null && "t" in f && f.t === "send");
 
 describe("delivering the outbox", () => {
+  it("shows a typed message only once its outbox write has committed", async () => {
+    const idb = new IDBFactory();
+    const box = new Outbox(idb);
+    let commit: () => void = () => {};
+    const committed = new Promise<void>((resolve) => { commit = resolve; });
+    const slow = Object.assign(Object.create(box) as Outbox, {
+      put: async (e: Parameters<Outbox["put"]>[0]) => { await committed; await box.put(e); },
+    });
+    const s = new ConversationSession("c1", 0, {
+      outbox: slow, user: "alice", socketUrl: (p) => `ws://test${p}`,
+      onIncoming: () => {}, onApplied: () => {}, onFinal: () => {},
+    });
+    const posting = s.post("id-1", "hello", undefined);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(s.model.local.value).toEqual([]); // not on screen while the write is pending
+    commit();
+    await posting;
+    expect(s.model.local.value.map((m) => m.id)).toEqual(["id-1"]);
+    expect((await box.list("alice")).map((e) => e.id)).toEqual(["id-1"]);
+  });
+
   it("stores before sending, resends with the same id after a reconnect, forgets on ack", async () => {
     const idb = new IDBFactory();
     const sockets: FakeSocket[] = [];

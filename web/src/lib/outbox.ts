@@ -53,16 +53,31 @@ export class Outbox {
   }
 
   async #store(mode: IDBTransactionMode): Promise<IDBObjectStore> {
-    return (await this.#open()).transaction(STORE, mode).objectStore(STORE);
+    return (await this.#open()).transaction(STORE, mode, { durability: "strict" }).objectStore(STORE);
+  }
+
+  /**
+   * Resolves once the transaction has committed, not when the request succeeds: a request's success
+   * comes before the commit, and a tab closed in between loses the write.
+   */
+  async #write(change: (store: IDBObjectStore) => IDBRequest): Promise<void> {
+    const store = await this.#store("readwrite");
+    const tx = store.transaction;
+    await new Promise<void>((resolve, reject) => {
+      tx.oncomplete = () => resolve();
+      tx.onabort = () => reject(tx.error);
+      tx.onerror = () => reject(tx.error);
+      change(store);
+    });
   }
 
   /** Stored before it is sent: a reload between typing and the ack loses nothing. */
   async put(entry: OutboxEntry): Promise<void> {
-    await request((await this.#store("readwrite")).put(entry));
+    await this.#write((store) => store.put(entry));
   }
 
   async remove(id: string): Promise<void> {
-    await request((await this.#store("readwrite")).delete(id));
+    await this.#write((store) => store.delete(id));
   }
 
   /** One user's entries, oldest first. */

@@ -117,12 +117,15 @@ export class ConversationSession {
     }
   }
 
-  /** Typed: stored in the outbox first, then sent if the socket is up (else on the next welcome). */
+  /**
+   * Typed: committed to the outbox first, then shown as sending and sent if the socket is up (else
+   * on the next welcome). Shown only once stored, so whatever the person sees as "sending" survives
+   * the tab being closed at once; the commit takes a few milliseconds.
+   */
   async post(id: string, body: string, replyTo: number | undefined): Promise<void> {
     const m = { id, body, created: Date.now(), ...(replyTo === undefined ? {} : { replyTo }) };
+    await this.hooks.outbox.put(this.#entry(m)).catch(() => {}); // no IndexedDB: still sent, not kept
     this.model.addLocal(m);
-    await this.hooks.outbox.put(this.#entry(m)).catch(() => {});
-    // Not sent before it is stored: a reload right now must not lose it.
     this.send(replyTo === undefined ? { t: "send", id, body } : { t: "send", id, body, replyTo });
   }
 
