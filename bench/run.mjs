@@ -243,13 +243,26 @@ async function main() {
       await Promise.all(sockets.map((s) => s.close()));
     }
     const sendProfile = await profiler.stop(join(root, "bench", "results", `profile-send-${stamp}.cpuprofile`));
+    // Third: a catch-up, storing the messages unprofiled and profiling only the reconnect.
+    log(`profiling ours: catch-up of ${P.catchUp} events`);
+    let catchUpProfile = null;
+    const caught = await catchUp(direct.ours, msgpack, rooms.ours.catchUp, {
+      events: P.catchUp, bodyChars: BODY_CHARS,
+      beforeReconnect: async () => { profiler = await startProfile(PORTS.oursInspector); },
+      afterReconnect: async () => { catchUpProfile = await profiler.stop(join(root, "bench", "results", `profile-catchup-${stamp}.cpuprofile`)); },
+    });
     results.profile = {
       title: `CPU profiles of ours, room of ${P.mid}`,
       kind: "profile",
-      by: { connect: { connectMs, ...connectProfile }, send: { messagesPerSecond: figures.messagesPerSecond, ...sendProfile } },
+      by: {
+        connect: { connectMs, ...connectProfile },
+        send: { messagesPerSecond: figures.messagesPerSecond, ...sendProfile },
+        catchUp: { catchUpMs: caught.catchUpMs, ...catchUpProfile },
+      },
     };
     printProfile(`connecting ${P.mid} sockets (${connectMs} ms while profiling)`, connectProfile);
     printProfile(`closed loop, room of ${P.mid} (${figures.messagesPerSecond} msg/s while profiling)`, sendProfile);
+    printProfile(`catch-up of ${P.catchUp} events (${caught.catchUpMs} ms while profiling)`, catchUpProfile);
   }
 
   const summary = checkTargets(results);

@@ -176,11 +176,13 @@ export async function drive(target, rooms, { mode, window = 50, rate = 100, seco
  * work a scenario leaves behind (closing sockets, presence, notifications) must not be billed to
  * the next one. Returns the seconds waited.
  */
-export async function settle(target, { cores = 0.05, maxSeconds = 20 } = {}) {
+export async function settle(target, { cores = 0.05, maxSeconds = 20, quietMs = 1500 } = {}) {
   const t0 = performance.now();
+  // Quiet for longer than any deferral of ours (presence and notification rounds wait up to 1 s
+  // before they start): a short quiet window can fall just before such work begins.
   while ((performance.now() - t0) / 1000 < maxSeconds) {
     const m = cpuMeter(target.cpuPids);
-    await sleep(300);
+    await sleep(quietMs);
     if (m.stop().cores < cores) break;
   }
   return round((performance.now() - t0) / 1000, 1);
@@ -213,7 +215,7 @@ export async function fanout(target, proto, rooms, opts) {
  * Time to catch up `events` missed messages: they are stored first (sent by the room's only
  * member, closed loop), then a new socket connects with `since` and asks for every page.
  */
-export async function catchUp(target, proto, room, { events, bodyChars }) {
+export async function catchUp(target, proto, room, { events, bodyChars, beforeReconnect, afterReconnect }) {
   const [sender] = await connectRoom(target, room, 1, proto);
   const since = sender.lastSeq;
   const text = body(bodyChars);
@@ -240,7 +242,8 @@ export async function catchUp(target, proto, room, { events, bodyChars }) {
   const upTo = sender.lastSeq;
   await sender.close();
   // The messages were missed a while ago: work they left behind (notifications) is not replay.
-  await settle(target);
+  await settle(target, { quietMs: 2500 });
+  await beforeReconnect?.();
   let pages = 0;
   let received = 0;
   const worker = cpuMeter([target.workerPid]);
@@ -258,6 +261,7 @@ export async function catchUp(target, proto, room, { events, bodyChars }) {
   await s.opened;
   const catchUpMs = performance.now() - t1;
   const cpu = worker.stop();
+  await afterReconnect?.();
   const lost = s.lostUpTo(upTo);
   await s.close();
   return {

@@ -48,7 +48,7 @@ export const PRESENCE_FANOUT_MAX_MEMBERS = 100;
 const PRESENCE_FANOUT_DELAY_MS = 1000;
 /** Sends are added to the search index this long after the first of them. */
 const INDEX_DELAY_MS = 1000;
-/** Frames per websocket message when replaying a backlog. */
+/** Frames per websocket message when replaying a backlog, and at most in one live batch. */
 const REPLAY_BATCH = 50;
 
 export interface CreateInit {
@@ -74,6 +74,12 @@ export class ConversationObject extends DurableObject<Env> {
   readonly #presenceOut = new Map<string, boolean>();
   #presenceTimer: ReturnType<typeof setTimeout> | null = null;
   #indexTimer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * Frames for every socket that wait for the end of the current turn (see #broadcast), and the
+   * timer that sends them. Never kept across hibernation: a pending timer keeps the object awake.
+   */
+  #live: ServerFrame[] = [];
+  #liveTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -240,6 +246,8 @@ export class ConversationObject extends DurableObject<Env> {
   // ---- sockets -----------------------------------------------------------------------------------
 
   override async fetch(request: Request): Promise<Response> {
+    // A new socket must not receive frames queued before it existed: its replay covers them.
+    this.#flushLive();
     // Tagged by user: presence and the per-user socket limit count a user's sockets here.
     const accepted = acceptForwarded(this.ctx, request, (user) => user);
     if (!accepted) return notForwarded();
@@ -289,6 +297,8 @@ export class ConversationObject extends DurableObject<Env> {
 
   /** Events after `since`, at most the backlog limit, batched; then `synced`. */
   #replay(ws: WebSocket, a: Attachment, since: number): void {
+    // Queued live events go out first, so that none arrives again after the replay that held it.
+    this.#flushLive();
     const lastSeq = this.store.lastSeq();
     if (since > lastSeq) {
       // The client holds events this conversation never had (storage reset): start over.
@@ -573,8 +583,32 @@ export class ConversationObject extends DurableObject<Env> {
     trySend(ws, this.#codecs.for(a.proto).encode(frame));
   }
 
-  /** To every socket here, or all but `exceptUser`'s. */
+  /**
+   * To every socket here, or all but `exceptUser`'s. Frames for everyone wait for the end of the
+   * turn: under load the runtime delivers several sends before a timer fires, and their events
+   * then leave as one websocket message per socket (a batch, PROTOCOL.md 3.1) instead of one each:
+   * the per-socket cost of a send is paid once per batch. Frames keep their order on every socket:
+   * a broadcast that skips someone, a replay, and a new socket each send the queue first.
+   */
   #broadcast(frames: ServerFrame[], exceptUser?: string): void {
-    broadcast(this.ctx, this.#codecs, frames, exceptUser === undefined ? undefined : new Set(this.ctx.getWebSockets(exceptUser)));
+    if (exceptUser !== undefined) {
+      this.#flushLive();
+      broadcast(this.ctx, this.#codecs, frames, new Set(this.ctx.getWebSockets(exceptUser)));
+      return;
+    }
+    this.#live.push(...frames);
+    if (this.#live.length >= REPLAY_BATCH) this.#flushLive();
+    else this.#liveTimer ??= setTimeout(() => this.#flushLive(), 0);
+  }
+
+  #flushLive(): void {
+    if (this.#liveTimer !== null) {
+      clearTimeout(this.#liveTimer);
+      this.#liveTimer = null;
+    }
+    if (this.#live.length === 0) return;
+    const frames = this.#live;
+    this.#live = [];
+    broadcast(this.ctx, this.#codecs, frames);
   }
 }

@@ -39,7 +39,8 @@ interface MessageRow extends Row {
   deleted: number;
 }
 
-interface EventRow extends Row {
+/** An event with, for a `msg`, its message's current state (null columns for other events). */
+interface ReplayRow extends Row {
   seq: number;
   type: string;
   ts: number;
@@ -48,6 +49,11 @@ interface EventRow extends Row {
   body: string | null;
   emoji: string | null;
   flag: number | null;
+  client_id: string | null;
+  m_body: string | null;
+  reply_to: number | null;
+  edited: number | null;
+  deleted: number | null;
 }
 
 /** Escapes a user's text for an FTS5 phrase query: one quoted string, quotes doubled. */
@@ -263,25 +269,41 @@ export class ConversationStore {
     return this.sql.exec<{ n: number }>("SELECT count(DISTINCT emoji) AS n FROM reactions WHERE target = ?", target).one().n;
   }
 
-  /** Events after `since`, oldest first, at most `limit`, as the frames clients replay. */
+  /**
+   * Events after `since`, oldest first, at most `limit`, as the frames clients replay. One query
+   * reads each event with its message's current state (edits applied, deleted bodies gone); a
+   * second reads the reactions of the messages in the page, and only when it holds messages.
+   */
   eventsAfter(since: number, limit: number): EventFrame[] {
-    const events = this.sql
-      .exec<EventRow>("SELECT seq, type, ts, actor, target, body, emoji, flag FROM events WHERE seq > ? ORDER BY seq LIMIT ?", since, limit)
+    const rows = this.sql
+      .exec<ReplayRow>(
+        `SELECT e.seq, e.type, e.ts, e.actor, e.target, e.body, e.emoji, e.flag,
+                m.client_id, m.body AS m_body, m.reply_to, m.edited, m.deleted
+           FROM events e LEFT JOIN messages m ON m.seq = e.seq AND e.type = 'msg'
+          WHERE e.seq > ? ORDER BY e.seq LIMIT ?`,
+        since, limit,
+      )
       .toArray();
-    const msgSeqs = events.filter((e) => e.type === "msg").map((e) => e.seq);
-    const messages = new Map<number, Message>();
-    if (msgSeqs.length > 0) {
-      const rows = this.sql
-        .exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE seq BETWEEN ? AND ?`, msgSeqs[0], msgSeqs[msgSeqs.length - 1])
-        .toArray();
-      for (const m of this.#withReactions(rows)) messages.set(m.seq, m);
+    let lo = 0;
+    let hi = 0;
+    for (const r of rows) {
+      if (r.client_id === null) continue;
+      if (lo === 0) lo = r.seq;
+      hi = r.seq;
     }
+    const reactions = lo === 0 ? null : this.#reactionsBetween(lo, hi);
     const frames: EventFrame[] = [];
-    for (const e of events) {
+    for (const e of rows) {
       switch (e.type) {
         case "msg": {
-          const m = messages.get(e.seq);
-          if (m) frames.push({ t: "msg", ...m });
+          if (e.client_id === null) break; // cannot happen: written in one transaction with its event
+          const m: EventFrame = { t: "msg", seq: e.seq, id: e.client_id, from: e.actor, body: e.m_body ?? "", ts: e.ts };
+          if (e.reply_to !== null) m.replyTo = e.reply_to;
+          if (e.edited) m.edited = true;
+          if (e.deleted) m.deleted = true;
+          const r = e.deleted ? undefined : reactions?.get(e.seq);
+          if (r) m.reactions = r;
+          frames.push(m);
           break;
         }
         case "edit":
@@ -400,11 +422,8 @@ export class ConversationStore {
 
   // ---- helpers -----------------------------------------------------------------------------------
 
-  #withReactions(rows: MessageRow[]): Message[] {
-    if (rows.length === 0) return [];
-    const seqs = rows.map((r) => r.seq);
-    const lo = Math.min(...seqs);
-    const hi = Math.max(...seqs);
+  /** Reactions on messages lo..hi, grouped by message and emoji, in the order they were given. */
+  #reactionsBetween(lo: number, hi: number): Map<number, Reaction[]> {
     const byTarget = new Map<number, Reaction[]>();
     for (const r of this.sql
       .exec<{ target: number; emoji: string; username: string }>(
@@ -418,6 +437,18 @@ export class ConversationStore {
       else list.push({ emoji: r.emoji, users: [r.username] });
       byTarget.set(r.target, list);
     }
+    return byTarget;
+  }
+
+  #withReactions(rows: MessageRow[]): Message[] {
+    if (rows.length === 0) return [];
+    let lo = rows[0]!.seq;
+    let hi = lo;
+    for (const r of rows) {
+      if (r.seq < lo) lo = r.seq;
+      if (r.seq > hi) hi = r.seq;
+    }
+    const byTarget = this.#reactionsBetween(lo, hi);
     return rows.map((r) => {
       const m: Message = { seq: r.seq, id: r.client_id, from: r.sender, body: r.body, ts: r.ts };
       if (r.reply_to !== null) m.replyTo = r.reply_to;
