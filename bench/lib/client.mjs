@@ -16,9 +16,14 @@ export class BenchSocket {
   #missing = new Set();
   bytesIn = 0;
   messagesIn = 0;
-  /** Payload sizes of websocket messages holding exactly one `msg` frame. */
+  /**
+   * Bytes of the `msg` frames received, each on its own (a batch counts its frames' bytes without
+   * the JSON array's brackets and commas), and how many.
+   */
   msgPayloadBytes = 0;
   msgPayloadCount = 0;
+  /** Websocket messages that held `msg` frames: deliveries per message show the batching. */
+  msgMessages = 0;
   bytesOut = 0;
   pongs = 0;
   sink = null;
@@ -53,9 +58,12 @@ export class BenchSocket {
       return;
     }
     const frames = this.codec.decodeAll(isBinary ? data : data.toString());
-    if (frames.length === 1 && frames[0].t === "msg") {
-      this.msgPayloadBytes += data.length;
-      this.msgPayloadCount++;
+    if (frames.length > 0 && frames.every((f) => f.t === "msg")) {
+      // msgpack frames lie back to back; a JSON batch is `[a,b,...]`: 2 + (n - 1) bytes of glue.
+      const n = frames.length;
+      this.msgPayloadBytes += isBinary || n === 1 ? data.length : data.length - 2 - (n - 1);
+      this.msgPayloadCount += n;
+      this.msgMessages++;
     }
     for (const f of frames) {
       if (EVENT_TYPES.has(f.t)) {

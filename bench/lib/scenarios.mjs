@@ -139,6 +139,7 @@ export async function drive(target, rooms, { mode, window = 50, rate = 100, seco
   const payload = recv.reduce((n, s) => n + s.msgPayloadBytes, 0);
   const count = recv.reduce((n, s) => n + s.msgPayloadCount, 0);
   const perMsg = count > 0 ? payload / count : null;
+  const wsMessages = recv.reduce((n, s) => n + s.msgMessages, 0);
   const bytesIn = rooms.reduce((n, r, i) => n + r.sockets.reduce((m, s, j) => m + s.bytesIn - bytes0[i][j], 0), 0);
   const sendFrame = rooms[0].sender.codec.encode({ t: "send", id: "m0000", body: text });
   return {
@@ -162,6 +163,7 @@ export async function drive(target, rooms, { mode, window = 50, rate = 100, seco
     errors,
     msgFrameBytes: round(perMsg, 1),
     msgWireBytes: perMsg === null ? null : round(perMsg + wsHeaderBytes(perMsg), 1),
+    msgFramesPerWsMessage: wsMessages > 0 ? round(count / wsMessages, 2) : null,
     sendFrameBytes: typeof sendFrame === "string" ? Buffer.byteLength(sendFrame) : sendFrame.byteLength,
     bytesInPerSecond: round(bytesIn / (seconds + warmup), 0),
     serverCores: round(serverCpu.cores, 3),

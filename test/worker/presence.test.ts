@@ -141,4 +141,55 @@ describe("presence", () => {
     await runDurableObjectAlarm(userStub(bob));
     await onlineWhen(bob, false);
   });
+
+  it("sends changes only to members with an inbox open; an inbox opened later starts from the truth", async () => {
+    const idle = await signup("idle");
+    const others = [await signup("p"), await signup("q"), await signup("r")];
+    const conv = await room(idle, others);
+    const calls: string[] = [];
+    const original = UserObject.prototype.peerPresence;
+    UserObject.prototype.peerPresence = function (this: UserObject, changes: PresenceChange[]) {
+      if (this.profile()?.username === idle.username) calls.push(...changes.map((c) => c.username));
+      return original.call(this, changes);
+    };
+    onTestFinished(() => {
+      UserObject.prototype.peerPresence = original;
+    });
+    // Two come online, one goes online and offline again, while `idle` has no inbox open.
+    const [p, q, r] = others as [Account, Account, Account];
+    const sockets = [await join(conv.id, p), await join(conv.id, q)];
+    const brief = await join(conv.id, r);
+    await onlineWhen(r, true);
+    brief.close();
+    await onlineWhen(r, false);
+    await Promise.all([onlineWhen(p, true), onlineWhen(q, true)]);
+    // Past the one-second gathering window: nothing was sent to idle's object.
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    expect(calls).toEqual([]);
+    // Idle opens the app: the first frame already says who is online, and later changes arrive.
+    const inbox = await connect("/inbox", idle);
+    const first = await inbox.next("inbox");
+    expect([...first.online].sort()).toEqual([p.username, q.username].sort());
+    sockets[0]!.close();
+    await inbox.next("presence", (f) => f.username === p.username && !f.online);
+    expect(calls).toContain(p.username);
+    for (const c of [inbox, sockets[1]!]) c.close();
+  });
+
+  it("forgets, when an inbox opens, who went offline while none was open", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    const first = await connect("/inbox", alice);
+    const b = await join(conv.id, bob);
+    await first.next("presence", (f) => f.username === bob.username && f.online);
+    first.close();
+    await onlineWhen(alice, false);
+    // Bob leaves while Alice has no inbox: her object is not told.
+    b.close();
+    await onlineWhen(bob, false);
+    const again = await connect("/inbox", alice);
+    expect((await again.next("inbox")).online).toEqual([]);
+    again.close();
+  });
 });

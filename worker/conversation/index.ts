@@ -61,6 +61,12 @@ export interface CreateInit {
 }
 
 export type Access = "ok" | "not_found" | "forbidden";
+/** What a member's object announces about them (see memberPresence). */
+export interface MemberPresence {
+  online: boolean;
+  watching: boolean;
+  onlineChanged: boolean;
+}
 export type JoinResult = { ok: true; entry: IndexEntry; added: boolean } | { ok: false; reason: "not_found" | "forbidden" | "full" };
 
 export class ConversationObject extends DurableObject<Env> {
@@ -197,12 +203,12 @@ export class ConversationObject extends DurableObject<Env> {
    * already online would otherwise look offline here until their next change.
    */
   async #seedPresence(usernames: string[]): Promise<void> {
-    const states = await Promise.allSettled(usernames.map((u) => this.env.USERS.get(this.env.USERS.idFromName(u)).isOnline()));
+    const states = await Promise.allSettled(usernames.map((u) => this.env.USERS.get(this.env.USERS.idFromName(u)).presenceState()));
     states.forEach((state, i) => {
       const username = usernames[i]!;
-      if (state.status === "fulfilled" && this.store.setPresence(username, state.value)) {
-        this.#broadcast([{ t: "presence", username, online: state.value }], username);
-      }
+      if (state.status !== "fulfilled") return;
+      const { online, watching } = state.value;
+      if (this.store.setPresence(username, online, watching)) this.#broadcast([{ t: "presence", username, online }], username);
     });
   }
 
@@ -491,17 +497,24 @@ export class ConversationObject extends DurableObject<Env> {
     this.ctx.waitUntil(user.connection(meta.id, online, until).catch(() => {}));
   }
 
-  /** A member's object announces that they came online or went offline. */
-  memberPresence(username: string, online: boolean): void {
-    if (!this.store.isMember(username)) return;
+  /**
+   * A member's object announces their state: online or not, and whether they have an inbox open
+   * (`watching`); `onlineChanged` when the first changed. Members' inboxes hear of a change only
+   * while they watch. When a member starts watching, the answer is who is online here now (null
+   * otherwise, and for rooms too large to fan out presence): their object rebuilds from it what
+   * it stopped following while no inbox was open.
+   */
+  memberPresence(username: string, state: MemberPresence): string[] | null {
+    if (!this.store.isMember(username)) return null;
+    const { online, watching, onlineChanged } = state;
     // A member's socket opening here may already have shown them online to this room.
-    if (this.store.setPresence(username, online)) this.#broadcast([{ t: "presence", username, online }], username);
-    // The user's object announces only real changes, so every inbox hears this one.
-    // Small conversations also tell each member's inbox; large rooms show presence inside only.
-    if (this.store.memberCount() <= PRESENCE_FANOUT_MAX_MEMBERS) {
+    if (this.store.setPresence(username, online, watching)) this.#broadcast([{ t: "presence", username, online }], username);
+    // The user's object announces only real changes, so every watching inbox hears this one.
+    if (onlineChanged && this.store.memberCount() <= PRESENCE_FANOUT_MAX_MEMBERS) {
       this.#presenceOut.set(username, online);
       this.#schedulePresenceFanout();
     }
+    return watching ? this.onlineMembers() : null;
   }
 
   /**
@@ -517,8 +530,9 @@ export class ConversationObject extends DurableObject<Env> {
           this.#presenceTimer = null;
           const changes = [...this.#presenceOut].map(([username, online]) => ({ username, online }));
           this.#presenceOut.clear();
-          // Everyone gets the same list (each object skips its own name): no per-member copies.
-          const calls = this.store.members().map((m) => this.env.USERS.get(this.env.USERS.idFromName(m.username)).peerPresence(changes));
+          // Only members with an inbox open, each the same list (each object skips its own name):
+          // the others learn the state when they next open one (see memberPresence).
+          const calls = this.store.watchers().map((u) => this.env.USERS.get(this.env.USERS.idFromName(u)).peerPresence(changes));
           void Promise.allSettled(calls).then(() => resolve());
         }, delay);
       }),

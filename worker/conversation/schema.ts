@@ -1,3 +1,5 @@
+import type { AddedColumn } from "../schema-columns";
+
 /**
  * The conversation object's SQLite schema. `events` is the ordered log every client replays;
  * `messages` holds each message's current state (edits applied, bodies erased on delete), so
@@ -48,7 +50,13 @@ export const CONVERSATION_SCHEMA = [
   // Messages up to this seq are in messages_fts: indexing runs off the send path, in batches.
   `CREATE TABLE IF NOT EXISTS fts_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL)`,
   // Members' presence as their own objects announced it (they see all of a user's devices).
-  `CREATE TABLE IF NOT EXISTS presence (username TEXT PRIMARY KEY, online INTEGER NOT NULL)`,
+  // watching: the member has an inbox open, so presence changes here are worth sending to them.
+  `CREATE TABLE IF NOT EXISTS presence (username TEXT PRIMARY KEY, online INTEGER NOT NULL, watching INTEGER NOT NULL DEFAULT 0)`,
   // Token buckets for sends, per user: in SQLite so that hibernation does not refill them.
   `CREATE TABLE IF NOT EXISTS rates (username TEXT PRIMARY KEY, tokens REAL NOT NULL, at INTEGER NOT NULL)`,
+];
+
+/** Columns added after the tables above were first created (see addMissingColumns). */
+export const CONVERSATION_COLUMNS: readonly AddedColumn[] = [
+  { table: "presence", column: "watching", definition: "INTEGER NOT NULL DEFAULT 0" },
 ];

@@ -4,7 +4,8 @@
  * is what makes `seq` gap-free without locks (see docs/architecture.md).
  */
 import type { ConversationKind, EventFrame, Message, Reaction } from "../../protocol";
-import { CONVERSATION_SCHEMA } from "./schema";
+import { addMissingColumns } from "../schema-columns";
+import { CONVERSATION_COLUMNS, CONVERSATION_SCHEMA } from "./schema";
 
 export interface ConversationMeta {
   id: string;
@@ -78,6 +79,7 @@ export class ConversationStore {
     private readonly transact: <T>(fn: () => T) => T = (fn) => fn(),
   ) {
     for (const statement of CONVERSATION_SCHEMA) sql.exec(statement);
+    addMissingColumns(sql, CONVERSATION_COLUMNS);
     // Without this, FTS5 deletes only add delete markers and a deleted (or edited) body's trigrams
     // stay in the index segments until a merge: a deleted message must leave no text behind.
     // The option is stored in the table's own config, so objects created earlier get it too.
@@ -390,16 +392,29 @@ export class ConversationStore {
 
   // ---- presence (as announced by the members' own objects) ------------------------------------
 
-  /** Records a member's state; true when it changed. */
-  setPresence(username: string, online: boolean): boolean {
-    const before = this.sql.exec<{ online: number }>("SELECT online FROM presence WHERE username = ?", username).toArray()[0];
-    if (before && (before.online === 1) === online) return false;
-    if (!before && !online) return false;
+  /**
+   * Records a member's state; true when `online` changed. `watching` (an inbox open) is recorded
+   * when given; a socket opening here says nothing about it.
+   */
+  setPresence(username: string, online: boolean, watching?: boolean): boolean {
+    const before = this.sql.exec<{ online: number; watching: number }>("SELECT online, watching FROM presence WHERE username = ?", username).toArray()[0];
+    const changed = before ? (before.online === 1) !== online : online;
+    const watch = watching === undefined ? (before?.watching ?? 0) : watching ? 1 : 0;
+    if (!changed && (before?.watching ?? 0) === watch) return false;
     this.sql.exec(
-      "INSERT INTO presence (username, online) VALUES (?, ?) ON CONFLICT (username) DO UPDATE SET online = excluded.online",
-      username, online ? 1 : 0,
+      `INSERT INTO presence (username, online, watching) VALUES (?, ?, ?)
+       ON CONFLICT (username) DO UPDATE SET online = excluded.online, watching = excluded.watching`,
+      username, online ? 1 : 0, watch,
     );
-    return true;
+    return changed;
+  }
+
+  /** Members with an inbox open: the only ones a presence change here is sent to. */
+  watchers(): string[] {
+    return this.sql
+      .exec<{ username: string }>("SELECT p.username FROM presence p JOIN members m USING (username) WHERE p.watching = 1 AND m.active = 1")
+      .toArray()
+      .map((r) => r.username);
   }
 
   onlineMembers(): string[] {

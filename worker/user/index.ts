@@ -10,7 +10,7 @@ import { newSessionId, SESSION_TTL_MS } from "../auth/token";
 import { limitsFromEnv } from "../config";
 import { acceptForwarded, broadcast, Codecs, notForwarded, readAttachment, tryClose, trySend, upgradeResponse } from "../sockets";
 import { ConversationIndex } from "./conversations";
-import { Presence } from "./presence";
+import { Presence, type PresenceState } from "./presence";
 import { USER_SCHEMA } from "./schema";
 import type { ActivityBatch, IndexEntry } from "./types";
 
@@ -120,7 +120,7 @@ export class UserObject extends DurableObject<Env> {
     this.sql.exec("UPDATE sessions SET revoked = 1 WHERE id = ?", session);
     for (const ws of this.ctx.getWebSockets(`s:${session}`)) tryClose(ws, CLOSE.UNAUTHORIZED, "session revoked");
     await Promise.allSettled(this.index.ids().map((id) => this.#conversation(id).closeSession(session)));
-    this.#reevaluate(Date.now());
+    void this.#reevaluate(Date.now());
   }
 
   // ---- the conversation index ----------------------------------------------------------------
@@ -167,12 +167,17 @@ export class UserObject extends DurableObject<Env> {
   connection(conv: string, online: boolean, until: number): void {
     if (online) this.presence.setLease(conv, until);
     else this.presence.dropLease(conv);
-    this.#reevaluate(Date.now());
+    void this.#reevaluate(Date.now());
   }
 
   isOnline(): boolean {
     const now = Date.now();
     return this.#inboxSockets().length > 0 || this.presence.hasLease(now);
+  }
+
+  /** For a conversation I was just added to: am I online, and is an inbox of mine open. */
+  presenceState(): PresenceState {
+    return { online: this.isOnline(), watching: this.#inboxSockets().length > 0 };
   }
 
   /** People I share a conversation with came online or went offline. */
@@ -185,16 +190,33 @@ export class UserObject extends DurableObject<Env> {
     if (frames.length > 0) this.#toInbox(frames);
   }
 
-  /** Announces a change of my own state to each of my conversations (they tell their members). */
-  #reevaluate(now: number): void {
+  /**
+   * Announces a change of my own state to each of my conversations (they tell their members).
+   * `opening`: an inbox socket is about to open, so count me online and watching already. When I
+   * start watching, the conversations answer with who is online there, and what I know of my
+   * contacts (not kept current while no inbox was open) is rebuilt from that; the promise settles
+   * once it is.
+   */
+  #reevaluate(now: number, opening = false): Promise<void> {
     const me = this.profile()?.username;
-    if (!me) return;
-    const online = this.isOnline();
-    if (this.presence.change(online)) {
-      const calls = this.index.ids().map((id) => this.#conversation(id).memberPresence(me, online));
-      this.ctx.waitUntil(Promise.allSettled(calls));
+    if (!me) return Promise.resolve();
+    const state: PresenceState = opening ? { online: true, watching: true } : this.presenceState();
+    const changed = this.presence.change(state);
+    let done = Promise.resolve();
+    if (changed) {
+      const announce = { ...state, onlineChanged: changed.online };
+      const calls = this.index.ids().map((id) => this.#conversation(id).memberPresence(me, announce));
+      done = Promise.allSettled(calls).then((answers) => {
+        if (!(state.watching && changed.watching)) return;
+        const online = new Set<string>();
+        for (const a of answers) if (a.status === "fulfilled" && a.value) for (const u of a.value) online.add(u);
+        const changes = this.presence.replaceContacts(online, me, Date.now());
+        if (changes.length > 0) this.#toInbox(changes.map((c) => ({ t: "presence", username: c.username, online: c.online })));
+      });
+      this.ctx.waitUntil(done);
     }
     this.ctx.waitUntil(this.#scheduleAlarm(now));
+    return done;
   }
 
   async #scheduleAlarm(now: number): Promise<void> {
@@ -221,7 +243,7 @@ export class UserObject extends DurableObject<Env> {
       const pong = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
       if (!a || now - Math.max(a.seen, a.opened, pong) > 2 * this.limits.heartbeatMs) tryClose(ws, CLOSE.GOING_AWAY, "no heartbeat");
     }
-    this.#reevaluate(now);
+    void this.#reevaluate(now);
   }
 
   // ---- the inbox socket ----------------------------------------------------------------------
@@ -231,6 +253,9 @@ export class UserObject extends DurableObject<Env> {
   }
 
   override async fetch(request: Request): Promise<Response> {
+    // The first inbox: learn who is online before the socket exists, so that its first frame
+    // (`inbox`) is current and nothing reaches it before that frame.
+    if (this.#inboxSockets().length === 0) await this.#reevaluate(Date.now(), true);
     const accepted = acceptForwarded(this.ctx, request, () => INBOX_TAG);
     if (!accepted) return notForwarded();
     const { client, server, attachment } = accepted;
@@ -241,7 +266,7 @@ export class UserObject extends DurableObject<Env> {
     }
     const frame: InboxServerFrame = { t: "inbox", conversations: this.index.summaries(), online: this.presence.onlineContacts() };
     trySend(server, this.#codecs.for(attachment.proto).encode(frame));
-    this.#reevaluate(now);
+    void this.#reevaluate(now);
     this.ctx.waitUntil(this.#refreshPeers());
     return upgradeResponse(client, request);
   }
@@ -279,11 +304,11 @@ export class UserObject extends DurableObject<Env> {
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     tryClose(ws, code === 1005 || code === 1006 || code === 1015 ? CLOSE.NORMAL : code, reason);
-    this.#reevaluate(Date.now());
+    void this.#reevaluate(Date.now());
   }
 
   override async webSocketError(): Promise<void> {
-    this.#reevaluate(Date.now());
+    void this.#reevaluate(Date.now());
   }
 
   #toInbox(frames: InboxServerFrame[]): void {

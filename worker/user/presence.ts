@@ -4,11 +4,20 @@
  * conversation object that crashed without saying goodbye cannot keep me online for ever.
  * `contacts` is what I was told of the people I share a conversation with.
  */
-import { PRESENCE_SCHEMA } from "./schema";
+import { addMissingColumns } from "../schema-columns";
+import { PRESENCE_COLUMNS, PRESENCE_SCHEMA } from "./schema";
+
+/** My state as announced to my conversations. */
+export interface PresenceState {
+  online: boolean;
+  /** An inbox of mine is open: my conversations tell me about their members. */
+  watching: boolean;
+}
 
 export class Presence {
   constructor(private readonly sql: SqlStorage) {
     for (const statement of PRESENCE_SCHEMA) sql.exec(statement);
+    addMissingColumns(sql, PRESENCE_COLUMNS);
   }
 
   setLease(conv: string, until: number): void {
@@ -32,18 +41,22 @@ export class Presence {
     return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM presence_leases WHERE until > ?", now).one().n > 0;
   }
 
-  announced(): boolean {
-    return (this.sql.exec<{ online: number }>("SELECT online FROM presence_state WHERE id = 1").toArray()[0]?.online ?? 0) === 1;
+  announced(): PresenceState {
+    const row = this.sql.exec<{ online: number; watching: number }>("SELECT online, watching FROM presence_state WHERE id = 1").toArray()[0];
+    return { online: row?.online === 1, watching: row?.watching === 1 };
   }
 
-  /** Records the state to announce; true when it differs from the last one announced. */
-  change(online: boolean): boolean {
-    if (this.announced() === online) return false;
+  /** Records the state to announce; what changed since the last one announced, or null. */
+  change(next: PresenceState): { online: boolean; watching: boolean } | null {
+    const before = this.announced();
+    const changed = { online: before.online !== next.online, watching: before.watching !== next.watching };
+    if (!changed.online && !changed.watching) return null;
     this.sql.exec(
-      "INSERT INTO presence_state (id, online) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET online = excluded.online",
-      online ? 1 : 0,
+      `INSERT INTO presence_state (id, online, watching) VALUES (1, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET online = excluded.online, watching = excluded.watching`,
+      next.online ? 1 : 0, next.watching ? 1 : 0,
     );
-    return true;
+    return changed;
   }
 
   /** Records a contact's state; true when it changed. */
@@ -56,6 +69,21 @@ export class Presence {
       username, online ? 1 : 0, now,
     );
     return true;
+  }
+
+  /**
+   * Replaces what I know of my contacts with who is online now (asked of my conversations when an
+   * inbox opens after none was): returns the contacts whose state changed.
+   */
+  replaceContacts(online: ReadonlySet<string>, me: string, now: number): { username: string; online: boolean }[] {
+    const known = this.sql.exec<{ username: string }>("SELECT username FROM contacts").toArray().map((r) => r.username);
+    const changes: { username: string; online: boolean }[] = [];
+    for (const username of new Set([...known, ...online])) {
+      if (username === me) continue;
+      const state = online.has(username);
+      if (this.setContact(username, state, now)) changes.push({ username, online: state });
+    }
+    return changes;
   }
 
   onlineContacts(): string[] {

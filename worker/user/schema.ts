@@ -1,3 +1,5 @@
+import type { AddedColumn } from "../schema-columns";
+
 /** The user object's SQLite schema: the account, its sessions and the conversation index. */
 export const USER_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS account (
@@ -40,7 +42,13 @@ export const PRESENCE_SCHEMA = [
   // A conversation object where I have open sockets holds a lease here, renewed by its heartbeat
   // alarm: if that object crashes and never says goodbye, the lease runs out and I go offline.
   `CREATE TABLE IF NOT EXISTS presence_leases (conv TEXT PRIMARY KEY, until INTEGER NOT NULL)`,
-  // My last announced state, so that only changes are announced.
-  `CREATE TABLE IF NOT EXISTS presence_state (id INTEGER PRIMARY KEY CHECK (id = 1), online INTEGER NOT NULL)`,
+  // My last announced state, so that only changes are announced. watching: an inbox of mine is
+  // open, so my conversations send me their members' presence changes.
+  `CREATE TABLE IF NOT EXISTS presence_state (id INTEGER PRIMARY KEY CHECK (id = 1), online INTEGER NOT NULL, watching INTEGER NOT NULL DEFAULT 0)`,
   `CREATE TABLE IF NOT EXISTS contacts (username TEXT PRIMARY KEY, online INTEGER NOT NULL, at INTEGER NOT NULL)`,
+];
+
+/** Columns added after the tables above were first created (see addMissingColumns). */
+export const PRESENCE_COLUMNS: readonly AddedColumn[] = [
+  { table: "presence_state", column: "watching", definition: "INTEGER NOT NULL DEFAULT 0" },
 ];
