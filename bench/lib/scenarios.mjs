@@ -207,7 +207,10 @@ export async function fanout(target, proto, rooms, opts) {
       }
     }
     const connectMs = round(performance.now() - t0, 0);
-    return { connectMs, ...(await drive(target, live, opts)) };
+    // Connecting has its own figure: the work it leaves behind (presence) is not billed to the
+    // steady rate measured next.
+    const settledAfterConnect = await settle(target);
+    return { connectMs, settledAfterConnect, ...(await drive(target, live, opts)) };
   } finally {
     await Promise.all(live.flatMap((r) => r.sockets.map((s) => s.close())));
   }

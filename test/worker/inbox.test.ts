@@ -57,6 +57,44 @@ describe("unread counts", () => {
     for (const c of [a, phone, laptop]) c.close();
   });
 
+  it("calls no one who has no inbox open, and counts for them on demand, exactly", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const carol = await signup("carol");
+    const conv = await room(alice, [bob, carol]);
+    const calls: string[] = [];
+    const original = UserObject.prototype.activity;
+    UserObject.prototype.activity = function (this: UserObject, batch: ActivityBatch) {
+      calls.push(this.profile()?.username ?? "?");
+      return original.call(this, batch);
+    } as typeof original;
+    onTestFinished(() => {
+      UserObject.prototype.activity = original;
+    });
+    const convStub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(conv.id));
+    const carolInbox = await connect("/inbox", carol);
+    await carolInbox.next("inbox");
+    const a = await join(conv.id, alice);
+    const seqs = await sendAll(a, ["one", "two", "three"]);
+    await carolInbox.until((f) => f.filter((x) => x.t === "activity").length === 3, 15_000);
+    await runInDurableObject(convStub, (instance) => instance.notifier.settle());
+    // Only Carol watches: Bob's object was never called, yet asking gives the exact figures.
+    expect(calls.filter((u) => u === bob.username)).toEqual([]);
+    expect(calls).toContain(carol.username);
+    const listed = (await summaries(bob)).find((x) => x.id === conv.id);
+    expect(listed).toMatchObject({ unread: 3, lastSeq: seqs[2], last: { body: "three" } });
+    // Bob opens the app: the first frame is exact, and from then on he is told as it happens.
+    const inbox = await connect("/inbox", bob);
+    const first = await inbox.next("inbox");
+    expect(first.conversations.find((x) => x.id === conv.id)).toMatchObject({ unread: 3, lastSeq: seqs[2] });
+    const [fourth] = await sendAll(a, ["four"]);
+    const activity = await inbox.next("activity", (f) => f.seq === fourth);
+    expect(activity).toMatchObject({ conv: conv.id, unread: 4, preview: "four" });
+    expect((await summaries(bob)).find((x) => x.id === conv.id)).toMatchObject({ unread: 4 });
+    for (const c of [a, inbox, carolInbox]) c.close();
+    await runInDurableObject(convStub, (instance) => instance.notifier.settle());
+  });
+
   it("takes a deleted message off the count", async () => {
     const alice = await signup("alice");
     const bob = await signup("bob");
@@ -142,6 +180,9 @@ describe("fan-out to a large room", () => {
 
     const inbox = await connect("/inbox", watcher);
     await inbox.next("inbox");
+    // The slow member has the app open too: only members with an inbox open are notified.
+    const slowInbox = await connect("/inbox", slow);
+    await slowInbox.next("inbox");
     const a = await join(conv.id, alice);
     const [first] = await sendAll(a, ["m1"]);
     // The slow member is now holding the first round's call...
@@ -158,6 +199,7 @@ describe("fan-out to a large room", () => {
     expect(s.unread).toBe(3);
     a.close();
     inbox.close();
+    slowInbox.close();
     // Let the last flush finish inside the test, not during teardown.
     await runInDurableObject(convStub, (instance) => instance.notifier.settle());
   });

@@ -33,7 +33,7 @@ import {
   upgradeResponse,
   type Attachment,
 } from "../sockets";
-import type { IndexEntry } from "../user";
+import type { IndexEntry, WatchSnapshot } from "../user";
 import { Notifier } from "./notify";
 import { ConversationStore, FTS_BATCH, type ConversationMeta } from "./store";
 
@@ -499,12 +499,12 @@ export class ConversationObject extends DurableObject<Env> {
 
   /**
    * A member's object announces their state: online or not, and whether they have an inbox open
-   * (`watching`); `onlineChanged` when the first changed. Members' inboxes hear of a change only
-   * while they watch. When a member starts watching, the answer is who is online here now (null
-   * otherwise, and for rooms too large to fan out presence): their object rebuilds from it what
-   * it stopped following while no inbox was open.
+   * (`watching`); `onlineChanged` when the first changed. Members' inboxes hear of presence
+   * changes and new messages only while they watch. When a member starts watching, the answer is
+   * who is online here and the conversation as they see it now (null otherwise): their object
+   * rebuilds from it what it stopped following while no inbox was open.
    */
-  memberPresence(username: string, state: MemberPresence): string[] | null {
+  memberPresence(username: string, state: MemberPresence): WatchSnapshot | null {
     if (!this.store.isMember(username)) return null;
     const { online, watching, onlineChanged } = state;
     // A member's socket opening here may already have shown them online to this room.
@@ -514,7 +514,7 @@ export class ConversationObject extends DurableObject<Env> {
       this.#presenceOut.set(username, online);
       this.#schedulePresenceFanout();
     }
-    return watching ? this.onlineMembers() : null;
+    return watching ? { online: this.onlineMembers(), entry: this.#entryFor(username) } : null;
   }
 
   /**

@@ -1,5 +1,6 @@
 /**
- * Telling members' user objects about new messages, off the send path. One round at a time takes
+ * Telling watching members' user objects (those with an inbox open) about new messages, off the
+ * send path. One round at a time takes
  * every event since the last round (so a burst of sends becomes one call per member) and calls the
  * members in parallel. A member whose previous call has not returned is not called again: it is
  * owed the events instead, and gets them all in one call as soon as it answers, so a slow or absent
@@ -162,7 +163,9 @@ export class Notifier {
     const { batch, upTo } = this.batch(since);
     this.advanceTo(upTo);
     const calls: Promise<void>[] = [];
-    for (const { username } of this.store.members()) {
+    // Members with an inbox open: the others get exact counts when they next open one (or ask
+    // over HTTP), so a room of people who are not looking costs no calls at all.
+    for (const username of this.store.watchers()) {
       if (this.#inFlight.has(username)) this.#owe(username, since);
       else calls.push(this.#call(username, batch, since));
     }

@@ -1,6 +1,6 @@
 /**
  * The user's conversation index: one row per conversation, kept current by the conversation
- * objects' notifications. Counting is idempotent: each seq is counted at most once (notified_seq),
+ * objects' notifications while an inbox is open, and refreshed with exact figures otherwise. Counting is idempotent: each seq is counted at most once (notified_seq),
  * so a retried or repeated batch never counts twice, and a read resets the count to the exact
  * figure the conversation computed.
  */
@@ -74,6 +74,24 @@ export class ConversationIndex {
       entry.last?.ts ?? now,
     );
     return this.summary(entry.id)!;
+  }
+
+  /**
+   * Replaces a conversation's counts with the exact figures its object computed (an inbox opening,
+   * or a list asked for while none was open). A row that is already newer keeps its counts.
+   */
+  refresh(entry: IndexEntry): void {
+    if (!this.has(entry.id)) return;
+    this.sql.exec(
+      `UPDATE convs SET title = ?, members = ?, read_seq = max(read_seq, ?),
+         unread = CASE WHEN ? >= notified_seq THEN ? ELSE unread END,
+         last = CASE WHEN ? >= last_seq THEN ? ELSE last END,
+         updated = max(updated, ?), last_seq = max(last_seq, ?), notified_seq = max(notified_seq, ?)
+       WHERE id = ?`,
+      entry.title, entry.members ?? null, entry.readSeq, entry.lastSeq, entry.unread,
+      entry.lastSeq, entry.last ? JSON.stringify(entry.last) : null,
+      entry.last?.ts ?? 0, entry.lastSeq, entry.lastSeq, entry.id,
+    );
   }
 
   remove(id: string): void {

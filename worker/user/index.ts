@@ -12,9 +12,9 @@ import { acceptForwarded, broadcast, Codecs, notForwarded, readAttachment, tryCl
 import { ConversationIndex } from "./conversations";
 import { Presence, type PresenceState } from "./presence";
 import { USER_SCHEMA } from "./schema";
-import type { ActivityBatch, IndexEntry } from "./types";
+import type { ActivityBatch, IndexEntry, WatchSnapshot } from "./types";
 
-export type { ActivityBatch, ActivityItem, IndexEntry } from "./types";
+export type { ActivityBatch, ActivityItem, IndexEntry, WatchSnapshot } from "./types";
 
 export interface PresenceChange {
   username: string;
@@ -40,6 +40,8 @@ export class UserObject extends DurableObject<Env> {
   #profile: User | undefined;
   /** The alarm's time as last set; undefined until read from storage. */
   #alarmAt: number | null | undefined;
+  /** Settles once the snapshots asked for when I started watching are applied. */
+  #refreshing: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -144,12 +146,25 @@ export class UserObject extends DurableObject<Env> {
     return this.index.summary(id);
   }
 
-  summaries(): Summary[] {
+  /**
+   * Every conversation, most recent first. Kept current by notifications only while an inbox of
+   * mine is open; otherwise each conversation is asked now (counting on demand).
+   */
+  async summaries(): Promise<Summary[]> {
+    await this.#refreshing;
+    const me = this.profile()?.username;
+    if (me && !this.presence.announced().watching) {
+      const ids = this.index.ids();
+      const answers = await Promise.allSettled(ids.map((id) => this.#conversation(id).summaryFor(me)));
+      for (const a of answers) if (a.status === "fulfilled" && a.value) this.index.refresh(a.value);
+    }
     return this.index.summaries();
   }
 
-  /** New messages in one of my conversations (from its notifier). */
-  activity(batch: ActivityBatch): void {
+  /** New messages in one of my conversations (from its notifier, while I watch). */
+  async activity(batch: ActivityBatch): Promise<void> {
+    // Exact counts from a watch start are applied first; this batch then counts only what is newer.
+    await this.#refreshing;
     const me = this.profile()?.username;
     if (!me) return;
     const frames = this.index.apply(me, batch);
@@ -208,15 +223,28 @@ export class UserObject extends DurableObject<Env> {
       const calls = this.index.ids().map((id) => this.#conversation(id).memberPresence(me, announce));
       done = Promise.allSettled(calls).then((answers) => {
         if (!(state.watching && changed.watching)) return;
-        const online = new Set<string>();
-        for (const a of answers) if (a.status === "fulfilled" && a.value) for (const u of a.value) online.add(u);
-        const changes = this.presence.replaceContacts(online, me, Date.now());
-        if (changes.length > 0) this.#toInbox(changes.map((c) => ({ t: "presence", username: c.username, online: c.online })));
+        const snapshots = answers.flatMap((a) => (a.status === "fulfilled" && a.value ? [a.value] : []));
+        this.#startWatching(me, snapshots);
       });
       this.ctx.waitUntil(done);
+      if (state.watching && changed.watching) this.#refreshing = done;
     }
     this.ctx.waitUntil(this.#scheduleAlarm(now));
     return done;
+  }
+
+  /**
+   * While no inbox was open my conversations told me nothing: rebuild the index and my contacts'
+   * presence from what each one answered when I started watching.
+   */
+  #startWatching(me: string, snapshots: WatchSnapshot[]): void {
+    const online = new Set<string>();
+    for (const s of snapshots) {
+      for (const u of s.online) online.add(u);
+      this.index.refresh(s.entry);
+    }
+    const changes = this.presence.replaceContacts(online, me, Date.now());
+    if (changes.length > 0) this.#toInbox(changes.map((c) => ({ t: "presence", username: c.username, online: c.online })));
   }
 
   async #scheduleAlarm(now: number): Promise<void> {

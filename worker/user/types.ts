@@ -37,3 +37,11 @@ export interface IndexEntry {
   unread: number;
   last?: Message;
 }
+
+/** A conversation's answer when a member starts watching (opens their first inbox). */
+export interface WatchSnapshot {
+  /** Who is online there (empty for rooms too large to fan presence out). */
+  online: string[];
+  /** The conversation as that member sees it now: counts exact as of its lastSeq. */
+  entry: IndexEntry;
+}
