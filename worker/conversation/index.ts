@@ -35,19 +35,24 @@ import {
 } from "../sockets";
 import type { IndexEntry, WatchSnapshot } from "../user";
 import { Notifier } from "./notify";
-import { ConversationStore, FTS_BATCH, type ConversationMeta } from "./store";
+import { ConversationStore, type ConversationMeta } from "./store";
 
 
 /** Most distinct emoji on one message. */
 export const MAX_REACTION_KINDS = 50;
-/** A presence lease lasts this many heartbeat intervals; the alarm renews it every interval. */
+/** A presence lease lasts this many heartbeat intervals; the alarm renews it every interval... */
 const PRESENCE_LEASE_INTERVALS = 3;
+/** ...this many users at a time, this far apart. */
+const LEASE_RENEW_SLICE = 10;
+const LEASE_RENEW_GAP_MS = 50;
 /** Conversations up to this size tell every member's inbox about presence changes. */
 export const PRESENCE_FANOUT_MAX_MEMBERS = 100;
 /** How long presence changes are gathered before they go to members' inboxes. */
 const PRESENCE_FANOUT_DELAY_MS = 1000;
-/** Sends are added to the search index this long after the first of them. */
+/** Sends are added to the search index this long after the first of them... */
 const INDEX_DELAY_MS = 1000;
+/** ...this many per turn of the event loop. */
+const INDEX_SLICE = 25;
 /** Frames per websocket message when replaying a backlog, and at most in one live batch. */
 const REPLAY_BATCH = 50;
 
@@ -498,6 +503,22 @@ export class ConversationObject extends DurableObject<Env> {
   }
 
   /**
+   * Renews the presence leases of everyone connected here, a slice at a time: in a big room a
+   * burst of one call per member would hold up the sends that arrive meanwhile. A lease lasts
+   * several intervals, so spreading the renewals over a second loses nothing.
+   */
+  #renewLeases(usernames: string[]): void {
+    for (let i = 0; i < usernames.length; i += LEASE_RENEW_SLICE) {
+      const slice = usernames.slice(i, i + LEASE_RENEW_SLICE);
+      const renew = () => {
+        for (const u of slice) this.#reportConnection(u, true);
+      };
+      if (i === 0) renew();
+      else this.ctx.waitUntil(new Promise<void>((resolve) => setTimeout(() => resolve(renew()), (i / LEASE_RENEW_SLICE) * LEASE_RENEW_GAP_MS)));
+    }
+  }
+
+  /**
    * A member's object announces their state: online or not, and whether they have an inbox open
    * (`watching`); `onlineChanged` when the first changed. Members' inboxes hear of presence
    * changes and new messages only while they watch. When a member starts watching, the answer is
@@ -539,21 +560,25 @@ export class ConversationObject extends DurableObject<Env> {
     );
   }
 
-  /** Builds the search index a moment after sends, for all of them in one go. */
-  #scheduleIndexing(): void {
+  /**
+   * Builds the search index a moment after sends, in small slices with a turn of the event loop
+   * between them: a trigram index costs a lot per message, and one long slice would hold up every
+   * send that arrives meanwhile (a latency spike once a second under load).
+   */
+  #scheduleIndexing(delay = INDEX_DELAY_MS): void {
     if (this.#indexTimer !== null) return;
     this.ctx.waitUntil(
       new Promise<void>((resolve) => {
         this.#indexTimer = setTimeout(() => {
           this.#indexTimer = null;
           try {
-            while (this.store.indexPending() === FTS_BATCH);
+            if (this.store.indexPending(INDEX_SLICE) === INDEX_SLICE) this.#scheduleIndexing(0);
           } catch (err) {
             // Search indexes whatever is left on its next query.
             console.error("conversation: indexing failed", err instanceof Error ? err.name : typeof err);
           }
           resolve();
-        }, INDEX_DELAY_MS);
+        }, delay);
       }),
     );
   }
@@ -580,7 +605,7 @@ export class ConversationObject extends DurableObject<Env> {
       }
     }
     const connected = new Set(this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).map((ws) => readAttachment(ws)?.user));
-    for (const user of connected) if (user) this.#reportConnection(user, true);
+    this.#renewLeases([...connected].filter((u): u is string => u !== undefined));
     if (this.#metaOrNull()) {
       if (this.notifier.cursor() < this.store.lastSeq()) this.notifier.schedule();
       await this.notifier.settle();
