@@ -73,6 +73,7 @@ export async function drive(target, rooms, { mode, window = 50, rate = 100, seco
       acked++;
       if (inWindow) ackedInWindow++;
       if (t >= measureStart) ack.push(t - rec.t0);
+      if (process.env.BENCH_TRACE && t - rec.t0 > 50) console.error(`  slow ack: sent at ${Math.round(rec.t0 - start)} ms, took ${Math.round(t - rec.t0)} ms`);
       const r = rec.room;
       r.outstanding--;
       lastAcked.set(r, Math.max(lastAcked.get(r) ?? 0, f.seq));
