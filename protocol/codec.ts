@@ -5,8 +5,9 @@
  * may hold a batch.
  */
 import { Decoder, Encoder } from "@msgpack/msgpack";
-import { SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK, type Subprotocol } from "./limits";
+import { SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK, SUBPROTOCOL_MSGPACK_SHORT, type Subprotocol } from "./limits";
 import { scanMsgpack, ScanError, type ScanLimits } from "./msgpack-scan";
+import { expandFrame, FieldNameError, shortenFrame } from "./short-keys";
 
 export interface CodecLimits extends ScanLimits {
   frameBytes: number;
@@ -78,7 +79,13 @@ const SERVER_MESSAGE_LIMITS: ScanLimits = Object.freeze({
   decoderDepth: 32,
 });
 
-export function createMsgpackCodec(limits: CodecLimits): Codec {
+/**
+ * `chat.v1.msgpack`, or with `short` `chat.v1.msgpack.short`: the same frames with the names of
+ * short-keys.ts, shortened after the frame is built and restored before any guard reads it.
+ */
+export function createMsgpackCodec(limits: CodecLimits, short = false): Codec {
+  const toWire: (frame: unknown) => unknown = short ? shortenFrame : (f) => f;
+  const fromWire: (frame: unknown) => unknown = short ? expandFrame : (f) => f;
   const encoder = new Encoder({ ignoreUndefined: true });
   const decoderOptions = {
     maxStrLength: limits.decoderStrBytes,
@@ -94,10 +101,10 @@ export function createMsgpackCodec(limits: CodecLimits): Codec {
     typeof data === "string" ? null : data instanceof Uint8Array ? data : new Uint8Array(data);
 
   return {
-    protocol: SUBPROTOCOL_MSGPACK,
+    protocol: short ? SUBPROTOCOL_MSGPACK_SHORT : SUBPROTOCOL_MSGPACK,
     binary: true,
-    encode: (frame) => encoder.encode(frame),
-    encodeBatch: (frames) => concatBytes(frames.map((f) => encoder.encode(f))),
+    encode: (frame) => encoder.encode(toWire(frame)),
+    encodeBatch: (frames) => concatBytes(frames.map((f) => encoder.encode(toWire(f)))),
     decodeOne(data) {
       const bytes = toBytes(data);
       if (bytes === null) return bad("text frame on a binary (msgpack) socket");
@@ -105,7 +112,7 @@ export function createMsgpackCodec(limits: CodecLimits): Codec {
       if (bytes.byteLength === 0) return bad("empty frame");
       try {
         scanMsgpack(bytes, limits, 1);
-        return { ok: true, value: decoder.decode(bytes) };
+        return { ok: true, value: fromWire(decoder.decode(bytes)) };
       } catch (err) {
         return bad(err instanceof Error && err.message ? `malformed msgpack: ${err.message}` : "malformed msgpack");
       }
@@ -115,9 +122,9 @@ export function createMsgpackCodec(limits: CodecLimits): Codec {
       if (bytes === null) throw new DecodeFailure("text frame on a binary (msgpack) socket");
       try {
         scanMsgpack(bytes, SERVER_MESSAGE_LIMITS);
-        return [...batchDecoder.decodeMulti(bytes)];
+        return [...batchDecoder.decodeMulti(bytes)].map(fromWire);
       } catch (err) {
-        throw new DecodeFailure(err instanceof ScanError ? err.message : "malformed msgpack");
+        throw new DecodeFailure(err instanceof ScanError || err instanceof FieldNameError ? err.message : "malformed msgpack");
       }
     },
   };
@@ -205,14 +212,19 @@ export function createJsonCodec(limits: CodecLimits): Codec {
   };
 }
 
-/** Picks the codec for the subprotocols a client offered: msgpack unless it asked for JSON only. */
+/**
+ * Picks the codec for the subprotocols a client offered, the smallest first: msgpack with short
+ * names, then msgpack, then JSON; msgpack when it offered none of them.
+ */
 export function chooseSubprotocol(offered: string | null | undefined): Subprotocol {
   const list = (offered ?? "").split(",").map((s) => s.trim());
+  if (list.includes(SUBPROTOCOL_MSGPACK_SHORT)) return SUBPROTOCOL_MSGPACK_SHORT;
   if (list.includes(SUBPROTOCOL_MSGPACK)) return SUBPROTOCOL_MSGPACK;
   if (list.includes(SUBPROTOCOL_JSON)) return SUBPROTOCOL_JSON;
   return SUBPROTOCOL_MSGPACK;
 }
 
 export function createCodec(protocol: Subprotocol, limits: CodecLimits): Codec {
-  return protocol === SUBPROTOCOL_JSON ? createJsonCodec(limits) : createMsgpackCodec(limits);
+  if (protocol === SUBPROTOCOL_JSON) return createJsonCodec(limits);
+  return createMsgpackCodec(limits, protocol === SUBPROTOCOL_MSGPACK_SHORT);
 }

@@ -6,7 +6,9 @@
 
 export const SUBPROTOCOL_MSGPACK = "chat.v1.msgpack";
 export const SUBPROTOCOL_JSON = "chat.v1.json";
-export const SUBPROTOCOLS = [SUBPROTOCOL_MSGPACK, SUBPROTOCOL_JSON] as const;
+/** msgpack with the short field names of protocol/short-keys.ts (an extension of v1). */
+export const SUBPROTOCOL_MSGPACK_SHORT = "chat.v1.msgpack.short";
+export const SUBPROTOCOLS = [SUBPROTOCOL_MSGPACK, SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK_SHORT] as const;
 export type Subprotocol = (typeof SUBPROTOCOLS)[number];
 
 /** The heartbeat text frames, answered by the runtime itself even while an object hibernates. */

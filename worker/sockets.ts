@@ -9,18 +9,25 @@ import {
   createCodec,
   isRecord,
   SUBPROTOCOL_JSON,
+  SUBPROTOCOL_MSGPACK,
+  SUBPROTOCOL_MSGPACK_SHORT,
   type Codec,
   type Limits,
   type Subprotocol,
 } from "../protocol";
+
+/** A socket's codec, as its attachment and its tag name it. */
+export type Proto = "m" | "j" | "s";
+export const PROTOS: readonly Proto[] = ["m", "j", "s"];
+const isProto = (v: unknown): v is Proto => v === "m" || v === "j" || v === "s";
 
 export interface Attachment {
   /** The signed-in user; set by the Worker from the session, never from a frame. */
   user: string;
   /** The session this socket was opened with, so that logout can close it. */
   session: string;
-  /** `j`: chat.v1.json; `m`: chat.v1.msgpack. */
-  proto: "m" | "j";
+  /** `j`: chat.v1.json; `m`: chat.v1.msgpack; `s`: chat.v1.msgpack.short. */
+  proto: Proto;
   opened: number;
   /** Last time a frame arrived (other than pings, which the runtime answers without waking us). */
   seen: number;
@@ -33,25 +40,27 @@ export function readAttachment(ws: WebSocket): Attachment | null {
   const a: unknown = ws.deserializeAttachment();
   if (!isRecord(a)) return null;
   const { user, session, proto, opened, seen, bad, badSince } = a;
-  if (typeof user !== "string" || typeof session !== "string" || (proto !== "m" && proto !== "j")) return null;
+  if (typeof user !== "string" || typeof session !== "string" || !isProto(proto)) return null;
   const num = (v: unknown) => (typeof v === "number" ? v : 0);
   return { user, session, proto, opened: num(opened), seen: num(seen), bad: num(bad), badSince: num(badSince) };
 }
 
-export function protoOf(protocol: Subprotocol): Attachment["proto"] {
-  return protocol === SUBPROTOCOL_JSON ? "j" : "m";
+const PROTOCOL_OF: Readonly<Record<Proto, Subprotocol>> = {
+  m: SUBPROTOCOL_MSGPACK, j: SUBPROTOCOL_JSON, s: SUBPROTOCOL_MSGPACK_SHORT,
+};
+
+export function protoOf(protocol: Subprotocol): Proto {
+  return protocol === SUBPROTOCOL_JSON ? "j" : protocol === SUBPROTOCOL_MSGPACK_SHORT ? "s" : "m";
 }
 
-/** Codecs for both subprotocols, made once per object. */
+/** One codec per subprotocol, made once per object. */
 export class Codecs {
-  readonly msgpack: Codec;
-  readonly json: Codec;
+  readonly #codecs: Readonly<Record<Proto, Codec>>;
   constructor(limits: Limits) {
-    this.msgpack = createCodec("chat.v1.msgpack", limits);
-    this.json = createCodec("chat.v1.json", limits);
+    this.#codecs = { m: createCodec(PROTOCOL_OF.m, limits), j: createCodec(PROTOCOL_OF.j, limits), s: createCodec(PROTOCOL_OF.s, limits) };
   }
-  for(proto: Attachment["proto"]): Codec {
-    return proto === "j" ? this.json : this.msgpack;
+  for(proto: Proto): Codec {
+    return this.#codecs[proto];
   }
 }
 
@@ -74,16 +83,16 @@ export function tryClose(ws: WebSocket, code: number, reason: string): void {
 }
 
 /** The tag each socket carries for its codec, so that a broadcast can group sockets by tag. */
-export const CODEC_TAGS: Readonly<Record<Attachment["proto"], string>> = { m: "p:m", j: "p:j" };
+export const CODEC_TAGS: Readonly<Record<Proto, string>> = { m: "p:m", j: "p:j", s: "p:s" };
 
 /**
  * Sends frames to every socket of the object: each frame list is
- * encoded once per codec, and sockets are found by their codec tag, so a broadcast to N sockets
- * costs two encodes and N sends, with no per-socket attachment to read. `except` names sockets
+ * encoded once per codec in use, and sockets are found by their codec tag, so a broadcast to N
+ * sockets costs at most three encodes and N sends, with no per-socket attachment to read. `except` names sockets
  * to skip (a user's own, for typing and presence).
  */
 export function broadcast(ctx: DurableObjectState, codecs: Codecs, frames: readonly object[], except?: ReadonlySet<WebSocket>): void {
-  for (const proto of ["m", "j"] as const) {
+  for (const proto of PROTOS) {
     const sockets = ctx.getWebSockets(CODEC_TAGS[proto]);
     if (sockets.length === 0) continue;
     const codec = codecs.for(proto);

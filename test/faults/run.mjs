@@ -129,7 +129,7 @@ async function setup(protocol) {
     }
     const member = (account, sender) => new Member({
       name: account.username, token: account.token, room: id, baseUrl: `ws://127.0.0.1:${PROXY_PORT}`, protocol,
-      proto: random.chance(0.3) ? "chat.v1.json" : "chat.v1.msgpack", random, sender, stats: null,
+      proto: random.pick(["chat.v1.json", "chat.v1.msgpack", "chat.v1.msgpack.short"]), random, sender, stats: null,
     });
     rooms.push({
       id,

@@ -1,5 +1,5 @@
 /** Frames and fakes shared by the web client's unit tests. */
-import { createCodec, DEFAULT_LIMITS, SUBPROTOCOL_MSGPACK, type Member, type MsgFrame, type Summary, type WelcomeFrame } from "../../protocol";
+import { createCodec, DEFAULT_LIMITS, SUBPROTOCOL_MSGPACK, SUBPROTOCOLS, type Codec, type Member, type MsgFrame, type Summary, type WelcomeFrame } from "../../protocol";
 import type { SocketLike, Timers } from "../../web/src/lib/socket";
 
 export const conv: Summary = { id: "c1", kind: "dm", title: "Bob", peer: "bob", lastSeq: 0, readSeq: 0, unread: 0 };
@@ -16,7 +16,10 @@ export function msg(seq: number, from = "bob", id = `m${seq}`, body = `message $
   return { t: "msg", seq, id, from, body, ts: 1_700_000_000_000 + seq };
 }
 
-export const codec = createCodec(SUBPROTOCOL_MSGPACK, DEFAULT_LIMITS);
+/** The codec of a subprotocol a server answered ("" for none: plain msgpack). */
+function codecOf(protocol: string): Codec {
+  return createCodec(SUBPROTOCOLS.find((p) => p === protocol) ?? SUBPROTOCOL_MSGPACK, DEFAULT_LIMITS);
+}
 
 /** Node has no CloseEvent: the fields a close event carries. */
 class TestCloseEvent extends Event implements CloseEvent {
@@ -36,6 +39,9 @@ export class FakeSocket implements SocketLike {
   onclose: ((ev: CloseEvent) => unknown) | null = null;
   onerror: ((ev: Event) => unknown) | null = null;
 
+  /** What the fake server answers: by default the first protocol offered, as our server does. */
+  protocol = "";
+
   constructor(readonly url: string, readonly protocols: string[]) {}
 
   send(data: string | Uint8Array<ArrayBuffer>): void {
@@ -45,13 +51,16 @@ export class FakeSocket implements SocketLike {
     this.closedWith = code;
     this.readyState = 3;
   }
-  open(): void {
+  /** Opens the connection; `answer` is the subprotocol the server picks (the first offered by default). */
+  open(answer = this.protocols[0] ?? ""): void {
+    this.protocol = answer;
     this.readyState = 1;
     this.onopen?.(new Event("open"));
   }
   /** The server sends these frames as one websocket message (a batch when more than one). */
   deliver(...frames: object[]): void {
-    const bytes = frames.length === 1 ? codec.encode(frames[0]!) : codec.encodeBatch(frames);
+    const c = codecOf(this.protocol);
+    const bytes = frames.length === 1 ? c.encode(frames[0]!) : c.encodeBatch(frames);
     const data = typeof bytes === "string" ? bytes : bytes.slice().buffer;
     this.onmessage?.(new MessageEvent("message", { data }));
   }
@@ -64,7 +73,7 @@ export class FakeSocket implements SocketLike {
   }
   /** The frames the client sent, decoded (pings as the string "ping"). */
   frames(): unknown[] {
-    return this.sent.map((d) => (typeof d === "string" ? d : codec.decodeAll(d)[0]));
+    return this.sent.map((d) => (typeof d === "string" ? d : codecOf(this.protocol).decodeAll(d)[0]));
   }
 }
 

@@ -67,7 +67,7 @@ describe("delivering the outbox", () => {
     s.start();
     const first = sockets[0]!;
     expect(first.url).toBe("ws://test/chat/c1?since=0");
-    expect(first.protocols).toEqual(["chat.v1.msgpack"]);
+    expect(first.protocols).toEqual(["chat.v1.msgpack.short", "chat.v1.msgpack"]);
     first.open();
     first.deliver(welcome(0), { t: "synced", lastSeq: 0, more: false });
 

@@ -1,4 +1,5 @@
 /** The reconnecting socket: when it comes back, when it does not, the heartbeat, and batches. */
+import { decode } from "@msgpack/msgpack";
 import { describe, expect, it } from "vitest";
 import { ReconnectingSocket } from "../../web/src/lib/socket";
 import { FakeSocket, ManualTimers, msg } from "./web-fixtures";
@@ -26,6 +27,28 @@ function setup(schedule = (n: number) => 1000 * 2 ** n) {
 }
 
 describe("reconnecting socket", () => {
+  it("offers short names first and speaks whichever codec the server answered", () => {
+    const t = setup();
+    t.socket.start();
+    const first = t.sockets[0]!;
+    expect(first.protocols).toEqual(["chat.v1.msgpack.short", "chat.v1.msgpack"]);
+    first.open("chat.v1.msgpack.short");
+    expect(t.socket.send({ t: "read", seq: 3 })).toBe(true);
+    expect(decode(first.sent[0] as Uint8Array)).toEqual({ t: "r", s: 3 });
+    first.deliver(msg(1));
+    expect(t.received.at(-1)).toEqual([msg(1)]);
+
+    // A server that answers no subprotocol speaks plain msgpack.
+    first.drop(1006);
+    t.timers.advance(1000);
+    const second = t.sockets[1]!;
+    second.open("");
+    expect(t.socket.send({ t: "read", seq: 4 })).toBe(true);
+    expect(decode(second.sent[0] as Uint8Array)).toEqual({ t: "read", seq: 4 });
+    second.deliver(msg(2));
+    expect(t.received.at(-1)).toEqual([msg(2)]);
+  });
+
   it("reconnects on an abnormal close, after the scheduled delay, with the latest since", () => {
     const t = setup();
     t.socket.start();

@@ -10,6 +10,7 @@ import {
   DecodeFailure,
   SUBPROTOCOL_JSON,
   SUBPROTOCOL_MSGPACK,
+  SUBPROTOCOL_MSGPACK_SHORT,
   createCodec,
   type Subprotocol,
   type WireData,
@@ -19,6 +20,7 @@ import { bytes, cat, mp, nest, rawMap, receive, type Outcome } from "./wire";
 const codecs = {
   [SUBPROTOCOL_MSGPACK]: createCodec(SUBPROTOCOL_MSGPACK, DEFAULT_LIMITS),
   [SUBPROTOCOL_JSON]: createCodec(SUBPROTOCOL_JSON, DEFAULT_LIMITS),
+  [SUBPROTOCOL_MSGPACK_SHORT]: createCodec(SUBPROTOCOL_MSGPACK_SHORT, DEFAULT_LIMITS),
 };
 
 const protoBefore = Object.getOwnPropertyNames(Object.prototype).sort();
@@ -172,7 +174,7 @@ const valueRows: [string, unknown, Outcome][] = [
   ["a nested map of 1001 entries", { t: "typing", x: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`k${i}`, 0])) }, { code: "bad_frame" }],
 ];
 
-describe.each([SUBPROTOCOL_MSGPACK, SUBPROTOCOL_JSON] as const)("hostile values over %s", (protocol) => {
+describe.each([SUBPROTOCOL_MSGPACK, SUBPROTOCOL_JSON, SUBPROTOCOL_MSGPACK_SHORT] as const)("hostile values over %s", (protocol) => {
   const encode = (v: unknown): WireData => (protocol === SUBPROTOCOL_JSON ? JSON.stringify(v) : mp(v));
   it.each(valueRows)("%s", (_name, value, want) => check(protocol, encode(value), want));
 });
@@ -242,6 +244,7 @@ const msgpackRows: [string, Uint8Array, Outcome][] = [
 
 describe("hostile msgpack bytes", () => {
   it.each(msgpackRows)("%s", (_name, data, want) => check(SUBPROTOCOL_MSGPACK, data, want));
+  it.each(msgpackRows)("%s (short names)", (_name, data, want) => check(SUBPROTOCOL_MSGPACK_SHORT, data, want));
 
   it("takes an ArrayBuffer as well as a Uint8Array", () => {
     check(SUBPROTOCOL_MSGPACK, bytes("dd ffffffff").slice().buffer, { code: "bad_frame" });

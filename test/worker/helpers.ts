@@ -7,8 +7,8 @@ import type { ConversationObject } from "../../worker/conversation";
 import {
   createCodec,
   DEFAULT_LIMITS,
-  SUBPROTOCOL_JSON,
   SUBPROTOCOL_MSGPACK,
+  SUBPROTOCOLS,
   type AnyServerFrame,
   type EventFrame,
   type Limits,
@@ -175,7 +175,10 @@ export async function connect(path: string, account: Account | null, opts: Clien
   const url = `${BASE}${path}${opts.since === undefined ? "" : `${path.includes("?") ? "&" : "?"}since=${opts.since}`}`;
   const res = await SELF.fetch(url, { headers });
   if (res.status !== 101 || !res.webSocket) throw new Error(`upgrade failed: ${res.status} ${await res.text()}`);
-  return new TestClient(res.webSocket, protocol === SUBPROTOCOL_JSON ? SUBPROTOCOL_JSON : SUBPROTOCOL_MSGPACK);
+  // Decode with what the server answered, so that a wrong negotiation fails the test.
+  const answered = res.headers.get("Sec-WebSocket-Protocol");
+  const spoken = SUBPROTOCOLS.find((p) => p === answered) ?? SUBPROTOCOL_MSGPACK;
+  return new TestClient(res.webSocket, spoken);
 }
 
 /** Connects to a conversation and waits for `welcome` and `synced`. */

@@ -12,6 +12,7 @@ import {
   PING,
   PONG,
   SUBPROTOCOL_MSGPACK,
+  SUBPROTOCOL_MSGPACK_SHORT,
   type Codec,
 } from "../../../protocol";
 import { backoffDelay } from "./backoff";
@@ -19,6 +20,8 @@ import { backoffDelay } from "./backoff";
 /** What this client needs of a WebSocket (the browser's, or a fake in tests). */
 export interface SocketLike {
   binaryType: BinaryType;
+  /** The subprotocol the server answered with ("" when none), known once open. */
+  readonly protocol: string;
   readonly readyState: number;
   send(data: string | Uint8Array<ArrayBuffer>): void;
   close(code?: number, reason?: string): void;
@@ -54,9 +57,17 @@ export interface SocketOptions {
 
 const OPEN = 1;
 
+/** Offered smallest first; a server that knows no short names answers plain msgpack. */
+const OFFERED = [SUBPROTOCOL_MSGPACK_SHORT, SUBPROTOCOL_MSGPACK];
+const CODECS = {
+  short: createCodec(SUBPROTOCOL_MSGPACK_SHORT, DEFAULT_LIMITS),
+  msgpack: createCodec(SUBPROTOCOL_MSGPACK, DEFAULT_LIMITS),
+};
+
 export class ReconnectingSocket {
   readonly #o: SocketOptions;
-  readonly #codec: Codec = createCodec(SUBPROTOCOL_MSGPACK, DEFAULT_LIMITS);
+  /** The codec of the open connection: the one the server chose of those offered. */
+  #codec: Codec = CODECS.msgpack;
   readonly #create: SocketFactory;
   readonly #timers: Timers;
   readonly #schedule: (attempt: number) => number;
@@ -126,7 +137,7 @@ export class ReconnectingSocket {
     this.#setState("connecting");
     let ws: SocketLike;
     try {
-      ws = this.#create(this.#o.url(), [SUBPROTOCOL_MSGPACK]);
+      ws = this.#create(this.#o.url(), OFFERED);
     } catch {
       this.#scheduleRetry();
       return;
@@ -135,6 +146,8 @@ export class ReconnectingSocket {
     this.#ws = ws;
     ws.onopen = () => {
       if (this.#ws !== ws) return;
+      // No answer means the server's default, plain msgpack.
+      this.#codec = ws.protocol === SUBPROTOCOL_MSGPACK_SHORT ? CODECS.short : CODECS.msgpack;
       this.#missed = 0;
       this.#setState("open");
       this.#heartbeat();
