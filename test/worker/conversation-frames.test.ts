@@ -2,7 +2,7 @@
  * The client frames of the conversation socket (PROTOCOL.md section 3.1): what each one does to
  * the stored state and who hears about it; who may change a message; the send rate limit.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Message } from "../../protocol";
 import { api, closeAll, convSql, convStub, dm, eventSeqs, join, room, setLimits, signup, storedState, type TestClient } from "./helpers";
@@ -245,6 +245,27 @@ describe("edit, delete and react", () => {
 });
 
 describe("send rate limit", () => {
+  it("keeps a user's bucket through eviction: an empty bucket is still empty after a wake", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    const stub = convStub(conv.id);
+    // A fixed clock: the outcome depends on the stored bucket, not on how long the eviction took.
+    const T = 1_000_000;
+    await runInDurableObject(stub, (instance) => {
+      for (let i = 0; i < 20; i++) expect(instance.store.takeToken(alice.username, T, 10, 20)).toBe(true);
+      expect(instance.store.takeToken(alice.username, T, 10, 20)).toBe(false);
+    });
+    await evictDurableObject(stub);
+    await runInDurableObject(stub, (instance) => {
+      expect(instance.store.takeToken(alice.username, T, 10, 20)).toBe(false);
+      // 100 ms at 10 a second refills one token, and only one.
+      expect(instance.store.takeToken(alice.username, T + 100, 10, 20)).toBe(true);
+      expect(instance.store.takeToken(alice.username, T + 100, 10, 20)).toBe(false);
+      expect(instance.store.takeToken(bob.username, T, 10, 20)).toBe(true);
+    });
+  });
+
   it("past the burst: rate_limited with the frame's id, nothing stored; other users are not limited", async () => {
     const { conv, a, b } = await pair();
     // No refill to speak of, so the outcome depends on counts, not on the clock.
@@ -265,7 +286,10 @@ describe("send rate limit", () => {
     expect(await a.next("ack", (x) => x.id === "r4")).toMatchObject({ seq: 5 });
     // A resend of an already-acked id is answered as a dup even when rate limited.
     await setLimits(conv.id, { sendsPerSecond: 0.001, sendBurst: 1 });
-    await convSql(conv.id, "UPDATE rates SET tokens = 0");
+    a.send({ t: "send", id: "r6", body: "takes the last token" });
+    expect(await a.next("ack", (x) => x.id === "r6")).toMatchObject({ seq: 6 });
+    a.send({ t: "send", id: "r7", body: "finds the bucket empty" });
+    expect(await a.next("error", (x) => x.id === "r7")).toMatchObject({ code: "rate_limited" });
     a.send({ t: "send", id: "r1", body: "burst 1" });
     expect(await a.next("ack", (x) => x.id === "r1" && x.dup === true)).toMatchObject({ seq: 1 });
     await closeAll(a, b);
