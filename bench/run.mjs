@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { freezeBare, freezeWorker, loadProtocol } from "./lib/build.mjs";
 import { table } from "./lib/report.mjs";
 import { startProfile } from "./lib/profile.mjs";
-import { catchUp, connectRoom, drive, fanout, idle, settle } from "./lib/scenarios.mjs";
+import { catchUp, connectRoom, drive, fanout, idle, quietFor, settle } from "./lib/scenarios.mjs";
 import { hasTaskset, killAllNow, locateWorker, startFloor, startWrangler, stopAll, stopOne, workerAlive } from "./lib/servers.mjs";
 import { OursServer, ReferenceServer, Target } from "./lib/targets.mjs";
 
@@ -31,7 +31,7 @@ const BODY_CHARS = 50; // a `msg` frame of ~110 bytes in msgpack
 // Sizes and durations. Full: the issue's scenarios; quick: the same kinds, small, to check the tool.
 const P = quick
   ? { users: 10, mid: 20, seconds: 1, warmup: 0.25, window: 50, bigRoom: 0, tenRooms: 5, latencySeconds: 1.5, catchUp: 500, idleRooms: 5, idleSeconds: 2, connectDeadline: 10, budgetSeconds: 55 }
-  : { users: 100, mid: 100, seconds: 5, warmup: 1, window: 50, bigRoom: 1000, tenRooms: 100, latencySeconds: 6, catchUp: 10_000, idleRooms: 100, idleSeconds: 24, connectDeadline: 60, budgetSeconds: 300 };
+  : { users: 100, mid: 100, seconds: 3, warmup: 0.5, window: 50, bigRoom: 1000, tenRooms: 100, latencySeconds: 5, catchUp: 10_000, idleRooms: 100, idleSeconds: 16, connectDeadline: 60, budgetSeconds: 300 };
 
 // Servers on core 0, the generator on core 1 (--no-pin: let the scheduler place everything).
 if (args.has("budget")) P.budgetSeconds = Number(args.get("budget"));
@@ -172,7 +172,7 @@ async function main() {
           wire(target.server.kind);
         }
       }
-      const waited = await settle(target);
+      const waited = await settle(target, { quietMs: quietFor(target, 1500) });
       log(`${title}: ${label}${waited > 0.5 ? ` (after ${waited} s for the server to go quiet)` : ""}`);
       try {
         results[key].by[label] = await run(target, rooms[target.server.kind]);
@@ -231,18 +231,20 @@ async function main() {
     const stamp = new Date().toISOString().replace(/[:.]/g, "-");
     mkdirSync(join(root, "bench", "results"), { recursive: true });
     await settle(direct.ours);
-    log(`profiling ours: connecting ${P.mid} sockets`);
+    // --profile-room=2: the room of 2 instead, where the per-message cost is not shared by 100.
+    const [profRoom, profSize] = args.get("profile-room") === "2" ? [rooms.ours.two, 2] : [rooms.ours.hundred, P.mid];
+    log(`profiling ours: connecting ${profSize} sockets`);
     let profiler = await startProfile(PORTS.oursInspector);
     const t0 = performance.now();
-    const sockets = await connectRoom(direct.ours, rooms.ours.hundred, P.mid, msgpack, { deadline: P.connectDeadline * 2 });
+    const sockets = await connectRoom(direct.ours, profRoom, profSize, msgpack, { deadline: P.connectDeadline * 2 });
     const connectMs = Math.round(performance.now() - t0);
     const connectProfile = await profiler.stop(join(root, "bench", "results", `profile-connect-${stamp}.cpuprofile`));
     await settle(direct.ours);
-    log(`profiling ours: closed loop in the room of ${P.mid}`);
+    log(`profiling ours: closed loop in the room of ${profSize}`);
     profiler = await startProfile(PORTS.oursInspector);
     let figures;
     try {
-      figures = await drive(direct.ours, [{ room: rooms.ours.hundred, sockets, sender: sockets[0] }], closed(P.seconds));
+      figures = await drive(direct.ours, [{ room: profRoom, sockets, sender: sockets[0] }], closed(P.seconds));
     } finally {
       await Promise.all(sockets.map((s) => s.close()));
     }
@@ -256,7 +258,7 @@ async function main() {
       afterReconnect: async () => { catchUpProfile = await profiler.stop(join(root, "bench", "results", `profile-catchup-${stamp}.cpuprofile`)); },
     });
     results.profile = {
-      title: `CPU profiles of ours, room of ${P.mid}`,
+      title: `CPU profiles of ours, room of ${profSize}`,
       kind: "profile",
       by: {
         connect: { connectMs, ...connectProfile },
@@ -264,8 +266,8 @@ async function main() {
         catchUp: { catchUpMs: caught.catchUpMs, ...catchUpProfile },
       },
     };
-    printProfile(`connecting ${P.mid} sockets (${connectMs} ms while profiling)`, connectProfile);
-    printProfile(`closed loop, room of ${P.mid} (${figures.messagesPerSecond} msg/s while profiling)`, sendProfile);
+    printProfile(`connecting ${profSize} sockets (${connectMs} ms while profiling)`, connectProfile);
+    printProfile(`closed loop, room of ${profSize} (${figures.messagesPerSecond} msg/s while profiling)`, sendProfile);
     printProfile(`catch-up of ${P.catchUp} events (${caught.catchUpMs} ms while profiling)`, catchUpProfile);
   }
 

@@ -191,6 +191,11 @@ export async function settle(target, { cores = 0.05, maxSeconds = 20, quietMs = 
   return round((performance.now() - t0) / 1000, 1);
 }
 
+/** How long the server must stay quiet: ours defers work (presence, notifications) by up to 1 s. */
+export function quietFor(target, ms) {
+  return target.server.kind === "ours" ? ms : 500;
+}
+
 /** Rooms connected, driven, closed: one scenario row. */
 export async function fanout(target, proto, rooms, opts) {
   const live = [];
@@ -210,7 +215,7 @@ export async function fanout(target, proto, rooms, opts) {
     const connectMs = round(performance.now() - t0, 0);
     // Connecting has its own figure: the work it leaves behind (presence) is not billed to the
     // steady rate measured next.
-    const settledAfterConnect = await settle(target);
+    const settledAfterConnect = await settle(target, { quietMs: quietFor(target, 1500) });
     return { connectMs, settledAfterConnect, ...(await drive(target, live, opts)) };
   } finally {
     await Promise.all(live.flatMap((r) => r.sockets.map((s) => s.close())));
@@ -248,19 +253,27 @@ export async function catchUp(target, proto, room, { events, bodyChars, beforeRe
   const upTo = sender.lastSeq;
   await sender.close();
   // The messages were missed a while ago: work they left behind (notifications) is not replay.
-  await settle(target, { quietMs: 2500 });
+  await settle(target, { quietMs: quietFor(target, 2500) });
   await beforeReconnect?.();
   let pages = 0;
   let received = 0;
   const worker = cpuMeter([target.workerPid]);
   const t1 = performance.now();
   const s = target.socket(room, room.members[0], proto.name, proto.codec, { since });
+  // Where the time goes: the upgrade (authentication, the object's welcome), then each page.
+  let upgradedAt = t1;
+  s.ws.once("upgrade", () => { upgradedAt = performance.now(); });
+  const pageMs = new Samples();
+  let lastPageAt = 0;
   s.sink = {
     event() {
       received++;
     },
     ack() {},
     synced() {
+      const now = performance.now();
+      pageMs.push(now - (lastPageAt || upgradedAt));
+      lastPageAt = now;
       pages++;
     },
   };
@@ -275,6 +288,8 @@ export async function catchUp(target, proto, room, { events, bodyChars, beforeRe
     seedMs: round(seedMs, 0),
     seedPerSecond: round(events / (seedMs / 1000), 0),
     catchUpMs: round(catchUpMs, 1),
+    upgradeMs: round(upgradedAt - t1, 1),
+    pageMs: pageMs.summary(),
     pages,
     received,
     lost,

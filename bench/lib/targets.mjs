@@ -57,7 +57,7 @@ export class OursServer {
     const members = Array.from({ length: n }, (_, i) => this.users[(offset + i) % this.users.length]);
     const owner = members[0];
     const { conversation } = await api(this.base, "POST", "/api/conversations", owner.token, { kind: "room", title: "bench", private: true });
-    await inParallel(members.slice(1), 4, (m) => api(this.base, "POST", `/api/conversations/${conversation.id}/members`, owner.token, { username: m.username }));
+    await inParallel(members.slice(1), 12, (m) => api(this.base, "POST", `/api/conversations/${conversation.id}/members`, owner.token, { username: m.username }));
     return { id: conversation.id, members };
   }
 

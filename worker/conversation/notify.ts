@@ -39,6 +39,8 @@ export class Notifier {
   #again = false;
   /** Calls under way, by member: in memory only (after a restart nothing is under way). */
   readonly #inFlight = new Map<string, Promise<void>>();
+  /** The stored cursor, read once per wake (every round and every loop turn asks for it). */
+  #cursor: number | undefined;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -50,12 +52,14 @@ export class Notifier {
   }
 
   cursor(): number {
-    return this.sql.exec<{ seq: number }>("SELECT seq FROM notify_cursor WHERE id = 1").toArray()[0]?.seq ?? 0;
+    this.#cursor ??= this.sql.exec<{ seq: number }>("SELECT seq FROM notify_cursor WHERE id = 1").toArray()[0]?.seq ?? 0;
+    return this.#cursor;
   }
 
   /** Marks everything up to `seq` as already told (a new conversation's first events). */
   advanceTo(seq: number): void {
     this.sql.exec("INSERT INTO notify_cursor (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = max(seq, excluded.seq)", seq);
+    this.#cursor = Math.max(this.cursor(), seq);
   }
 
   pending(): boolean {
@@ -159,13 +163,21 @@ export class Notifier {
   /** One round: every member gets the events since the cursor, or is owed them if still busy. */
   async flush(): Promise<void> {
     const since = this.cursor();
-    if (since >= this.store.lastSeq()) return;
+    const lastSeq = this.store.lastSeq();
+    if (since >= lastSeq) return;
+    // Members with an inbox open: the others get exact counts when they next open one (or ask
+    // over HTTP), so a room of people who are not looking costs no calls at all, and no batch
+    // is even read for them (in a DM, where rounds start at once, that read was a quarter of
+    // the cost of a send).
+    const watchers = this.store.watchers();
+    if (watchers.length === 0) {
+      this.advanceTo(lastSeq);
+      return;
+    }
     const { batch, upTo } = this.batch(since);
     this.advanceTo(upTo);
     const calls: Promise<void>[] = [];
-    // Members with an inbox open: the others get exact counts when they next open one (or ask
-    // over HTTP), so a room of people who are not looking costs no calls at all.
-    for (const username of this.store.watchers()) {
+    for (const username of watchers) {
       if (this.#inFlight.has(username)) this.#owe(username, since);
       else calls.push(this.#call(username, batch, since));
     }
