@@ -31,7 +31,7 @@ export const METRICS = {
     ["pages (synced frames)", (r) => r.pages],
     ["lost/dup/out-of-order", (r) => `${r.lost}/${r.duplicated}/${r.outOfOrder}`],
     ["worker CPU ms", (r) => r.workerCpuMs],
-    ["seeding msgs/s (1 member)", (r) => r.seedPerSecond],
+    ["seeding msgs/s (1 member, all servers at once)", (r) => r.seedPerSecond],
   ],
   idle: [
     ["sockets / rooms", (r) => `${r.sockets} / ${r.rooms}`],

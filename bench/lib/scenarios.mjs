@@ -5,6 +5,8 @@ import { cpuMeter, cpuSeconds, rssBytes } from "./proc.mjs";
 import { round, Samples } from "./stats.mjs";
 
 const CONNECT_CONCURRENCY = 50;
+/** Sends in flight while filling a catch-up room (more in flight, fewer commits per message). */
+const SEED_WINDOW = 400;
 let idCounter = 0;
 
 /** A body of `chars` characters that does not compress to nothing. */
@@ -191,9 +193,12 @@ export async function settle(target, { cores = 0.05, maxSeconds = 20, quietMs = 
   return round((performance.now() - t0) / 1000, 1);
 }
 
+/** Scales the quiet windows (a quick run, which only checks the tool, shortens them). */
+export const settleScale = { ours: 1, references: 1 };
+
 /** How long the server must stay quiet: ours defers work (presence, notifications) by up to 1 s. */
 export function quietFor(target, ms) {
-  return target.server.kind === "ours" ? ms : 500;
+  return target.server.kind === "ours" ? Math.round(ms * settleScale.ours) : Math.round(500 * settleScale.references);
 }
 
 /** Rooms connected, driven, closed: one scenario row. */
@@ -226,32 +231,9 @@ export async function fanout(target, proto, rooms, opts) {
  * Time to catch up `events` missed messages: they are stored first (sent by the room's only
  * member, closed loop), then a new socket connects with `since` and asks for every page.
  */
-export async function catchUp(target, proto, room, { events, bodyChars, beforeReconnect, afterReconnect }) {
-  const [sender] = await connectRoom(target, room, 1, proto);
-  const since = sender.lastSeq;
-  const text = body(bodyChars);
-  const t0 = performance.now();
-  await new Promise((resolve) => {
-    let next = 0;
-    let done = 0;
-    const sendNext = () => {
-      if (next < events) sender.send({ t: "send", id: `c${next++}-${idCounter++}`, body: text });
-    };
-    sender.sink = {
-      event() {},
-      ack() {
-        if (++done === events) resolve();
-        else sendNext();
-      },
-      error(_s, f) {
-        console.error(`  ${target.label}: error frame ${f.code}: ${f.message}`);
-      },
-    };
-    for (let i = 0; i < 100; i++) sendNext();
-  });
-  const seedMs = performance.now() - t0;
-  const upTo = sender.lastSeq;
-  await sender.close();
+export async function catchUp(target, proto, room, { events, bodyChars, beforeReconnect, afterReconnect, seeded }) {
+  const seed = seeded ?? (await seedCatchUp(target, proto, room, { events, bodyChars }));
+  const { since, upTo } = seed;
   // The messages were missed a while ago: work they left behind (notifications) is not replay.
   await settle(target, { quietMs: quietFor(target, 2500) });
   await beforeReconnect?.();
@@ -285,8 +267,8 @@ export async function catchUp(target, proto, room, { events, bodyChars, beforeRe
   await s.close();
   return {
     events,
-    seedMs: round(seedMs, 0),
-    seedPerSecond: round(events / (seedMs / 1000), 0),
+    seedMs: seed.seedMs,
+    seedPerSecond: seed.seedPerSecond,
     catchUpMs: round(catchUpMs, 1),
     upgradeMs: round(upgradedAt - t1, 1),
     pageMs: pageMs.summary(),
@@ -372,4 +354,38 @@ export async function idle(target, proto, rooms, { socketsPerRoom, connectDeadli
   } finally {
     await Promise.all(sockets.map((s) => s.close()));
   }
+}
+
+/**
+ * Stores `events` messages in the catch-up room (its only member, closed loop, 400 in flight) and
+ * returns where they start and end. The run fills every server's room ahead of the scenario, so
+ * that the scenario itself is only the reconnect.
+ */
+export async function seedCatchUp(target, proto, room, { events, bodyChars }) {
+  const [sender] = await connectRoom(target, room, 1, proto);
+  const since = sender.lastSeq;
+  const text = body(bodyChars);
+  const t0 = performance.now();
+  await new Promise((resolve) => {
+    let next = 0;
+    let done = 0;
+    const sendNext = () => {
+      if (next < events) sender.send({ t: "send", id: `c${next++}-${idCounter++}`, body: text });
+    };
+    sender.sink = {
+      event() {},
+      ack() {
+        if (++done === events) resolve();
+        else sendNext();
+      },
+      error(_s, f) {
+        console.error(`  ${target.label}: error frame ${f.code}: ${f.message}`);
+      },
+    };
+    for (let i = 0; i < SEED_WINDOW; i++) sendNext();
+  });
+  const seedMs = performance.now() - t0;
+  const upTo = sender.lastSeq;
+  await sender.close();
+  return { since, upTo, seedMs: round(seedMs, 0), seedPerSecond: round(events / (seedMs / 1000), 0) };
 }
