@@ -16,6 +16,9 @@ export const METRICS = {
     ["lost/dup/out-of-order", (r) => `${r.lost}/${r.duplicated}/${r.outOfOrder}`],
     ["unacked/errors", (r) => `${r.unacked}/${r.errors}`],
     ["msg frame bytes", (r) => r.msgFrameBytes],
+    ["msg frame bytes by codec", (r) => (r.msgFrameBytesByCodec && Object.keys(r.msgFrameBytesByCodec).length > 1
+      ? Object.entries(r.msgFrameBytesByCodec).map(([k, v]) => `${k.replace("chat.v1.", "")} ${v}`).join(", ")
+      : null)],
     ["msg frames per ws message", (r) => r.msgFramesPerWsMessage],
     ["server CPU cores", (r) => r.serverCores],
     ["worker CPU cores", (r) => r.workerCores],

@@ -6,7 +6,7 @@ import { round, Samples } from "./stats.mjs";
 
 const CONNECT_CONCURRENCY = 50;
 /** Sends in flight while filling a catch-up room (more in flight, fewer commits per message). */
-const SEED_WINDOW = 400;
+const SEED_WINDOW = Number(process.env.BENCH_SEED_WINDOW ?? 400);
 let idCounter = 0;
 
 /** A body of `chars` characters that does not compress to nothing. */
@@ -22,7 +22,12 @@ export function body(chars) {
  * from there. Returns them synced.
  */
 export function connectRoom(target, room, sockets, proto, { since, deadline } = {}) {
-  const specs = Array.from({ length: sockets }, (_, i) => () => target.socket(room, room.members[i % room.members.length], proto.name, proto.codec, { since }));
+  // `proto` may be a list: the sockets take its codecs in turn (a room of mixed clients).
+  const protos = Array.isArray(proto) ? proto : [proto];
+  const specs = Array.from({ length: sockets }, (_, i) => () => {
+    const p = protos[i % protos.length];
+    return target.socket(room, room.members[i % room.members.length], p.name, p.codec, { since });
+  });
   return openAll(specs, CONNECT_CONCURRENCY, deadline);
 }
 
@@ -142,6 +147,14 @@ export async function drive(target, rooms, { mode, window = 50, rate = 100, seco
   const payload = recv.reduce((n, s) => n + s.msgPayloadBytes, 0);
   const count = recv.reduce((n, s) => n + s.msgPayloadCount, 0);
   const perMsg = count > 0 ? payload / count : null;
+  // By codec, for rooms that mix them.
+  const byCodec = {};
+  for (const s of recv) {
+    const c = (byCodec[s.codec.protocol] ??= { payload: 0, count: 0 });
+    c.payload += s.msgPayloadBytes;
+    c.count += s.msgPayloadCount;
+  }
+  const msgFrameBytesByCodec = Object.fromEntries(Object.entries(byCodec).filter(([, c]) => c.count > 0).map(([k, c]) => [k, round(c.payload / c.count, 1)]));
   const wsMessages = recv.reduce((n, s) => n + s.msgMessages, 0);
   const bytesIn = rooms.reduce((n, r, i) => n + r.sockets.reduce((m, s, j) => m + s.bytesIn - bytes0[i][j], 0), 0);
   const sendFrame = rooms[0].sender.codec.encode({ t: "send", id: "m0000", body: text });
@@ -165,6 +178,7 @@ export async function drive(target, rooms, { mode, window = 50, rate = 100, seco
     unacked,
     errors,
     msgFrameBytes: round(perMsg, 1),
+    msgFrameBytesByCodec,
     msgWireBytes: perMsg === null ? null : round(perMsg + wsHeaderBytes(perMsg), 1),
     msgFramesPerWsMessage: wsMessages > 0 ? round(count / wsMessages, 2) : null,
     sendFrameBytes: typeof sendFrame === "string" ? Buffer.byteLength(sendFrame) : sendFrame.byteLength,
