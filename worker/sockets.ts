@@ -19,7 +19,7 @@ import {
 /** A socket's codec, as its attachment and its tag name it. */
 export type Proto = "m" | "j" | "s";
 export const PROTOS: readonly Proto[] = ["m", "j", "s"];
-const isProto = (v: unknown): v is Proto => v === "m" || v === "j" || v === "s";
+const isProto = (v: unknown): v is Proto => PROTOS.some((p) => p === v);
 
 export interface Attachment {
   /** The signed-in user; set by the Worker from the session, never from a frame. */
@@ -50,14 +50,15 @@ const PROTOCOL_OF: Readonly<Record<Proto, Subprotocol>> = {
 };
 
 export function protoOf(protocol: Subprotocol): Proto {
-  return protocol === SUBPROTOCOL_JSON ? "j" : protocol === SUBPROTOCOL_MSGPACK_SHORT ? "s" : "m";
+  return PROTOS.find((p) => PROTOCOL_OF[p] === protocol) ?? "m";
 }
 
 /** One codec per subprotocol, made once per object. */
 export class Codecs {
   readonly #codecs: Readonly<Record<Proto, Codec>>;
   constructor(limits: Limits) {
-    this.#codecs = { m: createCodec(PROTOCOL_OF.m, limits), j: createCodec(PROTOCOL_OF.j, limits), s: createCodec(PROTOCOL_OF.s, limits) };
+    const make = (p: Proto) => createCodec(PROTOCOL_OF[p], limits);
+    this.#codecs = { m: make("m"), j: make("j"), s: make("s") };
   }
   for(proto: Proto): Codec {
     return this.#codecs[proto];

@@ -6,7 +6,7 @@ import { round, Samples } from "./stats.mjs";
 
 const CONNECT_CONCURRENCY = 50;
 /** Sends in flight while filling a catch-up room (more in flight, fewer commits per message). */
-const SEED_WINDOW = Number(process.env.BENCH_SEED_WINDOW ?? 400);
+const SEED_WINDOW = 400;
 let idCounter = 0;
 
 /** A body of `chars` characters that does not compress to nothing. */
