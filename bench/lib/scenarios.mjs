@@ -150,7 +150,8 @@ export async function drive(target, rooms, { mode, window = 50, rate = 100, seco
   // By codec, for rooms that mix them.
   const byCodec = {};
   for (const s of recv) {
-    const c = (byCodec[s.codec.protocol] ??= { payload: 0, count: 0 });
+    byCodec[s.codec.protocol] ??= { payload: 0, count: 0 };
+    const c = byCodec[s.codec.protocol];
     c.payload += s.msgPayloadBytes;
     c.count += s.msgPayloadCount;
   }
