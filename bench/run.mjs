@@ -2,7 +2,7 @@
 // one SQLite insert per message; bench/floor: a plain `ws` broadcast server) with the same
 // generator, frames and message sizes, in one invocation, and prints the figures side by side.
 // Usage: node bench/run.mjs [--quick] [--only=ours,bare,floor] [--no-wrangler] [--out=FILE]
-//   [--state=DIR] [--no-pin] [--profile] [--budget=SECONDS] [--report=SAVED.json]
+//   [--state=DIR] [--no-pin] [--profile [--profile-room=2]] [--budget=SECONDS] [--report=SAVED.json] [--wrangler (with --quick)]
 //   [--scenarios=idle,room2,room100,room100mixed,latency100,catchUp,rooms10,room1000] (BENCHMARKS.md)
 // Loopback only; every process it starts is stopped by pid at the end, on error and on SIGINT.
 import { execFileSync, spawnSync } from "node:child_process";

@@ -18,23 +18,12 @@ import {
 } from "../../protocol";
 import { all, clientSamples, inboxSamples, serverSamples } from "./samples";
 import { mp } from "./wire";
+import { keysOf } from "../keys";
 
 const short = createCodec(SUBPROTOCOL_MSGPACK_SHORT, DEFAULT_LIMITS);
 const long = createCodec(SUBPROTOCOL_MSGPACK, DEFAULT_LIMITS);
 const json = createCodec(SUBPROTOCOL_JSON, DEFAULT_LIMITS);
 const frames = [...all(clientSamples), ...all(serverSamples), ...all(inboxSamples)];
-
-/** Every key of a value, at every depth. */
-function keysOf(v: unknown, out = new Set<string>()): Set<string> {
-  if (Array.isArray(v)) for (const x of v) keysOf(x, out);
-  else if (typeof v === "object" && v !== null) {
-    for (const [k, x] of Object.entries(v)) {
-      out.add(k);
-      keysOf(x, out);
-    }
-  }
-  return out;
-}
 
 function hex(data: Uint8Array | string): string {
   if (typeof data === "string") throw new Error("msgpack must encode to bytes");

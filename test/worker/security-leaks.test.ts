@@ -10,6 +10,7 @@ import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { SECURITY_HEADERS } from "../../worker/security-headers";
 import { BASE, closeAll, connect, convStub, join, room, signup, uniqueName, type Account, type TestClient } from "./helpers";
+import { keysOf } from "../keys";
 
 const PASSWORD = "correct horse battery";
 const BODY = "zq-private-body-4fd1";
@@ -46,18 +47,6 @@ async function account(prefix: string): Promise<Account> {
 async function hashOf(username: string): Promise<{ salt: string; hash: string }> {
   const stub = env.USERS.get(env.USERS.idFromName(username));
   return runInDurableObject(stub, (_instance, state) => state.storage.sql.exec<{ salt: string; hash: string }>("SELECT salt, hash FROM account").one());
-}
-
-/** Keys anywhere in a JSON value. */
-function keysOf(value: unknown, out = new Set<string>()): Set<string> {
-  if (Array.isArray(value)) for (const v of value) keysOf(v, out);
-  else if (typeof value === "object" && value !== null) {
-    for (const [k, v] of Object.entries(value)) {
-      out.add(k);
-      keysOf(v, out);
-    }
-  }
-  return out;
 }
 
 const framesText = (...clients: TestClient[]) => JSON.stringify(clients.flatMap((c) => c.frames));

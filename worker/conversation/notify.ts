@@ -56,6 +56,11 @@ export class Notifier {
     return this.#cursor;
   }
 
+  /** Forgets the cursor read into memory: after a transaction that moved it was rolled back. */
+  forgetCursor(): void {
+    this.#cursor = undefined;
+  }
+
   /** Marks everything up to `seq` as already told (a new conversation's first events). */
   advanceTo(seq: number): void {
     this.sql.exec("INSERT INTO notify_cursor (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = max(seq, excluded.seq)", seq);
