@@ -2,7 +2,7 @@
 // one SQLite insert per message; bench/floor: a plain `ws` broadcast server) with the same
 // generator, frames and message sizes, in one invocation, and prints the figures side by side.
 // Usage: node bench/run.mjs [--quick] [--only=ours,bare,floor] [--no-wrangler] [--out=FILE]
-//   [--state=DIR] [--no-pin] [--profile [--profile-room=2]] [--budget=SECONDS] [--report=SAVED.json] [--wrangler (with --quick)]
+//   [--state=DIR] [--no-pin] [--profile [--profile-room=2]] [--budget=SECONDS] [--report=SAVED.json] [--wrangler (with --quick)] [--observability]
 //   [--scenarios=idle,room2,room100,room100mixed,latency100,catchUp,rooms10,room1000] (BENCHMARKS.md)
 // Loopback only; every process it starts is stopped by pid at the end, on error and on SIGINT.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -75,6 +75,8 @@ function printProfile(title, prof) {
   for (const t of prof.top ?? []) console.log(`${String(t.ms).padStart(7)} ms  ${t.share.padStart(7)}  ${t.fn}`);
   console.log("-- inclusive time (the function and its callees), named functions of the Worker");
   for (const t of prof.inclusive ?? []) console.log(`${String(t.ms).padStart(7)} ms  ${t.share.padStart(7)}  ${t.fn}`);
+  if (prof.stalls?.length) console.log("-- longest busy stretches (ms into the profile: length; most self time)");
+  for (const s of prof.stalls ?? []) console.log(`${String(s.atMs).padStart(7)} ms: ${s.ms} ms; ${s.top.join(", ")}`);
 }
 
 /** Prints the tables of a saved run again (--report=FILE): nothing is started. */
@@ -94,7 +96,9 @@ async function main() {
   if (args.has("report")) return reprint(String(args.get("report")));
   if (hasTaskset && SERVER_CORE !== null) {
     // The generator on core 1, every server on core 0 (set where each is started).
-    execFileSync("taskset", ["-a", "-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
+    // `-a` walks the threads; one that exits meanwhile fails the call, so try again once.
+    const pin = () => execFileSync("taskset", ["-a", "-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
+    try { pin(); } catch { pin(); }
   }
   const proto = await loadProtocol(root, tmp);
   const msgpack = { name: proto.SUBPROTOCOL_MSGPACK, codec: proto.createCodec(proto.SUBPROTOCOL_MSGPACK, proto.DEFAULT_LIMITS) };
@@ -108,13 +112,15 @@ async function main() {
     // 1 000-socket rooms use 100 users with 10 sockets each (sign-up is PBKDF2, ~costly).
     LIMIT_SOCKETS_PER_USER: 1000,
   };
+  // wrangler dev's local trace collector, off for both Workers unless asked for (bench/lib/servers.mjs).
+  const observability = args.has("observability");
   const [ours, bare, floor] = await Promise.all([
     only.has("ours")
       ? freezeWorker(root, tmp).then((config) =>
-          startWrangler({ name: "ours", root, config, port: PORTS.ours, inspectorPort: PORTS.oursInspector, vars, tmp, core: SERVER_CORE, probePath: "/api/me", statuses: [401] }))
+          startWrangler({ name: "ours", root, config, port: PORTS.ours, inspectorPort: PORTS.oursInspector, vars, tmp, core: SERVER_CORE, probePath: "/api/me", statuses: [401], observability }))
       : null,
     only.has("bare")
-      ? freezeBare(root, tmp).then((config) => startWrangler({ name: "bare", root, config, port: PORTS.bare, inspectorPort: PORTS.bareInspector, vars: {}, tmp, core: SERVER_CORE, probePath: "/health", statuses: [200] }))
+      ? freezeBare(root, tmp).then((config) => startWrangler({ name: "bare", root, config, port: PORTS.bare, inspectorPort: PORTS.bareInspector, vars: {}, tmp, core: SERVER_CORE, probePath: "/health", statuses: [200], observability }))
       : null,
     only.has("floor") ? startFloor({ root, port: PORTS.floor, tmp, core: SERVER_CORE }) : null,
   ]);
@@ -278,12 +284,21 @@ async function main() {
     log(`profiling ours: closed loop in the room of ${profSize}`);
     profiler = await startProfile(PORTS.oursInspector);
     let figures;
+    let sendProfile;
+    let openFigures;
+    let openProfile;
     try {
       figures = await drive(direct.ours, [{ room: profRoom, sockets, sender: sockets[0] }], closed(P.seconds));
+      sendProfile = await profiler.stop(join(root, "bench", "results", `profile-send-${stamp}.cpuprofile`));
+      // Then the fixed rate of the latency scenario: its tail is made of the longest busy stretches.
+      await settle(direct.ours);
+      log(`profiling ours: 100 messages/s offered into the room of ${profSize}`);
+      profiler = await startProfile(PORTS.oursInspector);
+      openFigures = await drive(direct.ours, [{ room: profRoom, sockets, sender: sockets[0] }], { mode: "open", rate: 100, seconds: P.latencySeconds, warmup: P.warmup, bodyChars: BODY_CHARS });
+      openProfile = await profiler.stop(join(root, "bench", "results", `profile-open-${stamp}.cpuprofile`));
     } finally {
       await Promise.all(sockets.map((s) => s.close()));
     }
-    const sendProfile = await profiler.stop(join(root, "bench", "results", `profile-send-${stamp}.cpuprofile`));
     // Third: a catch-up, storing the messages unprofiled and profiling only the reconnect.
     log(`profiling ours: catch-up of ${P.catchUp} events`);
     let catchUpProfile = null;
@@ -298,11 +313,13 @@ async function main() {
       by: {
         connect: { connectMs, ...connectProfile },
         send: { messagesPerSecond: figures.messagesPerSecond, ...sendProfile },
+        open: { fanoutP99Ms: openFigures.fanoutMs.p99, ...openProfile },
         catchUp: { catchUpMs: caught.catchUpMs, ...catchUpProfile },
       },
     };
     printProfile(`connecting ${profSize} sockets (${connectMs} ms while profiling)`, connectProfile);
     printProfile(`closed loop, room of ${profSize} (${figures.messagesPerSecond} msg/s while profiling)`, sendProfile);
+    printProfile(`100 messages/s offered, room of ${profSize} (fan-out p99 ${openFigures.fanoutMs.p99} ms while profiling)`, openProfile);
     printProfile(`catch-up of ${P.catchUp} events (${caught.catchUpMs} ms while profiling)`, catchUpProfile);
   }
 
@@ -310,7 +327,7 @@ async function main() {
   console.log(`\n== Targets (issue 6)\n${summary.map((s) => `${s.met === null ? "n/a " : s.met ? "MET " : "MISS"}  ${s.what}: ${s.detail}`).join("\n")}`);
   const out = String(args.get("out") ?? join(root, "bench", "results", `${new Date().toISOString().replace(/[:.]/g, "-")}${quick ? "-quick" : ""}.json`));
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: machine(), quick, params: P, ports: PORTS, results, targets: summary, elapsedSeconds: (Date.now() - started) / 1000 }, null, 2));
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: machine(), quick, observability, params: P, ports: PORTS, results, targets: summary, elapsedSeconds: (Date.now() - started) / 1000 }, null, 2));
   log(`wrote ${out}`);
 }
 

@@ -113,5 +113,49 @@ function summarise(profile) {
   if (root) walk(root.id, new Set());
   const rank = (m, n) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n)
     .map(([fn, ms]) => ({ fn, ms: Math.round(ms), share: `${((ms / total) * 100).toFixed(1)} %` }));
-  return { totalMs: Math.round(total), top: rank(self, 25), inclusive: rank(inclusive, 25) };
+  return { totalMs: Math.round(total), top: rank(self, 25), inclusive: rank(inclusive, 25), stalls: stalls(profile, byId) };
+}
+
+/**
+ * The longest stretches in which the isolate never went idle, each with when it began (ms into
+ * the profile) and the three functions with the most self time in it: at a fixed offered rate,
+ * these are what a message that arrives meanwhile waits for, so they make the latency tail.
+ */
+function stalls(profile, byId, count = 5) {
+  const { nodes, samples, timeDeltas } = profile;
+  const parent = new Map();
+  for (const n of nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  // A native function (exec, send) is named with the nearest function of ours that called it.
+  const named = (id) => {
+    const own = keyOf(byId.get(id)?.callFrame);
+    if (byId.get(id)?.callFrame.url) return own;
+    for (let p = parent.get(id); p !== undefined; p = parent.get(p)) {
+      const f = byId.get(p)?.callFrame;
+      if (f?.url && f.functionName) return `${own} < ${keyOf(f)}`;
+    }
+    return own;
+  };
+  const idle = (id) => byId.get(id)?.callFrame.functionName === "(idle)";
+  const found = [];
+  let t = 0;
+  let open = null;
+  samples.forEach((id, i) => {
+    const dt = (timeDeltas[i] ?? 0) / 1000;
+    t += dt;
+    if (idle(id)) {
+      if (open) found.push(open);
+      open = null;
+      return;
+    }
+    open ??= { at: t, ms: 0, self: new Map() };
+    open.ms += dt;
+    const key = named(id);
+    open.self.set(key, (open.self.get(key) ?? 0) + dt);
+  });
+  if (open) found.push(open);
+  return found.sort((a, b) => b.ms - a.ms).slice(0, count).map((s) => ({
+    atMs: Math.round(s.at),
+    ms: Math.round(s.ms * 10) / 10,
+    top: [...s.self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([fn, ms]) => `${fn} ${ms.toFixed(1)} ms`),
+  }));
 }
