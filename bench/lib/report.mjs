@@ -30,6 +30,7 @@ export const METRICS = {
     ["events", (r) => r.events],
     ["catch-up ms", (r) => r.catchUpMs],
     ["upgrade ms (to the 101)", (r) => r.upgradeMs],
+    ["upgrade ms again, objects awake", (r) => r.warmUpgradeMs],
     ["page ms p50 / max", (r) => (r.pageMs ? `${r.pageMs.p50} / ${r.pageMs.max}` : null)],
     ["pages (synced frames)", (r) => r.pages],
     ["lost/dup/out-of-order", (r) => `${r.lost}/${r.duplicated}/${r.outOfOrder}`],

@@ -2,9 +2,10 @@
  * Full-text search over HTTP (PROTOCOL.md section 2): English words, Chinese text (trigram index
  * for 3+ characters, a scan for shorter queries), deleted messages never found, members only.
  */
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Message } from "../../protocol";
-import { api, closeAll, dm, join, signup, type Account, type TestClient } from "./helpers";
+import { api, closeAll, convSql, convStub, dm, join, signup, type Account, type TestClient } from "./helpers";
 
 async function search(convId: string, who: Account, q: string): Promise<{ status: number; bodies: string[] }> {
   const res = await api("GET", `/api/conversations/${convId}/search?q=${encodeURIComponent(q)}`, who.token);
@@ -96,5 +97,24 @@ describe("search", () => {
     for (const q of ["", "   ", "x".repeat(201)]) expect((await search(conv.id, bob, q)).status).toBe(400);
     expect((await search(conv.id, bob, "x".repeat(200))).status).toBe(200);
     await closeAll(a);
+  });
+
+  it("an object whose index predates the cursor starts after what the index holds: nothing indexed twice or missed", async () => {
+    const { alice, bob, conv, a, seqs } = await setting();
+    await closeAll(a);
+    await runInDurableObject(convStub(conv.id), (instance, state) => {
+      while (instance.store.indexPending() > 0);
+      state.storage.sql.exec("DELETE FROM fts_cursor");
+    });
+    await evictDurableObject(convStub(conv.id));
+    expect(await convSql(conv.id, "SELECT seq FROM fts_cursor")).toEqual([{ seq: seqs.plain }]);
+    const again = await join(conv.id, alice);
+    const later = await say(again, "sent after the wake");
+    expect(await search(conv.id, bob, "after the wake")).toEqual({ status: 200, bodies: ["sent after the wake"] });
+    expect(await convSql(conv.id, "SELECT count(*) AS n FROM messages_fts")).toEqual([{ n: 5 }]);
+    // A cursor that exists is kept through a wake.
+    await closeAll(again);
+    await evictDurableObject(convStub(conv.id));
+    expect(await convSql(conv.id, "SELECT seq FROM fts_cursor")).toEqual([{ seq: later }]);
   });
 });

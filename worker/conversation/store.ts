@@ -88,7 +88,10 @@ export class ConversationStore {
     const secure = sql.exec("SELECT v FROM messages_fts_config WHERE k = 'secure-delete'").toArray()[0];
     if (secure?.v !== 1) sql.exec("INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1)");
     // Objects that indexed on the send path before the cursor existed start after what they hold.
-    sql.exec("INSERT OR IGNORE INTO fts_cursor (id, seq) SELECT 1, coalesce(max(rowid), 0) FROM messages_fts");
+    // Asked only when there is no cursor yet: max(rowid) of an FTS5 table reads its whole index.
+    if (sql.exec("SELECT 1 FROM fts_cursor WHERE id = 1").toArray().length === 0) {
+      sql.exec("INSERT INTO fts_cursor (id, seq) SELECT 1, coalesce(max(rowid), 0) FROM messages_fts");
+    }
   }
 
   /** Runs `fn` atomically; if it throws, nothing of it is stored and the seq cache is dropped. */
