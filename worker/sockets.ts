@@ -36,13 +36,31 @@ export interface Attachment {
   badSince: number;
 }
 
+/**
+ * Attachments read since the object woke, by socket. Every frame needs its socket's attachment,
+ * and deserializing it each time was a fourteenth of a message's CPU in the room of 2 (profile in
+ * BENCHMARKS.md). The runtime hands out the same socket object for as long as the object is
+ * awake; after hibernation this map starts empty and the stored attachment is read again.
+ */
+const attachments = new WeakMap<WebSocket, Attachment>();
+
 export function readAttachment(ws: WebSocket): Attachment | null {
+  const known = attachments.get(ws);
+  if (known) return known;
   const a: unknown = ws.deserializeAttachment();
   if (!isRecord(a)) return null;
   const { user, session, proto, opened, seen, bad, badSince } = a;
   if (typeof user !== "string" || typeof session !== "string" || !isProto(proto)) return null;
   const num = (v: unknown) => (typeof v === "number" ? v : 0);
-  return { user, session, proto, opened: num(opened), seen: num(seen), bad: num(bad), badSince: num(badSince) };
+  const read: Attachment = { user, session, proto, opened: num(opened), seen: num(seen), bad: num(bad), badSince: num(badSince) };
+  attachments.set(ws, read);
+  return read;
+}
+
+/** Stores a socket's attachment (it survives hibernation) and keeps it for readAttachment. */
+export function writeAttachment(ws: WebSocket, a: Attachment): void {
+  ws.serializeAttachment(a);
+  attachments.set(ws, a);
 }
 
 const PROTOCOL_OF: Readonly<Record<Proto, Subprotocol>> = {
@@ -159,7 +177,7 @@ export function acceptForwarded(ctx: DurableObjectState, request: Request, tag: 
     user, session, proto: protoOf(negotiated(request).protocol), opened: now, seen: now, bad: 0, badSince: now,
   };
   ctx.acceptWebSocket(server, [tag(user), `s:${session}`, CODEC_TAGS[attachment.proto]]);
-  server.serializeAttachment(attachment);
+  writeAttachment(server, attachment);
   return { client, server, attachment };
 }
 

@@ -3,10 +3,10 @@
  * that have been silent for two intervals. Silence is made by moving a socket's recorded times
  * back (in its attachment), not by waiting, so the test does not depend on the clock.
  */
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SUBPROTOCOL_JSON } from "../../protocol";
-import { readAttachment } from "../../worker/sockets";
+import { readAttachment, writeAttachment } from "../../worker/sockets";
 import { closeAll, convStub, join, room, signup } from "./helpers";
 
 /** Makes every socket of `username` look silent since `ago` ms. */
@@ -17,7 +17,7 @@ async function backdate(convId: string, username: string, ago: number): Promise<
       const a = readAttachment(ws);
       if (!a) throw new Error("socket without an attachment");
       const then = Date.now() - ago;
-      ws.serializeAttachment({ ...a, opened: then, seen: then });
+      writeAttachment(ws, { ...a, opened: then, seen: then });
     }
     return sockets.length;
   });
@@ -67,6 +67,22 @@ describe("heartbeat", () => {
     const next = await runInDurableObject(convStub(conv.id), (_i, state) => state.storage.getAlarm());
     expect(next).not.toBeNull();
     await closeAll(pinger, talker, fresh);
+  });
+
+  it("what a socket's attachment records survives hibernation: a socket silent before an eviction is closed after it", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await room(alice, [bob]);
+    const silent = await join(conv.id, alice);
+    const fresh = await join(conv.id, bob);
+    const heartbeatMs = await runInDurableObject(convStub(conv.id), (instance) => instance.limits.heartbeatMs);
+    expect(await backdate(conv.id, alice.username, 3 * heartbeatMs)).toBe(1);
+    // The woken object has only what was stored (attachments are kept in memory while awake).
+    await evictDurableObject(convStub(conv.id));
+    expect(await runDurableObjectAlarm(convStub(conv.id))).toBe(true);
+    expect(await silent.closed()).toBe(1001);
+    expect(fresh.closeCode).toBe(null);
+    await closeAll(fresh);
   });
 
   it("with a lowered interval, every socket that stays silent is closed at the next alarm", async () => {

@@ -4,7 +4,7 @@
  */
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { readAttachment } from "../../worker/sockets";
+import { readAttachment, writeAttachment } from "../../worker/sockets";
 import { UserObject, type PresenceChange } from "../../worker/user";
 import { connect, dm, join, room, signup, type Account, type TestClient } from "./helpers";
 
@@ -114,7 +114,7 @@ describe("presence", () => {
     await runInDurableObject(convStub, (instance, state) => {
       for (const ws of state.getWebSockets(bob.username)) {
         const att = readAttachment(ws)!;
-        ws.serializeAttachment({ ...att, seen: 0, opened: 0 });
+        writeAttachment(ws, { ...att, seen: 0, opened: 0 });
       }
       void instance;
     });

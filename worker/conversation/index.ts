@@ -31,6 +31,7 @@ import {
   tryClose,
   trySend,
   upgradeResponse,
+  writeAttachment,
   type Attachment,
 } from "../sockets";
 import type { IndexEntry, WatchSnapshot } from "../user";
@@ -362,7 +363,7 @@ export class ConversationObject extends DurableObject<Env> {
     if (!this.store.isMember(a.user)) return tryClose(ws, CLOSE.FORBIDDEN, "not a member of this conversation");
     if (now - a.seen > 1000) {
       a.seen = now;
-      ws.serializeAttachment(a);
+      writeAttachment(ws, a);
     }
     this.#dispatch(ws, a, parsed.frame, now);
   }
@@ -374,7 +375,7 @@ export class ConversationObject extends DurableObject<Env> {
       a.badSince = now;
     }
     a.bad++;
-    ws.serializeAttachment(a);
+    writeAttachment(ws, a);
     if (a.bad > this.limits.badFramesPerMinute) return tryClose(ws, CLOSE.POLICY, "too many bad frames");
     this.#send(ws, a, id === undefined ? { t: "error", code, message } : { t: "error", code, message, id });
   }

@@ -8,7 +8,7 @@ import { CLOSE, PING, PONG, type InboxServerFrame, type Limits, type Summary, ty
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../auth/password";
 import { newSessionId, SESSION_TTL_MS } from "../auth/token";
 import { limitsFromEnv } from "../config";
-import { acceptForwarded, broadcast, Codecs, notForwarded, readAttachment, tryClose, trySend, upgradeResponse } from "../sockets";
+import { acceptForwarded, broadcast, Codecs, notForwarded, readAttachment, tryClose, trySend, upgradeResponse, writeAttachment } from "../sockets";
 import { ConversationIndex } from "./conversations";
 import { Presence, type PresenceState } from "./presence";
 import { USER_SCHEMA } from "./schema";
@@ -325,7 +325,7 @@ export class UserObject extends DurableObject<Env> {
     if (!a) return tryClose(ws, CLOSE.INTERNAL, "lost socket state");
     if (data === PING) return void trySend(ws, PONG);
     a.seen = Date.now();
-    ws.serializeAttachment(a);
+    writeAttachment(ws, a);
     // The inbox is one-way: clients only ping it.
     trySend(ws, this.#codecs.for(a.proto).encode({ t: "error", code: "unknown_type", message: "the inbox socket takes no frames" }));
   }
