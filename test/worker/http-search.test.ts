@@ -102,6 +102,9 @@ describe("search", () => {
   it("an object whose index predates the cursor starts after what the index holds: nothing indexed twice or missed", async () => {
     const { alice, bob, conv, a, seqs } = await setting();
     await closeAll(a);
+    // A woken instance has no indexing scheduled (only sends schedule it): nothing runs between
+    // the cursor's removal and the eviction.
+    await evictDurableObject(convStub(conv.id));
     await runInDurableObject(convStub(conv.id), (instance, state) => {
       while (instance.store.indexPending() > 0);
       state.storage.sql.exec("DELETE FROM fts_cursor");
