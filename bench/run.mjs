@@ -350,7 +350,8 @@ function checkTargets(results) {
     : { what: "catch-up", met: null, detail: "not measured" });
   const io = get("idle", "ours"), ib = get("idle", "bare");
   out.push(ok(io) && ok(ib)
-    ? { what: "idle: memory per idle socket within 10 % of bare", met: Math.abs(io.bytesPerSocketIdle - ib.bytesPerSocketIdle) <= 0.1 * Math.abs(ib.bytesPerSocketIdle), detail: `${io.bytesPerSocketIdle} vs ${ib.bytesPerSocketIdle} bytes (idle CPU ${io.idleServerCores} vs ${ib.idleServerCores} cores; first send after idle ${io.firstSendAfterIdleMs.p50} vs warm ${io.warmSendMs.p50} ms)` }
+    // "Within 10 %" of the bare object: holding less than it is not a miss.
+    ? { what: "idle: memory per idle socket within 10 % of bare", met: io.bytesPerSocketIdle <= 1.1 * ib.bytesPerSocketIdle, detail: `${io.bytesPerSocketIdle} vs ${ib.bytesPerSocketIdle} bytes (idle CPU ${io.idleServerCores} vs ${ib.idleServerCores} cores; first send after idle ${io.firstSendAfterIdleMs.p50} vs warm ${io.warmSendMs.p50} ms)` }
     : { what: "idle memory", met: null, detail: "not measured" });
   // What the web app speaks (short names) against JSON, with plain msgpack beside it: the codec's
   // share of the saving and the names' share.

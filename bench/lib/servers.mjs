@@ -59,6 +59,10 @@ export async function startWrangler({ name, root, config, port, inspectorPort, v
     process.execPath, join(root, "node_modules", "wrangler", "bin", "wrangler.js"), "dev",
     "--config", config, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
     "--persist-to", persist, "--show-interactive-dev-session=false", "--log-level", "warn",
+    // The frozen copy is already one bundle: without --no-bundle, wrangler bundles it again, with
+    // its development middleware around every request, and runs an esbuild watcher that preempted
+    // the Worker's thread on their shared core about 30 times a second (perf sched; 2 without).
+    "--no-bundle",
   ];
   for (const [k, v] of Object.entries(vars)) argv.push("--var", `${k}:${v}`);
   const log = join(tmp, `${name}-wrangler.log`);
