@@ -196,6 +196,8 @@ async function main() {
     console.log(table(title, kind, results[key].by));
   };
   const closed = (seconds) => ({ mode: "closed", window: P.window, seconds, warmup: P.warmup, bodyChars: BODY_CHARS });
+  // The latency scenario's fixed rate (the profile samples the same).
+  const offered = () => ({ mode: "open", rate: 100, seconds: P.latencySeconds, warmup: P.warmup, bodyChars: BODY_CHARS });
   const viaBoth = { ...direct, ...(viaWrangler ? Object.fromEntries(Object.entries(proxied).map(([k, v]) => [`${k}@wrangler`, v])) : {}) };
 
   // First, on servers that only hold the rooms: RSS deltas are per socket, not leftovers of load.
@@ -248,7 +250,7 @@ async function main() {
   await scenario("room100mixed", `Room of ${P.mid}, closed loop, 50 sends in flight, half the sockets on JSON and half on msgpack with short names, straight to workerd`, "drive", direct.ours ? { ours: direct.ours } : {}, (t, r) =>
     fanout(t, [json, short], [r.hundred], { ...closed(P.seconds), socketsPerRoom: P.mid, connectDeadline: P.connectDeadline }));
   await scenario("latency100", `Room of ${P.mid}, 100 messages/s offered, msgpack, straight to workerd`, "drive", direct, (t, r) =>
-    fanout(t, msgpack, [r.hundred], { mode: "open", rate: 100, seconds: P.latencySeconds, warmup: P.warmup, bodyChars: BODY_CHARS, socketsPerRoom: P.mid, connectDeadline: P.connectDeadline }));
+    fanout(t, msgpack, [r.hundred], { ...offered(), socketsPerRoom: P.mid, connectDeadline: P.connectDeadline }));
   await scenario("catchUp", `Catch-up of ${P.catchUp.toLocaleString("en-US")} missed messages on reconnect (since=..., pages of 200), straight to workerd`, "catchUp", direct, (t, r) =>
     catchUp(t, msgpack, r.catchUp, { events: P.catchUp, bodyChars: BODY_CHARS, seeded: seeds[t.server.kind] }));
   if (tensAfterIdle && results.idle) {
@@ -294,7 +296,7 @@ async function main() {
       await settle(direct.ours);
       log(`profiling ours: 100 messages/s offered into the room of ${profSize}`);
       profiler = await startProfile(PORTS.oursInspector);
-      openFigures = await drive(direct.ours, [{ room: profRoom, sockets, sender: sockets[0] }], { mode: "open", rate: 100, seconds: P.latencySeconds, warmup: P.warmup, bodyChars: BODY_CHARS });
+      openFigures = await drive(direct.ours, [{ room: profRoom, sockets, sender: sockets[0] }], offered());
       openProfile = await profiler.stop(join(root, "bench", "results", `profile-open-${stamp}.cpuprofile`));
     } finally {
       await Promise.all(sockets.map((s) => s.close()));

@@ -322,4 +322,20 @@ describe("a write that fails half-way", () => {
     a.close();
     replay.close();
   });
+
+  it("leaves no copy in memory ahead of storage: the notifier's cursor moved in a rolled-back write is read again", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    await runInDurableObject(convStub(conv.id), (instance) => {
+      const stored = instance.notifier.cursor();
+      expect(() =>
+        instance.store.atomic(() => {
+          instance.notifier.advanceTo(stored + 1000);
+          throw new Error("fails after the cursor moved");
+        }),
+      ).toThrow("fails after the cursor moved");
+      expect(instance.notifier.cursor()).toBe(stored);
+    });
+  });
 });

@@ -122,20 +122,14 @@ export class ConversationObject extends DurableObject<Env> {
   async create(init: CreateInit): Promise<IndexEntry[]> {
     const now = Date.now();
     if (!this.#metaOrNull()) {
-      try {
-        this.store.atomic(() => {
-          this.store.initMeta({ id: init.id, kind: init.kind, title: init.title, private: init.private, created: now });
-          for (const m of init.members) {
-            this.store.addMember(m.username, m.name, now);
-            if (init.kind === "room") this.store.memberEvent(m.username, true, now);
-          }
-          this.notifier.advanceTo(this.store.lastSeq());
-        });
-      } catch (err) {
-        // Rolled back: the cursor in memory must not stay ahead of the stored one.
-        this.notifier.forgetCursor();
-        throw err;
-      }
+      this.store.atomic(() => {
+        this.store.initMeta({ id: init.id, kind: init.kind, title: init.title, private: init.private, created: now });
+        for (const m of init.members) {
+          this.store.addMember(m.username, m.name, now);
+          if (init.kind === "room") this.store.memberEvent(m.username, true, now);
+        }
+        this.notifier.advanceTo(this.store.lastSeq());
+      });
       this.#meta = undefined;
       await this.#seedPresence(init.members.map((m) => m.username));
     }

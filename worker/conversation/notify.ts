@@ -49,16 +49,15 @@ export class Notifier {
     private readonly deliver: Deliver,
   ) {
     for (const statement of NOTIFY_SCHEMA) sql.exec(statement);
+    // A cursor moved inside a transaction that rolled back must not stay ahead of the stored one.
+    store.onRollback(() => {
+      this.#cursor = undefined;
+    });
   }
 
   cursor(): number {
     this.#cursor ??= this.sql.exec<{ seq: number }>("SELECT seq FROM notify_cursor WHERE id = 1").toArray()[0]?.seq ?? 0;
     return this.#cursor;
-  }
-
-  /** Forgets the cursor read into memory: after a transaction that moved it was rolled back. */
-  forgetCursor(): void {
-    this.#cursor = undefined;
   }
 
   /** Marks everything up to `seq` as already told (a new conversation's first events). */

@@ -71,6 +71,7 @@ export class ConversationStore {
   readonly #rates = new Map<string, { tokens: number; at: number } | null>();
   /** The presence table, mirrored (see #presenceTable). */
   #presence: Map<string, Presence> | undefined;
+  readonly #rollbackDrops: (() => void)[] = [];
 
   /**
    * `transact` runs a function as one SQLite transaction (the object's `transactionSync`): an
@@ -94,7 +95,10 @@ export class ConversationStore {
     }
   }
 
-  /** Runs `fn` atomically; if it throws, nothing of it is stored and the seq cache is dropped. */
+  /**
+   * Runs `fn` atomically; if it throws, nothing of it is stored, and every copy in memory of what
+   * it may have written is dropped: this store's, and those registered with onRollback.
+   */
   atomic<T>(fn: () => T): T {
     try {
       return this.transact(fn);
@@ -103,8 +107,14 @@ export class ConversationStore {
       this.#active = undefined;
       this.#presence = undefined;
       this.#rates.clear();
+      for (const drop of this.#rollbackDrops) drop();
       throw err;
     }
+  }
+
+  /** Registers a copy in memory of other rows that atomic() may write, to drop when it rolls back. */
+  onRollback(drop: () => void): void {
+    this.#rollbackDrops.push(drop);
   }
 
   // ---- meta and members ----------------------------------------------------------------------
