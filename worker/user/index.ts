@@ -5,8 +5,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { CLOSE, PING, PONG, type InboxServerFrame, type Limits, type Summary, type User } from "../../protocol";
-import { burnPasswordCheck, hashPassword, verifyPassword } from "../auth/password";
-import { newSessionId, SESSION_TTL_MS } from "../auth/token";
+import { Account, type LoginResult, type SignupResult } from "./account";
 import { limitsFromEnv } from "../config";
 import { acceptForwarded, broadcast, Codecs, notForwarded, readAttachment, tryClose, trySend, upgradeResponse, writeAttachment } from "../sockets";
 import { ConversationIndex } from "./conversations";
@@ -21,12 +20,8 @@ export interface PresenceChange {
   online: boolean;
 }
 
-export type SignupResult = { ok: true; user: User } | { ok: false; reason: "taken" };
-export type LoginResult = { ok: true; user: User; session: string; expires: number } | { ok: false; reason: "wrong" | "rate_limited" };
-
-/** Failed log-ins allowed per username in LOGIN_WINDOW_MS before further tries are refused. */
-export const LOGIN_FAILURES_ALLOWED = 10;
-export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
+export type { LoginResult, SignupResult } from "./account";
+export { LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW_MS } from "./account";
 /** How many DM peers an inbox connect asks for their presence, to heal missed announcements. */
 const PRESENCE_REFRESH_MAX = 100;
 const INBOX_TAG = "inbox";
@@ -36,8 +31,8 @@ export class UserObject extends DurableObject<Env> {
   readonly sql: SqlStorage;
   readonly index: ConversationIndex;
   readonly presence: Presence;
+  readonly account: Account;
   #codecs: Codecs;
-  #profile: User | undefined;
   /** The alarm's time as last set; undefined until read from storage. */
   #alarmAt: number | null | undefined;
   /** Settles once the snapshots asked for when I started watching are applied. */
@@ -50,76 +45,36 @@ export class UserObject extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     for (const statement of USER_SCHEMA) this.sql.exec(statement);
     this.index = new ConversationIndex(this.sql);
+    this.account = new Account(this.sql);
     this.presence = new Presence(this.sql);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
 
-  // ---- account and sessions ------------------------------------------------------------------
+  // ---- account and sessions (the storage logic is in account.ts) ---------------------------
 
-  /** The account, read once per wake: it is asked for on every notification. */
   profile(): User | null {
-    if (this.#profile === undefined) {
-      const row = this.sql.exec<{ username: string; name: string }>("SELECT username, name FROM account").toArray()[0];
-      if (!row) return null;
-      this.#profile = { username: row.username, name: row.name };
-    }
-    return this.#profile;
+    return this.account.profile();
   }
 
-  async signup(username: string, password: string, name: string): Promise<SignupResult> {
-    if (this.profile()) return { ok: false, reason: "taken" };
-    const h = await hashPassword(password);
-    // The hash took a while with the input gate open: check again before writing.
-    if (this.profile()) return { ok: false, reason: "taken" };
-    this.sql.exec(
-      "INSERT INTO account (username, name, salt, hash, iterations, created) VALUES (?, ?, ?, ?, ?, ?)",
-      username, name, h.salt, h.hash, h.iterations, Date.now(),
-    );
-    return { ok: true, user: { username, name } };
+  signup(username: string, password: string, name: string): Promise<SignupResult> {
+    return this.account.signup(username, password, name);
   }
 
-  async login(password: string): Promise<LoginResult> {
-    const now = Date.now();
-    this.sql.exec("DELETE FROM login_failures WHERE at < ?", now - LOGIN_WINDOW_MS);
-    if (this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM login_failures").one().n >= LOGIN_FAILURES_ALLOWED) {
-      return { ok: false, reason: "rate_limited" };
-    }
-    const row = this.sql
-      .exec<{ username: string; name: string; salt: string; hash: string; iterations: number }>(
-        "SELECT username, name, salt, hash, iterations FROM account",
-      )
-      .toArray()[0];
-    if (!row) {
-      await burnPasswordCheck(password);
-      return { ok: false, reason: "wrong" };
-    }
-    if (!(await verifyPassword(password, { salt: row.salt, hash: row.hash, iterations: row.iterations }))) {
-      this.sql.exec("INSERT INTO login_failures (at) VALUES (?)", now);
-      return { ok: false, reason: "wrong" };
-    }
-    this.sql.exec("DELETE FROM login_failures");
-    return { ok: true, user: { username: row.username, name: row.name }, ...this.createSession(now) };
+  login(password: string): Promise<LoginResult> {
+    return this.account.login(password);
   }
 
-  /** A new session for the account (sign-up signs in). */
-  createSession(now = Date.now()): { session: string; expires: number } {
-    const session = newSessionId();
-    const expires = now + SESSION_TTL_MS;
-    this.sql.exec("INSERT INTO sessions (id, created, expires) VALUES (?, ?, ?)", session, now, expires);
-    return { session, expires };
+  createSession(): { session: string; expires: number } {
+    return this.account.createSession();
   }
 
-  /** The account if `session` is one of its live sessions; null if revoked, expired or unknown. */
   checkSession(session: string): User | null {
-    const live = this.sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM sessions WHERE id = ? AND revoked = 0 AND expires > ?", session, Date.now())
-      .one().n;
-    return live > 0 ? this.profile() : null;
+    return this.account.checkSession(session);
   }
 
   /** Revokes a session and closes every socket opened with it, here and in my conversations. */
   async revokeSession(session: string): Promise<void> {
-    this.sql.exec("UPDATE sessions SET revoked = 1 WHERE id = ?", session);
+    this.account.revoke(session);
     for (const ws of this.ctx.getWebSockets(`s:${session}`)) tryClose(ws, CLOSE.UNAUTHORIZED, "session revoked");
     await Promise.allSettled(this.index.ids().map((id) => this.#conversation(id).closeSession(session)));
     void this.#reevaluate(Date.now());
