@@ -40,6 +40,14 @@ export interface Limits {
   badFramesPerMinute: number;
   /** Heartbeat interval in ms: clients ping this often; silent sockets are closed after two. */
   heartbeatMs: number;
+  /** HTTP requests per signed-in user in any minute (socket upgrades included). `429`. */
+  httpPerMinute: number;
+  /** Most conversations one user belongs to. `403 full`. */
+  conversationsPerUser: number;
+  /** Rooms one user may create in any 24 hours. `429`. */
+  roomsPerDay: number;
+  /** Failed log-ins per username in 15 minutes before it is locked (`429`), made-up names alike. */
+  loginFailuresPerUsername: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -55,6 +63,10 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   socketsPerUser: 16,
   badFramesPerMinute: 20,
   heartbeatMs: 30_000,
+  httpPerMinute: 300,
+  conversationsPerUser: 1000,
+  roomsPerDay: 50,
+  loginFailuresPerUsername: 10,
 });
 
 /** The environment variable that overrides each limit (a positive integer). */
@@ -71,6 +83,10 @@ export const LIMIT_ENV_VARS: Readonly<Record<keyof Limits, string>> = Object.fre
   socketsPerUser: "LIMIT_SOCKETS_PER_USER",
   badFramesPerMinute: "LIMIT_BAD_FRAMES_PER_MINUTE",
   heartbeatMs: "HEARTBEAT_MS",
+  httpPerMinute: "LIMIT_HTTP_PER_MINUTE",
+  conversationsPerUser: "LIMIT_CONVERSATIONS_PER_USER",
+  roomsPerDay: "LIMIT_ROOMS_PER_DAY",
+  loginFailuresPerUsername: "LIMIT_LOGIN_FAILURES_PER_USERNAME",
 });
 
 /** Most messages one `history` frame or HTTP page returns. */

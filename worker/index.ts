@@ -32,7 +32,10 @@ app.get("/inbox", (c) => inboxSocket(c.req.raw, c.env));
 app.notFound((c) => c.json(errorBody("not_found", "no such route"), 404));
 
 app.onError((err, c) => {
-  if (err instanceof ApiError) return c.json(errorBody(err.code, err.message), err.status);
+  if (err instanceof ApiError) {
+    if (err.retryAfterSec !== undefined) c.header("Retry-After", String(err.retryAfterSec));
+    return c.json(errorBody(err.code, err.message), err.status);
+  }
   // Only the kind of error is logged: messages may quote user input.
   console.error("unhandled error", err instanceof Error ? err.name : typeof err);
   return c.json(errorBody("internal", "internal error"), 500);

@@ -1,11 +1,16 @@
 /**
- * Per-address limits on account routes (failed log-ins, sign-ups): one small Durable Object per
- * client address, counting events in a sliding window in SQLite. It complements the per-username
- * limit in the user's object: that one stops guessing one password, this one stops one address
- * from guessing many.
+ * Limits on the account routes that hold under parallel requests: failed log-ins and sign-ups per
+ * client address, and failed log-ins per username. Each count lives in a small Durable Object
+ * that checks and records in one synchronous call (`take`), so N requests at once never get past
+ * what N requests in a row would: the check and the write cannot interleave inside one object.
+ *
+ * Per-username counts live in a fixed set of shard objects, not in the user's own object: a
+ * made-up username then costs no storage of its own (its rows expire with the window), and a real
+ * and a made-up username go through the very same code, so the lockout cannot tell them apart.
  */
 import { DurableObject } from "cloudflare:workers";
-import { positiveVar } from "./config";
+import { DEFAULT_LIMITS } from "../protocol";
+import { limitsFromEnv, positiveVar } from "./config";
 
 export interface WindowLimit {
   /** Most events allowed in the window. */
@@ -13,15 +18,23 @@ export interface WindowLimit {
   windowMs: number;
 }
 
+/** An event taken (give it back with `giveBack` if it turns out not to count), or a refusal. */
+export type Take = { ok: true; id: number } | { ok: false; retryAfterSec: number };
+
 /** Defaults; LIMIT_LOGIN_FAILURES_PER_ADDRESS and LIMIT_SIGNUPS_PER_ADDRESS override the counts. */
 export const LOGIN_FAILURES_PER_ADDRESS: WindowLimit = { max: 30, windowMs: 15 * 60 * 1000 };
 export const SIGNUPS_PER_ADDRESS: WindowLimit = { max: 20, windowMs: 60 * 60 * 1000 };
+/** Failed log-ins per username (LIMIT_LOGIN_FAILURES_PER_USERNAME overrides the count). */
+export const LOGIN_FAILURES_PER_USERNAME: WindowLimit = { max: DEFAULT_LIMITS.loginFailuresPerUsername, windowMs: 15 * 60 * 1000 };
+/** Usernames are spread over this many limiter objects. */
+export const USERNAME_SHARDS = 32;
 
-export function addressLimits(env: object): { login: WindowLimit; signup: WindowLimit } {
+export function addressLimits(env: object): { login: WindowLimit; signup: WindowLimit; username: WindowLimit } {
   const count = (name: string, fallback: number) => Math.floor(positiveVar(env, name, fallback));
   return {
     login: { ...LOGIN_FAILURES_PER_ADDRESS, max: count("LIMIT_LOGIN_FAILURES_PER_ADDRESS", LOGIN_FAILURES_PER_ADDRESS.max) },
     signup: { ...SIGNUPS_PER_ADDRESS, max: count("LIMIT_SIGNUPS_PER_ADDRESS", SIGNUPS_PER_ADDRESS.max) },
+    username: { ...LOGIN_FAILURES_PER_USERNAME, max: Math.floor(limitsFromEnv(env).loginFailuresPerUsername) },
   };
 }
 
@@ -32,15 +45,22 @@ export class AddressLimiter extends DurableObject<Env> {
     ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS hits_kind_at ON hits (kind, at)");
   }
 
-  /** True while fewer than `limit.max` events of `kind` fall in the window. */
-  allowed(kind: string, limit: WindowLimit): boolean {
-    const since = Date.now() - limit.windowMs;
-    this.ctx.storage.sql.exec("DELETE FROM hits WHERE kind = ? AND at < ?", kind, since);
-    return this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM hits WHERE kind = ?", kind).one().n < limit.max;
+  /**
+   * Takes one event of `kind` if fewer than `limit.max` fall in the window; otherwise refuses with
+   * the seconds until the oldest one leaves it. Check and record are one step: no await between.
+   */
+  take(kind: string, limit: WindowLimit, now = Date.now()): Take {
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM hits WHERE kind = ? AND at <= ?", kind, now - limit.windowMs);
+    const { n, oldest } = sql.exec<{ n: number; oldest: number | null }>("SELECT count(*) AS n, min(at) AS oldest FROM hits WHERE kind = ?", kind).one();
+    if (n >= limit.max) return { ok: false, retryAfterSec: Math.max(1, Math.ceil(((oldest ?? now) + limit.windowMs - now) / 1000)) };
+    sql.exec("INSERT INTO hits (kind, at) VALUES (?, ?)", kind, now);
+    return { ok: true, id: sql.exec<{ id: number }>("SELECT last_insert_rowid() AS id").one().id };
   }
 
-  record(kind: string): void {
-    this.ctx.storage.sql.exec("INSERT INTO hits (kind, at) VALUES (?, ?)", kind, Date.now());
+  /** Gives back an event taken ahead of an attempt that did not count (a log-in that succeeded). */
+  giveBack(id: number): void {
+    this.ctx.storage.sql.exec("DELETE FROM hits WHERE rowid = ?", id);
   }
 
   clear(kind: string): void {
@@ -62,4 +82,16 @@ export function isLoopbackAddress(address: string): boolean {
 export function limiterFor(env: Env, request: Request) {
   const address = clientAddress(request);
   return isLoopbackAddress(address) ? null : env.LIMITERS.get(env.LIMITERS.idFromName(`addr:${address}`));
+}
+
+/** FNV-1a: spreads usernames over the shards; not a secret, only an even spread. */
+export function usernameShard(username: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < username.length; i++) h = Math.imul(h ^ username.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % USERNAME_SHARDS;
+}
+
+/** The limiter that counts failed log-ins for `username`, and the kind its rows carry. */
+export function usernameLimiter(env: Env, username: string) {
+  return { stub: env.LIMITERS.get(env.LIMITERS.idFromName(`names:${usernameShard(username)}`)), kind: `login:${username}` };
 }

@@ -34,7 +34,7 @@ async function signupAs(username: string, password = PASSWORD, name?: string): P
 }
 
 describe("sign-up", () => {
-  it("201 with {user, token} and an HttpOnly; SameSite=Lax; Path=/ cookie that signs in", async () => {
+  it("201 with {user, token} and an HttpOnly; SameSite=Lax; Path=/ __Host- cookie (https) that signs in", async () => {
     const username = uniqueName("new");
     const res = await signupAs(username);
     expect(res.status).toBe(201);
@@ -44,7 +44,7 @@ describe("sign-up", () => {
     expect(body.token).toMatch(/^v1\.[\w-]+\.[\w-]+$/);
     const cookie = res.headers.get("Set-Cookie") ?? "";
     const parts = cookie.split(";").map((p) => p.trim());
-    expect(parts[0]).toBe(`session=${body.token}`);
+    expect(parts[0]).toBe(`__Host-session=${body.token}`);
     expect(parts).toEqual(expect.arrayContaining(["HttpOnly", "SameSite=Lax", "Path=/", "Secure"]));
     expect(parts.find((p) => p.startsWith("Max-Age="))).toMatch(/^Max-Age=[1-9]\d*$/);
     // The token works as a bearer token and as the cookie.
@@ -123,7 +123,7 @@ describe("log-in, log-out and me", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as AuthBody;
     expect(body.user).toEqual({ username, name: "Grace" });
-    expect(res.headers.get("Set-Cookie")).toMatch(new RegExp(`^session=${body.token.replaceAll(".", "\\.")}; HttpOnly; SameSite=Lax; Path=/`));
+    expect(res.headers.get("Set-Cookie")).toMatch(new RegExp(`^__Host-session=${body.token.replaceAll(".", "\\.")}; HttpOnly; SameSite=Lax; Path=/`));
     const second = (await (await api("POST", "/api/login", undefined, { username, password: PASSWORD })).json()) as AuthBody;
     expect(second.token).not.toBe(body.token);
   });
@@ -152,7 +152,11 @@ describe("log-in, log-out and me", () => {
     const out = await withCookie("POST", "/api/logout", token);
     expect(out.status).toBe(204);
     expect(await out.text()).toBe("");
-    expect(out.headers.get("Set-Cookie")).toMatch(/^session=; HttpOnly; SameSite=Lax; Path=\/; Max-Age=0/);
+    // Both names are cleared over https: a cookie set before the __Host- prefix may linger.
+    expect(out.headers.getSetCookie()).toEqual([
+      "__Host-session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0; Secure",
+      "session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0; Secure",
+    ]);
     const bearer = await api("GET", "/api/me", token);
     expect(bearer.status).toBe(401);
     expect((await errorOf(bearer)).code).toBe("unauthorized");

@@ -57,9 +57,8 @@ describe("per-address limits", () => {
     const ip = "198.51.100.10";
     await runInDurableObject(limiter(ip), (instance, state) => {
       state.storage.sql.exec("INSERT INTO hits (kind, at) VALUES ('login', ?)", Date.now() - 2 * 60_000);
-      expect(instance.allowed("login", { max: 1, windowMs: 60_000 })).toBe(true);
-      instance.record("login");
-      expect(instance.allowed("login", { max: 1, windowMs: 60_000 })).toBe(false);
+      expect(instance.take("login", { max: 1, windowMs: 60_000 }).ok).toBe(true);
+      expect(instance.take("login", { max: 1, windowMs: 60_000 })).toEqual({ ok: false, retryAfterSec: 60 });
     });
   });
 });

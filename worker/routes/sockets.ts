@@ -5,8 +5,9 @@
  */
 import { CLOSE } from "../../protocol";
 import { conversations, users } from "../app";
-import { authenticate, type Caller } from "../auth/session";
+import { authenticate, SESSION_EXPIRES_HEADER, type Caller } from "../auth/session";
 import { allowedOrigins } from "../config";
+import { ApiError } from "../errors";
 import { IDENTITY_HEADERS } from "../identity";
 import { isUpgrade, refuseSocket } from "../sockets";
 import { isConversationId } from "../validate";
@@ -21,7 +22,14 @@ export function originAllowed(request: Request, env: Env): boolean {
 
 export async function gate(request: Request, env: Env): Promise<{ refuse: Response } | { caller: Caller }> {
   if (!originAllowed(request, env)) return { refuse: refuseSocket(request, CLOSE.FORBIDDEN, "origin not allowed") };
-  const caller = await authenticate(request, env);
+  let caller: Caller | null;
+  try {
+    caller = await authenticate(request, env);
+  } catch (err) {
+    // An upgrade is an HTTP request too: over the caller's budget it is refused like an extra socket.
+    if (err instanceof ApiError && err.status === 429) return { refuse: refuseSocket(request, CLOSE.TOO_MANY_SOCKETS, "too many requests") };
+    throw err;
+  }
   if (!caller) return { refuse: refuseSocket(request, CLOSE.UNAUTHORIZED, "not signed in") };
   return { caller };
 }
@@ -32,6 +40,8 @@ function withIdentity(request: Request, caller: Caller): Request {
   headers.set(IDENTITY_HEADERS.user, caller.user.username);
   headers.set(IDENTITY_HEADERS.name, caller.user.name);
   headers.set(IDENTITY_HEADERS.session, caller.session);
+  // For the objects' heartbeat sweeps: a socket is closed once its session expires (sessionExpired).
+  headers.set(SESSION_EXPIRES_HEADER, String(caller.expires));
   return new Request(request, { headers });
 }
 

@@ -1,86 +1,192 @@
 /**
  * The account half of a user's object: the profile, the password hash (it never leaves this
- * module), the sessions and the per-username log-in lockout. Pure storage logic over the object's
- * SQLite, so that the object itself keeps to sockets, presence and the conversation index.
+ * module), the sessions, and the budgets that belong to a signed-in user (HTTP requests, rooms
+ * created a day, conversations). Pure storage logic over the object's SQLite, so that the object
+ * itself keeps to sockets, presence and the conversation index.
+ *
+ * The per-username log-in lockout is not here: it lives in the limiter shards (worker/limiter.ts),
+ * so that it answers the same for a made-up username, which has no object worth keeping.
  */
-import type { User } from "../../protocol";
+import { DEFAULT_LIMITS, type User } from "../../protocol";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../auth/password";
 import { newSessionId, SESSION_TTL_MS } from "../auth/token";
+import { PRESENCE_SCHEMA, USER_SCHEMA } from "./schema";
 
 export type SignupResult = { ok: true; user: User } | { ok: false; reason: "taken" };
-export type LoginResult = { ok: true; user: User; session: string; expires: number } | { ok: false; reason: "wrong" | "rate_limited" };
+export type LoginResult = { ok: true; user: User; session: string; expires: number } | { ok: false; reason: "wrong" };
 
-/** Failed log-ins allowed per username in LOGIN_WINDOW_MS before further tries are refused. */
-export const LOGIN_FAILURES_ALLOWED = 10;
+/** A window budget: at most `max` events in any `windowMs`. */
+export interface Budget {
+  max: number;
+  windowMs: number;
+}
+
+/** The answer to every authenticated request: the caller, or why not (one round trip for both). */
+export type SessionCheck =
+  | { ok: true; user: User; conversations: number; expires: number }
+  | { ok: false; reason: "unknown" }
+  | { ok: false; reason: "rate_limited"; retryAfterSec: number };
+
+export type RoomReservation = { ok: true } | { ok: false; reason: "full" } | { ok: false; reason: "rate_limited"; retryAfterSec: number };
+
+/** What another user's request needs to know of this one (a DM peer, an invitee). */
+export interface Standing {
+  user: User;
+  conversations: number;
+}
+
+/** Failed log-ins allowed per username in LOGIN_WINDOW_MS (counted in worker/limiter.ts). */
+export const LOGIN_FAILURES_ALLOWED = DEFAULT_LIMITS.loginFailuresPerUsername;
 export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
+export const ROOM_WINDOW_MS = 24 * 3600 * 1000;
+export const HTTP_WINDOW_MS = 60 * 1000;
+/** Expired or revoked sessions deleted per new session: bounded work, and enough to keep up. */
+export const SESSION_PRUNE_BATCH = 20;
 
 export class Account {
+  readonly #sql: SqlStorage;
   #profile: User | undefined;
+  /** Storage was erased: the object holds no account, and no table until a sign-up. */
+  #vacant = false;
 
-  constructor(private readonly sql: SqlStorage) {}
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.#sql = storage.sql;
+  }
 
-  /** The account, read once per wake: it is asked for on every notification. */
-  profile(): User | null {
+  #read(): User | null {
+    if (this.#vacant) return null;
     if (this.#profile === undefined) {
-      const row = this.sql.exec<{ username: string; name: string }>("SELECT username, name FROM account").toArray()[0];
+      const row = this.#sql.exec<{ username: string; name: string }>("SELECT username, name FROM account").toArray()[0];
       if (!row) return null;
       this.#profile = { username: row.username, name: row.name };
     }
     return this.#profile;
   }
 
+  /**
+   * The account, read once per wake: it is asked for on every notification. Asked of an object
+   * that holds none (a made-up username in a log-in, a DM, an invitation), the object erases itself.
+   */
+  profile(): User | null {
+    const user = this.#read();
+    if (!user) this.#vacate();
+    return user;
+  }
+
+  /** The account and how many conversations it is in: for the caps checked on someone's behalf. */
+  standing(): Standing | null {
+    const user = this.profile();
+    return user ? { user, conversations: this.#conversations() } : null;
+  }
+
+  /**
+   * Erases what the object's constructor created (its empty tables): a name that does not exist
+   * must leave no storage behind (PROTOCOL.md 7.5). Re-checked synchronously, so a sign-up that
+   * finished meanwhile is never erased; `deleteAll` takes effect at once in SQLite-backed objects.
+   */
+  #vacate(): void {
+    if (this.#vacant || this.#read()) return;
+    this.#vacant = true;
+    this.storage.deleteAll().catch(() => {});
+  }
+
+  /** Before the first write after a vacate: the tables the constructor would have made. */
+  #occupy(): void {
+    if (!this.#vacant) return;
+    for (const statement of [...USER_SCHEMA, ...PRESENCE_SCHEMA]) this.#sql.exec(statement);
+    this.#vacant = false;
+  }
+
   async signup(username: string, password: string, name: string): Promise<SignupResult> {
-    if (this.profile()) return { ok: false, reason: "taken" };
+    if (this.#read()) return { ok: false, reason: "taken" };
     const h = await hashPassword(password);
     // The hash took a while with the input gate open: check again before writing.
-    if (this.profile()) return { ok: false, reason: "taken" };
-    this.sql.exec(
+    if (this.#read()) return { ok: false, reason: "taken" };
+    this.#occupy();
+    this.#sql.exec(
       "INSERT INTO account (username, name, salt, hash, iterations, created) VALUES (?, ?, ?, ?, ?, ?)",
       username, name, h.salt, h.hash, h.iterations, Date.now(),
     );
     return { ok: true, user: { username, name } };
   }
 
+  /** Checks the password; an unknown username costs the same work, and leaves nothing stored. */
   async login(password: string): Promise<LoginResult> {
-    const now = Date.now();
-    this.sql.exec("DELETE FROM login_failures WHERE at < ?", now - LOGIN_WINDOW_MS);
-    if (this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM login_failures").one().n >= LOGIN_FAILURES_ALLOWED) {
-      return { ok: false, reason: "rate_limited" };
-    }
-    const row = this.sql
-      .exec<{ username: string; name: string; salt: string; hash: string; iterations: number }>(
-        "SELECT username, name, salt, hash, iterations FROM account",
-      )
-      .toArray()[0];
+    const row = this.#vacant
+      ? undefined
+      : this.#sql
+          .exec<{ username: string; name: string; salt: string; hash: string; iterations: number }>(
+            "SELECT username, name, salt, hash, iterations FROM account",
+          )
+          .toArray()[0];
     if (!row) {
       await burnPasswordCheck(password);
+      this.#vacate();
       return { ok: false, reason: "wrong" };
     }
     if (!(await verifyPassword(password, { salt: row.salt, hash: row.hash, iterations: row.iterations }))) {
-      this.sql.exec("INSERT INTO login_failures (at) VALUES (?)", now);
       return { ok: false, reason: "wrong" };
     }
-    this.sql.exec("DELETE FROM login_failures");
-    return { ok: true, user: { username: row.username, name: row.name }, ...this.createSession(now) };
+    return { ok: true, user: { username: row.username, name: row.name }, ...this.createSession() };
   }
 
-  /** A new session for the account (sign-up signs in). */
+  /** A new session for the account (sign-up signs in); a few dead ones are pruned on the way. */
   createSession(now = Date.now()): { session: string; expires: number } {
+    this.#sql.exec(
+      "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires <= ? OR revoked = 1 LIMIT ?)",
+      now, SESSION_PRUNE_BATCH,
+    );
     const session = newSessionId();
     const expires = now + SESSION_TTL_MS;
-    this.sql.exec("INSERT INTO sessions (id, created, expires) VALUES (?, ?, ?)", session, now, expires);
+    this.#sql.exec("INSERT INTO sessions (id, created, expires) VALUES (?, ?, ?)", session, now, expires);
     return { session, expires };
   }
 
-  /** The account if `session` is one of its live sessions; null if revoked, expired or unknown. */
-  checkSession(session: string): User | null {
-    const live = this.sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM sessions WHERE id = ? AND revoked = 0 AND expires > ?", session, Date.now())
-      .one().n;
-    return live > 0 ? this.profile() : null;
+  /**
+   * The account if `session` is one of its live sessions, and, when `budget` is given, one
+   * request taken from the caller's HTTP budget: checked and counted in the same call, so parallel
+   * requests cannot overdraw it.
+   */
+  checkSession(session: string, budget?: Budget, now = Date.now()): SessionCheck {
+    if (this.#vacant) return { ok: false, reason: "unknown" };
+    const live = this.#sql
+      .exec<{ expires: number }>("SELECT expires FROM sessions WHERE id = ? AND revoked = 0 AND expires > ?", session, now)
+      .toArray()[0];
+    const user = live ? this.#read() : null;
+    if (!live || !user) return { ok: false, reason: "unknown" };
+    if (budget) {
+      const wait = takeFromWindow(this.#sql, "http_hits", budget, now);
+      if (wait !== null) return { ok: false, reason: "rate_limited", retryAfterSec: wait };
+    }
+    return { ok: true, user, conversations: this.#conversations(), expires: live.expires };
+  }
+
+  /** Takes one room creation from the day's budget, unless the caller is in too many conversations. */
+  reserveRoom(perDay: number, maxConversations: number, now = Date.now()): RoomReservation {
+    if (this.#conversations() >= maxConversations) return { ok: false, reason: "full" };
+    const wait = takeFromWindow(this.#sql, "room_creations", { max: perDay, windowMs: ROOM_WINDOW_MS }, now);
+    return wait === null ? { ok: true } : { ok: false, reason: "rate_limited", retryAfterSec: wait };
   }
 
   revoke(session: string): void {
-    this.sql.exec("UPDATE sessions SET revoked = 1 WHERE id = ?", session);
+    if (this.#vacant) return;
+    this.#sql.exec("UPDATE sessions SET revoked = 1 WHERE id = ?", session);
   }
+
+  #conversations(): number {
+    return this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM convs").one().n;
+  }
+}
+
+/**
+ * A sliding window over one `(at INTEGER)` table: takes an event and answers null if fewer than
+ * `budget.max` fall in the window, else the seconds until the oldest one leaves it. The table holds
+ * at most `max` rows.
+ */
+function takeFromWindow(sql: SqlStorage, table: "http_hits" | "room_creations", budget: Budget, now: number): number | null {
+  sql.exec(`DELETE FROM ${table} WHERE at <= ?`, now - budget.windowMs);
+  const { n, oldest } = sql.exec<{ n: number; oldest: number | null }>(`SELECT count(*) AS n, min(at) AS oldest FROM ${table}`).one();
+  if (n >= budget.max) return Math.max(1, Math.ceil(((oldest ?? now) + budget.windowMs - now) / 1000));
+  sql.exec(`INSERT INTO ${table} (at) VALUES (?)`, now);
+  return null;
 }

@@ -5,7 +5,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { CLOSE, PING, PONG, type InboxServerFrame, type Limits, type Summary, type User } from "../../protocol";
-import { Account, type LoginResult, type SignupResult } from "./account";
+import { Account, type Budget, type LoginResult, type RoomReservation, type SessionCheck, type SignupResult, type Standing } from "./account";
 import { limitsFromEnv } from "../config";
 import { acceptForwarded, broadcast, Codecs, notForwarded, readAttachment, tryClose, trySend, upgradeResponse, writeAttachment } from "../sockets";
 import { ConversationIndex } from "./conversations";
@@ -45,7 +45,7 @@ export class UserObject extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     for (const statement of USER_SCHEMA) this.sql.exec(statement);
     this.index = new ConversationIndex(this.sql);
-    this.account = new Account(this.sql);
+    this.account = new Account(ctx.storage);
     this.presence = new Presence(this.sql);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
@@ -68,8 +68,17 @@ export class UserObject extends DurableObject<Env> {
     return this.account.createSession();
   }
 
-  checkSession(session: string): User | null {
-    return this.account.checkSession(session);
+  /** The session's user, with one request taken from their HTTP budget when one is given. */
+  checkSession(session: string, budget?: Budget): SessionCheck {
+    return this.account.checkSession(session, budget);
+  }
+
+  standing(): Standing | null {
+    return this.account.standing();
+  }
+
+  reserveRoom(perDay: number, maxConversations: number): RoomReservation {
+    return this.account.reserveRoom(perDay, maxConversations);
   }
 
   /** Revokes a session and closes every socket opened with it, here and in my conversations. */

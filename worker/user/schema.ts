@@ -33,8 +33,12 @@ export const USER_SCHEMA = [
      updated INTEGER NOT NULL
    )`,
   `CREATE INDEX IF NOT EXISTS convs_updated ON convs (updated DESC)`,
-  // Failed log-in attempts, for the per-username limit.
-  `CREATE TABLE IF NOT EXISTS login_failures (at INTEGER NOT NULL)`,
+  // Budgets of the signed-in user (worker/user/account.ts): one row per HTTP request in the last
+  // minute and per room created in the last day, so each table holds at most its limit in rows.
+  // (Failed log-ins per username are counted in worker/limiter.ts; objects made before that keep
+  // an unused login_failures table.)
+  `CREATE TABLE IF NOT EXISTS http_hits (at INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS room_creations (at INTEGER NOT NULL)`,
 ];
 
 /** Presence: what keeps me online, and what I know of the people I share a conversation with. */
