@@ -6,8 +6,9 @@ import { createApp } from "./app";
 import { ApiError, errorBody } from "./errors";
 import { accounts } from "./routes/accounts";
 import { conversations } from "./routes/conversations";
+import { requestGuard } from "./routes/guard";
 import { chatSocket, inboxSocket } from "./routes/sockets";
-import { SECURITY_HEADERS } from "./security-headers";
+import { HSTS, SECURITY_HEADERS } from "./security-headers";
 
 export { ConversationObject } from "./conversation";
 export { UserObject } from "./user";
@@ -21,9 +22,13 @@ app.use("*", async (c, next) => {
   // A 101 response carries a socket; its headers are not ours to add to.
   if (c.res.status === 101) return;
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
+  // Over https only: a browser that saw it refuses plain http to this host from then on, which
+  // would lock out `wrangler dev` on 127.0.0.1 if it were sent there.
+  if (new URL(c.req.url).protocol === "https:") c.res.headers.set("Strict-Transport-Security", HSTS);
   if (c.req.path.startsWith("/api/")) c.res.headers.set("Cache-Control", "no-store");
 });
 
+app.use("/api/*", requestGuard);
 app.route("/api", accounts);
 app.route("/api/conversations", conversations);
 app.get("/chat/:id", (c) => chatSocket(c.req.raw, c.env, c.req.param("id")));

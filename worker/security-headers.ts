@@ -23,3 +23,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "Cross-Origin-Opener-Policy": "same-origin",
   "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 };
+
+/** Strict-Transport-Security for https responses: a year, this host only (a deployer's other
+ * subdomains may not all serve https, so `includeSubDomains` is theirs to add). */
+export const HSTS = "max-age=31536000";
