@@ -103,10 +103,10 @@ describe("rooms", () => {
     const refused = await api("POST", `/api/conversations/${priv.id}/join`, carol.token);
     expect(refused.status).toBe(403);
     expect(await errorCode(refused)).toBe("forbidden");
-    // A non-member cannot invite, not even themselves.
+    // A non-member cannot invite, not even themselves; to them the room is unknown (404).
     const sneaky = await api("POST", `/api/conversations/${priv.id}/members`, carol.token, { username: carol.username });
-    expect(sneaky.status).toBe(403);
-    expect(await errorCode(sneaky)).toBe("forbidden");
+    expect(sneaky.status).toBe(404);
+    expect(await errorCode(sneaky)).toBe("not_found");
     // A member invites carol; then carol, a member now, invites dave.
     const invited = await api("POST", `/api/conversations/${priv.id}/members`, owner.token, { username: carol.username });
     expect(invited.status).toBe(200);
@@ -164,9 +164,10 @@ describe("history over HTTP", () => {
       const res = await api("GET", `/api/conversations/${conv.id}/messages${bad}`, bob.token);
       expect({ bad, status: res.status }).toEqual({ bad, status: 400 });
     }
+    // A non-member is told what an unknown id is told: nothing of the conversation, not even that it exists.
     const outsider = await api("GET", `/api/conversations/${conv.id}/messages`, eve.token);
-    expect(outsider.status).toBe(403);
-    expect(await errorCode(outsider)).toBe("forbidden");
+    expect(outsider.status).toBe(404);
+    expect(await errorCode(outsider)).toBe("not_found");
     expect((await api("GET", `/api/conversations/r${"0".repeat(32)}/messages`, eve.token)).status).toBe(404);
     expect((await api("GET", "/api/conversations/zzz/messages", eve.token)).status).toBe(404);
   });

@@ -1,10 +1,12 @@
 /** PROTOCOL.md section 2: the conversation list, DMs and rooms, joining, history and search. */
-import type { User } from "../../protocol";
 import { conversations as convStub, createApp, users } from "../app";
-import { ApiError, forbidden, invalid, notFound } from "../errors";
+import type { Caller } from "../auth/session";
+import { limitsFromEnv } from "../config";
+import { forbidden, full, invalid, notFound, tooMany } from "../errors";
 import { directory } from "../directory";
 import { dmId, roomId } from "../ids";
 import type { JoinResult } from "../conversation";
+import type { Standing } from "../user/account";
 import { requireCaller } from "./middleware";
 import * as v from "../validate";
 
@@ -16,15 +18,31 @@ function convId(id: string): string {
   return id;
 }
 
-async function existingUser(env: Env, username: string): Promise<User> {
-  const user = await users(env, username).profile();
-  if (!user) throw notFound(`no user ${username}`);
-  return user;
+/** Shortest search query: the trigram index finds nothing shorter, and a scan costs too much. */
+export const SEARCH_MIN_CHARS = 3;
+
+/** A user who exists, and how many conversations they are in (a made-up name stores nothing). */
+async function existingUser(env: Env, username: string): Promise<Standing> {
+  const standing = await users(env, username).standing();
+  if (!standing) throw notFound(`no user ${username}`);
+  return standing;
 }
+
+/**
+ * The cap on conversations per user (PROTOCOL.md 7.5): `who` may not be added to `id` once they
+ * are in the most allowed, unless they are in it already (asking again must keep working).
+ */
+async function roomForOneMore(env: Env, who: Standing, id: string, whose: string): Promise<void> {
+  if (who.conversations < limitsFromEnv(env).conversationsPerUser) return;
+  if ((await users(env, who.user.username).summary(id)) !== null) return;
+  throw full(`${whose} in too many conversations; leave one first`);
+}
+
+const standingOf = (caller: Caller): Standing => ({ user: caller.user, conversations: caller.conversations });
 
 function joinFailure(result: Extract<JoinResult, { ok: false }>): never {
   if (result.reason === "not_found") throw notFound("no such conversation");
-  if (result.reason === "full") throw new ApiError(403, "full", "this room is full");
+  if (result.reason === "full") throw full("this room is full");
   throw forbidden("this room is private: ask a member to add you");
 }
 
@@ -34,12 +52,17 @@ conversations.get("/", async (c) => {
 });
 
 conversations.post("/", async (c) => {
-  const me = c.get("caller").user;
+  const caller = c.get("caller");
+  const me = caller.user;
   const body = await v.jsonBody(c.req.raw);
   if (body.kind === "dm") {
-    const peer = await existingUser(c.env, v.username(body.with, "with"));
-    if (peer.username === me.username) throw invalid("a DM needs someone else");
+    const withName = v.username(body.with, "with");
+    if (withName === me.username) throw invalid("a DM needs someone else");
+    const standing = await existingUser(c.env, withName);
+    const peer = standing.user;
     const id = await dmId(me.username, peer.username);
+    await roomForOneMore(c.env, standingOf(caller), id, "you are");
+    await roomForOneMore(c.env, standing, id, "they are");
     const existed = (await users(c.env, me.username).summary(id)) !== null;
     const entries = await convStub(c.env, id).create({ id, kind: "dm", title: "", private: true, members: [me, peer] });
     const [mine, theirs] = entries;
@@ -50,6 +73,11 @@ conversations.post("/", async (c) => {
   if (body.kind === "room") {
     const title = v.label(body.title, "title", 100);
     if (body.private !== undefined && typeof body.private !== "boolean") throw invalid("private must be a boolean");
+    const limits = limitsFromEnv(c.env);
+    // Taken before the room exists, in one call that also checks the cap on conversations.
+    const reserved = await users(c.env, me.username).reserveRoom(limits.roomsPerDay, limits.conversationsPerUser);
+    if (!reserved.ok && reserved.reason === "full") throw full("you are in too many conversations; leave one first");
+    if (!reserved.ok) throw tooMany(`you may create ${limits.roomsPerDay} rooms a day`, reserved.retryAfterSec);
     const id = roomId();
     const isPrivate = body.private === true;
     const [mine] = await convStub(c.env, id).create({ id, kind: "room", title, private: isPrivate, members: [me] });
@@ -70,6 +98,7 @@ conversations.get("/public", async (c) => {
 conversations.post("/:id/join", async (c) => {
   const me = c.get("caller").user;
   const id = convId(c.req.param("id"));
+  await roomForOneMore(c.env, standingOf(c.get("caller")), id, "you are");
   const result = await convStub(c.env, id).join(me);
   if (!result.ok) joinFailure(result);
   const summary = await users(c.env, me.username).addConversation(result.entry);
@@ -89,12 +118,25 @@ conversations.post("/:id/members", async (c) => {
   const me = c.get("caller").user;
   const id = convId(c.req.param("id"));
   const body = await v.jsonBody(c.req.raw);
-  const invitee = await existingUser(c.env, v.username(body.username));
+  await listedOrThrow(c.env, me.username, id);
+  const standing = await existingUser(c.env, v.username(body.username));
+  const invitee = standing.user;
+  await roomForOneMore(c.env, standing, id, "they are");
   const result = await convStub(c.env, id).invite(me.username, invitee);
   if (!result.ok) joinFailure(result);
   await users(c.env, invitee.username).addConversation(result.entry);
   return c.json({ member: invitee, added: result.added }, 200);
 });
+
+/**
+ * Member-only routes ask the caller's own object first (its index lists every conversation they
+ * are in), so an id that does not exist, or is not theirs, never reaches a conversation object:
+ * a made-up id then creates no storage, and a non-member learns nothing, not even that the
+ * conversation exists (404 either way).
+ */
+async function listedOrThrow(env: Env, username: string, id: string): Promise<void> {
+  if ((await users(env, username).summary(id)) === null) throw notFound("no such conversation");
+}
 
 async function accessOrThrow(env: Env, id: string, username: string): Promise<void> {
   const access = await convStub(env, id).access(username);
@@ -107,6 +149,7 @@ conversations.get("/:id/messages", async (c) => {
   const id = convId(c.req.param("id"));
   const before = v.positiveInt(c.req.query("before"), "before");
   const limit = v.positiveInt(c.req.query("limit"), "limit") ?? 50;
+  await listedOrThrow(c.env, me.username, id);
   const page = await convStub(c.env, id).history(me.username, before, limit);
   if (!page) await accessOrThrow(c.env, id, me.username);
   return c.json(page ?? { messages: [], more: false });
@@ -116,7 +159,9 @@ conversations.get("/:id/search", async (c) => {
   const me = c.get("caller").user;
   const id = convId(c.req.param("id"));
   const q = c.req.query("q") ?? "";
-  if (q.trim().length === 0 || q.length > 200) throw invalid("q must be 1-200 characters");
+  const chars = [...q.trim()].length;
+  if (chars < SEARCH_MIN_CHARS || q.length > 200) throw invalid(`q must be ${SEARCH_MIN_CHARS}-200 characters`);
+  await listedOrThrow(c.env, me.username, id);
   const messages = await convStub(c.env, id).search(me.username, q);
   if (!messages) await accessOrThrow(c.env, id, me.username);
   return c.json({ messages: messages ?? [] });
