@@ -6,7 +6,9 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { CLOSE, DEFAULT_LIMITS } from "../../protocol";
-import { expiresFromHeader, SESSION_EXPIRES_HEADER, sessionExpired } from "../../worker/auth/session";
+import { expiresFromHeader, SESSION_EXPIRES_HEADER, sessionExpired, sessionSecret } from "../../worker/auth/session";
+import { DEV_SESSION_SECRET } from "../../worker/auth/token";
+import { ApiError } from "../../worker/errors";
 import { limitsFromEnv } from "../../worker/config";
 import { api, BASE, connect, signup, uniqueName, type Account } from "./helpers";
 
@@ -155,6 +157,13 @@ describe("cookie and transport", () => {
     expect(await me(`__Host-session=${alice.token}`)).toBe(200);
     expect(await me(`session=${alice.token}`)).toBe(200);
     expect(await me(`__Host-session=${alice.token}; session=garbage`)).toBe(200);
+  });
+
+  it("a deployment without SESSION_SECRET signs nothing (503 config); only loopback uses the development secret", () => {
+    expect(() => sessionSecret({}, new URL("https://chat.example.org/api/login"))).toThrow(ApiError);
+    expect(() => sessionSecret({ SESSION_SECRET: "too short" }, new URL("https://chat.example.org/"))).toThrow(/SESSION_SECRET/);
+    expect(sessionSecret({}, new URL("http://127.0.0.1:8787/"))).toBe(DEV_SESSION_SECRET);
+    expect(sessionSecret({ SESSION_SECRET: "a-real-secret-0123456789" }, new URL("https://chat.example.org/"))).toBe("a-real-secret-0123456789");
   });
 
   it("sessionExpired: true once the expiry the upgrade carried has passed, never without one", () => {
