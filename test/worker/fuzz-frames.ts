@@ -264,3 +264,23 @@ export const mutatedFrame: fc.Arbitrary<WireFrame[]> = fc
     }
     return wire(mutateValue(record, op, at, value));
   });
+
+// ---- valid frames with one field at a boundary -------------------------------------------------
+
+/** Values at the edges of the field rules: empty, blank, control characters, lone surrogates, too long, wrong types. */
+const BOUNDARY: unknown[] = [
+  "", " ", "\u00a0", "\t", "a\u0000b", "ok\u0007", "\u001f", "x\u007f", "a\ud800", "\udc00b", "👍\u200b",
+  "x".repeat(CLIENT_ID_MAX + 1), "x".repeat(LIMITS.bodyChars), "x".repeat(LIMITS.bodyChars + 1), "y".repeat(EMOJI_MAX + 1),
+  0, -1, 1, 1.5, 2 ** 53, null, true, "1", [], {},
+];
+
+/**
+ * Valid frames with exactly one field (other than `t`) replaced by a boundary value: the cases a
+ * guard that lets one rule slip would get wrong, which random frames reach only by chance.
+ */
+export const boundaryFrame: fc.Arbitrary<WireFrame[]> = fc
+  .tuple(validFrame, fc.nat(), fc.constantFrom(...BOUNDARY))
+  .map(([frame, at, value]) => {
+    const keys = Object.keys(frame).filter((k) => k !== "t");
+    return wire(keys.length === 0 ? frame : { ...frame, [keys[at % keys.length]!]: value });
+  });
