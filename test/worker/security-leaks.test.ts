@@ -5,6 +5,9 @@
  * API responses carry the security headers. (The static index gets its headers from
  * web/public/_headers, applied by the assets server, which SELF here does not run: the fault run
  * checks them under `wrangler dev`, see test/faults/headers.mjs.)
+ *
+ * The flows run once, in `beforeAll`, and each test reads what they left: no test depends on
+ * another having run first (each passes alone, `-t`, and in any order, `--sequence.shuffle`).
  */
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -24,6 +27,8 @@ interface Seen {
 const seen: Seen[] = [];
 const logged: string[] = [];
 const issued: string[] = [];
+/** What the flows made: the two accounts and the sockets they used (closed by then). */
+const flows: { alice?: Account; bob?: Account; sockets: TestClient[] } = { sockets: [] };
 
 async function call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; json: unknown }> {
   const headers: Record<string, string> = {};
@@ -51,65 +56,72 @@ async function hashOf(username: string): Promise<{ salt: string; hash: string }>
 
 const framesText = (...clients: TestClient[]) => JSON.stringify(clients.flatMap((c) => c.frames));
 
-beforeAll(() => {
+/** Accounts, conversations, messages, sockets and errors, with every response and frame kept. */
+async function runFlows(): Promise<void> {
+  const alice = await account("lk");
+  const bob = await account("lk");
+  flows.alice = alice;
+  flows.bob = bob;
+  expect((await call("POST", "/api/signup", undefined, { username: alice.username, password: PASSWORD })).status).toBe(409);
+  expect((await call("POST", "/api/login", undefined, { username: alice.username, password: "wrong password!" })).status).toBe(401);
+  const login = await call("POST", "/api/login", undefined, { username: alice.username, password: PASSWORD });
+  expect(login.status).toBe(200);
+  issued.push((login.json as { token: string }).token);
+  await call("GET", "/api/me", alice.token);
+  const dm = await call("POST", "/api/conversations", alice.token, { kind: "dm", with: bob.username });
+  const dmId = (dm.json as { conversation: { id: string } }).conversation.id;
+  const made = await call("POST", "/api/conversations", alice.token, { kind: "room", title: "leaks" });
+  const roomId = (made.json as { conversation: { id: string } }).conversation.id;
+  await call("POST", `/api/conversations/${roomId}/members`, alice.token, { username: bob.username });
+  await call("POST", `/api/conversations/${roomId}/join`, bob.token);
+
+  const a = await join(roomId, alice);
+  const b = await join(roomId, bob);
+  const inbox = await connect("/inbox", bob);
+  await inbox.next("inbox");
+  flows.sockets = [a, b, inbox];
+  a.send({ t: "send", id: "leak-1", body: `${BODY} one` });
+  await b.next("msg", (m) => m.id === "leak-1");
+  a.send({ t: "send", id: "leak-2", body: "" }); // refused: invalid
+  await a.next("error", (e) => e.id === "leak-2");
+  a.sendRaw(new Uint8Array([0xc1])); // refused: bad frame
+  await a.next("error", (e) => e.code === "bad_frame");
+
+  await call("GET", "/api/conversations", bob.token);
+  await call("GET", `/api/conversations/${roomId}/messages`, bob.token);
+  await call("GET", `/api/conversations/${roomId}/search?q=private`, bob.token);
+  await call("GET", `/api/conversations/${dmId}/messages`, bob.token);
+  await call("GET", "/api/nothing-here", bob.token);
+  await call("POST", "/api/conversations", bob.token, { kind: "dm", with: "nobody-at-all" });
+  await call("POST", "/api/logout", bob.token);
+  await closeAll(a, b, inbox);
+}
+
+beforeAll(async () => {
   for (const level of ["log", "info", "warn", "error", "debug"] as const) {
     vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
       logged.push(args.map((a) => (typeof a === "string" ? a : a instanceof Error ? `${a.name}: ${a.message}` : JSON.stringify(a))).join(" "));
     });
   }
-});
+  await runFlows();
+}, 60_000);
 
 afterAll(() => {
   vi.restoreAllMocks();
 });
 
 describe("what never leaves", () => {
-  let alice: Account;
-  let bob: Account;
-  let sockets: TestClient[] = [];
-
-  it("runs the flows: accounts, conversations, messages, sockets, errors", async () => {
-    alice = await account("lk");
-    bob = await account("lk");
-    expect((await call("POST", "/api/signup", undefined, { username: alice.username, password: PASSWORD })).status).toBe(409);
-    expect((await call("POST", "/api/login", undefined, { username: alice.username, password: "wrong password!" })).status).toBe(401);
-    const login = await call("POST", "/api/login", undefined, { username: alice.username, password: PASSWORD });
-    expect(login.status).toBe(200);
-    issued.push((login.json as { token: string }).token);
-    await call("GET", "/api/me", alice.token);
-    const dm = await call("POST", "/api/conversations", alice.token, { kind: "dm", with: bob.username });
-    const dmId = (dm.json as { conversation: { id: string } }).conversation.id;
-    const made = await call("POST", "/api/conversations", alice.token, { kind: "room", title: "leaks" });
-    const roomId = (made.json as { conversation: { id: string } }).conversation.id;
-    await call("POST", `/api/conversations/${roomId}/members`, alice.token, { username: bob.username });
-    await call("POST", `/api/conversations/${roomId}/join`, bob.token);
-
-    const a = await join(roomId, alice);
-    const b = await join(roomId, bob);
-    const inbox = await connect("/inbox", bob);
-    await inbox.next("inbox");
-    sockets = [a, b, inbox];
-    a.send({ t: "send", id: "leak-1", body: `${BODY} one` });
-    await b.next("msg", (m) => m.id === "leak-1");
-    a.send({ t: "send", id: "leak-2", body: "" }); // refused: invalid
-    await a.next("error", (e) => e.id === "leak-2");
-    a.sendRaw(new Uint8Array([0xc1])); // refused: bad frame
-    await a.next("error", (e) => e.code === "bad_frame");
-
-    await call("GET", "/api/conversations", bob.token);
-    await call("GET", `/api/conversations/${roomId}/messages`, bob.token);
-    await call("GET", `/api/conversations/${roomId}/search?q=private`, bob.token);
-    await call("GET", `/api/conversations/${dmId}/messages`, bob.token);
-    await call("GET", "/api/nothing-here", bob.token);
-    await call("POST", "/api/conversations", bob.token, { kind: "dm", with: "nobody-at-all" });
-    await call("POST", "/api/logout", bob.token);
-    await closeAll(a, b, inbox);
+  it("the flows ran: accounts, conversations, messages, sockets, errors", () => {
+    expect(flows.alice && flows.bob).toBeTruthy();
     expect(seen.length).toBeGreaterThan(15);
+    expect(issued.length).toBe(3);
+    expect(flows.sockets.flatMap((c) => c.frames).some((f) => f.t === "msg")).toBe(true);
+    expect(flows.sockets.flatMap((c) => c.frames).some((f) => f.t === "error")).toBe(true);
   });
 
   it("never sends the password, its hash or its salt, in any response or frame", async () => {
-    const everything = [...seen.map((s) => `${s.headers}\n${s.body}`), framesText(...sockets)].join("\n");
-    for (const user of [alice, bob]) {
+    const everything = [...seen.map((s) => `${s.headers}\n${s.body}`), framesText(...flows.sockets)].join("\n");
+    for (const user of [flows.alice!, flows.bob!]) {
       const { salt, hash } = await hashOf(user.username);
       expect(hash.length).toBeGreaterThan(20);
       expect(everything).not.toContain(hash);
@@ -131,13 +143,14 @@ describe("what never leaves", () => {
         if (!mayCarry) expect(`${s.headers}\n${s.body}`, s.what).not.toContain(sig);
       }
     }
-    const frames = framesText(...sockets);
+    const frames = framesText(...flows.sockets);
     for (const token of issued) expect(frames).not.toContain(token.split(".")[2]!);
   });
 
   it("logs no password, token or message body, even when a frame handler fails on one", async () => {
     // Make the next insert fail with an error whose message quotes the body, as a driver might.
     const carol = await signup("lk");
+    const tokens = [...issued, carol.token];
     const conv = await room(carol);
     const c = await join(conv.id, carol);
     await runInDurableObject(convStub(conv.id), (instance) => {
@@ -155,7 +168,7 @@ describe("what never leaves", () => {
     const all = logged.join("\n");
     expect(all).not.toContain(BODY);
     expect(all).not.toContain(PASSWORD);
-    for (const token of issued) expect(all).not.toContain(token.split(".")[2]!);
+    for (const token of tokens) expect(all).not.toContain(token.split(".")[2]!);
     await closeAll(c);
   });
 
