@@ -2,14 +2,18 @@
 // while `more`), its message history over HTTP (paging with `before`), and every client's log, and
 // states each promise of PROTOCOL.md section 4 as a check that lists its violations.
 import WebSocket from "ws";
-import { eventKey } from "./client.mjs";
+import { eventKey, sameEvent } from "./client.mjs";
 
-/** The whole event log of a conversation, in the order the server replays it. */
-export function fetchEventLog(baseUrl, convId, token, protocol) {
+/**
+ * The whole event log of a conversation (or the part after `since`), in the order the server
+ * replays it, and the `welcome` frame (the members' read marks and presence as the object holds them).
+ */
+export function fetchEventLog(baseUrl, convId, token, protocol, since = 0) {
   const codec = protocol.createCodec("chat.v1.msgpack", protocol.DEFAULT_LIMITS);
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${baseUrl}/chat/${convId}?since=0`, ["chat.v1.msgpack"], { headers: { Authorization: `Bearer ${token}` } });
+    const ws = new WebSocket(`${baseUrl}/chat/${convId}?since=${since}`, ["chat.v1.msgpack"], { headers: { Authorization: `Bearer ${token}` } });
     const events = [];
+    let welcome = null;
     const timer = setTimeout(() => {
       ws.terminate();
       reject(new Error("event log fetch timed out"));
@@ -17,12 +21,13 @@ export function fetchEventLog(baseUrl, convId, token, protocol) {
     ws.on("message", (data) => {
       for (const f of codec.decodeAll(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))) {
         if (["msg", "member", "edit", "delete", "react"].includes(f.t)) events.push(f);
+        else if (f.t === "welcome") welcome = f;
         else if (f.t === "synced") {
-          if (f.more) ws.send(codec.encode({ t: "sync", since: events.length > 0 ? events[events.length - 1].seq : 0 }));
+          if (f.more) ws.send(codec.encode({ t: "sync", since: events.length > 0 ? events[events.length - 1].seq : since }));
           else {
             clearTimeout(timer);
             ws.close();
-            resolve({ events, synced: f });
+            resolve({ events, synced: f, welcome });
           }
         }
       }
@@ -30,6 +35,10 @@ export function fetchEventLog(baseUrl, convId, token, protocol) {
     ws.on("error", (err) => {
       clearTimeout(timer);
       reject(err);
+    });
+    ws.on("close", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`event log socket closed (${code}) before synced`));
     });
   });
 }
@@ -91,7 +100,7 @@ export function check(rooms) {
       if (storedIds.has(key)) v("stored_twice", room.id, { from: e.from, id: e.id, seqs: [storedIds.get(key), e.seq] });
       storedIds.set(key, e.seq);
       const s = sentBy.get(e.from)?.get(e.id);
-      if (!s || s.body !== e.body) v("stored_but_never_sent", room.id, { seq: e.seq, from: e.from, id: e.id });
+      if (!s || (!e.deleted && s.body !== e.body)) v("stored_but_never_sent", room.id, { seq: e.seq, from: e.from, id: e.id });
     }
 
     for (const member of room.members) {
@@ -111,7 +120,7 @@ export function check(rooms) {
         if (m.ack) {
           counts.acked++;
           const e = bySeq.get(m.ack.seq);
-          if (e?.t !== "msg" || e.from !== member.name || e.id !== m.id || e.body !== m.body) v("acked_message_lost", room.id, { id: m.id, ackSeq: m.ack.seq, found: e && eventKey(e) });
+          if (e?.t !== "msg" || e.from !== member.name || e.id !== m.id || (!e.deleted && e.body !== m.body)) v("acked_message_lost", room.id, { id: m.id, ackSeq: m.ack.seq, found: e && eventKey(e) });
         } else {
           counts.unacked++;
           if (stored !== undefined) counts.unackedStored++;
@@ -131,7 +140,7 @@ export function check(rooms) {
       member.applied.forEach((a, i) => {
         if (a.seq !== first + i) v("receiver_run_broken", room.id, { member: member.name, at: i, seq: a.seq });
         const e = bySeq.get(a.seq);
-        if (!e || eventKey(e) !== a.key) v("receiver_saw_other_event", room.id, { member: member.name, seq: a.seq, saw: a.key, log: e && eventKey(e) });
+        if (!e || !sameEvent(a.key, e)) v("receiver_saw_other_event", room.id, { member: member.name, seq: a.seq, saw: a.key, log: e && eventKey(e) });
       });
       if (first !== 1) v("receiver_did_not_start_at_1", room.id, { member: member.name, first });
       if (member.lastSeq !== events.length) v("member_not_at_end", room.id, { member: member.name, lastSeq: member.lastSeq, end: events.length });

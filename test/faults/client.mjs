@@ -1,20 +1,25 @@
 // One member of a room on one socket: it applies events strictly in `seq` order, resumes with
 // `since` = the last seq it applied, and (if it is a sender) sends numbered messages, each with a
 // unique client id, resending what was not acknowledged, with the same id, after reconnecting.
-// Everything it sees goes into its log, which the checker reads afterwards.
+// Everything it sees goes into its log, which the checker reads afterwards. Now and then it moves
+// its read mark (`read`) and a sender deletes one of its acknowledged messages, so that the unread
+// badges the derived-state checks compare (derived.mjs) are not trivial; the harness can pause it
+// (socket closed, no reconnect: the user may go offline) and resume it.
 import WebSocket from "ws";
 import { sleep } from "./random.mjs";
 
 /** Every body carries this mark, so that the log scan can find a body wherever it leaks. */
 export const BODY_MARK = "zqbody";
-const HEARTBEAT_MS = 2000;
-const DEAD_AFTER_MS = 7000;
+/** The client's ping interval: well inside the server's silence limit (two of its HEARTBEAT_MS). */
+export const HEARTBEAT_MS = 1000;
+export const DEAD_AFTER_MS = 7000;
 const WINDOW = 8;
 
 /** What an event is, in a form that two copies of the same event compare equal by. */
 export function eventKey(f) {
   switch (f.t) {
-    case "msg": return `msg|${f.from}|${f.id}|${f.body}`;
+    // A deleted message is replayed with its body gone: compare it by sender and id only.
+    case "msg": return f.deleted ? `msg|${f.from}|${f.id}|` : `msg|${f.from}|${f.id}|${f.body}`;
     case "member": return `member|${f.username}|${f.joined}`;
     case "edit": return `edit|${f.target}|${f.body}`;
     case "delete": return `delete|${f.target}`;
@@ -23,11 +28,28 @@ export function eventKey(f) {
   }
 }
 
+/** Whether a key a client applied matches the log's event (a since-deleted message matches its live copy). */
+export function sameEvent(appliedKey, logEvent) {
+  const k = eventKey(logEvent);
+  return logEvent.t === "msg" && logEvent.deleted ? appliedKey.startsWith(k) : appliedKey === k;
+}
+
+/** Socket opens and closes anywhere in the run: the derived-state checks wait for a quiet spell. */
+export const activity = { lastChange: Date.now() };
+
 const EVENT_TYPES = new Set(["msg", "member", "edit", "delete", "react"]);
 
 export class Member {
   constructor({ name, token, room, baseUrl, protocol, proto, random, sender, stats }) {
     Object.assign(this, { name, token, room, baseUrl, protocol, proto, random, sender, stats });
+    /** Paused by the harness: no socket, no reconnect. */
+    this.paused = false;
+    /** Moving the read mark now and then (off while the harness checks), for half the members:
+     * the others' badges only ever grow, so a lost notification shows. */
+    this.reader = random.chance(0.5);
+    this.reading = true;
+    /** The highest seq this client sent in a `read` frame. */
+    this.readSent = 0;
     this.codec = protocol.createCodec(proto, protocol.DEFAULT_LIMITS);
     this.lastSeq = 0;
     /** seq -> key of every event applied, in order. */
@@ -42,7 +64,7 @@ export class Member {
     this.sent = new Map();
     this.unacked = [];
     this.backoff = 100;
-    this.counts = { connects: 0, closes: 0, heartbeatKills: 0, wireDuplicates: 0, resends: 0, dupAcks: 0, sendFrames: 0 };
+    this.counts = { connects: 0, closes: 0, heartbeatKills: 0, wireDuplicates: 0, resends: 0, dupAcks: 0, sendFrames: 0, readFrames: 0, deleteFrames: 0 };
   }
 
   violation(kind, detail) {
@@ -52,11 +74,15 @@ export class Member {
   start() {
     this.#connect();
     if (this.sender) this.#sendLoop();
+    this.#readLoop();
   }
 
   #connect() {
-    if (this.stopped) return;
+    if (this.stopped || this.paused || (this.ws && this.ws.readyState <= WebSocket.OPEN)) return;
     this.counts.connects++;
+    // What an earlier socket delivered ahead of a gap is replayed on this one (it asks from the
+    // last seq applied): keeping it would apply it first and make the replay look like a repeat.
+    this.buffer.clear();
     const url = `${this.baseUrl}/chat/${this.room}?since=${this.lastSeq}`;
     const ws = new WebSocket(url, [this.proto], { headers: { Authorization: `Bearer ${this.token}` }, handshakeTimeout: 8000 });
     const socket = { ws, phase: "connecting", heard: Date.now(), syncedAt: -1, ping: null };
@@ -64,6 +90,7 @@ export class Member {
     this.socket = socket;
     ws.on("message", (data, isBinary) => this.#onMessage(socket, data, isBinary));
     ws.on("open", () => {
+      activity.lastChange = Date.now();
       socket.heard = Date.now();
       socket.ping = setInterval(() => {
         if (Date.now() - socket.heard > DEAD_AFTER_MS) {
@@ -76,11 +103,12 @@ export class Member {
     });
     ws.on("error", () => {});
     ws.on("close", (code) => {
+      activity.lastChange = Date.now();
       clearInterval(socket.ping);
       socket.phase = "closed";
       this.counts.closes++;
       if ([4401, 4403, 4404].includes(code)) this.violation("final_close", { code });
-      if (this.stopped) return;
+      if (this.stopped || this.paused) return;
       // A client that lost its outbox now and then: its unacked sends stay unacknowledged forever.
       if (this.sender && this.unacked.length > 0 && this.random.chance(0.05)) {
         for (const m of this.unacked) m.abandoned = true;
@@ -88,12 +116,17 @@ export class Member {
       }
       const wait = this.backoff / 2 + this.random.next() * this.backoff;
       this.backoff = Math.min(2000, this.backoff * 2);
-      setTimeout(() => this.#connect(), wait);
+      setTimeout(() => {
+        if (this.ws === ws) this.#connect();
+      }, wait);
     });
   }
 
   #onMessage(socket, data, isBinary) {
     socket.heard = Date.now();
+    // A socket this client has already replaced (paused and resumed at once, like a page reload):
+    // what it still delivers is ignored, as a real client that closed it would.
+    if (socket !== this.socket) return;
     if (!isBinary && data.toString() === "pong") return;
     let frames;
     try {
@@ -190,13 +223,66 @@ export class Member {
   async #sendLoop() {
     while (!this.stopped) {
       await sleep(this.random.int(40, 160));
-      if (!this.sending || this.unacked.length >= WINDOW || this.socket?.phase !== "live") continue;
+      if (!this.sending || this.paused || this.unacked.length >= WINDOW || this.socket?.phase !== "live") continue;
+      // Now and then, delete one of my acknowledged messages (not resent if the frame is lost:
+      // the log says whether it happened).
+      if (this.random.chance(0.03)) {
+        const mine = [...this.sent.values()].filter((m) => m.ack && !m.deleteSent);
+        if (mine.length > 0) {
+          const m = this.random.pick(mine.slice(-30));
+          m.deleteSent = true;
+          this.counts.deleteFrames++;
+          this.ws.send(this.codec.encode({ t: "delete", target: m.ack.seq }));
+          continue;
+        }
+      }
       const n = this.nextN++;
       const m = { id: `${this.name}-${n}`, n, body: `${BODY_MARK} ${this.name} #${n} ${this.random.next().toString(36).slice(2, 10)}`, ack: null, abandoned: false, sends: 0 };
       this.sent.set(m.id, m);
       this.unacked.push(m);
       this.#sendFrame(m);
     }
+  }
+
+  /** Moves the read mark to a little before (or at) the last seq applied, every 1 to 4 s. */
+  async #readLoop() {
+    while (!this.stopped) {
+      await sleep(this.random.int(1000, 4000));
+      if (!this.reader || !this.reading || this.paused || this.socket?.phase !== "live") continue;
+      const seq = Math.max(0, this.lastSeq - this.random.int(0, 6));
+      if (seq <= this.readSent) continue;
+      this.readSent = seq;
+      this.counts.readFrames++;
+      try {
+        this.ws.send(this.codec.encode({ t: "read", seq }));
+      } catch {
+        // closing
+      }
+    }
+  }
+
+  /** Closes the socket (a normal close, or abruptly) and stays away until resumed. */
+  pause(abrupt) {
+    this.paused = true;
+    // What the closing socket still delivers is not a live stream any more (a resume may already
+    // have replayed it on the next one).
+    if (this.socket) this.socket.phase = "closed";
+    if (this.ws && this.ws.readyState <= WebSocket.OPEN) {
+      if (abrupt) this.ws.terminate();
+      else this.ws.close(1000, "away");
+    }
+  }
+
+  resume() {
+    if (!this.paused) return;
+    this.paused = false;
+    this.backoff = 100;
+    this.#connect();
+  }
+
+  /** The socket is open as far as this client knows (the server may count it as a connection). */
+  get open() {
+    return !this.paused && this.ws?.readyState === WebSocket.OPEN;
   }
 
   /** Ends the socket abruptly (no close frame): the client reconnects as after any failure. */

@@ -129,8 +129,10 @@ export class FaultProxy {
     }, forMs);
   }
 
+  /** Ends the delay, and drops the held connections and those set to be cut mid-frame (their clients reconnect). */
   calm() {
     clearTimeout(this.delayTimer);
     this.delayMs = 0;
+    for (const c of [...this.conns]) if (c.held || c.cutMid) this.#destroy(c);
   }
 }
