@@ -114,6 +114,27 @@ describe("caps", () => {
     expect(await drained(api("GET", `/api/conversations/${existing.id}/messages`, alice.token))).toBe(200);
   });
 
+  it("the cap holds under parallel requests: 50 rooms at once with 3 places left make 3", async () => {
+    const alice = await signup("capp");
+    await fillList(alice, LIMITS.conversationsPerUser - 3);
+    const all = await Promise.all(Array.from({ length: 50 }, (_, i) => drained(api("POST", "/api/conversations", alice.token, { kind: "room", title: `race ${i}` }))));
+    expect(all.filter((s) => s === 201)).toHaveLength(3);
+    expect(all.filter((s) => s === 403)).toHaveLength(47);
+  });
+
+  it("... and 50 joins at once with 2 places left make 2 (joining one already joined always passes)", async () => {
+    const owner = await signup("capj");
+    const rooms = [];
+    for (let i = 0; i < 50; i++) rooms.push(await room(owner));
+    const bob = await signup("capj");
+    await api("POST", `/api/conversations/${rooms[0]!.id}/join`, bob.token);
+    await fillList(bob, LIMITS.conversationsPerUser - 3);
+    const all = await Promise.all(rooms.map((r) => drained(api("POST", `/api/conversations/${r.id}/join`, bob.token))));
+    expect(all[0]).toBe(200);
+    expect(all.filter((s) => s === 200)).toHaveLength(3);
+    expect(all.filter((s) => s === 403)).toHaveLength(47);
+  });
+
   it(`rooms created per user (${LIMITS.roomsPerDay} a day): the last one passes, the next is 429 with Retry-After`, async () => {
     const alice = await signup("rooms");
     await runInDurableObject(env.USERS.get(env.USERS.idFromName(alice.username)), (_i, state) => {

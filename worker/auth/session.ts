@@ -25,8 +25,6 @@ export interface Caller {
   token: string;
   /** When the session expires (ms since epoch). */
   expires: number;
-  /** How many conversations the caller is in, for the cap on new ones. */
-  conversations: number;
 }
 
 function isLoopback(hostname: string): boolean {
@@ -80,7 +78,7 @@ export async function authenticate(request: Request, env: Env, count = true): Pr
     if (check.reason === "rate_limited") throw tooMany("too many requests; slow down", check.retryAfterSec);
     return null;
   }
-  return { user: check.user, session: claims.session, token, expires: check.expires, conversations: check.conversations };
+  return { user: check.user, session: claims.session, token, expires: check.expires };
 }
 
 /**

@@ -1,12 +1,11 @@
 /** PROTOCOL.md section 2: the conversation list, DMs and rooms, joining, history and search. */
 import { conversations as convStub, createApp, users } from "../app";
-import type { Caller } from "../auth/session";
 import { limitsFromEnv } from "../config";
 import { forbidden, full, invalid, notFound, tooMany } from "../errors";
 import { directory } from "../directory";
 import { dmId, roomId } from "../ids";
 import type { JoinResult } from "../conversation";
-import type { Standing } from "../user/account";
+import type { User } from "../../protocol";
 import { requireCaller } from "./middleware";
 import * as v from "../validate";
 
@@ -21,24 +20,22 @@ function convId(id: string): string {
 /** Shortest search query: the trigram index finds nothing shorter, and a scan costs too much. */
 export const SEARCH_MIN_CHARS = 3;
 
-/** A user who exists, and how many conversations they are in (a made-up name stores nothing). */
-async function existingUser(env: Env, username: string): Promise<Standing> {
-  const standing = await users(env, username).standing();
-  if (!standing) throw notFound(`no user ${username}`);
-  return standing;
+/** A user who exists (asked about a made-up name, the user's object erases itself). */
+async function existingUser(env: Env, username: string): Promise<User> {
+  const user = await users(env, username).profile();
+  if (!user) throw notFound(`no user ${username}`);
+  return user;
 }
 
 /**
- * The cap on conversations per user (PROTOCOL.md 7.5): `who` may not be added to `id` once they
- * are in the most allowed, unless they are in it already (asking again must keep working).
+ * The cap on conversations per user (PROTOCOL.md 7.5): holds a place for `id` in `username`'s
+ * list, or refuses once they are in the most allowed; one they are in already always passes. The
+ * place is held in the same call that checks, so parallel requests cannot all pass the cap.
  */
-async function roomForOneMore(env: Env, who: Standing, id: string, whose: string): Promise<void> {
-  if (who.conversations < limitsFromEnv(env).conversationsPerUser) return;
-  if ((await users(env, who.user.username).summary(id)) !== null) return;
+async function placeFor(env: Env, username: string, id: string, whose: string): Promise<void> {
+  if (await users(env, username).reserveConversation(id, limitsFromEnv(env).conversationsPerUser)) return;
   throw full(`${whose} in too many conversations; leave one first`);
 }
-
-const standingOf = (caller: Caller): Standing => ({ user: caller.user, conversations: caller.conversations });
 
 function joinFailure(result: Extract<JoinResult, { ok: false }>): never {
   if (result.reason === "not_found") throw notFound("no such conversation");
@@ -52,17 +49,15 @@ conversations.get("/", async (c) => {
 });
 
 conversations.post("/", async (c) => {
-  const caller = c.get("caller");
-  const me = caller.user;
+  const me = c.get("caller").user;
   const body = await v.jsonBody(c.req.raw);
   if (body.kind === "dm") {
     const withName = v.username(body.with, "with");
     if (withName === me.username) throw invalid("a DM needs someone else");
-    const standing = await existingUser(c.env, withName);
-    const peer = standing.user;
+    const peer = await existingUser(c.env, withName);
     const id = await dmId(me.username, peer.username);
-    await roomForOneMore(c.env, standingOf(caller), id, "you are");
-    await roomForOneMore(c.env, standing, id, "they are");
+    await placeFor(c.env, me.username, id, "you are");
+    await placeFor(c.env, peer.username, id, "they are");
     const existed = (await users(c.env, me.username).summary(id)) !== null;
     const entries = await convStub(c.env, id).create({ id, kind: "dm", title: "", private: true, members: [me, peer] });
     const [mine, theirs] = entries;
@@ -74,11 +69,11 @@ conversations.post("/", async (c) => {
     const title = v.label(body.title, "title", 100);
     if (body.private !== undefined && typeof body.private !== "boolean") throw invalid("private must be a boolean");
     const limits = limitsFromEnv(c.env);
-    // Taken before the room exists, in one call that also checks the cap on conversations.
-    const reserved = await users(c.env, me.username).reserveRoom(limits.roomsPerDay, limits.conversationsPerUser);
+    const id = roomId();
+    // Taken before the room exists, in one call that also holds its place under the cap.
+    const reserved = await users(c.env, me.username).reserveRoom(id, limits.roomsPerDay, limits.conversationsPerUser);
     if (!reserved.ok && reserved.reason === "full") throw full("you are in too many conversations; leave one first");
     if (!reserved.ok) throw tooMany(`you may create ${limits.roomsPerDay} rooms a day`, reserved.retryAfterSec);
-    const id = roomId();
     const isPrivate = body.private === true;
     const [mine] = await convStub(c.env, id).create({ id, kind: "room", title, private: isPrivate, members: [me] });
     const summary = await users(c.env, me.username).addConversation(mine!);
@@ -98,7 +93,7 @@ conversations.get("/public", async (c) => {
 conversations.post("/:id/join", async (c) => {
   const me = c.get("caller").user;
   const id = convId(c.req.param("id"));
-  await roomForOneMore(c.env, standingOf(c.get("caller")), id, "you are");
+  await placeFor(c.env, me.username, id, "you are");
   const result = await convStub(c.env, id).join(me);
   if (!result.ok) joinFailure(result);
   const summary = await users(c.env, me.username).addConversation(result.entry);
@@ -119,9 +114,8 @@ conversations.post("/:id/members", async (c) => {
   const id = convId(c.req.param("id"));
   const body = await v.jsonBody(c.req.raw);
   await listedOrThrow(c.env, me.username, id);
-  const standing = await existingUser(c.env, v.username(body.username));
-  const invitee = standing.user;
-  await roomForOneMore(c.env, standing, id, "they are");
+  const invitee = await existingUser(c.env, v.username(body.username));
+  await placeFor(c.env, invitee.username, id, "they are");
   const result = await convStub(c.env, id).invite(me.username, invitee);
   if (!result.ok) joinFailure(result);
   await users(c.env, invitee.username).addConversation(result.entry);

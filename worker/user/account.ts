@@ -23,23 +23,19 @@ export interface Budget {
 
 /** The answer to every authenticated request: the caller, or why not (one round trip for both). */
 export type SessionCheck =
-  | { ok: true; user: User; conversations: number; expires: number }
+  | { ok: true; user: User; expires: number }
   | { ok: false; reason: "unknown" }
   | { ok: false; reason: "rate_limited"; retryAfterSec: number };
 
 export type RoomReservation = { ok: true } | { ok: false; reason: "full" } | { ok: false; reason: "rate_limited"; retryAfterSec: number };
-
-/** What another user's request needs to know of this one (a DM peer, an invitee). */
-export interface Standing {
-  user: User;
-  conversations: number;
-}
 
 /** Failed log-ins allowed per username in LOGIN_WINDOW_MS (counted in worker/limiter.ts). */
 export const LOGIN_FAILURES_ALLOWED = DEFAULT_LIMITS.loginFailuresPerUsername;
 export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
 export const ROOM_WINDOW_MS = 24 * 3600 * 1000;
 export const HTTP_WINDOW_MS = 60 * 1000;
+/** A place held under the conversation cap lasts this long if the conversation never arrives. */
+export const CONVERSATION_HOLD_MS = 60 * 1000;
 /** Expired or revoked sessions deleted per new session: bounded work, and enough to keep up. */
 export const SESSION_PRUNE_BATCH = 20;
 
@@ -71,12 +67,6 @@ export class Account {
     const user = this.#read();
     if (!user) this.#vacate();
     return user;
-  }
-
-  /** The account and how many conversations it is in: for the caps checked on someone's behalf. */
-  standing(): Standing | null {
-    const user = this.profile();
-    return user ? { user, conversations: this.#conversations() } : null;
   }
 
   /**
@@ -158,14 +148,39 @@ export class Account {
       const wait = takeFromWindow(this.#sql, "http_hits", budget, now);
       if (wait !== null) return { ok: false, reason: "rate_limited", retryAfterSec: wait };
     }
-    return { ok: true, user, conversations: this.#conversations(), expires: live.expires };
+    return { ok: true, user, expires: live.expires };
   }
 
-  /** Takes one room creation from the day's budget, unless the caller is in too many conversations. */
-  reserveRoom(perDay: number, maxConversations: number, now = Date.now()): RoomReservation {
-    if (this.#conversations() >= maxConversations) return { ok: false, reason: "full" };
+  /**
+   * Holds a place for conversation `id` under the cap of `max` conversations (true), or refuses
+   * (false); one already in the list always has its place. Places held count until the
+   * conversation arrives in the list or CONVERSATION_HOLD_MS passes, so requests made at the same
+   * moment cannot all pass the cap: check and hold are one call.
+   */
+  reserveConversation(id: string, max: number, now = Date.now()): boolean {
+    if (this.#vacant || !this.#hasPlace(id, max, now)) return false;
+    this.#hold(id, now);
+    return true;
+  }
+
+  /** Takes one room creation from the day's budget and holds the room's place under the cap. */
+  reserveRoom(id: string, perDay: number, maxConversations: number, now = Date.now()): RoomReservation {
+    if (this.#vacant || !this.#hasPlace(id, maxConversations, now)) return { ok: false, reason: "full" };
     const wait = takeFromWindow(this.#sql, "room_creations", { max: perDay, windowMs: ROOM_WINDOW_MS }, now);
-    return wait === null ? { ok: true } : { ok: false, reason: "rate_limited", retryAfterSec: wait };
+    if (wait !== null) return { ok: false, reason: "rate_limited", retryAfterSec: wait };
+    this.#hold(id, now);
+    return { ok: true };
+  }
+
+  #hasPlace(id: string, max: number, now: number): boolean {
+    if (this.#sql.exec("SELECT 1 FROM convs WHERE id = ?", id).toArray().length > 0) return true;
+    this.#sql.exec("DELETE FROM conversation_holds WHERE at <= ? OR id IN (SELECT id FROM convs)", now - CONVERSATION_HOLD_MS);
+    const held = this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM conversation_holds WHERE id <> ?", id).one().n;
+    return this.#conversations() + held < max;
+  }
+
+  #hold(id: string, now: number): void {
+    this.#sql.exec("INSERT OR REPLACE INTO conversation_holds (id, at) VALUES (?, ?)", id, now);
   }
 
   revoke(session: string): void {
@@ -173,6 +188,7 @@ export class Account {
     this.#sql.exec("UPDATE sessions SET revoked = 1 WHERE id = ?", session);
   }
 
+  /** How many conversations the list holds (the cap counts these and the places held). */
   #conversations(): number {
     return this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM convs").one().n;
   }

@@ -5,7 +5,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { CLOSE, PING, PONG, type InboxServerFrame, type Limits, type Summary, type User } from "../../protocol";
-import { Account, type Budget, type LoginResult, type RoomReservation, type SessionCheck, type SignupResult, type Standing } from "./account";
+import { Account, type Budget, type LoginResult, type RoomReservation, type SessionCheck, type SignupResult } from "./account";
 import { limitsFromEnv } from "../config";
 import { acceptForwarded, broadcast, Codecs, notForwarded, readAttachment, tryClose, trySend, upgradeResponse, writeAttachment } from "../sockets";
 import { ConversationIndex } from "./conversations";
@@ -73,12 +73,12 @@ export class UserObject extends DurableObject<Env> {
     return this.account.checkSession(session, budget);
   }
 
-  standing(): Standing | null {
-    return this.account.standing();
+  reserveConversation(id: string, max: number): boolean {
+    return this.account.reserveConversation(id, max);
   }
 
-  reserveRoom(perDay: number, maxConversations: number): RoomReservation {
-    return this.account.reserveRoom(perDay, maxConversations);
+  reserveRoom(id: string, perDay: number, maxConversations: number): RoomReservation {
+    return this.account.reserveRoom(id, perDay, maxConversations);
   }
 
   /** Revokes a session and closes every socket opened with it, here and in my conversations. */

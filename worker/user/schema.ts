@@ -39,6 +39,8 @@ export const USER_SCHEMA = [
   // an unused login_failures table.)
   `CREATE TABLE IF NOT EXISTS http_hits (at INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS room_creations (at INTEGER NOT NULL)`,
+  // Places held under the cap on conversations for ones being created or joined right now.
+  `CREATE TABLE IF NOT EXISTS conversation_holds (id TEXT PRIMARY KEY, at INTEGER NOT NULL)`,
 ];
 
 /** Presence: what keeps me online, and what I know of the people I share a conversation with. */
