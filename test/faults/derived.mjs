@@ -126,17 +126,20 @@ function sockets(p) {
 export async function converge({ rooms, wsBase, protocol, api, quietUntil, deadline, everyMs = 500, tally = {} }) {
   let attempts = 0;
   let matchingSince = null;
+  /** What differed before it matched: the kinds of lag a check saw on its way to converging. */
+  const lagged = {};
   for (;;) {
     attempts++;
     const startedAt = Date.now();
     let violations;
     try {
-      for (const room of rooms) await room.truth.refresh(wsBase, room.owner.token, protocol);
-      const summaries = new Map();
-      for (const p of rooms.flatMap((r) => r.people).filter((x) => x.joined)) {
-        const res = await api("GET", "/api/conversations", p.account.token);
-        summaries.set(p.account.username, res.status === 200 ? res.data.conversations : `HTTP ${res.status}`);
-      }
+      // All at once, so that one comparison is a snapshot of a moment, not of a few seconds.
+      const people = rooms.flatMap((r) => r.people).filter((x) => x.joined);
+      const [, answers] = await Promise.all([
+        Promise.all(rooms.map((room) => room.truth.refresh(wsBase, room.owner.token, protocol))),
+        Promise.all(people.map((p) => api("GET", "/api/conversations", p.account.token))),
+      ]);
+      const summaries = new Map(people.map((p, i) => [p.account.username, answers[i].status === 200 ? answers[i].data.conversations : `HTTP ${answers[i].status}`]));
       const attempt = {};
       violations = compare(rooms, summaries, attempt);
       if ((violations.length === 0 && Date.now() >= quietUntil()) || Date.now() >= deadline()) for (const [k, n] of Object.entries(attempt)) tally[k] = (tally[k] ?? 0) + n;
@@ -145,9 +148,14 @@ export async function converge({ rooms, wsBase, protocol, api, quietUntil, deadl
     }
     if (violations.length === 0) {
       matchingSince ??= startedAt;
-      if (Date.now() >= quietUntil()) return { violations, attempts, matchedAt: matchingSince };
-    } else matchingSince = null;
-    if (Date.now() >= deadline()) return { violations, attempts, matchedAt: null };
+      if (Date.now() >= quietUntil()) return { violations, attempts, matchedAt: matchingSince, lagged };
+    } else {
+      matchingSince = null;
+      const kinds = {};
+      for (const x of violations) kinds[x.kind] = (kinds[x.kind] ?? 0) + 1;
+      for (const [k, n] of Object.entries(kinds)) lagged[k] = Math.max(lagged[k] ?? 0, n);
+    }
+    if (Date.now() >= deadline()) return { violations, attempts, matchedAt: null, lagged };
     await sleep(everyMs);
   }
 }

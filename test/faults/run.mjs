@@ -330,12 +330,13 @@ async function checkpoint(rooms, index, last, injected) {
     settleMs: checkStart - pausedAt,
     convergedMs: result.matchedAt ? result.matchedAt - quietSince : null,
     attempts: result.attempts,
+    lagged: result.lagged,
     violations: result.violations.length,
   };
   checkpoints.push(cp);
   for (const x of result.violations) derivedViolations.push({ checkpoint: index, ...x });
   const byKind = summarizeKinds(result.violations.map((x) => x.kind));
-  log(`check ${index}: ${result.matchedAt ? `matched ${cp.convergedMs} ms after the last socket change and kept matching (${result.attempts} comparisons)` : `NOT converged within ${QUIET_MS + CONVERGE_MS} ms: ${JSON.stringify(byKind)}`}; sockets ${plan}`);
+  log(`check ${index}: ${result.matchedAt ? `matched ${cp.convergedMs} ms after the last socket change and kept matching (${result.attempts} comparisons${Object.keys(result.lagged).length > 0 ? `; differed before: ${JSON.stringify(result.lagged)}` : ""})` : `NOT converged within ${QUIET_MS + CONVERGE_MS} ms: ${JSON.stringify(byKind)}`}; sockets ${plan}`);
   for (const x of result.violations.slice(0, 4)) log("  derived VIOLATION", JSON.stringify(x));
   for (const m of rooms.flatMap((r) => r.members)) {
     m.sending = m.sender;
@@ -432,7 +433,7 @@ try {
     compared,
     violations: derivedViolations.length,
     violationKinds: summarizeKinds(derivedViolations.map((x) => x.kind)),
-    perCheck: checkpoints.map((c) => `#${c.index} ${c.convergedMs === null ? "no" : `${c.convergedMs} ms`} (${c.violations} left) after ${Object.entries(c.after).map(([k, n]) => `${k}x${n}`).join(",")}`),
+    perCheck: checkpoints.map((c) => `#${c.index} ${c.convergedMs === null ? "no" : `${c.convergedMs} ms`} (${c.violations} left${Object.keys(c.lagged).length > 0 ? `; lagged ${Object.entries(c.lagged).map(([k, n]) => `${k}x${n}`).join(",")}` : ""}) after ${Object.entries(c.after).map(([k, n]) => `${k}x${n}`).join(",")}`),
   };
   violations.push(...derivedViolations);
   if (!drained) violations.push({ kind: "drain_timed_out" });
