@@ -5,7 +5,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { person, uniqueName } from "./browser";
-import { messages, signUp, startDm } from "./steps";
+import { act, messages, signUp, startDm } from "./steps";
 
 const baseUrl = inject("baseUrl");
 
@@ -38,12 +38,9 @@ describe("refusal notices", () => {
     await a.page.locator("#composer").press("Enter");
     const mine = messages(a.page, text);
     await mine.and(a.page.locator("[data-seq]")).waitFor(); // in the log, not only typed
-    await mine.hover();
-    await mine.getByRole("button", { name: actions.edit, exact: true }).click();
-    const there = messages(other, text);
-    await there.waitFor();
-    await there.hover();
-    await there.getByRole("button", { name: actions.delete, exact: true }).click();
+    await act(a.page, text, actions.edit);
+    await messages(other, text).waitFor();
+    await act(other, text, actions.delete);
     await expect.poll(() => mine.count()).toBe(0); // shown as deleted in the first tab too
     await a.page.locator("#composer").fill(`${text}, edited`);
     await a.page.locator("#composer").press("Enter");

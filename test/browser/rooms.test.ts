@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { person, uniqueName } from "./browser";
-import { messages, PASSWORD, row, send, signUp } from "./steps";
+import { messages, PASSWORD, row, send, signUp, toSignUp } from "./steps";
 
 const baseUrl = inject("baseUrl");
 
@@ -30,7 +30,7 @@ describe("rooms and names", () => {
 
   it("signs up with a display name that others see", async () => {
     const page = a.page;
-    await page.goto("/");
+    await toSignUp(page);
     await page.getByLabel("Username").fill(ada);
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByLabel("Name", { exact: true }).fill("Ada Lovelace");

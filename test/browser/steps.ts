@@ -3,8 +3,14 @@ import type { Locator, Page } from "playwright-core";
 
 export const PASSWORD = "correct horse battery";
 
-export async function signUp(page: Page, username: string): Promise<void> {
+/** Opens the sign-up form (the first screen is sign-in). */
+export async function toSignUp(page: Page): Promise<void> {
   await page.goto("/");
+  await page.getByRole("button", { name: "New here? Create an account" }).click();
+}
+
+export async function signUp(page: Page, username: string): Promise<void> {
+  await toSignUp(page);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign up" }).click();
@@ -37,4 +43,11 @@ export function tickOf(page: Page, text: string): Locator {
 export function row(page: Page, title: string): Locator {
   const exact = new RegExp(`^(# )?${title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
   return page.getByRole("navigation").locator("button.conv").filter({ has: page.locator(".conv-title", { hasText: exact }) });
+}
+
+/** Opens the action menu of the message `text` (its ⋯ button) and picks `item` (e.g. "Reply", "React with 🎉"). */
+export async function act(page: Page, text: string, item: string): Promise<void> {
+  const m = messages(page, text).first();
+  await m.locator("button.menu-btn").click();
+  await page.getByRole("menu").getByRole("menuitem", { name: item, exact: true }).click();
 }

@@ -52,8 +52,8 @@ describe("message state", () => {
   it("fails on an error naming its id, and retries with the same id", () => {
     const m = opened();
     m.addLocal({ id: "x1", body: "hi", created: 1 });
-    expect(m.receive({ t: "error", code: "rate_limited", message: "slow down", id: "x1" })).toEqual([
-      { t: "failed", id: "x1", code: "rate_limited" },
+    expect(m.receive({ t: "error", code: "too_large", message: "too long", id: "x1" })).toEqual([
+      { t: "failed", id: "x1", code: "too_large" },
     ]);
     expect(localTick(m, "x1")).toBe("failed");
     expect(m.unacked()).toEqual([]); // not resent on its own
@@ -64,6 +64,14 @@ describe("message state", () => {
     expect(m.unacked().map((x) => x.id)).toEqual(["x1"]);
     m.receive({ t: "ack", id: "x1", seq: 1, ts: 5 });
     expect(localTick(m, "x1")).toBe("sent");
+  });
+
+  it("keeps a rate-limited message sending, to be sent again later with the same id", () => {
+    const m = opened();
+    m.addLocal({ id: "x2", body: "hi", created: 1 });
+    expect(m.receive({ t: "error", code: "rate_limited", message: "slow down", id: "x2" })).toEqual([{ t: "later", id: "x2" }]);
+    expect(localTick(m, "x2")).toBe("sending");
+    expect(m.unacked().map((x) => x.id)).toEqual(["x2"]);
   });
 
   it("ignores an error for an id that was already acked", () => {

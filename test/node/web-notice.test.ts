@@ -42,8 +42,8 @@ describe("refusal notices", () => {
   it("does not turn an error naming a message of mine into a notice", () => {
     const m = opened();
     m.addLocal({ id: "x1", body: "hi", created: 1 });
-    m.receive({ t: "error", code: "rate_limited", message: "slow down", id: "x1" });
+    m.receive({ t: "error", code: "too_large", message: "too long", id: "x1" });
     expect(m.notice.value).toBeNull();
-    expect(m.local.value[0]?.failed).toBe("rate_limited");
+    expect(m.local.value[0]?.failed).toBe("too_large");
   });
 });

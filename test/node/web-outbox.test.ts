@@ -109,14 +109,45 @@ describe("delivering the outbox", () => {
     s.start();
     sockets[0]!.open();
     sockets[0]!.deliver(welcome(0), { t: "synced", lastSeq: 0, more: false });
-    await s.post("id-2", "too fast", undefined);
-    sockets[0]!.deliver({ t: "error", code: "rate_limited", message: "slow down", id: "id-2" });
-    await vi.waitFor(async () => expect((await new Outbox(idb).list("alice")).map((e) => e.failed)).toEqual(["rate_limited"]));
+    await s.post("id-2", "too big", undefined);
+    sockets[0]!.deliver({ t: "error", code: "too_large", message: "too long", id: "id-2" });
+    await vi.waitFor(async () => expect((await new Outbox(idb).list("alice")).map((e) => e.failed)).toEqual(["too_large"]));
     sockets[0]!.deliver(welcome(0));
     expect(sends(sockets[0]!)).toHaveLength(1);
     await s.retry("id-2");
-    expect(sends(sockets[0]!)).toEqual([{ t: "send", id: "id-2", body: "too fast" }, { t: "send", id: "id-2", body: "too fast" }]);
+    expect(sends(sockets[0]!)).toEqual([{ t: "send", id: "id-2", body: "too big" }, { t: "send", id: "id-2", body: "too big" }]);
     expect((await new Outbox(idb).list("alice")).map((e) => e.failed)).toEqual([undefined]);
     s.stop();
+  });
+
+  it("sends a rate-limited message again by itself, with the same id, after a pause that grows", async () => {
+    const idb = new IDBFactory();
+    const sockets: FakeSocket[] = [];
+    const s = session(idb, sockets);
+    s.start();
+    sockets[0]!.open();
+    sockets[0]!.deliver(welcome(0), { t: "synced", lastSeq: 0, more: false });
+    await s.post("id-3", "too fast", undefined);
+    // Only the session's timers are faked: IndexedDB keeps its own (setImmediate) ones.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      sockets[0]!.deliver({ t: "error", code: "rate_limited", message: "slow down", id: "id-3" });
+      expect(s.model.tick(s.model.local.value[0]!)).toBe("sending"); // not "Not sent"
+      expect(sends(sockets[0]!)).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(1000); // the first pause: 0.5-1 s
+      expect(sends(sockets[0]!)).toEqual([{ t: "send", id: "id-3", body: "too fast" }, { t: "send", id: "id-3", body: "too fast" }]);
+      sockets[0]!.deliver({ t: "error", code: "rate_limited", message: "slow down", id: "id-3" });
+      await vi.advanceTimersByTimeAsync(999); // the second is longer than the first
+      expect(sends(sockets[0]!)).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(1001);
+      expect(sends(sockets[0]!)).toHaveLength(3);
+      sockets[0]!.deliver({ t: "ack", id: "id-3", seq: 1, ts: 1 });
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(sends(sockets[0]!)).toHaveLength(3); // acked: nothing more
+      expect((await new Outbox(idb).list("alice")).map((e) => e.failed)).toEqual([]);
+      s.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,25 +1,36 @@
 import { useSignal } from "@preact/signals";
+import { useRef } from "preact/hooks";
 import { ApiFailure } from "../lib/api";
 import { t } from "../lib/i18n";
 import { signIn } from "../models/app";
 import { LangSwitch } from "./LangSwitch";
 
-/** Sign in or sign up: one form, two buttons. */
+/**
+ * Sign in, or (after "Create an account") sign up: two clearly separate forms, one submit button
+ * each, so Enter does what the screen says. New people are not offered "Wrong password".
+ */
 export function AuthScreen() {
+  const mode = useSignal<"login" | "signup">("login");
   const error = useSignal("");
   const busy = useSignal(false);
+  const first = useRef<HTMLInputElement>(null);
+  const signup = mode.value === "signup";
+
+  function switchMode() {
+    mode.value = signup ? "login" : "signup";
+    error.value = "";
+    first.current?.focus();
+  }
 
   async function submit(e: SubmitEvent) {
     e.preventDefault();
     const form = e.currentTarget;
     if (!(form instanceof HTMLFormElement)) return;
     const data = new FormData(form);
-    const submitter = e.submitter;
-    const kind = submitter instanceof HTMLButtonElement && submitter.value === "signup" ? "signup" : "login";
     busy.value = true;
     error.value = "";
     try {
-      await signIn(kind, String(data.get("username") ?? ""), String(data.get("password") ?? ""), String(data.get("name") ?? ""));
+      await signIn(mode.value, String(data.get("username") ?? ""), String(data.get("password") ?? ""), String(data.get("name") ?? ""));
     } catch (err) {
       error.value = err instanceof ApiFailure ? authError(err) : t("errorGeneric");
     } finally {
@@ -29,31 +40,33 @@ export function AuthScreen() {
 
   return (
     <main class="auth">
-      <form class="card" onSubmit={submit} aria-labelledby="auth-title">
+      <form class="card" onSubmit={submit} aria-labelledby="auth-title" data-mode={mode.value}>
         <div class="auth-head">
-          <h1 id="auth-title">{t("appName")}</h1>
+          <h1 id="auth-title">{signup ? t("signUpTitle") : t("appName")}</h1>
           <LangSwitch />
         </div>
         <p class="muted">{t("tagline")}</p>
         <label>
           {t("username")}
-          <input name="username" autocomplete="username" required minLength={3} maxLength={32} pattern="[A-Za-z0-9_\-]+" />
+          <input name="username" ref={first} autocomplete="username" required minLength={3} maxLength={32} pattern="[A-Za-z0-9_\-]+" />
         </label>
         <label>
           {t("password")}
-          <input name="password" type="password" autocomplete="current-password" required minLength={8} maxLength={200} />
+          <input name="password" type="password" autocomplete={signup ? "new-password" : "current-password"} required minLength={8} maxLength={200} />
         </label>
-        <label>
-          {t("displayName")}
-          <input name="name" autocomplete="nickname" maxLength={64} aria-describedby="name-hint" />
-        </label>
-        <p id="name-hint" class="muted small hint">{t("displayNameHint")}</p>
+        {signup && (
+          <>
+            <label>
+              {t("displayName")}
+              <input name="name" autocomplete="nickname" maxLength={64} aria-describedby="name-hint" />
+            </label>
+            <p id="name-hint" class="muted small hint">{t("displayNameHint")}</p>
+          </>
+        )}
         {error.value && <p class="error" role="alert">{error.value}</p>}
-        <div class="row">
-          <button type="submit" value="login" disabled={busy.value}>{t("signIn")}</button>
-          <button type="submit" value="signup" class="secondary" disabled={busy.value}>{t("signUp")}</button>
-        </div>
-        <p class="muted small">{t("usernameRules")}</p>
+        <button type="submit" disabled={busy.value}>{signup ? t("signUp") : t("signIn")}</button>
+        <button type="button" class="link" onClick={switchMode}>{signup ? t("toSignIn") : t("toSignUp")}</button>
+        {signup && <p class="muted small">{t("usernameRules")}</p>}
       </form>
     </main>
   );
@@ -64,5 +77,6 @@ function authError(err: ApiFailure): string {
   if (err.status === 409) return t("errorTaken");
   if (err.status === 429) return t("errorTooMany");
   if (err.status === 0) return t("errorNetwork");
-  return err.message || t("errorGeneric");
+  if (err.status === 400) return t("errorInvalid");
+  return t("errorGeneric");
 }

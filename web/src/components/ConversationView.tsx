@@ -1,6 +1,7 @@
 import { CLOSE } from "../../../protocol";
 import { t } from "../lib/i18n";
-import { current, inbox, open } from "../models/app";
+import { current, inbox, networkUp, open } from "../models/app";
+import { nameOf } from "../models/names";
 import { panel } from "../models/compose";
 import type { ConversationSession } from "../models/session";
 import { Composer } from "./Composer";
@@ -24,10 +25,18 @@ export function ConversationView() {
 function Open({ s }: { s: ConversationSession }) {
   const summary = s.model.summary.value ?? inbox.find(s.id) ?? null;
   const members = s.model.members.value;
-  const online = members.filter((m) => m.online && m.username !== s.model.me).length;
+  // Presence is only known while this conversation's socket is open; offline, say so rather than
+  // show the last thing heard as if it were still true.
+  const known = networkUp.value && s.state.value === "open";
+  // Everyone online counts, me included (as in Slack and Telegram).
+  const online = members.filter((m) => m.online || (m.username === s.model.me && known)).length;
   const title = summary ? (summary.kind === "room" ? `# ${summary.title}` : summary.title) : "…";
   const peer = summary?.kind === "dm" ? members.find((m) => m.username !== s.model.me) : undefined;
-  const status = peer ? (peer.online ? t("online") : t("offlineStatus")) : t("membersOnline", { n: members.length, online });
+  const status = !known
+    ? t("presenceUnknown")
+    : peer
+      ? (peer.online ? t("online") : t("offlineStatus"))
+      : members.length === 1 ? t("membersOnlineOne", { online }) : t("membersOnline", { n: members.length, online });
   const refused = s.refused.value;
   const toggle = (p: "members" | "search") => { panel.value = panel.value === p ? null : p; };
   return (
@@ -35,11 +44,11 @@ function Open({ s }: { s: ConversationSession }) {
       <header class="conv-head">
         <button type="button" class="ghost back" aria-label={t("back")} onClick={() => open(null)}>‹</button>
         <div class="grow">
-          <h2 id="conv-title">{title}</h2>
+          <h2 id="conv-title" title={title}>{title}</h2>
           <div class="muted small" data-testid="conv-status">{status}</div>
         </div>
-        <button type="button" class={`ghost${panel.value === "search" ? " pressed" : ""}`} aria-pressed={panel.value === "search"} onClick={() => toggle("search")}>{t("search")}</button>
-        <button type="button" class={`ghost${panel.value === "members" ? " pressed" : ""}`} aria-pressed={panel.value === "members"} onClick={() => toggle("members")}>{t("members")}</button>
+        <button type="button" id="toggle-search" class={`ghost${panel.value === "search" ? " pressed" : ""}`} aria-pressed={panel.value === "search"} onClick={() => toggle("search")}>{t("search")}</button>
+        <button type="button" id="toggle-members" class={`ghost${panel.value === "members" ? " pressed" : ""}`} aria-pressed={panel.value === "members"} onClick={() => toggle("members")}>{t("members")}</button>
       </header>
       <div class="conv-body">
         <div class="conv-col">
@@ -63,7 +72,7 @@ function TypingLine({ s }: { s: ConversationSession }) {
   const who = s.model.typing.value;
   return (
     <div class="typing muted small" aria-live="polite">
-      {who.length === 0 ? "\u00a0" : who.length === 1 ? t("typingOne", { name: who[0]! }) : t("typingMany", { n: who.length })}
+      {who.length === 0 ? "\u00a0" : who.length === 1 ? t("typingOne", { name: nameOf(who[0]!) }) : t("typingMany", { n: who.length })}
     </div>
   );
 }

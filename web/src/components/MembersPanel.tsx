@@ -1,13 +1,17 @@
 import { useSignal } from "@preact/signals";
 import { ApiFailure } from "../lib/api";
 import { t } from "../lib/i18n";
-import { invite, leaveRoom } from "../models/app";
+import { invite, leaveRoom, networkUp } from "../models/app";
+import { nameOf } from "../models/names";
 import { panel } from "../models/compose";
 import type { ConversationSession } from "../models/session";
 import { Avatar } from "./Avatar";
+import { closeOnEscape } from "./SearchPanel";
 
 export function MembersPanel({ s }: { s: ConversationSession }) {
   const note = useSignal("");
+  // Cut off, nobody's presence is known (PROTOCOL: presence comes over the socket).
+  const known = networkUp.value && s.state.value === "open";
   const members = [...s.model.members.value].sort((a, b) => Number(b.online) - Number(a.online) || a.username.localeCompare(b.username));
   const room = s.model.summary.value?.kind === "room";
 
@@ -28,7 +32,8 @@ export function MembersPanel({ s }: { s: ConversationSession }) {
     const name = String(new FormData(form).get("username") ?? "");
     try {
       await invite(name);
-      note.value = t("invited", { name });
+      // Usernames are stored in lower case: say it as it is stored, not as typed.
+      note.value = t("invited", { name: name.trim().toLowerCase() });
       form.reset();
     } catch (err) {
       note.value = err instanceof ApiFailure && err.status === 404 ? t("errorNoUser") : t("errorGeneric");
@@ -36,19 +41,22 @@ export function MembersPanel({ s }: { s: ConversationSession }) {
   }
 
   return (
-    <aside class="panel" aria-label={t("members")}>
+    <aside class="panel" aria-label={t("members")} onKeyDown={(e) => closeOnEscape(e, "toggle-members")}>
       <div class="panel-head">
         <h3>{t("members")}</h3>
         <button type="button" class="ghost" aria-label={t("close")} onClick={() => { panel.value = null; }}>×</button>
       </div>
       <ul class="members">
-        {members.map((m) => (
-          <li key={m.username} data-member={m.username} data-online={m.online ? "yes" : "no"}>
-            <Avatar name={m.name} online={m.online} small />
-            <span class="grow">{m.name}{m.username === s.model.me ? ` (${t("you")})` : ""}</span>
-            <span class="muted small">{m.online ? t("online") : t("offlineStatus")}</span>
-          </li>
-        ))}
+        {members.map((m) => {
+          const online = known ? m.online || m.username === s.model.me : undefined;
+          return (
+            <li key={m.username} data-member={m.username} data-online={online === undefined ? "unknown" : online ? "yes" : "no"}>
+              <Avatar name={nameOf(m.username)} online={online} small />
+              <span class="grow">{nameOf(m.username)}{m.username === s.model.me ? ` (${t("you")})` : ""}</span>
+              <span class="muted small">{online === undefined ? "" : online ? t("online") : t("offlineStatus")}</span>
+            </li>
+          );
+        })}
       </ul>
       {room && (
         <form class="invite" onSubmit={submit}>

@@ -1,45 +1,69 @@
-import { useSignal } from "@preact/signals";
+import { useRef } from "preact/hooks";
 import type { Message } from "../../../protocol";
-import { time } from "../lib/format";
+import { full, time } from "../lib/format";
 import { t } from "../lib/i18n";
+import { menuFor } from "../models/compose";
 import type { LocalMessage } from "../models/conversation";
-import { editing, replyingTo } from "../models/compose";
+import { nameOf } from "../models/names";
 import type { ConversationSession } from "../models/session";
 import { Avatar } from "./Avatar";
+import { MessageMenu } from "./MessageMenu";
 import { MessageText } from "./MessageText";
 import { Ticks } from "./Ticks";
 
-export const QUICK_EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
+/** How long a finger must rest on a message to open its menu. */
+const LONG_PRESS_MS = 500;
 
 interface Props {
   s: ConversationSession;
   message: Message;
   /** First of a group from the same person: show the avatar and name. */
   first: boolean;
-  nameOf: (username: string) => string;
+  /** The one message of the list that is in the tab order (the list is one widget: arrows move). */
+  active: boolean;
+  /** Brought into view from a search result or a quote: highlighted once. */
+  highlight: boolean;
+  /** Rooms, under my latest message: who has read up to it. */
+  seenBy?: string[] | undefined;
 }
 
-export function MessageItem({ s, message: m, first, nameOf }: Props) {
-  const picking = useSignal(false);
+export function MessageItem({ s, message: m, first, active, highlight, seenBy }: Props) {
   const mine = m.from === s.model.me;
   const name = nameOf(m.from);
   const room = s.model.summary.value?.kind === "room";
-  const react = (emoji: string, on: boolean) => {
-    s.send({ t: "react", target: m.seq, emoji, on });
-    picking.value = false;
-  };
+  const menuOpen = menuFor.value === m.seq;
+  const tab = active ? 0 : -1;
+  const press = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const openMenu = () => { if (!m.deleted) menuFor.value = m.seq; };
+  const cancelPress = () => { if (press.current) clearTimeout(press.current); press.current = null; };
+
   return (
-    <li id={`m-${s.id}-${m.seq}`} class={`msg ${mine ? "mine" : "theirs"}${first ? " first" : ""}`} data-seq={m.seq} data-id={m.id}>
+    <li
+      id={`m-${s.id}-${m.seq}`}
+      class={`msg ${mine ? "mine" : "theirs"}${first ? " first" : ""}${highlight ? " highlight" : ""}${menuOpen ? " menu-open" : ""}`}
+      data-seq={m.seq}
+      data-id={m.id}
+      data-key={`m${m.seq}`}
+      tabIndex={tab}
+      onContextMenu={(e) => { if (m.deleted) return; e.preventDefault(); openMenu(); }}
+      // A tap on the bubble opens the menu on a touch screen (there is no hover); a resting finger does too.
+      onClick={(e) => { if (matchMedia("(hover: none)").matches && onBubble(e.target) && !(e.target instanceof Element && e.target.closest("a, button"))) openMenu(); }}
+      onPointerDown={(e) => { if (e.pointerType === "touch" && onBubble(e.target)) { cancelPress(); press.current = setTimeout(openMenu, LONG_PRESS_MS); } }}
+      onPointerUp={cancelPress}
+      onPointerMove={cancelPress}
+      onPointerCancel={cancelPress}
+      onKeyDown={(e) => { if (e.target === e.currentTarget && (e.key === "Enter" || e.key === "ContextMenu" || (e.key === "F10" && e.shiftKey))) { e.preventDefault(); openMenu(); } }}
+    >
       {!mine && (first ? <Avatar name={name} /> : <span class="avatar-gap" />)}
       <div class="bubble-wrap">
         {!mine && first && room && <div class="from small">{name}</div>}
         <div class={`bubble${m.deleted ? " deleted" : ""}`}>
           <span class="sr-only">{mine ? t("you") : name}: </span>
-          {m.replyTo !== undefined && <Quote s={s} seq={m.replyTo} nameOf={nameOf} />}
-          <span class="body">{m.deleted ? t("deletedMessage") : <MessageText body={m.body} />}</span>
+          {m.replyTo !== undefined && <Quote s={s} seq={m.replyTo} tab={tab} />}
+          <span class="body">{m.deleted ? t("deletedMessage") : <MessageText body={m.body} me={s.model.me} tab={tab} />}</span>
           <span class="meta">
             {m.edited && !m.deleted && <span class="edited">{t("edited")}</span>}
-            <time dateTime={new Date(m.ts).toISOString()}>{time(m.ts)}</time>
+            <time dateTime={new Date(m.ts).toISOString()} title={full(m.ts)}>{time(m.ts)}</time>
             {mine && !m.deleted && <Ticks tick={s.model.tick({ seq: m.seq })} />}
           </span>
         </div>
@@ -48,63 +72,60 @@ export function MessageItem({ s, message: m, first, nameOf }: Props) {
             {m.reactions.map((r) => {
               const own = r.users.includes(s.model.me);
               return (
-                <button key={r.emoji} type="button" class={`chip${own ? " own" : ""}`} aria-pressed={own}
+                <button key={r.emoji} type="button" tabIndex={tab} class={`chip${own ? " own" : ""}`} aria-pressed={own}
                   aria-label={t("reactionLabel", { emoji: r.emoji, n: r.users.length })} title={r.users.map(nameOf).join(", ")}
-                  onClick={() => react(r.emoji, !own)}>
+                  onClick={() => s.send({ t: "react", target: m.seq, emoji: r.emoji, on: !own })}>
                   {r.emoji} {r.users.length}
                 </button>
               );
             })}
           </div>
         )}
+        {seenBy && seenBy.length > 0 && <div class="seen muted small" data-testid="seen-by">{t("seenBy", { names: seenBy.join(", ") })}</div>}
         {!m.deleted && (
-          <div class="actions">
-            <button type="button" class="ghost small" onClick={() => { editing.value = null; replyingTo.value = m; focusComposer(); }}>{t("reply")}</button>
-            <button type="button" class="ghost small" aria-expanded={picking.value} onClick={() => { picking.value = !picking.value; }}>{t("react")}</button>
-            {mine && <button type="button" class="ghost small" onClick={() => { replyingTo.value = null; editing.value = m; focusComposer(); }}>{t("edit")}</button>}
-            {mine && <button type="button" class="ghost small danger" onClick={() => { if (confirm(t("confirmDelete"))) s.send({ t: "delete", target: m.seq }); }}>{t("delete")}</button>}
-          </div>
+          <button type="button" class="ghost menu-btn" tabIndex={tab} data-menu-for={m.seq} aria-haspopup="menu" aria-expanded={menuOpen}
+            aria-label={t("actionsFor", { name: mine ? t("you") : name })} onClick={() => { menuFor.value = menuOpen ? null : m.seq; }}>
+            ⋯
+          </button>
         )}
-        {picking.value && (
-          <fieldset class="picker">
-            <legend class="sr-only">{t("react")}</legend>
-            {QUICK_EMOJI.map((e) => (
-              <button key={e} type="button" class="ghost" aria-label={e} onClick={() => react(e, !(m.reactions?.find((r) => r.emoji === e)?.users.includes(s.model.me) ?? false))}>{e}</button>
-            ))}
-          </fieldset>
-        )}
+        {menuOpen && <MessageMenu s={s} m={m} />}
       </div>
     </li>
   );
 }
 
-function Quote({ s, seq, nameOf }: { s: ConversationSession; seq: number; nameOf: (u: string) => string }) {
+function onBubble(target: EventTarget | null): boolean {
+  return target instanceof Element && target.closest(".bubble") !== null;
+}
+
+/** The message replied to; a click (or Enter) goes to it, loading older messages if need be. */
+function Quote({ s, seq, tab }: { s: ConversationSession; seq: number; tab: number }) {
   const target = s.model.message(seq);
   return (
-    <span class="quote">
+    <button type="button" class="quote" tabIndex={tab} aria-label={t("goToQuoted")} onClick={(e) => { e.stopPropagation(); s.reveal(seq); }}>
       {target ? (
         <>
           <span class="strong small">{nameOf(target.from)}</span>
-          <span class="small">{target.deleted ? t("deletedMessage") : target.body.slice(0, 140)}</span>
+          <span class="small quote-text">{target.deleted ? t("deletedMessage") : target.body.slice(0, 140)}</span>
         </>
       ) : (
         <span class="small muted">{t("earlierMessage")}</span>
       )}
-    </span>
+    </button>
   );
 }
 
 /** A message of mine not in the log yet: sending, sent (acked), or failed with a retry. */
-export function LocalItem({ s, m }: { s: ConversationSession; m: LocalMessage }) {
+export function LocalItem({ s, m, active }: { s: ConversationSession; m: LocalMessage; active: boolean }) {
   const tick = s.model.tick(m);
   return (
-    <li class="msg mine first local" data-id={m.id} data-local="yes">
+    <li class="msg mine first local" data-id={m.id} data-local="yes" data-key={`l${m.id}`} tabIndex={active ? 0 : -1}>
       <div class="bubble-wrap">
         <div class="bubble">
-          {m.replyTo !== undefined && <Quote s={s} seq={m.replyTo} nameOf={(u) => u} />}
-          <span class="body"><MessageText body={m.body} /></span>
+          {m.replyTo !== undefined && <Quote s={s} seq={m.replyTo} tab={-1} />}
+          <span class="body"><MessageText body={m.body} me={s.model.me} tab={-1} /></span>
           <span class="meta">
-            <time>{time(m.created)}</time>
+            <time title={full(m.created)}>{time(m.created)}</time>
             <Ticks tick={tick} />
           </span>
         </div>
@@ -117,8 +138,4 @@ export function LocalItem({ s, m }: { s: ConversationSession; m: LocalMessage })
       </div>
     </li>
   );
-}
-
-function focusComposer() {
-  document.getElementById("composer")?.focus();
 }

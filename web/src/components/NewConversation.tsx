@@ -2,7 +2,7 @@ import { useSignal } from "@preact/signals";
 import { useLayoutEffect, useRef } from "preact/hooks";
 import { ApiFailure } from "../lib/api";
 import { t } from "../lib/i18n";
-import { createRoom, joinRoom, startDm } from "../models/app";
+import { createRoom, joinRoom, me, startDm } from "../models/app";
 import { BrowseRooms } from "./BrowseRooms";
 
 type Mode = "dm" | "room" | "join" | "browse";
@@ -23,13 +23,19 @@ export function NewConversation() {
     const data = new FormData(form);
     const value = String(data.get("value") ?? "");
     error.value = "";
+    if (mode.value === "dm" && value.trim().toLowerCase() === me.value?.username) {
+      error.value = t("errorDmSelf");
+      return;
+    }
     try {
       if (mode.value === "dm") await startDm(value);
       else if (mode.value === "room") await createRoom(value, data.get("private") === "on");
       else await joinRoom(value);
       mode.value = null;
     } catch (err) {
-      error.value = err instanceof ApiFailure ? (err.status === 404 ? t("errorNotFound") : err.status === 403 ? t("errorForbidden") : err.message) : t("errorGeneric");
+      // The server's own message is English: say it in the app's language instead.
+      const status = err instanceof ApiFailure ? err.status : 0;
+      error.value = status === 404 ? t("errorNotFound") : status === 403 ? t("errorForbidden") : status === 400 ? t("errorInvalid") : status === 429 ? t("errorTooMany") : t("errorGeneric");
     }
   }
 

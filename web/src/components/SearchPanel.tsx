@@ -5,6 +5,7 @@ import { day, time } from "../lib/format";
 import { t } from "../lib/i18n";
 import { search } from "../models/app";
 import { panel } from "../models/compose";
+import { nameOf } from "../models/names";
 import type { ConversationSession } from "../models/session";
 import { MessageText } from "./MessageText";
 
@@ -28,12 +29,14 @@ export function SearchPanel({ s }: { s: ConversationSession }) {
     }
   }
 
+  /** Goes to the result, loading older messages until it is there; on a phone the panel covers the list, so it closes. */
   function jump(seq: number) {
-    document.getElementById(`m-${s.id}-${seq}`)?.scrollIntoView({ block: "center" });
+    if (matchMedia("(max-width: 720px)").matches) panel.value = null;
+    s.reveal(seq);
   }
 
   return (
-    <aside class="panel" aria-label={t("search")}>
+    <aside class="panel" aria-label={t("search")} onKeyDown={(e) => closeOnEscape(e, "toggle-search")}>
       <div class="panel-head">
         <h3>{t("search")}</h3>
         <button type="button" class="ghost" aria-label={t("close")} onClick={() => { panel.value = null; }}>×</button>
@@ -52,8 +55,8 @@ export function SearchPanel({ s }: { s: ConversationSession }) {
           {results.value.map((m) => (
             <li key={m.seq}>
               <button type="button" class="result" onClick={() => jump(m.seq)}>
-                <span class="muted small">{m.from} · {day(m.ts)} {time(m.ts)}</span>
-                <span class="result-body"><MessageText body={m.body} /></span>
+                <span class="muted small">{nameOf(m.from)} · {day(m.ts)} {time(m.ts)}</span>
+                <span class="result-body"><MessageText body={m.body} me={s.model.me} tab={-1} /></span>
               </button>
             </li>
           ))}
@@ -61,4 +64,12 @@ export function SearchPanel({ s }: { s: ConversationSession }) {
       )}
     </aside>
   );
+}
+
+/** Escape closes a side panel and gives the focus back to the button that opened it. */
+export function closeOnEscape(e: KeyboardEvent, opener: string): void {
+  if (e.key !== "Escape") return;
+  e.preventDefault();
+  panel.value = null;
+  document.getElementById(opener)?.focus();
 }

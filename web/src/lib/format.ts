@@ -24,3 +24,8 @@ export function short(ts: number, now = Date.now()): string {
   if (dayKey(ts) === dayKey(now)) return time(ts);
   return new Date(ts).toLocaleDateString(locale(), { month: "short", day: "numeric" });
 }
+
+/** The whole date and time, for the tooltip of a message's time. */
+export function full(ts: number): string {
+  return new Date(ts).toLocaleString(locale(), { dateStyle: "full", timeStyle: "short" });
+}

@@ -4,7 +4,8 @@
  */
 export type Piece = { text: string } | { text: string; href: string };
 
-const LINK = /\b(?:https?:\/\/[^\s<>"']+|mailto:[^\s<>"']+)/gi;
+// `www.` alone starts a link too (as people type them); it is made an https link.
+const LINK = /\b(?:https?:\/\/[^\s<>"']+|mailto:[^\s<>"']+|www\.[^\s<>"'.]+\.[^\s<>"']+)/gi;
 // Punctuation that usually ends a sentence rather than a URL.
 const TRAILING = /[.,;:!?)\]}'"。，；：！？）】」]+$/;
 
@@ -25,7 +26,7 @@ export function linkify(body: string): Piece[] {
     let raw = match[0];
     const trail = TRAILING.exec(raw);
     if (trail) raw = raw.slice(0, raw.length - trail[0].length);
-    const href = safeHref(raw);
+    const href = safeHref(/^www\./i.test(raw) ? `https://${raw}` : raw);
     if (!href || raw.length === 0) continue;
     if (start > at) out.push({ text: body.slice(at, start) });
     out.push({ text: raw, href });

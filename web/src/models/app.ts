@@ -10,6 +10,8 @@ import { t } from "../lib/i18n";
 import { Outbox } from "../lib/outbox";
 import { ReconnectingSocket, type ConnState } from "../lib/socket";
 import { InboxModel } from "./inbox";
+import { learnNames, nameOf } from "./names";
+import { loadPins } from "./pins";
 import { ConversationSession } from "./session";
 
 export const me = signal<User | null | undefined>(undefined);
@@ -55,6 +57,8 @@ export async function signIn(kind: "signup" | "login", username: string, passwor
 }
 
 async function signedIn(user: User): Promise<void> {
+  learnNames([user]);
+  loadPins(user.username);
   me.value = user;
   inboxSocket = new ReconnectingSocket({
     url: () => socketUrl("/inbox"),
@@ -117,7 +121,7 @@ function onInboxFrame(frame: Parameters<InboxModel["receive"]>[0]): void {
     const reading = frame.conv === currentId.value && visible.value && atBottom.value;
     if (reading) inbox.markedRead(frame.conv, frame.seq);
     if (frame.from !== me.value?.username && !sessions.value.has(frame.conv)) {
-      notify(inbox.find(frame.conv)?.title ?? frame.from, frame.preview, frame.conv);
+      notify(frame.conv, frame.from, frame.preview);
     }
   }
 }
@@ -159,8 +163,16 @@ export function open(id: string | null, push = true): void {
   const previous = currentId.value;
   if (id === previous) return;
   currentId.value = id;
-  atBottom.value = true;
-  if (id) ensureSession(id);
+  const known = id ? inbox.find(id) : undefined;
+  const unread = known !== undefined && known.unread > 0;
+  // With unread messages the list opens at the first of them, not at the bottom: nothing is marked
+  // read until the person scrolls down to the end.
+  atBottom.value = !unread;
+  if (id) {
+    const s = ensureSession(id);
+    s.newAfter.value = unread ? known.readSeq : null;
+    if (unread) s.reveal(known.readSeq + 1, false);
+  }
   if (previous) dropIfIdle(previous);
   const hash = id ? `#/c/${encodeURIComponent(id)}` : "";
   if (push && location.hash !== hash) history.pushState(null, "", hash || location.pathname);
@@ -179,7 +191,7 @@ function openFromHash(): void {
 }
 
 function onIncoming(conv: string, m: Message): void {
-  if (!visible.value) notify(inbox.find(conv)?.title ?? m.from, m.body, conv);
+  if (!visible.value) notify(conv, m.from, m.body);
 }
 
 function afterApplied(conv: string): void {
@@ -233,8 +245,12 @@ export async function askNotifications(): Promise<void> {
   notificationsAllowed.value = (await Notification.requestPermission()) === "granted";
 }
 
-function notify(title: string, body: string, conv: string): void {
+/** A desktop notification: the conversation's title, and in a room who wrote ("Ann: hello"). */
+function notify(conv: string, from: string, text: string): void {
   if (!notificationsAllowed.value || visible.value) return;
+  const summary = inbox.find(conv);
+  const title = summary ? (summary.kind === "room" ? `# ${summary.title}` : summary.title) : nameOf(from);
+  const body = summary?.kind === "room" ? `${nameOf(from)}: ${text}` : text;
   try {
     const n = new Notification(title, { body: body.slice(0, 140), tag: conv });
     n.onclick = () => {

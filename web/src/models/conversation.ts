@@ -6,6 +6,7 @@
  */
 import { batch, signal } from "@preact/signals";
 import { TYPING_TTL_MS, type ErrorCode, type EventFrame, type Member, type Message, type ServerFrame, type Summary } from "../../../protocol";
+import { learnNames, nameOf } from "./names";
 import { tickOf, type Tick } from "./ticks";
 
 export type Item =
@@ -29,6 +30,8 @@ export type Effect =
   | { t: "history"; before?: number }
   | { t: "acked"; id: string }
   | { t: "failed"; id: string; code: string }
+  /** Refused as too fast (rate_limited): to be sent again, with the same id, after a pause. */
+  | { t: "later"; id: string }
   /** A new message from someone else, live (for a desktop notification). */
   | { t: "incoming"; message: Message };
 
@@ -82,6 +85,7 @@ export class ConversationModel {
         this.me = frame.me;
         this.summary.value = frame.conv;
         this.members.value = frame.members;
+        learnNames(frame.members);
         if (this.applied === null) this.applied = frame.conv.lastSeq;
         this.#replaying = true;
         this.#syncAsked = false;
@@ -115,6 +119,11 @@ export class ConversationModel {
         }
         const id = frame.id;
         if (!this.local.value.some((m) => m.id === id && m.seq === undefined)) return;
+        // The contract says: send the same id again later. Nothing was stored, so it stays "sending".
+        if (frame.code === "rate_limited") {
+          fx.push({ t: "later", id });
+          return;
+        }
         this.local.value = this.local.value.map((m) => (m.id === id ? { ...m, failed: frame.code } : m));
         fx.push({ t: "failed", id, code: frame.code });
         return;
@@ -234,7 +243,7 @@ export class ConversationModel {
         this.#items.set(ev.seq, { kind: "member", seq: ev.seq, username: ev.username, joined: ev.joined, ts: ev.ts });
         const others = this.members.value.filter((m) => m.username !== ev.username);
         const existing = this.members.value.find((m) => m.username === ev.username);
-        this.members.value = ev.joined ? [...others, existing ?? { username: ev.username, name: ev.username, online: false, readSeq: 0 }] : others;
+        this.members.value = ev.joined ? [...others, existing ?? { username: ev.username, name: nameOf(ev.username), online: false, readSeq: 0 }] : others;
         return;
       }
       default: {

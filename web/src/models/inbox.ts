@@ -40,6 +40,10 @@ export class InboxModel {
         case "joined":
           this.upsert(frame.conversation);
           return;
+        case "left":
+          // The room is gone for me (deleted, or I was removed): it leaves the list.
+          this.remove(frame.conv);
+          return;
         case "error":
           return;
         default: {

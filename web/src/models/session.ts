@@ -4,10 +4,12 @@
  * still have messages to deliver.
  */
 import { signal } from "@preact/signals";
-import { parseServerFrame, TYPING_TTL_MS, type ClientFrame, type Message } from "../../../protocol";
+import { isRecord, parseServerFrame, TYPING_TTL_MS, type ClientFrame, type Message } from "../../../protocol";
+import { backoffDelay } from "../lib/backoff";
 import type { Outbox, OutboxEntry } from "../lib/outbox";
 import { ReconnectingSocket, type ConnState, type SocketFactory } from "../lib/socket";
 import { ConversationModel, type Effect } from "./conversation";
+import { learnNames } from "./names";
 
 /** How often a `typing` frame may be sent while the person types. */
 export const TYPING_EVERY_MS = 3000;
@@ -29,8 +31,15 @@ export class ConversationSession {
   readonly state = signal<ConnState>("closed");
   /** A final close code, when the server refused this conversation. */
   readonly refused = signal<number | null>(null);
+  /** A message to bring into view and highlight (a search result, a quoted reply); `n` tells repeats apart. */
+  readonly target = signal<{ seq: number; n: number; highlight: boolean } | null>(null);
+  /** My read mark when the conversation was opened with unread messages: the "new messages" divider goes after it. */
+  readonly newAfter = signal<number | null>(null);
   #lastTyping = 0;
   #typingTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Rate-limited sends waiting to go again: id → attempts so far. */
+  #later = new Map<string, number>();
+  #laterTimers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(readonly id: string, since: number | null, private readonly hooks: SessionHooks) {
     this.model = new ConversationModel(id, hooks.user, since);
@@ -56,6 +65,13 @@ export class ConversationSession {
   stop(): void {
     this.socket.stop();
     if (this.#typingTimer) clearTimeout(this.#typingTimer);
+    for (const timer of this.#laterTimers) clearTimeout(timer);
+    this.#laterTimers.clear();
+  }
+
+  /** Shows message `seq`: the view loads older pages until it is there, then scrolls to it. */
+  reveal(seq: number, highlight = true): void {
+    this.target.value = { seq, n: (this.target.value?.n ?? 0) + 1, highlight };
   }
 
   send(frame: ClientFrame): boolean {
@@ -67,6 +83,8 @@ export class ConversationSession {
       const parsed = parseServerFrame(value);
       if (!parsed.ok) continue; // not a frame we know: the contract lets servers add types
       const frame = parsed.frame;
+      // Newer servers name who joined (`name`, optional); the guard does not know it yet, so read it here.
+      if (frame.t === "member" && isRecord(value) && typeof value.name === "string") learnNames([{ username: frame.username, name: value.name }]);
       const fx = this.model.receive(frame);
       if (frame.t === "welcome") this.#flush();
       if (frame.t === "typing") this.#pruneLater();
@@ -86,7 +104,11 @@ export class ConversationSession {
         }
         return;
       case "acked":
+        this.#later.delete(e.id);
         void this.hooks.outbox.remove(e.id).catch(() => {});
+        return;
+      case "later":
+        this.#sendLater(e.id);
         return;
       case "failed": {
         const m = this.model.local.value.find((x) => x.id === e.id);
@@ -108,6 +130,21 @@ export class ConversationSession {
     if (m.replyTo !== undefined) entry.replyTo = m.replyTo;
     if (failed !== undefined) entry.failed = failed;
     return entry;
+  }
+
+  /**
+   * Sends a rate-limited message again after a growing pause (from 1 s, at most 30 s). If the
+   * socket reopens first, the welcome resends it anyway; the same id keeps it stored once.
+   */
+  #sendLater(id: string): void {
+    const attempt = this.#later.get(id) ?? 0;
+    this.#later.set(id, attempt + 1);
+    const timer = setTimeout(() => {
+      this.#laterTimers.delete(timer);
+      const m = this.model.unacked().find((x) => x.id === id);
+      if (m) this.send(m.replyTo === undefined ? { t: "send", id, body: m.body } : { t: "send", id, body: m.body, replyTo: m.replyTo });
+    }, backoffDelay(attempt, Math.random, { baseMs: 1000, maxMs: 30_000, factor: 2, jitter: 0.5 }));
+    this.#laterTimers.add(timer);
   }
 
   /** Every message still waiting for its ack, with its own id, in the order typed. */
