@@ -280,11 +280,11 @@ function choosePlan(rooms, last) {
       if (random.chance(0.6)) p.inbox.resume();
       else p.inbox.pause(abrupt);
     }
-    if (room.people.every((p) => p.inbox.paused)) room.people[0].inbox.resume();
+    if (room.people.every((p) => !p.joined || p.inbox.paused)) room.people[0].inbox.resume();
   }
 }
 
-/** Every client in the state the plan asked for, resends acknowledged, and no socket change for QUIET_MS. */
+/** Who is not yet where the plan says: open sockets live (resends acknowledged), paused ones closed. */
 function unsettled(rooms) {
   const out = [];
   for (const p of rooms.flatMap((r) => r.people)) {
@@ -320,7 +320,8 @@ async function checkpoint(rooms, index, last, injected) {
   const checkStart = Date.now();
   const result = await converge({ rooms, wsBase: server.url.replace("http", "ws"), protocol, api,
     quietUntil: () => activity.lastChange + QUIET_MS,
-    deadline: () => activity.lastChange + QUIET_MS + CONVERGE_MS,
+    // A socket change restarts the clock, but a client that flaps for ever does not hold the run.
+    deadline: () => Math.min(activity.lastChange + QUIET_MS + CONVERGE_MS, checkStart + 4 * (QUIET_MS + CONVERGE_MS)),
     tally: compared,
   });
   const quietSince = activity.lastChange;
@@ -335,6 +336,10 @@ async function checkpoint(rooms, index, last, injected) {
   };
   checkpoints.push(cp);
   for (const x of result.violations) derivedViolations.push({ checkpoint: index, ...x });
+  if (!result.matchedAt && result.violations.length === 0) {
+    // Everything matched, but sockets kept opening or closing for a minute: something kept closing them.
+    derivedViolations.push({ kind: "never_quiet", checkpoint: index, detail: unsettled(rooms) });
+  }
   const byKind = summarizeKinds(result.violations.map((x) => x.kind));
   log(`check ${index}: ${result.matchedAt ? `matched ${cp.convergedMs} ms after the last socket change and kept matching (${result.attempts} comparisons${Object.keys(result.lagged).length > 0 ? `; differed before: ${JSON.stringify(result.lagged)}` : ""})` : `NOT converged within ${QUIET_MS + CONVERGE_MS} ms: ${JSON.stringify(byKind)}`}; sockets ${plan}`);
   for (const x of result.violations.slice(0, 4)) log("  derived VIOLATION", JSON.stringify(x));
