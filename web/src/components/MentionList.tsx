@@ -22,7 +22,7 @@ export function MentionList({ candidates, chosen, onPick }: { candidates: Candid
   return (
     <div id="mention-list" class="mentions-list" role="listbox" aria-label={t("mentionSomeone")}>
       {candidates.map((c, i) => (
-        <div key={c.username} id={`mention-${i}`} role="option" tabIndex={-1} aria-selected={i === chosen} class={i === chosen ? "chosen" : ""}
+        <div key={c.username} id={`mention-${i}`} role="option" tabIndex={-1} aria-label={`${c.name} (@${c.username})`} aria-selected={i === chosen} class={i === chosen ? "chosen" : ""}
           // mousedown, not click: the textarea must not lose the focus (and its caret) first.
           onMouseDown={(e) => { e.preventDefault(); onPick(c); }}>
           <Avatar name={c.name} small />
