@@ -2,6 +2,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { person, uniqueName } from "./browser";
+import { unnamedControls } from "./a11y";
 import { messages, PASSWORD, signUp } from "./steps";
 
 const baseUrl = inject("baseUrl");
@@ -17,20 +18,6 @@ async function tabTo(page: Page, matches: (el: { tag: string; name: string }) =>
     if (matches(el)) return;
   }
   throw new Error("focus never reached the element");
-}
-
-/** Controls without an accessible name (aria-label, aria-labelledby, a <label>, or their text). */
-function unnamedControls(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const out: string[] = [];
-    for (const el of document.querySelectorAll<HTMLElement>("button, input, textarea, select, a[href], [role=button]")) {
-      const labels = "labels" in el && el.labels instanceof NodeList ? [...el.labels].map((l) => l.textContent ?? "") : [];
-      const byId = (el.getAttribute("aria-labelledby") ?? "").split(/\s+/).map((id) => document.getElementById(id)?.textContent ?? "");
-      const name = [el.getAttribute("aria-label") ?? "", ...labels, ...byId, el.tagName === "BUTTON" || el.tagName === "A" ? (el.textContent ?? "") : ""].join("").trim();
-      if (!name) out.push(el.outerHTML.slice(0, 120));
-    }
-    return out;
-  });
 }
 
 describe("keyboard and labels", () => {

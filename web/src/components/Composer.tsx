@@ -7,6 +7,7 @@ import { editing, replyingTo } from "../models/compose";
 import { loadDraft, saveDraft } from "../models/drafts";
 import { nameOf } from "../models/names";
 import type { ConversationSession } from "../models/session";
+import { EmojiPicker } from "./EmojiPicker";
 import { MentionList, mentionQuery, type Candidate } from "./MentionList";
 
 const LIMIT = DEFAULT_LIMITS.bodyChars;
@@ -84,6 +85,18 @@ export function Composer({ s }: { s: ConversationSession }) {
     ref.current?.focus();
   }
 
+  /** Puts text where the caret is (an emoji from the picker) and the caret after it. */
+  function insert(piece: string) {
+    const el = ref.current;
+    const from = el?.selectionStart ?? text.value.length;
+    const to = el?.selectionEnd ?? from;
+    setText(text.value.slice(0, from) + piece + text.value.slice(to));
+    const at = from + piece.length;
+    caret.value = at;
+    el?.focus();
+    requestAnimationFrame(() => ref.current?.setSelectionRange(at, at));
+  }
+
   function onKeyDown(e: KeyboardEvent) {
     if (candidates.length > 0 && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
       e.preventDefault();
@@ -124,6 +137,7 @@ export function Composer({ s }: { s: ConversationSession }) {
       )}
       {candidates.length > 0 && <MentionList candidates={candidates} chosen={chosen} onPick={complete} />}
       <div class="row">
+        <EmojiPicker onPick={insert} />
         <label class="grow">
           <span class="sr-only">{t("message")}</span>
           <textarea

@@ -123,4 +123,5 @@ export const en = {
   pin: "Pin {title} to the top",
   unpin: "Unpin {title}",
   pinnedLabel: "pinned",
+  insertEmoji: "Insert an emoji",
 };

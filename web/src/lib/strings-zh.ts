@@ -125,4 +125,5 @@ export const zh: Record<keyof typeof en, string> = {
   pin: "将 {title} 置顶",
   unpin: "取消置顶 {title}",
   pinnedLabel: "已置顶",
+  insertEmoji: "插入表情",
 };
