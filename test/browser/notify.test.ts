@@ -6,7 +6,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { person, uniqueName } from "./browser";
-import { apiDm, apiSignup, sendAll } from "./seed";
+import { apiDm, apiRoom, apiSignup, sendAll } from "./seed";
 import { messages, row, signUp } from "./steps";
 
 const baseUrl = inject("baseUrl");
@@ -95,6 +95,20 @@ describe("desktop notifications", () => {
       { title: writer, body: "are you there?" },
       { title: writer, body: "while you were away" },
     ]);
+    await setHidden(r.page, false);
+  });
+
+  it("says who wrote in a room, by display name", async () => {
+    const host = await apiSignup(baseUrl, uniqueName("hal"), "Hal Host");
+    const room = await apiRoom(baseUrl, host, "Notified room", [reader]);
+    await row(r.page, "Notified room").waitFor({ timeout: 20_000 });
+    // The reader has seen Hal by name once (the welcome of the room names its members).
+    await row(r.page, "Notified room").click();
+    await expect.poll(() => r.page.getByTestId("conv-status").textContent()).toMatch(/^2 members/); // the welcome is in
+    await r.page.evaluate(() => history.back());
+    await setHidden(r.page, true);
+    await sendAll(baseUrl, host, room, ["lunch?"], "d");
+    await expect.poll(() => shown(r.page), { timeout: 20_000 }).toContainEqual({ title: "# Notified room", body: "Hal Host: lunch?" });
     await setHidden(r.page, false);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The smaller tools, each with what a screen reader is told (the accessibility tree): filter and
  * pin in the side bar, "Seen by" in a room, the full date on a time, the composer's emoji picker,
- * and a name for every control while menus and pickers are open.
+ * invite links, and a name for every control while menus and pickers are open.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { unnamedControls } from "./a11y";
@@ -19,7 +19,7 @@ describe("tools", () => {
   let r: Awaited<ReturnType<typeof person>>;
 
   beforeAll(async () => {
-    a = await person(baseUrl);
+    a = await person(baseUrl, { permissions: ["clipboard-read", "clipboard-write"] });
     r = await person(baseUrl);
     await signUp(a.page, me);
     await signUp(r.page, reader);
@@ -124,5 +124,28 @@ describe("tools", () => {
     expect(mentions).toMatch(/option ".+ \(@.+\)" \[selected\]/);
     expect(await unnamedControls(page)).toEqual([]);
     await box.fill("");
+  });
+
+  it("invites by a link that opens the app at the room's join screen", async () => {
+    const page = a.page;
+    await page.getByRole("button", { name: "New room" }).click();
+    await page.getByLabel("Room name").fill("Linked room");
+    await page.getByRole("button", { name: "Create", exact: true }).click();
+    await page.getByRole("heading", { level: 2, name: "# Linked room" }).waitFor();
+    await page.getByRole("button", { name: "Members", exact: true }).click();
+    await page.getByRole("button", { name: "Copy invite link" }).click();
+    await page.getByText("Invite link copied.").waitFor();
+    const link = await page.evaluate(() => navigator.clipboard.readText());
+    expect(link).toMatch(/#\/join\//);
+    await page.getByRole("button", { name: "Members", exact: true }).click();
+
+    await r.page.goto(link);
+    await r.page.getByRole("heading", { level: 2, name: "You were invited to a room" }).waitFor();
+    expect(await unnamedControls(r.page)).toEqual([]);
+    // The focus is on Join: Enter joins.
+    await expect.poll(() => r.page.evaluate(() => document.activeElement?.textContent)).toBe("Join");
+    await r.page.keyboard.press("Enter");
+    await r.page.getByRole("heading", { level: 2, name: "# Linked room" }).waitFor();
+    await expect.poll(() => page.locator("li.system", { hasText: `${reader} joined` }).count()).toBe(1);
   });
 });

@@ -1,10 +1,11 @@
 import { CLOSE } from "../../../protocol";
 import { t } from "../lib/i18n";
-import { current, inbox, networkUp, open } from "../models/app";
+import { current, inbox, networkUp, open, pendingJoin } from "../models/app";
 import { nameOf } from "../models/names";
 import { panel } from "../models/compose";
 import type { ConversationSession } from "../models/session";
 import { Composer } from "./Composer";
+import { JoinScreen } from "./JoinScreen";
 import { MembersPanel } from "./MembersPanel";
 import { MessageList } from "./MessageList";
 import { Notice } from "./Notice";
@@ -12,6 +13,8 @@ import { SearchPanel } from "./SearchPanel";
 
 export function ConversationView() {
   const s = current.value;
+  const joining = pendingJoin.value;
+  if (!s && joining) return <JoinScreen id={joining} />;
   if (!s) {
     return (
       <main class="main empty-main">

@@ -1,7 +1,7 @@
 import { useSignal } from "@preact/signals";
 import { ApiFailure } from "../lib/api";
 import { t } from "../lib/i18n";
-import { invite, leaveRoom, networkUp } from "../models/app";
+import { invite, inviteLink, leaveRoom, networkUp } from "../models/app";
 import { nameOf } from "../models/names";
 import { panel } from "../models/compose";
 import type { ConversationSession } from "../models/session";
@@ -14,6 +14,17 @@ export function MembersPanel({ s }: { s: ConversationSession }) {
   const known = networkUp.value && s.state.value === "open";
   const members = [...s.model.members.value].sort((a, b) => Number(b.online) - Number(a.online) || a.username.localeCompare(b.username));
   const room = s.model.summary.value?.kind === "room";
+  // Anyone may join a public room by its link; a private one needs an invitation by username.
+  const open = room && s.model.summary.value?.private !== true;
+
+  async function copyLink() {
+    try {
+      await navigator.clipboard.writeText(inviteLink(s.id));
+      note.value = t("linkCopied");
+    } catch {
+      note.value = inviteLink(s.id); // no clipboard: show it, to be copied by hand
+    }
+  }
 
   async function leave() {
     if (!confirm(t("confirmLeave"))) return;
@@ -66,6 +77,7 @@ export function MembersPanel({ s }: { s: ConversationSession }) {
           </label>
           <button type="submit">{t("invite")}</button>
           {note.value && <p class="small" role="status">{note.value}</p>}
+          {open && <button type="button" class="secondary" onClick={() => void copyLink()}>{t("copyInviteLink")}</button>}
           <p class="muted small">{t("roomIdIs")} <code>{s.id}</code></p>
         </form>
       )}

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import type { Message } from "../../../protocol";
 import { t } from "../lib/i18n";
 import { editing, menuFor, replyingTo } from "../models/compose";
@@ -15,6 +15,13 @@ export const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢", "�
 export function MessageMenu({ s, m }: { s: ConversationSession; m: Message }) {
   const ref = useRef<HTMLDivElement>(null);
   const mine = m.from === s.model.me;
+
+  // Near the bottom of the list it opens upwards, so that it is not cut off by the list's edge.
+  useLayoutEffect(() => {
+    const el = ref.current;
+    const list = el?.closest(".messages");
+    if (el && list && el.getBoundingClientRect().bottom > list.getBoundingClientRect().bottom) el.classList.add("up");
+  }, []);
 
   useEffect(() => {
     const el = ref.current;

@@ -124,4 +124,8 @@ export const en = {
   unpin: "Unpin {title}",
   pinnedLabel: "pinned",
   insertEmoji: "Insert an emoji",
+  joinInvited: "You were invited to a room",
+  joinPrivate: "This room is private: ask a member to invite you by username.",
+  copyInviteLink: "Copy invite link",
+  linkCopied: "Invite link copied. Anyone with it can join.",
 };

@@ -126,4 +126,8 @@ export const zh: Record<keyof typeof en, string> = {
   unpin: "取消置顶 {title}",
   pinnedLabel: "已置顶",
   insertEmoji: "插入表情",
+  joinInvited: "你被邀请加入一个群组",
+  joinPrivate: "这是私密群组：请成员通过用户名邀请你。",
+  copyInviteLink: "复制邀请链接",
+  linkCopied: "邀请链接已复制，任何拿到链接的人都可以加入。",
 };

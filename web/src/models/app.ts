@@ -21,6 +21,8 @@ export const sessions = signal<ReadonlyMap<string, ConversationSession>>(new Map
 export const current = computed(() => (currentId.value ? (sessions.value.get(currentId.value) ?? null) : null));
 export const networkUp = signal(typeof navigator === "undefined" ? true : navigator.onLine);
 export const inboxState = signal<ConnState>("closed");
+/** A room opened from an invite link (#/join/ID) that I am not in yet: the view asks before joining. */
+export const pendingJoin = signal<string | null>(null);
 /** The view reports whether the message list is scrolled to the bottom. */
 export const atBottom = signal(true);
 export const visible = signal(typeof document === "undefined" ? true : document.visibilityState === "visible");
@@ -161,6 +163,7 @@ function dropIfIdle(id: string): void {
 /** Shows a conversation (or none); `push` adds a history entry, so Back returns to the list. */
 export function open(id: string | null, push = true): void {
   const previous = currentId.value;
+  if (id) pendingJoin.value = null;
   if (id === previous) return;
   currentId.value = id;
   const known = id ? inbox.find(id) : undefined;
@@ -180,14 +183,22 @@ export function open(id: string | null, push = true): void {
 
 function openFromHash(): void {
   if (!me.value) return;
-  const m = /^#\/c\/(.+)$/.exec(location.hash);
+  const m = /^#\/(c|join)\/(.+)$/.exec(location.hash);
   let id: string | null = null;
   try {
-    id = m ? decodeURIComponent(m[1]!) : null;
+    id = m ? decodeURIComponent(m[2]!) : null;
   } catch {
     id = null; // a malformed link opens nothing
   }
-  open(id, false);
+  // An invite link to a room I am not in: ask first (joining is a choice, not a side effect of a click).
+  const invited = m?.[1] === "join" && id !== null && inbox.loaded.value && !inbox.find(id);
+  open(invited ? null : id, false);
+  pendingJoin.value = invited ? id : null;
+}
+
+/** The link that opens the app at a room's join screen. */
+export function inviteLink(id: string): string {
+  return `${location.origin}${location.pathname}#/join/${encodeURIComponent(id)}`;
 }
 
 function onIncoming(conv: string, m: Message): void {
@@ -223,6 +234,11 @@ effect(() => {
   void visible.value;
   void atBottom.value;
   markRead();
+});
+
+effect(() => {
+  // A join link opened before the list arrived: decide once it is there.
+  if (inbox.loaded.value && /^#\/join\//.test(typeof location === "undefined" ? "" : location.hash)) openFromHash();
 });
 
 effect(() => {
@@ -286,6 +302,7 @@ export async function createRoom(title: string, isPrivate: boolean): Promise<voi
 export async function joinRoom(id: string): Promise<void> {
   const s = asSummary(await api.join(id.trim()));
   inbox.upsert(s);
+  pendingJoin.value = null;
   open(s.id);
 }
 
