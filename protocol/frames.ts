@@ -71,7 +71,8 @@ export interface MsgFrame extends Message { t: "msg" }
 export interface EditFrame { t: "edit"; seq: number; target: number; body: string; ts: number }
 export interface DeleteFrame { t: "delete"; seq: number; target: number; ts: number }
 export interface ReactFrame { t: "react"; seq: number; target: number; from: string; emoji: string; on: boolean; ts: number }
-export interface MemberFrame { t: "member"; seq: number; username: string; joined: boolean; ts: number }
+/** `name`: the member's display name (v1.1; absent from older servers and from events of deleted accounts). */
+export interface MemberFrame { t: "member"; seq: number; username: string; name?: string; joined: boolean; ts: number }
 export interface SyncedFrame { t: "synced"; lastSeq: number; more: boolean; reset?: boolean }
 export interface AckFrame { t: "ack"; id: string; seq: number; ts: number; dup?: boolean }
 export interface ReceiptFrame { t: "receipt"; username: string; seq: number }
@@ -123,8 +124,10 @@ export interface InboxFrame { t: "inbox"; conversations: Summary[]; online: stri
 export interface ActivityFrame { t: "activity"; conv: string; seq: number; from: string; preview: string; ts: number; unread: number }
 export interface InboxReadFrame { t: "read"; conv: string; seq: number; unread: number }
 export interface JoinedFrame { t: "joined"; conversation: Summary }
+/** I am no longer a member of `conv` (I left on another device, was removed, or it was deleted). */
+export interface LeftFrame { t: "left"; conv: string }
 
-export type InboxServerFrame = InboxFrame | ActivityFrame | InboxReadFrame | PresenceFrame | JoinedFrame | ErrorFrame;
+export type InboxServerFrame = InboxFrame | ActivityFrame | InboxReadFrame | PresenceFrame | JoinedFrame | LeftFrame | ErrorFrame;
 
 /** Any frame a server sends, on either socket. */
 export type AnyServerFrame = ServerFrame | InboxServerFrame;

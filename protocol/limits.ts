@@ -30,6 +30,12 @@ export interface Limits {
   sendsPerSecond: number;
   /** Burst of sends allowed above the sustained rate. */
   sendBurst: number;
+  /** `history` and `sync` frames per second per user and conversation (`rate_limited`). */
+  readsPerSecond: number;
+  /** Burst of `history` and `sync` frames above the sustained rate. */
+  readBurst: number;
+  /** `typing` is relayed at most once in this many ms per user and conversation; extras are dropped. */
+  typingIntervalMs: number;
   /** Most events replayed on connect or per `sync` before `synced.more`. */
   backlog: number;
   /** Most members of a room. */
@@ -58,6 +64,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   decoderDepth: 8,
   sendsPerSecond: 10,
   sendBurst: 20,
+  readsPerSecond: 5,
+  readBurst: 20,
+  typingIntervalMs: 2000,
   backlog: 200,
   roomMembers: 10_000,
   socketsPerUser: 16,
@@ -78,6 +87,9 @@ export const LIMIT_ENV_VARS: Readonly<Record<keyof Limits, string>> = Object.fre
   decoderDepth: "LIMIT_DECODER_DEPTH",
   sendsPerSecond: "LIMIT_SENDS_PER_SECOND",
   sendBurst: "LIMIT_SEND_BURST",
+  readsPerSecond: "LIMIT_READS_PER_SECOND",
+  readBurst: "LIMIT_READ_BURST",
+  typingIntervalMs: "LIMIT_TYPING_INTERVAL_MS",
   backlog: "LIMIT_BACKLOG",
   roomMembers: "LIMIT_ROOM_MEMBERS",
   socketsPerUser: "LIMIT_SOCKETS_PER_USER",

@@ -8,6 +8,7 @@
  */
 import type {
   AckFrame,
+  MemberFrame,
   ConversationKind,
   ErrorFrame,
   InboxServerFrame,
@@ -222,8 +223,12 @@ function conversationFrame(t: string, f: Fields): ServerFrame | null {
         on: bool(f, "on"),
         ts: int(f, "ts", 0),
       };
-    case "member":
-      return { t, seq: int(f, "seq", 1), username: str(f, "username"), joined: bool(f, "joined"), ts: int(f, "ts", 0) };
+    case "member": {
+      const frame: MemberFrame = { t, seq: int(f, "seq", 1), username: str(f, "username"), joined: bool(f, "joined"), ts: int(f, "ts", 0) };
+      const name = optStr(f, "name");
+      if (name !== undefined) frame.name = name;
+      return frame;
+    }
     case "synced": {
       const frame: SyncedFrame = { t, lastSeq: int(f, "lastSeq", 0), more: bool(f, "more") };
       const reset = optBool(f, "reset");
@@ -272,6 +277,8 @@ function inboxFrame(t: string, f: Fields): InboxServerFrame | null {
       return presence(f);
     case "joined":
       return { t, conversation: summary(record(f, "conversation")) };
+    case "left":
+      return { t, conv: str(f, "conv") };
     case "error":
       return error(f);
     default:

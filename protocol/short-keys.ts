@@ -24,7 +24,7 @@ export const SHORT_KEYS: Readonly<Record<string, string>> = Object.freeze({
 export const SHORT_TYPES: Readonly<Record<string, string>> = Object.freeze({
   welcome: "W", msg: "m", edit: "e", delete: "d", react: "x", member: "u", synced: "Y", ack: "a",
   receipt: "c", typing: "k", presence: "p", history: "h", error: "E", inbox: "i", activity: "v",
-  read: "r", joined: "j", send: "s", sync: "y",
+  read: "r", joined: "j", send: "s", sync: "y", left: "l",
 });
 
 function invert(table: Readonly<Record<string, string>>): ReadonlyMap<string, string> {

@@ -34,6 +34,8 @@ export interface Attachment {
   /** Bad frames in the current minute, and when that minute began. */
   bad: number;
   badSince: number;
+  /** When the session expires (ms since the epoch): the heartbeat sweep closes the socket then. */
+  expires?: number;
 }
 
 /**
@@ -49,10 +51,11 @@ export function readAttachment(ws: WebSocket): Attachment | null {
   if (known) return known;
   const a: unknown = ws.deserializeAttachment();
   if (!isRecord(a)) return null;
-  const { user, session, proto, opened, seen, bad, badSince } = a;
+  const { user, session, proto, opened, seen, bad, badSince, expires } = a;
   if (typeof user !== "string" || typeof session !== "string" || !isProto(proto)) return null;
   const num = (v: unknown) => (typeof v === "number" ? v : 0);
   const read: Attachment = { user, session, proto, opened: num(opened), seen: num(seen), bad: num(bad), badSince: num(badSince) };
+  if (typeof expires === "number") read.expires = expires;
   attachments.set(ws, read);
   return read;
 }

@@ -73,7 +73,7 @@ export const serverSamples: ByType<ServerFrame> = {
   edit: [{ t: "edit", seq: 8, target: 7, body: "edited text", ts: TS }],
   delete: [{ t: "delete", seq: 9, target: 7, ts: TS }],
   react: [{ t: "react", seq: 10, target: 7, from: "alice", emoji: "👍", on: true, ts: TS }],
-  member: [{ t: "member", seq: 11, username: "carol", joined: true, ts: TS }, { t: "member", seq: 12, username: "carol", joined: false, ts: TS }],
+  member: [{ t: "member", seq: 11, username: "carol", name: "Carol", joined: true, ts: TS }, { t: "member", seq: 12, username: "carol", joined: false, ts: TS }],
   synced: [{ t: "synced", lastSeq: 0, more: false }, { t: "synced", lastSeq: 200, more: true, reset: true }],
   ack: [{ t: "ack", id: "m1", seq: 1, ts: TS }, { t: "ack", id: "m1", seq: 1, ts: TS, dup: true }],
   receipt: [{ t: "receipt", username: "bob", seq: 7 }],
@@ -95,6 +95,7 @@ export const inboxSamples: ByType<InboxServerFrame> = {
   read: [{ t: "read", conv: "r_123", seq: 13, unread: 0 }],
   presence: [{ t: "presence", username: "carol", online: true }],
   joined: [{ t: "joined", conversation: roomSummary }],
+  left: [{ t: "left", conv: "r_123" }],
   error: [{ t: "error", code: "internal", message: "internal error" }],
 };
 

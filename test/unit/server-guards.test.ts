@@ -71,6 +71,7 @@ function isOptional(t: string, path: Path): boolean {
   if (key === undefined || typeof key === "number") return false;
   if (["replyTo", "edited", "deleted", "reactions", "peer", "private", "last", "reset", "dup"].includes(key)) return true;
   if (key === "members") return path.length > 1; // welcome.members is the member list
+  if (t === "member" && key === "name" && path.length === 1) return true; // v1.1: the display name
   return t === "error" && key === "id";
 }
 

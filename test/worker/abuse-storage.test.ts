@@ -12,7 +12,8 @@ import { env, listDurableObjectIds, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { likePattern, LIKE_PATTERN_MAX_BYTES } from "../../worker/directory";
 import { limitsFromEnv } from "../../worker/config";
-import { api, dm, room, signup, uniqueName, type Account } from "./helpers";
+import { dmId as dmIdOf } from "../../worker/ids";
+import { api, connect, dm, join, room, signup, uniqueName, type Account } from "./helpers";
 
 const LIMITS = limitsFromEnv(env);
 
@@ -78,6 +79,31 @@ describe("no storage for names and ids that do not exist", () => {
     }
     const after = await ids(env.CONVERSATIONS);
     expect([...after].filter((x) => !before.has(x))).toEqual([]);
+  });
+
+  it("joins and sockets for made-up conversation ids leave no conversation object with storage", async () => {
+    const alice = await signup("st");
+    const before = await ids(env.CONVERSATIONS);
+    for (let i = 0; i < 3; i++) {
+      const id = `r${crypto.randomUUID().replaceAll("-", "")}`;
+      expect(await drained(api("POST", `/api/conversations/${id}/join`, alice.token))).toBe(404);
+      expect(await drained(api("POST", `/api/conversations/${id}/leave`, alice.token))).toBe(404);
+      const socket = await connect(`/chat/${id}`, alice);
+      expect(await socket.closed()).toBe(4404);
+    }
+    expect(await storedSince(env.CONVERSATIONS, before)).toEqual([]);
+    // A conversation created after its id was asked about works (the erased object makes its
+    // tables again): a room's id is random, so the object is reached by a DM's fixed id here.
+    const bob = await signup("st");
+    const dmId = await dmIdOf(alice.username, bob.username);
+    const probe = await connect(`/chat/${dmId}`, alice);
+    expect(await probe.closed()).toBe(4404);
+    const conv = await dm(alice, bob);
+    expect(conv.id).toBe(dmId);
+    const a = await join(conv.id, alice);
+    a.send({ t: "send", id: "after-wipe", body: "hello" });
+    expect((await a.next("ack")).seq).toBe(1);
+    a.close();
   });
 });
 

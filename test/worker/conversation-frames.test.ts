@@ -4,7 +4,7 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Message } from "../../protocol";
+import { DEFAULT_LIMITS, type Message } from "../../protocol";
 import { api, closeAll, convSql, convStub, dm, eventSeqs, join, room, setLimits, signup, storedState, type TestClient } from "./helpers";
 
 /** Sends messages one after another and returns their seqs. */
@@ -153,7 +153,7 @@ describe("edit, delete and react", () => {
     const [target] = await sendAll(a, ["the launch code is zebra42"]);
     await sendAll(a, ["an unrelated message"]);
     // Index now (normally a moment after the sends), so that the delete has index entries to erase.
-    await runInDurableObject(convStub(conv.id), (instance) => instance.store.indexPending());
+    await runInDurableObject(convStub(conv.id), (instance) => instance.search.indexPending());
     a.send({ t: "edit", target, body: "the launch code is quokka77" });
     await b.next("edit");
     a.send({ t: "delete", target });
@@ -246,6 +246,7 @@ describe("edit, delete and react", () => {
 
 describe("send rate limit", () => {
   it("keeps a user's bucket through eviction: an empty bucket is still empty after a wake", async () => {
+    const LIMITS_10_20 = { ...DEFAULT_LIMITS, sendsPerSecond: 10, sendBurst: 20 };
     const alice = await signup("alice");
     const bob = await signup("bob");
     const conv = await dm(alice, bob);
@@ -253,16 +254,16 @@ describe("send rate limit", () => {
     // A fixed clock: the outcome depends on the stored bucket, not on how long the eviction took.
     const T = 1_000_000;
     await runInDurableObject(stub, (instance) => {
-      for (let i = 0; i < 20; i++) expect(instance.store.takeToken(alice.username, T, 10, 20)).toBe(true);
-      expect(instance.store.takeToken(alice.username, T, 10, 20)).toBe(false);
+      for (let i = 0; i < 20; i++) expect(instance.budgets.take(alice.username, "write", T, LIMITS_10_20)).toBe(true);
+      expect(instance.budgets.take(alice.username, "write", T, LIMITS_10_20)).toBe(false);
     });
     await evictDurableObject(stub);
     await runInDurableObject(stub, (instance) => {
-      expect(instance.store.takeToken(alice.username, T, 10, 20)).toBe(false);
+      expect(instance.budgets.take(alice.username, "write", T, LIMITS_10_20)).toBe(false);
       // 100 ms at 10 a second refills one token, and only one.
-      expect(instance.store.takeToken(alice.username, T + 100, 10, 20)).toBe(true);
-      expect(instance.store.takeToken(alice.username, T + 100, 10, 20)).toBe(false);
-      expect(instance.store.takeToken(bob.username, T, 10, 20)).toBe(true);
+      expect(instance.budgets.take(alice.username, "write", T + 100, LIMITS_10_20)).toBe(true);
+      expect(instance.budgets.take(alice.username, "write", T + 100, LIMITS_10_20)).toBe(false);
+      expect(instance.budgets.take(bob.username, "write", T, LIMITS_10_20)).toBe(true);
     });
   });
 

@@ -215,7 +215,7 @@ export async function storedState(id: string): Promise<string> {
   // The search index is built in the background a moment after sends: bring it up to date first,
   // so that two snapshots differ only by what frames changed.
   await runInDurableObject(convStub(id), (instance) => {
-    while (instance.store.indexPending() > 0);
+    while (instance.search.indexPending() > 0);
   });
   dump.fts = await convSql(id, "SELECT rowid, body FROM messages_fts ORDER BY rowid");
   return JSON.stringify(dump);

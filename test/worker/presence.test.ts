@@ -5,7 +5,7 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { readAttachment, writeAttachment } from "../../worker/sockets";
-import { UserObject, type PresenceChange } from "../../worker/user";
+import { UserObject, type PeerPresence } from "../../worker/user";
 import { connect, dm, join, room, signup, type Account, type TestClient } from "./helpers";
 
 const userStub = (a: Account) => env.USERS.get(env.USERS.idFromName(a.username));
@@ -67,9 +67,9 @@ describe("presence", () => {
     await room(watcher, others);
     const inbox = await connect("/inbox", watcher);
     await inbox.next("inbox");
-    const calls: PresenceChange[][] = [];
+    const calls: PeerPresence[][] = [];
     const original = UserObject.prototype.peerPresence;
-    UserObject.prototype.peerPresence = function (this: UserObject, changes: PresenceChange[]) {
+    UserObject.prototype.peerPresence = function (this: UserObject, changes: PeerPresence[]) {
       if (this.profile()?.username === watcher.username) calls.push(changes);
       return original.call(this, changes);
     };
@@ -148,7 +148,7 @@ describe("presence", () => {
     const conv = await room(idle, others);
     const calls: string[] = [];
     const original = UserObject.prototype.peerPresence;
-    UserObject.prototype.peerPresence = function (this: UserObject, changes: PresenceChange[]) {
+    UserObject.prototype.peerPresence = function (this: UserObject, changes: PeerPresence[]) {
       if (this.profile()?.username === idle.username) calls.push(...changes.map((c) => c.username));
       return original.call(this, changes);
     };

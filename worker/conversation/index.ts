@@ -3,59 +3,40 @@
  * checks membership on connect and on every frame, writes before it acknowledges, and keeps in
  * memory only what it can rebuild after hibernation (per-socket state lives in the attachment,
  * everything else in SQLite).
+ *
+ * This file is the object's surface: the calls the Worker and the user objects make, the socket
+ * hooks of SocketObject, and the alarm. The log is in store.ts, the frames in frames.ts, and
+ * presence, notifications, membership sync and search each in a module of their own.
  */
-import { DurableObject } from "cloudflare:workers";
 import {
   CLOSE,
   HISTORY_MAX,
-  PING,
-  PONG,
-  parseClientFrame,
-  type ClientFrame,
   type ConversationKind,
-  type ErrorCode,
-  type EventFrame,
-  type Limits,
   type Member,
   type Message,
   type ServerFrame,
+  type Summary,
   type User,
 } from "../../protocol";
-import { limitsFromEnv } from "../config";
-import {
-  acceptForwarded,
-  broadcast,
-  Codecs,
-  notForwarded,
-  readAttachment,
-  tryClose,
-  trySend,
-  upgradeResponse,
-  writeAttachment,
-  type Attachment,
-} from "../sockets";
-import type { IndexEntry, WatchSnapshot } from "../user";
+import { AlarmClock } from "../alarm-clock";
+import { SocketObject, type Identity, type Refusal } from "../socket-object";
+import { broadcast, readAttachment, trySend, type Attachment } from "../sockets";
+import type { AnnounceAnswer, IndexEntry, PeerPresence, PresenceReport } from "../user";
+import { Budgets } from "./budgets";
+import { FrameHandler } from "./frames";
+import { MemberSync } from "./member-sync";
 import { Notifier } from "./notify";
+import { ConversationPresence } from "./presence";
+import { PresenceTable } from "./presence-table";
+import { SearchIndex, type SearchResult } from "./search-index";
+import { installSchema } from "./schema";
 import { ConversationStore, type ConversationMeta } from "./store";
 
+export { MAX_REACTION_KINDS } from "./frames";
+export { PRESENCE_FANOUT_MAX_MEMBERS } from "./presence";
 
-/** Most distinct emoji on one message. */
-export const MAX_REACTION_KINDS = 50;
-/** A presence lease lasts this many heartbeat intervals; the alarm renews it every interval... */
-const PRESENCE_LEASE_INTERVALS = 3;
-/** ...this many users at a time, this far apart. */
-const LEASE_RENEW_SLICE = 10;
-const LEASE_RENEW_GAP_MS = 50;
-/** Conversations up to this size tell every member's inbox about presence changes. */
-export const PRESENCE_FANOUT_MAX_MEMBERS = 100;
-/** How long presence changes are gathered before they go to members' inboxes. */
-const PRESENCE_FANOUT_DELAY_MS = 1000;
-/** Sends are added to the search index this long after the first of them... */
-const INDEX_DELAY_MS = 1000;
-/** ...this many per turn of the event loop. */
-const INDEX_SLICE = 25;
 /** Frames per websocket message when replaying a backlog, and at most in one live batch. */
-const REPLAY_BATCH = 50;
+export const REPLAY_BATCH = 50;
 
 export interface CreateInit {
   id: string;
@@ -67,27 +48,23 @@ export interface CreateInit {
 }
 
 export type Access = "ok" | "not_found" | "forbidden";
-/** What a member's object announces about them (see memberPresence). */
-export interface MemberPresence {
-  online: boolean;
-  watching: boolean;
-  onlineChanged: boolean;
-}
-export type JoinResult = { ok: true; entry: IndexEntry; added: boolean } | { ok: false; reason: "not_found" | "forbidden" | "full" };
+export type JoinResult = { ok: true; summary: Summary; added: boolean } | { ok: false; reason: "not_found" | "forbidden" | "full" };
 
-export class ConversationObject extends DurableObject<Env> {
-  /** The limits in force; tests may lower one on a live instance. */
-  limits: Limits;
+export class ConversationObject extends SocketObject {
   readonly store: ConversationStore;
   readonly notifier: Notifier;
-  #codecs: Codecs;
+  readonly presence: ConversationPresence;
+  readonly search: SearchIndex;
+  readonly sync: MemberSync;
+  readonly budgets: Budgets;
+  readonly #table: PresenceTable;
+  readonly #clock: AlarmClock;
+  readonly #frames: FrameHandler;
   #meta: ConversationMeta | null | undefined;
-  /** Presence changes not yet sent to members' inboxes (a second's worth at most). */
-  readonly #presenceOut = new Map<string, boolean>();
-  #presenceTimer: ReturnType<typeof setTimeout> | null = null;
-  #indexTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The tables were erased (see #held). */
+  #wiped = false;
   /**
-   * Frames for every socket that wait for the end of the current turn (see #broadcast), and the
+   * Frames for every socket that wait for the end of the current turn (see broadcastAll), and the
    * timer that sends them. Never kept across hibernation: a pending timer keeps the object awake.
    */
   #live: ServerFrame[] = [];
@@ -95,19 +72,64 @@ export class ConversationObject extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.limits = limitsFromEnv(env);
-    this.#codecs = new Codecs(this.limits);
-    this.store = new ConversationStore(ctx.storage.sql, (fn) => ctx.storage.transactionSync(fn));
-    this.notifier = new Notifier(ctx.storage.sql, this.store, () => this.#metaOrThrow().id, (username, batch) =>
-      this.env.USERS.get(this.env.USERS.idFromName(username)).activity(batch),
-    );
-    // Answered by the runtime without waking the object: idle sockets cost no CPU.
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+    const sql = ctx.storage.sql;
+    this.store = new ConversationStore(sql, (fn) => ctx.storage.transactionSync(fn));
+    this.#clock = new AlarmClock(ctx.storage);
+    this.#table = new PresenceTable(sql, this.store);
+    const owing = () => this.#ensureAlarm();
+    const convId = () => this.#metaOrNull()?.id ?? null;
+    this.notifier = new Notifier(sql, this.store, {
+      convId: () => this.#metaOrThrow().id,
+      deliver: (username, batch) => this.#user(username).activity(batch),
+      watchers: () => this.#table.watchers(),
+      owing,
+    });
+    this.presence = new ConversationPresence({
+      env, ctx, store: this.store, table: this.#table, convId,
+      heartbeatMs: () => this.limits.heartbeatMs,
+      hasSocket: (u) => this.openSockets(u).length > 0,
+      broadcast: (frames, exceptUser) => this.broadcastAll(frames, exceptUser),
+    });
+    this.search = new SearchIndex(sql, this.store, ctx);
+    this.sync = new MemberSync(sql, this.store, { env, convId, entryFor: (u) => this.#entryOrNull(u), owing });
+    this.budgets = new Budgets(sql, this.store);
+    const self = this;
+    this.#frames = new FrameHandler({
+      get limits() {
+        return self.limits;
+      },
+      store: this.store,
+      budgets: this.budgets,
+      notifier: this.notifier,
+      search: this.search,
+      codecsFor: () => this.codecs,
+      reply: (ws, a, frame) => this.send(ws, a, frame),
+      broadcastAll: (frames, exceptUser) => this.broadcastAll(frames, exceptUser),
+      replay: (ws, a, since) => this.replay(ws, a, since),
+      readMoved: (username, seq) => this.#readMoved(username, seq),
+      closeFrom: (ws, code, reason) => this.closeSocket(ws, code, reason),
+      touchSocket: (ws, a, now) => this.touch(ws, a, now),
+    });
   }
 
   #metaOrNull(): ConversationMeta | null {
     if (this.#meta === undefined) this.#meta = this.store.meta();
     return this.#meta;
+  }
+
+  /**
+   * The conversation, when this object holds one. Asked about one it does not hold (an id that was
+   * never created), the object erases the tables its constructor made: a made-up id must leave no
+   * storage behind. `create` installs them again.
+   */
+  #held(): ConversationMeta | null {
+    const meta = this.#metaOrNull();
+    if (!meta && !this.#wiped) {
+      this.#wiped = true;
+      // Not awaited: the output gate holds the answer until the deletion is durable.
+      void this.ctx.storage.deleteAll();
+    }
+    return meta;
   }
 
   #metaOrThrow(): ConversationMeta {
@@ -116,28 +138,40 @@ export class ConversationObject extends DurableObject<Env> {
     return meta;
   }
 
-  // ---- RPC from the Worker ---------------------------------------------------------------------
+  #user(username: string) {
+    return this.env.USERS.get(this.env.USERS.idFromName(username));
+  }
 
-  /** Creates the conversation (idempotent: a DM asked for twice is the same conversation). */
-  async create(init: CreateInit): Promise<IndexEntry[]> {
-    const now = Date.now();
+  // ---- calls from the Worker -------------------------------------------------------------------
+
+  /**
+   * Creates the conversation (idempotent: a DM asked for twice is the same conversation) and puts
+   * it in every member's list. Returns each member's summary, in the order given.
+   */
+  async create(init: CreateInit): Promise<Summary[]> {
+    if (this.#wiped) {
+      installSchema(this.ctx.storage.sql);
+      this.#wiped = false;
+    }
     if (!this.#metaOrNull()) {
+      const now = Date.now();
       this.store.atomic(() => {
         this.store.initMeta({ id: init.id, kind: init.kind, title: init.title, private: init.private, created: now });
         for (const m of init.members) {
           this.store.addMember(m.username, m.name, now);
           if (init.kind === "room") this.store.memberEvent(m.username, true, now);
+          this.sync.owe(m.username);
         }
         this.notifier.advanceTo(this.store.lastSeq());
       });
       this.#meta = undefined;
-      await this.#seedPresence(init.members.map((m) => m.username));
+      await this.presence.seed(init.members.map((m) => m.username));
     }
-    return init.members.map((m) => this.#entryFor(m.username));
+    return Promise.all(init.members.map(async (m) => (await this.sync.tell(m.username)) ?? this.#entryFor(m.username)));
   }
 
   access(username: string): Access {
-    if (!this.#metaOrNull()) return "not_found";
+    if (!this.#held()) return "not_found";
     return this.store.isMember(username) ? "ok" : "forbidden";
   }
 
@@ -169,26 +203,36 @@ export class ConversationObject extends DurableObject<Env> {
     return entry;
   }
 
-  summaryFor(username: string): IndexEntry | null {
+  #entryOrNull(username: string): IndexEntry | null {
     return this.access(username) === "ok" ? this.#entryFor(username) : null;
+  }
+
+  summaryFor(username: string): IndexEntry | null {
+    return this.#entryOrNull(username);
   }
 
   /** Joins a public room, or re-joins any room one was invited to. */
   async join(user: User): Promise<JoinResult> {
-    const meta = this.#metaOrNull();
+    const meta = this.#held();
     if (!meta) return { ok: false, reason: "not_found" };
-    if (this.store.member(user.username)) return { ok: true, entry: this.#entryFor(user.username), added: false };
+    if (this.store.isMember(user.username)) return this.#already(user.username);
     if (meta.kind === "dm" || meta.private) return { ok: false, reason: "forbidden" };
     return this.#add(user);
   }
 
   /** A member adds someone to a room (private rooms are joined this way). */
   async invite(by: string, user: User): Promise<JoinResult> {
-    const meta = this.#metaOrNull();
+    const meta = this.#held();
     if (!meta) return { ok: false, reason: "not_found" };
-    if (meta.kind === "dm" || !this.store.member(by)) return { ok: false, reason: "forbidden" };
-    if (this.store.member(user.username)) return { ok: true, entry: this.#entryFor(user.username), added: false };
+    if (meta.kind === "dm" || !this.store.isMember(by)) return { ok: false, reason: "forbidden" };
+    if (this.store.isMember(user.username)) return this.#already(user.username);
     return this.#add(user);
+  }
+
+  /** Already a member: their list is told again (it may have missed it), nothing else changes. */
+  async #already(username: string): Promise<JoinResult> {
+    this.store.atomic(() => this.sync.owe(username));
+    return { ok: true, summary: (await this.sync.tell(username)) ?? this.#entryFor(username), added: false };
   }
 
   async #add(user: User): Promise<JoinResult> {
@@ -196,43 +240,44 @@ export class ConversationObject extends DurableObject<Env> {
     const now = Date.now();
     const seq = this.store.atomic(() => {
       this.store.addMember(user.username, user.name, now);
+      this.sync.owe(user.username);
       return this.store.memberEvent(user.username, true, now);
     });
-    this.#broadcast([{ t: "member", seq, username: user.username, joined: true, ts: now }]);
+    this.broadcastAll([{ t: "member", seq, username: user.username, name: user.name, joined: true, ts: now }]);
     this.notifier.schedule();
-    await this.#seedPresence([user.username]);
-    return { ok: true, entry: this.#entryFor(user.username), added: true };
+    await this.presence.seed([user.username]);
+    return { ok: true, summary: (await this.sync.tell(user.username)) ?? this.#entryFor(user.username), added: true };
+  }
+
+  /** Every member's announced state, for a new member's contacts (empty for rooms too large to fan out). */
+  presenceStates(): PeerPresence[] {
+    if (!this.#held()) return [];
+    return this.presence.announcedStates();
   }
 
   /**
-   * Asks new members' objects whether they are online: they announce only changes, so someone
-   * already online would otherwise look offline here until their next change.
+   * Leaves a room: a member event, the member's sockets here are closed, and their list is told
+   * (now, and by the alarm until it has heard). False when they were not a member.
    */
-  async #seedPresence(usernames: string[]): Promise<void> {
-    const states = await Promise.allSettled(usernames.map((u) => this.env.USERS.get(this.env.USERS.idFromName(u)).presenceState()));
-    states.forEach((state, i) => {
-      const username = usernames[i]!;
-      if (state.status !== "fulfilled") return;
-      const { online, watching } = state.value;
-      if (this.store.setPresence(username, online, watching)) this.#broadcast([{ t: "presence", username, online }], username);
-    });
-  }
-
-  /** Who is online here, for a new member's inbox (empty for rooms too large to fan out). */
-  onlineMembers(): string[] {
-    return this.store.memberCount() <= PRESENCE_FANOUT_MAX_MEMBERS ? this.store.onlineMembers() : [];
-  }
-
-  /** Leaves a room: a member event, and the member's sockets here are closed. */
-  leave(username: string): boolean {
-    const meta = this.#metaOrNull();
+  async leave(username: string): Promise<boolean> {
+    const meta = this.#held();
     if (!meta || meta.kind === "dm") return false;
     const now = Date.now();
-    const seq = this.store.atomic(() => (this.store.removeMember(username) ? this.store.memberEvent(username, false, now) : null));
-    if (seq === null) return false;
-    for (const ws of this.ctx.getWebSockets(username)) tryClose(ws, CLOSE.FORBIDDEN, "left the conversation");
-    this.#broadcast([{ t: "member", seq, username, joined: false, ts: now }]);
+    const seq = this.store.atomic(() => {
+      if (!this.store.removeMember(username)) return null;
+      this.sync.owe(username);
+      return this.store.memberEvent(username, false, now);
+    });
+    if (seq === null) {
+      // Not a member (any more): their list may still show it, if it missed the first time.
+      this.store.atomic(() => this.sync.owe(username));
+      await this.sync.tell(username);
+      return false;
+    }
+    for (const ws of this.openSockets(username)) this.closeSocket(ws, CLOSE.FORBIDDEN, "left the conversation");
+    this.broadcastAll([{ t: "member", seq, username, joined: false, ts: now }]);
     this.notifier.schedule();
+    await this.sync.tell(username);
     return true;
   }
 
@@ -241,387 +286,137 @@ export class ConversationObject extends DurableObject<Env> {
     return this.store.history(before, Math.min(Math.max(1, limit), HISTORY_MAX));
   }
 
-  search(username: string, q: string): Message[] | null {
+  find(username: string, q: string): SearchResult | null {
     if (this.access(username) !== "ok") return null;
-    return this.store.search(q, 50);
+    return this.search.search(q);
   }
 
   /** Closes every socket opened with a session that was just revoked. */
   closeSession(session: string): void {
-    for (const ws of this.ctx.getWebSockets(`s:${session}`)) {
-      const a = readAttachment(ws);
-      tryClose(ws, CLOSE.UNAUTHORIZED, "session revoked");
-      if (a) this.#wentAway(ws, a);
-    }
+    for (const ws of this.ctx.getWebSockets(`s:${session}`)) this.closeSocket(ws, CLOSE.UNAUTHORIZED, "session revoked");
   }
 
-  // ---- sockets -----------------------------------------------------------------------------------
+  /**
+   * A member's object announces their state. The answer tells it whether they are still a member
+   * and, when they watch, the conversation as they see it and every member's announced state.
+   */
+  memberPresence(username: string, report: PresenceReport): AnnounceAnswer {
+    if (this.access(username) !== "ok") return { member: false };
+    this.presence.announce(username, report);
+    if (!report.watching) return { member: true, snapshot: null };
+    return { member: true, snapshot: { presence: this.presence.announcedStates(), entry: this.#entryFor(username) } };
+  }
 
-  override async fetch(request: Request): Promise<Response> {
-    // A new socket must not receive frames queued before it existed: its replay covers them.
-    this.#flushLive();
+  // ---- sockets (hooks of SocketObject) ------------------------------------------------------------
+
+  protected ownerTag(who: Identity): string {
     // Tagged by user: presence and the per-user socket limit count a user's sockets here.
-    const accepted = acceptForwarded(this.ctx, request, (user) => user);
-    if (!accepted) return notForwarded();
-    const { client, server, attachment } = accepted;
-    const user = attachment.user;
+    return who.user;
+  }
 
-    const refusal = this.#refusal(user);
-    if (refusal) {
-      tryClose(server, refusal.code, refusal.reason);
-      return upgradeResponse(client, request);
-    }
+  protected refusal(who: Identity): Refusal | null {
+    if (!this.#held()) return { code: CLOSE.NOT_FOUND, reason: "no such conversation" };
+    if (!this.store.isMember(who.user)) return { code: CLOSE.FORBIDDEN, reason: "not a member of this conversation" };
+    return null;
+  }
+
+  protected async opened(ws: WebSocket, a: Attachment, request: Request): Promise<void> {
+    // A new socket must not receive frames queued before it existed: its replay covers them.
+    this.flushLive();
     const sinceParam = new URL(request.url).searchParams.get("since");
     const since = sinceParam !== null && /^\d{1,15}$/.test(sinceParam) ? Number(sinceParam) : null;
-    // Someone with a socket open is online, whatever was last announced.
-    if (this.store.setPresence(user, true)) this.#broadcast([{ t: "presence", username: user, online: true }], user);
-    this.#welcome(server, attachment, since);
+    const first = this.openSockets(a.user).length === 1;
+    if (first) this.presence.firstSocketOpened(a.user);
+    this.#welcome(ws, a, since);
     await this.#ensureAlarm();
-    return upgradeResponse(client, request);
-  }
-
-  #refusal(user: string): { code: number; reason: string } | null {
-    if (!this.#metaOrNull()) return { code: CLOSE.NOT_FOUND, reason: "no such conversation" };
-    if (!this.store.isMember(user)) return { code: CLOSE.FORBIDDEN, reason: "not a member of this conversation" };
-    // This socket is already counted among the user's.
-    if (this.ctx.getWebSockets(user).length > this.limits.socketsPerUser) {
-      return { code: CLOSE.TOO_MANY_SOCKETS, reason: "too many sockets for this user" };
-    }
-    return null;
   }
 
   #welcome(ws: WebSocket, a: Attachment, since: number | null): void {
     const entry = this.#entryFor(a.user);
-    // A socket opening here marks its user online in the presence table (see fetch), so the table
-    // alone answers: no need to read every socket's attachment on every connect.
-    const online = new Set(this.store.onlineMembers());
     const members: Member[] = this.store.members().map((m) => ({
       username: m.username,
       name: m.name,
-      online: online.has(m.username),
+      online: this.presence.isOnline(m.username),
       readSeq: m.readSeq,
     }));
-    this.#send(ws, a, { t: "welcome", conv: entry, me: a.user, members });
+    this.send(ws, a, { t: "welcome", conv: entry, me: a.user, members });
     // Without `since` the client starts from now (it loads the past with `history`).
-    this.#replay(ws, a, since ?? entry.lastSeq);
-    if (this.ctx.getWebSockets(a.user).length === 1) this.#reportConnection(a.user, true);
+    this.replay(ws, a, since ?? entry.lastSeq);
   }
 
   /** Events after `since`, at most the backlog limit, batched; then `synced`. */
-  #replay(ws: WebSocket, a: Attachment, since: number): void {
+  replay(ws: WebSocket, a: Attachment, since: number): void {
     // Queued live events go out first, so that none arrives again after the replay that held it.
-    this.#flushLive();
+    this.flushLive();
     const lastSeq = this.store.lastSeq();
     if (since > lastSeq) {
       // The client holds events this conversation never had (storage reset): start over.
-      this.#send(ws, a, { t: "synced", lastSeq, more: false, reset: true });
+      this.send(ws, a, { t: "synced", lastSeq, more: false, reset: true });
       return;
     }
     const events = this.store.eventsAfter(since, this.limits.backlog);
-    const codec = this.#codecs.for(a.proto);
+    const codec = this.codecs.for(a.proto);
     for (let i = 0; i < events.length; i += REPLAY_BATCH) {
       const chunk = events.slice(i, i + REPLAY_BATCH);
       trySend(ws, chunk.length === 1 ? codec.encode(chunk[0]!) : codec.encodeBatch(chunk));
     }
     const upTo = events.length > 0 ? events[events.length - 1]!.seq : since;
-    this.#send(ws, a, { t: "synced", lastSeq: upTo, more: upTo < lastSeq });
+    this.send(ws, a, { t: "synced", lastSeq: upTo, more: upTo < lastSeq });
   }
 
-  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-    const a = readAttachment(ws);
-    if (!a) return tryClose(ws, CLOSE.INTERNAL, "lost socket state");
-    try {
-      this.#onMessage(ws, a, data);
-    } catch (err) {
-      // Log the kind of failure only: never a body or a token.
-      console.error("conversation: frame handler failed", err instanceof Error ? err.name : typeof err);
-      this.#send(ws, a, { t: "error", code: "internal", message: "internal error" });
-    }
+  protected frame(ws: WebSocket, a: Attachment, data: string | ArrayBuffer): void {
+    this.#frames.handle(ws, a, data);
   }
 
-  #onMessage(ws: WebSocket, a: Attachment, data: string | ArrayBuffer): void {
-    const now = Date.now();
-    if (typeof data === "string" && data === PING) {
-      // Normally answered by the runtime; kept for clients that ping while we are awake anyway.
-      trySend(ws, PONG);
-      return;
-    }
-    const decoded = this.#codecs.for(a.proto).decodeOne(data);
-    if (!decoded.ok) {
-      if (decoded.code === "too_large") return tryClose(ws, CLOSE.TOO_LARGE, decoded.message);
-      return this.#refuse(ws, a, now, decoded.code, decoded.message);
-    }
-    const parsed = parseClientFrame(decoded.value, this.limits);
-    if (!parsed.ok) return this.#refuse(ws, a, now, parsed.code, parsed.message, parsed.id);
-    // Membership is checked on every frame: someone who left is out at once.
-    if (!this.store.isMember(a.user)) return tryClose(ws, CLOSE.FORBIDDEN, "not a member of this conversation");
-    if (now - a.seen > 1000) {
-      a.seen = now;
-      writeAttachment(ws, a);
-    }
-    this.#dispatch(ws, a, parsed.frame, now);
+  protected gone(_ws: WebSocket, a: Attachment): void {
+    // The socket is no longer counted as open (SocketObject reports it once it ended).
+    if (this.openSockets(a.user).length === 0) this.presence.lastSocketGone(a.user);
   }
 
-  /** Answers a bad frame with an error; too many in a minute close the socket (1008). */
-  #refuse(ws: WebSocket, a: Attachment, now: number, code: ErrorCode, message: string, id?: string): void {
-    if (now - a.badSince > 60_000) {
-      a.bad = 0;
-      a.badSince = now;
-    }
-    a.bad++;
-    writeAttachment(ws, a);
-    if (a.bad > this.limits.badFramesPerMinute) return tryClose(ws, CLOSE.POLICY, "too many bad frames");
-    this.#send(ws, a, id === undefined ? { t: "error", code, message } : { t: "error", code, message, id });
+  /** Tells the member's own object that their read mark moved (off the frame's path). */
+  #readMoved(username: string, seq: number): void {
+    const unread = this.store.unreadFor(username, seq);
+    const asOf = this.store.lastSeq();
+    const conv = this.#metaOrThrow().id;
+    this.ctx.waitUntil(this.#user(username).readMoved(conv, seq, unread, asOf).catch(() => {}));
   }
 
-  #error(ws: WebSocket, a: Attachment, code: ErrorCode, message: string, id?: string): void {
-    this.#send(ws, a, id === undefined ? { t: "error", code, message } : { t: "error", code, message, id });
+  // ---- the alarm: heartbeat, leases and retries --------------------------------------------------
+
+  #ensureAlarm(): Promise<void> {
+    return this.#clock.ensure(Date.now() + this.limits.heartbeatMs).catch(() => {});
   }
 
-  #dispatch(ws: WebSocket, a: Attachment, frame: ClientFrame, now: number): void {
-    switch (frame.t) {
-      case "send": {
-        const existing = this.store.findByClientId(a.user, frame.id);
-        if (existing) {
-          this.#send(ws, a, { t: "ack", id: frame.id, seq: existing.seq, ts: existing.ts, dup: true });
-          return;
-        }
-        if (frame.replyTo !== undefined && !this.store.message(frame.replyTo)) {
-          return this.#error(ws, a, "not_found", "replyTo: no such message", frame.id);
-        }
-        if (!this.store.takeToken(a.user, now, this.limits.sendsPerSecond, this.limits.sendBurst)) {
-          return this.#error(ws, a, "rate_limited", "sending too fast; resend this id later", frame.id);
-        }
-        const seq = this.store.insertMessage(a.user, frame.id, frame.body, frame.replyTo, now);
-        // Sent after the insert: the output gate holds it until the write is durable.
-        this.#send(ws, a, { t: "ack", id: frame.id, seq, ts: now });
-        const msg: EventFrame = { t: "msg", seq, id: frame.id, from: a.user, body: frame.body, ts: now };
-        if (frame.replyTo !== undefined) msg.replyTo = frame.replyTo;
-        this.#broadcast([msg]);
-        this.notifier.schedule();
-        this.#scheduleIndexing();
-        return;
-      }
-      case "sync":
-        return this.#replay(ws, a, frame.since);
-      case "read": {
-        const seq = this.store.markRead(a.user, frame.seq);
-        if (seq === null) return;
-        this.#broadcast([{ t: "receipt", username: a.user, seq }]);
-        const unread = this.store.unreadFor(a.user, seq);
-        const asOf = this.store.lastSeq();
-        const conv = this.#metaOrThrow().id;
-        // Off the path: the user's object updates the badge on their other devices.
-        this.ctx.waitUntil(
-          this.env.USERS.get(this.env.USERS.idFromName(a.user)).readMoved(conv, seq, unread, asOf).catch(() => {}),
-        );
-        return;
-      }
-      case "typing":
-        return this.#broadcast([{ t: "typing", username: a.user }], a.user);
-      case "history":
-        return this.#send(ws, a, { t: "history", ...this.store.history(frame.before, frame.limit ?? 50) });
-      case "edit": {
-        const target = this.#ownMessage(ws, a, frame.target);
-        if (!target) return;
-        const seq = this.store.editMessage(frame.target, a.user, frame.body, now);
-        this.#broadcast([{ t: "edit", seq, target: frame.target, body: frame.body, ts: now }]);
-        return;
-      }
-      case "delete": {
-        const target = this.#ownMessage(ws, a, frame.target);
-        if (!target) return;
-        const seq = this.store.deleteMessage(frame.target, a.user, now);
-        this.#broadcast([{ t: "delete", seq, target: frame.target, ts: now }]);
-        this.notifier.schedule();
-        return;
-      }
-      case "react": {
-        const target = this.store.message(frame.target);
-        if (!target || target.deleted) return this.#error(ws, a, "not_found", "react: no such message");
-        const known = target.reactions?.some((r) => r.emoji === frame.emoji) ?? false;
-        if (frame.on && !known && this.store.reactionKinds(frame.target) >= MAX_REACTION_KINDS) {
-          return this.#error(ws, a, "full", "react: too many different reactions on this message");
-        }
-        const seq = this.store.react(frame.target, a.user, frame.emoji, frame.on, now);
-        if (seq !== null) {
-          this.#broadcast([{ t: "react", seq, target: frame.target, from: a.user, emoji: frame.emoji, on: frame.on, ts: now }]);
-        }
-        return;
-      }
-      default: {
-        const unreachable: never = frame;
-        return unreachable;
-      }
-    }
-  }
-
-  /** The target message if it exists, is not deleted and is the user's own; else an error. */
-  #ownMessage(ws: WebSocket, a: Attachment, seq: number): Message | null {
-    const m = this.store.message(seq);
-    if (!m || m.deleted) {
-      this.#error(ws, a, "not_found", "no such message");
-      return null;
-    }
-    if (m.from !== a.user) {
-      this.#error(ws, a, "forbidden", "only the author may change a message");
-      return null;
-    }
-    return m;
-  }
-
-  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    // Answer the client's close frame (1005/1006 cannot be sent back; use 1000 then).
-    tryClose(ws, code === 1005 || code === 1006 || code === 1015 ? CLOSE.NORMAL : code, reason);
-    const a = readAttachment(ws);
-    if (a) this.#wentAway(ws, a);
-  }
-
-  override async webSocketError(ws: WebSocket): Promise<void> {
-    const a = readAttachment(ws);
-    if (a) this.#wentAway(ws, a);
-  }
-
-  /** After a socket ends: if it was the user's last one here, they went offline here. */
-  #wentAway(ws: WebSocket, a: Attachment): void {
-    const others = this.ctx.getWebSockets(a.user).filter((s) => s !== ws && s.readyState === WebSocket.OPEN);
-    if (others.length === 0) this.#reportConnection(a.user, false);
-  }
-
-  // ---- presence ----------------------------------------------------------------------------------
-
-  /**
-   * Tells the user's object that they have sockets here (a lease, renewed by the heartbeat alarm) or
-   * none any more. The user's object decides whether they are online, across all their devices,
-   * and announces changes back through memberPresence.
-   */
-  #reportConnection(username: string, online: boolean): void {
-    const meta = this.#metaOrNull();
-    if (!meta) return;
-    const until = Date.now() + PRESENCE_LEASE_INTERVALS * this.limits.heartbeatMs;
-    const user = this.env.USERS.get(this.env.USERS.idFromName(username));
-    this.ctx.waitUntil(user.connection(meta.id, online, until).catch(() => {}));
+  #pendingWork(): boolean {
+    if (!this.#metaOrNull()) return false;
+    return this.notifier.pending() || this.sync.pending() || this.search.behind();
   }
 
   /**
-   * Renews the presence leases of everyone connected here, a slice at a time: in a big room a
-   * burst of one call per member would hold up the sends that arrive meanwhile. A lease lasts
-   * several intervals, so spreading the renewals over a second loses nothing.
+   * Every interval, whatever the traffic: re-arms first, then sweeps silent sockets, renews the
+   * presence leases of everyone connected, and starts the retries. Nothing here waits for work
+   * that new traffic can extend (a busy room's notifier never finishes), so it always returns.
    */
-  #renewLeases(usernames: string[]): void {
-    for (let i = 0; i < usernames.length; i += LEASE_RENEW_SLICE) {
-      const slice = usernames.slice(i, i + LEASE_RENEW_SLICE);
-      const renew = () => {
-        for (const u of slice) this.#reportConnection(u, true);
-      };
-      if (i === 0) renew();
-      else this.ctx.waitUntil(new Promise<void>((resolve) => setTimeout(() => resolve(renew()), (i / LEASE_RENEW_SLICE) * LEASE_RENEW_GAP_MS)));
-    }
-  }
-
-  /**
-   * A member's object announces their state: online or not, and whether they have an inbox open
-   * (`watching`); `onlineChanged` when the first changed. Members' inboxes hear of presence
-   * changes and new messages only while they watch. When a member starts watching, the answer is
-   * who is online here and the conversation as they see it now (null otherwise): their object
-   * rebuilds from it what it stopped following while no inbox was open.
-   */
-  memberPresence(username: string, state: MemberPresence): WatchSnapshot | null {
-    if (!this.store.isMember(username)) return null;
-    const { online, watching, onlineChanged } = state;
-    // A member's socket opening here may already have shown them online to this room.
-    if (this.store.setPresence(username, online, watching)) this.#broadcast([{ t: "presence", username, online }], username);
-    // The user's object announces only real changes, so every watching inbox hears this one.
-    if (onlineChanged && this.store.memberCount() <= PRESENCE_FANOUT_MAX_MEMBERS) {
-      this.#presenceOut.set(username, online);
-      this.#schedulePresenceFanout();
-    }
-    return watching ? { online: this.onlineMembers(), entry: this.#entryFor(username) } : null;
-  }
-
-  /**
-   * Changes are gathered for a moment and sent as one call per member: when a team comes online
-   * together, each member's object gets one call, not one per colleague. A DM goes at once.
-   */
-  #schedulePresenceFanout(): void {
-    if (this.#presenceTimer !== null) return;
-    const delay = this.store.memberCount() <= 2 ? 0 : PRESENCE_FANOUT_DELAY_MS;
-    this.ctx.waitUntil(
-      new Promise<void>((resolve) => {
-        this.#presenceTimer = setTimeout(() => {
-          this.#presenceTimer = null;
-          const changes = [...this.#presenceOut].map(([username, online]) => ({ username, online }));
-          this.#presenceOut.clear();
-          // Only members with an inbox open, each the same list (each object skips its own name):
-          // the others learn the state when they next open one (see memberPresence).
-          const calls = this.store.watchers().map((u) => this.env.USERS.get(this.env.USERS.idFromName(u)).peerPresence(changes));
-          void Promise.allSettled(calls).then(() => resolve());
-        }, delay);
-      }),
-    );
-  }
-
-  /**
-   * Builds the search index a moment after sends, in small slices with a turn of the event loop
-   * between them: a trigram index costs a lot per message, and one long slice would hold up every
-   * send that arrives meanwhile (a latency spike once a second under load).
-   */
-  #scheduleIndexing(delay = INDEX_DELAY_MS): void {
-    if (this.#indexTimer !== null) return;
-    this.ctx.waitUntil(
-      new Promise<void>((resolve) => {
-        this.#indexTimer = setTimeout(() => {
-          this.#indexTimer = null;
-          try {
-            if (this.store.indexPending(INDEX_SLICE) === INDEX_SLICE) this.#scheduleIndexing(0);
-          } catch (err) {
-            // Search indexes whatever is left on its next query.
-            console.error("conversation: indexing failed", err instanceof Error ? err.name : typeof err);
-          }
-          resolve();
-        }, delay);
-      }),
-    );
-  }
-
-  // ---- heartbeat and retries ---------------------------------------------------------------------
-
-  async #ensureAlarm(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + this.limits.heartbeatMs);
-    }
-  }
-
-  /** Closes sockets silent for two heartbeat intervals; retries failed notifications. */
   override async alarm(): Promise<void> {
+    this.#clock.fired();
     const now = Date.now();
-    const limit = 2 * this.limits.heartbeatMs;
-    for (const ws of this.ctx.getWebSockets()) {
-      const a = readAttachment(ws);
-      if (!a) continue;
-      const pong = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
-      if (now - Math.max(a.seen, a.opened, pong) > limit) {
-        tryClose(ws, CLOSE.GOING_AWAY, "no heartbeat");
-        this.#wentAway(ws, a);
-      }
+    if (this.ctx.getWebSockets().length > 0 || this.#pendingWork()) {
+      await this.#clock.rearm(now + this.limits.heartbeatMs).catch(() => {});
     }
-    const connected = new Set(this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).map((ws) => readAttachment(ws)?.user));
-    this.#renewLeases([...connected].filter((u): u is string => u !== undefined));
-    if (this.#metaOrNull()) {
-      if (this.notifier.cursor() < this.store.lastSeq()) this.notifier.schedule();
-      await this.notifier.settle();
-      await this.notifier.retry();
+    this.sweep(now);
+    const connected = new Set<string>();
+    for (const ws of this.openSockets()) {
+      const user = readAttachment(ws)?.user;
+      if (user) connected.add(user);
     }
-    if (this.ctx.getWebSockets().length > 0 || (this.#metaOrNull() && this.notifier.pending())) {
-      await this.ctx.storage.setAlarm(now + this.limits.heartbeatMs);
-    }
+    this.presence.renewLeases([...connected]);
+    if (!this.#metaOrNull()) return;
+    this.notifier.tick();
+    this.ctx.waitUntil(this.sync.retry());
+    if (this.search.behind()) this.search.schedule(0);
   }
 
   // ---- sending -----------------------------------------------------------------------------------
-
-  #send(ws: WebSocket, a: Attachment, frame: ServerFrame): void {
-    trySend(ws, this.#codecs.for(a.proto).encode(frame));
-  }
 
   /**
    * To every socket here, or all but `exceptUser`'s. Frames for everyone wait for the end of the
@@ -630,18 +425,18 @@ export class ConversationObject extends DurableObject<Env> {
    * the per-socket cost of a send is paid once per batch. Frames keep their order on every socket:
    * a broadcast that skips someone, a replay, and a new socket each send the queue first.
    */
-  #broadcast(frames: ServerFrame[], exceptUser?: string): void {
+  broadcastAll(frames: ServerFrame[], exceptUser?: string): void {
     if (exceptUser !== undefined) {
-      this.#flushLive();
-      broadcast(this.ctx, this.#codecs, frames, new Set(this.ctx.getWebSockets(exceptUser)));
+      this.flushLive();
+      broadcast(this.ctx, this.codecs, frames, new Set(this.ctx.getWebSockets(exceptUser)));
       return;
     }
     this.#live.push(...frames);
-    if (this.#live.length >= REPLAY_BATCH) this.#flushLive();
-    else this.#liveTimer ??= setTimeout(() => this.#flushLive(), 0);
+    if (this.#live.length >= REPLAY_BATCH) this.flushLive();
+    else this.#liveTimer ??= setTimeout(() => this.flushLive(), 0);
   }
 
-  #flushLive(): void {
+  flushLive(): void {
     if (this.#liveTimer !== null) {
       clearTimeout(this.#liveTimer);
       this.#liveTimer = null;
@@ -649,6 +444,7 @@ export class ConversationObject extends DurableObject<Env> {
     if (this.#live.length === 0) return;
     const frames = this.#live;
     this.#live = [];
-    broadcast(this.ctx, this.#codecs, frames);
+    broadcast(this.ctx, this.codecs, frames);
   }
+
 }

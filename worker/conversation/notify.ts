@@ -1,11 +1,16 @@
 /**
  * Telling watching members' user objects (those with an inbox open) about new messages, off the
- * send path. One round at a time takes
- * every event since the last round (so a burst of sends becomes one call per member) and calls the
- * members in parallel. A member whose previous call has not returned is not called again: it is
- * owed the events instead, and gets them all in one call as soon as it answers, so a slow or absent
- * member never holds up the others. Failures are owed too, and the alarm retries them. The user
- * object counts each seq once, so a retry or a repeated batch never counts twice.
+ * send path, at least once. One round at a time takes every event since the last round (so a
+ * burst of sends becomes one call per member) and calls the members in parallel. A member whose
+ * previous call has not returned is not called again: it is owed the events instead, and gets
+ * them all in one call as soon as it answers, so a slow or absent member never holds up the
+ * others. Failures are owed too, and the alarm retries them.
+ *
+ * Nothing is forgotten before it is done: the stored cursor moves past a round only once every
+ * call of that round has returned or been written down as owed, and a debt is cleared only after
+ * the call that pays it returned. An object reset mid-round therefore repeats the round (the
+ * alarm starts it again), never skips it. Repeats are harmless: the user object counts each seq
+ * once and ignores figures older than what it holds.
  */
 import type { ActivityBatch } from "../user";
 import type { ConversationStore } from "./store";
@@ -34,38 +39,59 @@ export const NOTIFY_SCHEMA = [
 
 export type Deliver = (username: string, batch: ActivityBatch) => Promise<void>;
 
+export interface NotifierHooks {
+  convId: () => string;
+  deliver: Deliver;
+  /** Members with an inbox open (the presence table knows). */
+  watchers: () => string[];
+  /** A debt was written down: the alarm must come back to pay it. */
+  owing: () => void;
+}
+
 export class Notifier {
   #running: Promise<void> | null = null;
   #again = false;
   /** Calls under way, by member: in memory only (after a restart nothing is under way). */
   readonly #inFlight = new Map<string, Promise<void>>();
-  /** The stored cursor, read once per wake (every round and every loop turn asks for it). */
-  #cursor: number | undefined;
+  /** The stored cursor: every event up to it is told to every watcher or owed. */
+  #stored: number | undefined;
+  /** Where the next round starts: past the rounds under way (in memory only). */
+  #sent: number | undefined;
+  /** Rounds whose calls have not all returned, oldest first: the stored cursor waits for them. */
+  readonly #open: { since: number; upTo: number; done: boolean }[] = [];
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly store: ConversationStore,
-    private readonly convId: () => string,
-    private readonly deliver: Deliver,
+    private readonly hooks: NotifierHooks,
   ) {
-    for (const statement of NOTIFY_SCHEMA) sql.exec(statement);
     // A cursor moved inside a transaction that rolled back must not stay ahead of the stored one.
     store.onRollback(() => {
-      this.#cursor = undefined;
+      this.#stored = undefined;
+      this.#sent = undefined;
     });
   }
 
+  /** The stored cursor. */
   cursor(): number {
-    this.#cursor ??= this.sql.exec<{ seq: number }>("SELECT seq FROM notify_cursor WHERE id = 1").toArray()[0]?.seq ?? 0;
-    return this.#cursor;
+    this.#stored ??= this.sql.exec<{ seq: number }>("SELECT seq FROM notify_cursor WHERE id = 1").toArray()[0]?.seq ?? 0;
+    return this.#stored;
   }
 
-  /** Marks everything up to `seq` as already told (a new conversation's first events). */
+  #next(): number {
+    this.#sent ??= this.cursor();
+    return this.#sent;
+  }
+
+  /** Marks everything up to `seq` as told (a new conversation's first events; a round nobody watched). */
   advanceTo(seq: number): void {
+    if (seq <= this.cursor()) return;
     this.sql.exec("INSERT INTO notify_cursor (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = max(seq, excluded.seq)", seq);
-    this.#cursor = Math.max(this.cursor(), seq);
+    this.#stored = seq;
+    this.#sent = Math.max(this.#next(), seq);
   }
 
+  /** Events not yet told to everyone, or debts: the alarm must keep coming back. */
   pending(): boolean {
     return this.cursor() < this.store.lastSeq() || this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM notify_retry").one().n > 0;
   }
@@ -81,7 +107,16 @@ export class Notifier {
     });
   }
 
-  /** Waits for the current round and every call under way (tests and the alarm use it). */
+  /**
+   * The alarm's share, bounded and never waited on by the alarm: a round if events are untold
+   * (after a reset nothing else would start one), and a call to each member owed events.
+   */
+  tick(): void {
+    if (this.#next() < this.store.lastSeq() || (this.#open.length === 0 && this.cursor() < this.#next())) this.schedule();
+    this.retry();
+  }
+
+  /** Waits for the current round and every call under way (tests use it). */
   async settle(): Promise<void> {
     while (this.#running || this.#inFlight.size > 0) {
       await this.#running;
@@ -95,14 +130,14 @@ export class Notifier {
       const delay = roundDelayMs(this.store.memberCount());
       if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       await this.flush();
-    } while (this.#again || this.cursor() < this.store.lastSeq());
+    } while (this.#again || this.#next() < this.store.lastSeq());
   }
 
   batch(since: number): { batch: ActivityBatch; upTo: number } {
     const events = this.store.eventsAfter(since, NOTIFY_BATCH_EVENTS);
     const upTo = events.length > 0 ? events[events.length - 1]!.seq : since;
     const batch: ActivityBatch = {
-      conv: this.convId(),
+      conv: this.hooks.convId(),
       lastSeq: this.store.lastSeq(),
       last: this.store.lastMessage() ?? null,
       items: [],
@@ -130,6 +165,7 @@ export class Notifier {
       "INSERT INTO notify_retry (username, since) VALUES (?, ?) ON CONFLICT (username) DO UPDATE SET since = min(since, excluded.since)",
       username, since,
     );
+    this.hooks.owing();
   }
 
   #owed(username: string): number | null {
@@ -137,76 +173,94 @@ export class Notifier {
   }
 
   /**
-   * Calls one member, then, while it is owed more, calls it again with all it is owed. A failure
-   * leaves the debt for the alarm.
+   * `username` now has every event up to `upTo`: what it is still owed starts after that (null
+   * when nothing). A debt is cleared only here, after the call that paid it returned.
    */
-  #call(username: string, batch: ActivityBatch, since: number): Promise<void> {
+  #paid(username: string, upTo: number): number | null {
+    const owed = this.#owed(username);
+    if (owed === null) return null;
+    const from = Math.max(owed, upTo);
+    if (from >= this.store.lastSeq()) {
+      this.sql.exec("DELETE FROM notify_retry WHERE username = ?", username);
+      return null;
+    }
+    if (from !== owed) this.sql.exec("UPDATE notify_retry SET since = ? WHERE username = ?", from, username);
+    return from;
+  }
+
+  /**
+   * Calls one member with the events after `since`, then, while it is owed more, calls it again
+   * with all it is owed. A failure writes the debt down for the alarm.
+   */
+  #call(username: string, since: number, first?: { batch: ActivityBatch; upTo: number }): Promise<void> {
     const call = (async () => {
-      let current = batch;
       let from = since;
+      let next = first ?? this.batch(from);
       for (;;) {
         try {
-          await this.deliver(username, current);
+          await this.hooks.deliver(username, next.batch);
         } catch {
           this.#owe(username, from);
           return;
         }
-        const owed = this.#owed(username);
+        const owed = this.#paid(username, next.upTo);
         if (owed === null) return;
-        const next = this.batch(owed);
-        this.sql.exec("DELETE FROM notify_retry WHERE username = ?", username);
-        if (next.upTo < this.store.lastSeq()) this.#owe(username, next.upTo);
-        current = next.batch;
         from = owed;
+        next = this.batch(from);
       }
     })().finally(() => this.#inFlight.delete(username));
     this.#inFlight.set(username, call);
     return call;
   }
 
-  /** One round: every member gets the events since the cursor, or is owed them if still busy. */
+  /** One round: every watcher gets the events since the last round, or is owed them if still busy. */
   async flush(): Promise<void> {
-    const since = this.cursor();
+    const since = this.#next();
     const lastSeq = this.store.lastSeq();
     if (since >= lastSeq) return;
     // Members with an inbox open: the others get exact counts when they next open one (or ask
     // over HTTP), so a room of people who are not looking costs no calls at all, and no batch
     // is even read for them (in a DM, where rounds start at once, that read was a quarter of
     // the cost of a send).
-    const watchers = this.store.watchers();
-    if (watchers.length === 0) {
+    const watchers = this.hooks.watchers();
+    if (watchers.length === 0 && this.#open.length === 0) {
       this.advanceTo(lastSeq);
       return;
     }
-    const { batch, upTo } = this.batch(since);
-    this.advanceTo(upTo);
+    const first = this.batch(since);
+    const round = { since, upTo: first.upTo, done: false };
+    this.#open.push(round);
+    this.#sent = first.upTo;
     const calls: Promise<void>[] = [];
     for (const username of watchers) {
       if (this.#inFlight.has(username)) this.#owe(username, since);
-      else calls.push(this.#call(username, batch, since));
+      else calls.push(this.#call(username, since, first));
     }
+    const all = Promise.allSettled(calls).then(() => {
+      round.done = true;
+      this.#storeProgress();
+    });
     // Wait for the fast majority (that is what coalesces the next round), never for the slowest.
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      Promise.allSettled(calls),
-      new Promise<void>((r) => {
-        timer = setTimeout(r, ROUND_WAIT_MS);
-      }),
-    ]);
+    await Promise.race([all, new Promise<void>((r) => {
+      timer = setTimeout(r, ROUND_WAIT_MS);
+    })]);
     clearTimeout(timer);
   }
 
-  /** Calls the members that are owed events and not busy (from the alarm). */
-  async retry(): Promise<void> {
+  /** Moves the stored cursor past every finished round that no unfinished round precedes. */
+  #storeProgress(): void {
+    let upTo: number | null = null;
+    while (this.#open.length > 0 && this.#open[0]!.done) upTo = this.#open.shift()!.upTo;
+    if (upTo === null) return;
+    this.sql.exec("INSERT INTO notify_cursor (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = max(seq, excluded.seq)", upTo);
+    this.#stored = Math.max(this.cursor(), upTo);
+  }
+
+  /** Calls the members that are owed events and not busy (from the alarm); the calls are not waited on. */
+  retry(): Promise<void> {
     const rows = this.sql.exec<{ username: string; since: number }>("SELECT username, since FROM notify_retry").toArray();
-    const calls = rows
-      .filter(({ username }) => !this.#inFlight.has(username))
-      .map(({ username, since }) => {
-        const { batch, upTo } = this.batch(since);
-        this.sql.exec("DELETE FROM notify_retry WHERE username = ?", username);
-        if (upTo < this.store.lastSeq()) this.#owe(username, upTo);
-        return this.#call(username, batch, since);
-      });
-    await Promise.allSettled(calls);
+    const calls = rows.filter(({ username }) => !this.#inFlight.has(username)).map(({ username, since }) => this.#call(username, since));
+    return Promise.allSettled(calls).then(() => {});
   }
 }

@@ -1,4 +1,8 @@
-import type { AddedColumn } from "../schema-columns";
+import { addMissingColumns, type AddedColumn } from "../schema-columns";
+import { BUDGET_SCHEMA } from "./budgets";
+import { MEMBER_SYNC_SCHEMA } from "./member-sync";
+import { NOTIFY_SCHEMA } from "./notify";
+import { PRESENCE_TABLE_SCHEMA } from "./presence-table";
 
 /**
  * The conversation object's SQLite schema. `events` is the ordered log every client replays;
@@ -49,14 +53,36 @@ export const CONVERSATION_SCHEMA = [
   `CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(body, tokenize = 'trigram')`,
   // Messages up to this seq are in messages_fts: indexing runs off the send path, in batches.
   `CREATE TABLE IF NOT EXISTS fts_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL)`,
-  // Members' presence as their own objects announced it (they see all of a user's devices).
-  // watching: the member has an inbox open, so presence changes here are worth sending to them.
-  `CREATE TABLE IF NOT EXISTS presence (username TEXT PRIMARY KEY, online INTEGER NOT NULL, watching INTEGER NOT NULL DEFAULT 0)`,
-  // Token buckets for sends, per user: in SQLite so that hibernation does not refill them.
-  `CREATE TABLE IF NOT EXISTS rates (username TEXT PRIMARY KEY, tokens REAL NOT NULL, at INTEGER NOT NULL)`,
+  // Members' presence as their own objects announced it, the senders' budgets, what is owed to
+  // members' objects (notifications, membership): see the modules.
+  ...PRESENCE_TABLE_SCHEMA,
+  ...BUDGET_SCHEMA,
+  ...NOTIFY_SCHEMA,
+  ...MEMBER_SYNC_SCHEMA,
 ];
 
 /** Columns added after the tables above were first created (see addMissingColumns). */
 export const CONVERSATION_COLUMNS: readonly AddedColumn[] = [
   { table: "presence", column: "watching", definition: "INTEGER NOT NULL DEFAULT 0" },
+  { table: "presence", column: "version", definition: "INTEGER NOT NULL DEFAULT 0" },
 ];
+
+/**
+ * Creates every table (and brings older objects' tables up to date). Run when the object starts,
+ * and again by `create` if the object wiped itself after being asked about a conversation it does
+ * not hold (see ConversationObject).
+ */
+export function installSchema(sql: SqlStorage): void {
+  for (const statement of CONVERSATION_SCHEMA) sql.exec(statement);
+  addMissingColumns(sql, CONVERSATION_COLUMNS);
+  // Without this, FTS5 deletes only add delete markers and a deleted (or edited) body's trigrams
+  // stay in the index segments until a merge: a deleted message must leave no text behind.
+  // The option is stored in the table's own config, so objects created earlier get it too.
+  const secure = sql.exec("SELECT v FROM messages_fts_config WHERE k = 'secure-delete'").toArray()[0];
+  if (secure?.v !== 1) sql.exec("INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1)");
+  // Objects that indexed on the send path before the cursor existed start after what they hold.
+  // Asked only when there is no cursor yet: max(rowid) of an FTS5 table reads its whole index.
+  if (sql.exec("SELECT 1 FROM fts_cursor WHERE id = 1").toArray().length === 0) {
+    sql.exec("INSERT INTO fts_cursor (id, seq) SELECT 1, coalesce(max(rowid), 0) FROM messages_fts");
+  }
+}

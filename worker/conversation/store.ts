@@ -4,8 +4,7 @@
  * is what makes `seq` gap-free without locks (see docs/architecture.md).
  */
 import type { ConversationKind, EventFrame, Message, Reaction } from "../../protocol";
-import { addMissingColumns } from "../schema-columns";
-import { CONVERSATION_COLUMNS, CONVERSATION_SCHEMA } from "./schema";
+import { installSchema } from "./schema";
 
 export interface ConversationMeta {
   id: string;
@@ -24,12 +23,9 @@ export interface MemberRow {
 
 type Row = Record<string, SqlStorageValue>;
 
-/** Messages indexed per transaction by indexPending. */
-export const FTS_BATCH = 500;
+export const MESSAGE_COLUMNS = "seq, client_id, sender, body, ts, reply_to, edited, deleted";
 
-const MESSAGE_COLUMNS = "seq, client_id, sender, body, ts, reply_to, edited, deleted";
-
-interface MessageRow extends Row {
+export interface MessageRow extends Row {
   seq: number;
   client_id: string;
   sender: string;
@@ -49,28 +45,22 @@ type ReplayRow = [
   string | null, string | null, number | null, number | null, number | null,
 ];
 
-/** A member's presence as their own object last announced it. */
-interface Presence {
-  online: boolean;
-  watching: boolean;
-}
-
-/** Escapes a user's text for an FTS5 phrase query: one quoted string, quotes doubled. */
-function ftsPhrase(q: string): string {
-  return `"${q.replaceAll('"', '""')}"`;
-}
-
-function likePattern(q: string): string {
-  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/** Reaction rows, ordered by message then time, grouped by message and emoji. */
+function groupReactions(rows: { target: number; emoji: string; username: string }[]): Map<number, Reaction[]> {
+  const byTarget = new Map<number, Reaction[]>();
+  for (const r of rows) {
+    const list = byTarget.get(r.target) ?? [];
+    const entry = list.find((x) => x.emoji === r.emoji);
+    if (entry) entry.users.push(r.username);
+    else list.push({ emoji: r.emoji, users: [r.username] });
+    byTarget.set(r.target, list);
+  }
+  return byTarget;
 }
 
 export class ConversationStore {
   #lastSeq: number | undefined;
   #active: Set<string> | undefined;
-  /** Rate buckets read so far (null: the user has none yet), written through. */
-  readonly #rates = new Map<string, { tokens: number; at: number } | null>();
-  /** The presence table, mirrored (see #presenceTable). */
-  #presence: Map<string, Presence> | undefined;
   readonly #rollbackDrops: (() => void)[] = [];
 
   /**
@@ -81,18 +71,7 @@ export class ConversationStore {
     private readonly sql: SqlStorage,
     private readonly transact: <T>(fn: () => T) => T = (fn) => fn(),
   ) {
-    for (const statement of CONVERSATION_SCHEMA) sql.exec(statement);
-    addMissingColumns(sql, CONVERSATION_COLUMNS);
-    // Without this, FTS5 deletes only add delete markers and a deleted (or edited) body's trigrams
-    // stay in the index segments until a merge: a deleted message must leave no text behind.
-    // The option is stored in the table's own config, so objects created earlier get it too.
-    const secure = sql.exec("SELECT v FROM messages_fts_config WHERE k = 'secure-delete'").toArray()[0];
-    if (secure?.v !== 1) sql.exec("INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1)");
-    // Objects that indexed on the send path before the cursor existed start after what they hold.
-    // Asked only when there is no cursor yet: max(rowid) of an FTS5 table reads its whole index.
-    if (sql.exec("SELECT 1 FROM fts_cursor WHERE id = 1").toArray().length === 0) {
-      sql.exec("INSERT INTO fts_cursor (id, seq) SELECT 1, coalesce(max(rowid), 0) FROM messages_fts");
-    }
+    installSchema(sql);
   }
 
   /**
@@ -105,8 +84,6 @@ export class ConversationStore {
     } catch (err) {
       this.#lastSeq = undefined;
       this.#active = undefined;
-      this.#presence = undefined;
-      this.#rates.clear();
       for (const drop of this.#rollbackDrops) drop();
       throw err;
     }
@@ -156,6 +133,11 @@ export class ConversationStore {
       this.sql.exec<{ username: string }>("SELECT username FROM members WHERE active = 1").toArray().map((r) => r.username),
     );
     return this.#active;
+  }
+
+  /** Active members' usernames. */
+  activeMembers(): string[] {
+    return [...this.#activeMembers()];
   }
 
   member(username: string): MemberRow | null {
@@ -255,7 +237,7 @@ export class ConversationStore {
   /** The stored message, or null; deleted messages are returned with `deleted`. */
   message(seq: number): Message | null {
     const rows = this.sql.exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE seq = ?`, seq).toArray();
-    return this.#withReactions(rows)[0] ?? null;
+    return this.withReactions(rows)[0] ?? null;
   }
 
   editMessage(target: number, editor: string, body: string, ts: number): number {
@@ -357,54 +339,16 @@ export class ConversationStore {
       .toArray();
     const more = rows.length > limit;
     const page = rows.slice(0, limit).reverse();
-    return { messages: this.#withReactions(page), more };
+    return { messages: this.withReactions(page), more };
+  }
+
+  /** The newest message's seq (0 when there is none). */
+  lastMessageSeq(): number {
+    return this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM messages").one().s ?? 0;
   }
 
   lastMessage(): Message | undefined {
     return this.history(undefined, 1).messages[0];
-  }
-
-  /**
-   * Adds up to `max` messages not yet in the full-text index (deleted ones are skipped). A trigram
-   * index costs many page writes per message, so it is built off the send path, in batches: one
-   * transaction for many messages. Returns how many messages it looked at.
-   */
-  indexPending(max = FTS_BATCH): number {
-    return this.atomic(() => {
-      const from = this.sql.exec<{ seq: number }>("SELECT seq FROM fts_cursor WHERE id = 1").one().seq;
-      const rows = this.sql
-        .exec<{ seq: number; body: string; deleted: number }>("SELECT seq, body, deleted FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", from, max)
-        .toArray();
-      for (const r of rows) if (!r.deleted) this.sql.exec("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", r.seq, r.body);
-      if (rows.length > 0) this.sql.exec("UPDATE fts_cursor SET seq = ? WHERE id = 1", rows[rows.length - 1]!.seq);
-      return rows.length;
-    });
-  }
-
-  /** Full-text search of current message bodies, newest first. */
-  search(q: string, limit: number): Message[] {
-    const text = q.trim();
-    if (text.length === 0) return [];
-    // Whatever the background indexer has not reached yet is indexed now: results are complete.
-    while (this.indexPending() === FTS_BATCH);
-    // Trigram tokens need three characters; shorter queries scan with LIKE (bounded by limit).
-    const rows =
-      [...text].length >= 3
-        ? this.sql
-            .exec<MessageRow>(
-              `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE seq IN
-                 (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?)
-               ORDER BY seq DESC`,
-              ftsPhrase(text), limit,
-            )
-            .toArray()
-        : this.sql
-            .exec<MessageRow>(
-              `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE deleted = 0 AND body LIKE ? ESCAPE '\\' ORDER BY seq DESC LIMIT ?`,
-              likePattern(text), limit,
-            )
-            .toArray();
-    return this.#withReactions(rows);
   }
 
   /** Messages from others after `readSeq`, deleted ones not counted. */
@@ -414,105 +358,36 @@ export class ConversationStore {
       .one().n;
   }
 
-  // ---- presence (as announced by the members' own objects) ------------------------------------
-
-  /**
-   * Records a member's state; true when `online` changed. `watching` (an inbox open) is recorded
-   * when given; a socket opening here says nothing about it.
-   */
-  setPresence(username: string, online: boolean, watching?: boolean): boolean {
-    const table = this.#presenceTable();
-    const before = table.get(username);
-    const changed = (before?.online ?? false) !== online;
-    const watch = watching ?? before?.watching ?? false;
-    if (!changed && (before?.watching ?? false) === watch) return false;
-    this.sql.exec(
-      `INSERT INTO presence (username, online, watching) VALUES (?, ?, ?)
-       ON CONFLICT (username) DO UPDATE SET online = excluded.online, watching = excluded.watching`,
-      username, online ? 1 : 0, watch ? 1 : 0,
-    );
-    table.set(username, { online, watching: watch });
-    return changed;
-  }
-
-  /** Members with an inbox open: the only ones a presence change here is sent to. */
-  watchers(): string[] {
-    return this.#presentMembers((p) => p.watching);
-  }
-
-  onlineMembers(): string[] {
-    return this.#presentMembers((p) => p.online);
-  }
-
-  /**
-   * The presence table, read once per wake and then kept beside it: every member's announcement
-   * reads it, and each notification round and presence fan-out asks who watches (the profile of
-   * 100 members connecting spent a tenth of its time in those queries).
-   */
-  #presenceTable(): Map<string, Presence> {
-    this.#presence ??= new Map(
-      this.sql
-        .exec<{ username: string; online: number; watching: number }>("SELECT username, online, watching FROM presence")
-        .toArray()
-        .map((r) => [r.username, { online: r.online === 1, watching: r.watching === 1 }]),
-    );
-    return this.#presence;
-  }
-
-  #presentMembers(pick: (p: Presence) => boolean): string[] {
-    const active = this.#activeMembers();
-    const out: string[] = [];
-    for (const [username, p] of this.#presenceTable()) if (pick(p) && active.has(username)) out.push(username);
-    return out;
-  }
-
-  // ---- rate limits -----------------------------------------------------------------------------
-
-  /** Token bucket per user: `rate` tokens a second, at most `burst`. True when a send may go. */
-  takeToken(username: string, now: number, rate: number, burst: number): boolean {
-    // The stored bucket is the truth (it outlives hibernation); the copy in memory saves reading it
-    // back on every send of a busy sender.
-    let row = this.#rates.get(username);
-    if (row === undefined) {
-      row = this.sql.exec<{ tokens: number; at: number }>("SELECT tokens, at FROM rates WHERE username = ?", username).toArray()[0] ?? null;
-      this.#rates.set(username, row);
-    }
-    const available = row ? Math.min(burst, row.tokens + (Math.max(0, now - row.at) * rate) / 1000) : burst;
-    if (available < 1) return false;
-    this.sql.exec("INSERT OR REPLACE INTO rates (username, tokens, at) VALUES (?, ?, ?)", username, available - 1, now);
-    this.#rates.set(username, { tokens: available - 1, at: now });
-    return true;
-  }
-
   // ---- helpers -----------------------------------------------------------------------------------
 
   /** Reactions on messages lo..hi, grouped by message and emoji, in the order they were given. */
   #reactionsBetween(lo: number, hi: number): Map<number, Reaction[]> {
-    const byTarget = new Map<number, Reaction[]>();
-    for (const r of this.sql
-      .exec<{ target: number; emoji: string; username: string }>(
-        "SELECT target, emoji, username FROM reactions WHERE target BETWEEN ? AND ? ORDER BY target, at, emoji, username",
-        lo, hi,
-      )
-      .toArray()) {
-      const list = byTarget.get(r.target) ?? [];
-      const entry = list.find((x) => x.emoji === r.emoji);
-      if (entry) entry.users.push(r.username);
-      else list.push({ emoji: r.emoji, users: [r.username] });
-      byTarget.set(r.target, list);
-    }
-    return byTarget;
+    return groupReactions(
+      this.sql
+        .exec<{ target: number; emoji: string; username: string }>(
+          "SELECT target, emoji, username FROM reactions WHERE target BETWEEN ? AND ? ORDER BY target, at, emoji, username",
+          lo, hi,
+        )
+        .toArray(),
+    );
   }
 
-  #withReactions(rows: MessageRow[]): Message[] {
+  /** Reactions on the given messages (a page of history, or scattered search hits). */
+  #reactionsOf(seqs: number[]): Map<number, Reaction[]> {
+    return groupReactions(
+      this.sql
+        .exec<{ target: number; emoji: string; username: string }>(
+          "SELECT target, emoji, username FROM reactions WHERE target IN (SELECT value FROM json_each(?)) ORDER BY target, at, emoji, username",
+          JSON.stringify(seqs),
+        )
+        .toArray(),
+    );
+  }
+
+  /** Messages with their reactions, read for exactly these messages (one query). */
+  withReactions(rows: MessageRow[]): Message[] {
     if (rows.length === 0) return [];
-    let lo = rows[0]!.seq;
-    let hi = lo;
-    for (const r of rows) {
-      if (r.seq < lo) lo = r.seq;
-      if (r.seq > hi) hi = r.seq;
-    }
-    const byTarget = this.#reactionsBetween(lo, hi);
+    const byTarget = this.#reactionsOf(rows.map((r) => r.seq));
     return rows.map((r) => {
       const m: Message = { seq: r.seq, id: r.client_id, from: r.sender, body: r.body, ts: r.ts };
       if (r.reply_to !== null) m.replyTo = r.reply_to;

@@ -59,8 +59,14 @@ export class ConversationIndex {
     return this.sql.exec<{ peer: string }>("SELECT peer FROM convs WHERE peer IS NOT NULL").toArray().map((r) => r.peer);
   }
 
-  /** Adds or refreshes a conversation. The entry's counts are exact as of its lastSeq. */
-  upsert(entry: IndexEntry, now: number): Summary {
+  /**
+   * Adds or refreshes a conversation; the entry's counts are exact as of its lastSeq. Null when I
+   * left it at a later seq than the entry describes (a late call from before I left).
+   */
+  upsert(entry: IndexEntry, now: number): Summary | null {
+    const left = this.sql.exec<{ seq: number }>("SELECT seq FROM left_convs WHERE id = ?", entry.id).toArray()[0];
+    if (left && left.seq > entry.lastSeq) return null;
+    if (left) this.sql.exec("DELETE FROM left_convs WHERE id = ?", entry.id);
     this.sql.exec(
       `INSERT INTO convs (id, kind, title, peer, members, private, last_seq, read_seq, unread, notified_seq, last, updated)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -73,7 +79,7 @@ export class ConversationIndex {
       entry.lastSeq, entry.readSeq, entry.unread, entry.lastSeq, entry.last ? JSON.stringify(entry.last) : null,
       entry.last?.ts ?? now,
     );
-    return this.summary(entry.id)!;
+    return this.summary(entry.id);
   }
 
   /**
@@ -94,8 +100,22 @@ export class ConversationIndex {
     );
   }
 
-  remove(id: string): void {
-    this.sql.exec("DELETE FROM convs WHERE id = ?", id);
+  /**
+   * I am not a member as of `seq`: the row goes, unless it describes a later seq (I joined again
+   * and heard of it first). Remembered, so that a late add from before cannot bring it back.
+   * True when a row was removed.
+   */
+  remove(id: string, seq: number): boolean {
+    this.sql.exec(
+      "INSERT INTO left_convs (id, seq) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET seq = max(seq, excluded.seq)",
+      id, seq,
+    );
+    return this.sql.exec("DELETE FROM convs WHERE id = ? AND last_seq <= ?", id, seq).rowsWritten > 0;
+  }
+
+  /** The seq a row describes, for a removal that knows no seq of its own. */
+  lastSeqOf(id: string): number | null {
+    return this.sql.exec<{ last_seq: number }>("SELECT last_seq FROM convs WHERE id = ?", id).toArray()[0]?.last_seq ?? null;
   }
 
   summary(id: string): Summary | null {
@@ -147,13 +167,20 @@ export class ConversationIndex {
     });
   }
 
-  /** My read mark moved; `unread` is exact as of `asOf`. Returns false if the mark was not ahead. */
-  readMoved(conv: string, seq: number, unread: number, asOf: number): boolean {
-    return (
-      this.sql.exec(
-        "UPDATE convs SET read_seq = ?, unread = ?, notified_seq = max(notified_seq, ?) WHERE id = ? AND read_seq < ?",
-        seq, unread, asOf, conv, seq,
-      ).rowsWritten > 0
-    );
+  /**
+   * My read mark moved to `seq`; `unread` is exact as of `asOf`. A figure older than what the row
+   * already counted (an activity newer than it was applied first) is not applied over it: the
+   * mark moves, and the caller asks the conversation for an exact figure ("stale"). Returns
+   * "ahead" when the mark was not behind `seq`.
+   */
+  readMoved(conv: string, seq: number, unread: number, asOf: number): "applied" | "stale" | "ahead" {
+    const row = this.sql.exec<{ read_seq: number; notified_seq: number }>("SELECT read_seq, notified_seq FROM convs WHERE id = ?", conv).toArray()[0];
+    if (!row || row.read_seq >= seq) return "ahead";
+    if (asOf < row.notified_seq) {
+      this.sql.exec("UPDATE convs SET read_seq = ? WHERE id = ?", seq, conv);
+      return "stale";
+    }
+    this.sql.exec("UPDATE convs SET read_seq = ?, unread = ?, notified_seq = ? WHERE id = ?", seq, unread, asOf, conv);
+    return "applied";
   }
 }

@@ -3,51 +3,44 @@
  * the index of the user's conversations with unread counts, presence, and the inbox socket that
  * keeps a side bar current without opening every conversation.
  */
-import { DurableObject } from "cloudflare:workers";
-import { CLOSE, PING, PONG, type InboxServerFrame, type Limits, type Summary, type User } from "../../protocol";
+import { CLOSE, type InboxServerFrame, type Summary, type User } from "../../protocol";
 import { Account, type Budget, type LoginResult, type RoomReservation, type SessionCheck, type SignupResult } from "./account";
-import { limitsFromEnv } from "../config";
-import { acceptForwarded, broadcast, Codecs, notForwarded, readAttachment, tryClose, trySend, upgradeResponse, writeAttachment } from "../sockets";
+import { AlarmClock } from "../alarm-clock";
+import { SocketObject, type Identity, type Refusal } from "../socket-object";
+import { broadcast, type Attachment } from "../sockets";
 import { ConversationIndex } from "./conversations";
-import { Presence, type PresenceState } from "./presence";
+import { Presence } from "./presence";
 import { USER_SCHEMA } from "./schema";
-import type { ActivityBatch, IndexEntry, WatchSnapshot } from "./types";
+import type { ActivityBatch, IndexEntry, PeerPresence, PresenceReport } from "./types";
+import { Watch } from "./watch";
 
-export type { ActivityBatch, ActivityItem, IndexEntry, WatchSnapshot } from "./types";
-
-export interface PresenceChange {
-  username: string;
-  online: boolean;
-}
+export type { ActivityBatch, ActivityItem, AnnounceAnswer, IndexEntry, PeerPresence, PresenceReport, WatchSnapshot } from "./types";
 
 export type { LoginResult, SignupResult } from "./account";
 export { LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW_MS } from "./account";
-/** How many DM peers an inbox connect asks for their presence, to heal missed announcements. */
-const PRESENCE_REFRESH_MAX = 100;
 const INBOX_TAG = "inbox";
 
-export class UserObject extends DurableObject<Env> {
-  limits: Limits;
+export class UserObject extends SocketObject {
   readonly sql: SqlStorage;
   readonly index: ConversationIndex;
   readonly presence: Presence;
   readonly account: Account;
-  #codecs: Codecs;
-  /** The alarm's time as last set; undefined until read from storage. */
-  #alarmAt: number | null | undefined;
-  /** Settles once the snapshots asked for when I started watching are applied. */
-  #refreshing: Promise<void> = Promise.resolve();
+  readonly watch: Watch;
+  readonly #clock: AlarmClock;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.limits = limitsFromEnv(env);
-    this.#codecs = new Codecs(this.limits);
     this.sql = ctx.storage.sql;
     for (const statement of USER_SCHEMA) this.sql.exec(statement);
     this.index = new ConversationIndex(this.sql);
     this.account = new Account(ctx.storage);
     this.presence = new Presence(this.sql);
-    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+    this.#clock = new AlarmClock(ctx.storage);
+    this.watch = new Watch({
+      env, ctx, index: this.index, presence: this.presence,
+      me: () => this.profile()?.username ?? null,
+      toInbox: (frames) => this.#toInbox(frames),
+    });
   }
 
   // ---- account and sessions (the storage logic is in account.ts) ---------------------------
@@ -84,26 +77,30 @@ export class UserObject extends DurableObject<Env> {
   /** Revokes a session and closes every socket opened with it, here and in my conversations. */
   async revokeSession(session: string): Promise<void> {
     this.account.revoke(session);
-    for (const ws of this.ctx.getWebSockets(`s:${session}`)) tryClose(ws, CLOSE.UNAUTHORIZED, "session revoked");
+    for (const ws of this.ctx.getWebSockets(`s:${session}`)) this.closeSocket(ws, CLOSE.UNAUTHORIZED, "session revoked");
     await Promise.allSettled(this.index.ids().map((id) => this.#conversation(id).closeSession(session)));
-    void this.#reevaluate(Date.now());
+    this.#reevaluate();
   }
 
   // ---- the conversation index ----------------------------------------------------------------
 
-  /** Adds (or refreshes) a conversation; a new one is announced on my inbox sockets. */
-  addConversation(entry: IndexEntry): Summary {
+  /**
+   * Adds (or refreshes) a conversation, as its object tells me; a new one is announced on my inbox
+   * sockets. Null when I left it after what the entry describes (a late call).
+   */
+  addConversation(entry: IndexEntry): Summary | null {
     const isNew = !this.index.has(entry.id);
     const summary = this.index.upsert(entry, Date.now());
-    if (isNew) {
+    if (summary && isNew) {
       this.#toInbox([{ t: "joined", conversation: summary }]);
-      this.ctx.waitUntil(this.#learnPresence(entry.id));
+      this.ctx.waitUntil(this.watch.learnPresence(entry.id));
     }
     return summary;
   }
 
-  removeConversation(conv: string): void {
-    this.index.remove(conv);
+  /** I am not a member of `conv` as of `seq`: it leaves my list and every inbox of mine. */
+  removeConversation(conv: string, seq: number): void {
+    if (this.index.remove(conv, seq)) this.#toInbox([{ t: "left", conv }]);
   }
 
   summary(id: string): Summary | null {
@@ -115,20 +112,15 @@ export class UserObject extends DurableObject<Env> {
    * mine is open; otherwise each conversation is asked now (counting on demand).
    */
   async summaries(): Promise<Summary[]> {
-    await this.#refreshing;
-    const me = this.profile()?.username;
-    if (me && !this.presence.announced().watching) {
-      const ids = this.index.ids();
-      const answers = await Promise.allSettled(ids.map((id) => this.#conversation(id).summaryFor(me)));
-      for (const a of answers) if (a.status === "fulfilled" && a.value) this.index.refresh(a.value);
-    }
+    await this.watch.refreshed();
+    if (!this.presence.announced().watching) await this.watch.refreshAll();
     return this.index.summaries();
   }
 
   /** New messages in one of my conversations (from its notifier, while I watch). */
   async activity(batch: ActivityBatch): Promise<void> {
     // Exact counts from a watch start are applied first; this batch then counts only what is newer.
-    await this.#refreshing;
+    await this.watch.refreshed();
     const me = this.profile()?.username;
     if (!me) return;
     const frames = this.index.apply(me, batch);
@@ -137,7 +129,10 @@ export class UserObject extends DurableObject<Env> {
 
   /** My read mark moved on some device: every inbox of mine clears the badge. */
   readMoved(conv: string, seq: number, unread: number, asOf: number): void {
-    if (this.index.readMoved(conv, seq, unread, asOf)) this.#toInbox([{ t: "read", conv, seq, unread }]);
+    const result = this.index.readMoved(conv, seq, unread, asOf);
+    if (result === "applied") this.#toInbox([{ t: "read", conv, seq, unread }]);
+    // The figure is older than what I counted since: ask the conversation for an exact one.
+    else if (result === "stale") this.ctx.waitUntil(this.watch.refreshOne(conv));
   }
 
   // ---- presence ------------------------------------------------------------------------------
@@ -146,165 +141,91 @@ export class UserObject extends DurableObject<Env> {
   connection(conv: string, online: boolean, until: number): void {
     if (online) this.presence.setLease(conv, until);
     else this.presence.dropLease(conv);
-    void this.#reevaluate(Date.now());
+    this.#reevaluate();
   }
 
   isOnline(): boolean {
-    const now = Date.now();
-    return this.#inboxSockets().length > 0 || this.presence.hasLease(now);
+    return this.#inboxSockets().length > 0 || this.presence.hasLease(Date.now());
   }
 
-  /** For a conversation I was just added to: am I online, and is an inbox of mine open. */
-  presenceState(): PresenceState {
-    return { online: this.isOnline(), watching: this.#inboxSockets().length > 0 };
+  /** My state now, as announced (a change not yet announced is announced first). */
+  presenceState(): PresenceReport {
+    this.#reevaluate();
+    return this.presence.announced();
   }
 
   /** People I share a conversation with came online or went offline. */
-  peerPresence(changes: PresenceChange[]): void {
+  peerPresence(changes: PeerPresence[]): void {
     const now = Date.now();
     const me = this.profile()?.username;
     const frames: InboxServerFrame[] = changes
-      .filter((c) => c.username !== me && this.presence.setContact(c.username, c.online, now))
+      .filter((c) => c.username !== me && this.presence.setContact(c, now))
       .map((c) => ({ t: "presence", username: c.username, online: c.online }));
     if (frames.length > 0) this.#toInbox(frames);
   }
 
   /**
-   * Announces a change of my own state to each of my conversations (they tell their members).
-   * `opening`: an inbox socket is about to open, so count me online and watching already. When I
-   * start watching, the conversations answer with who is online there, and what I know of my
-   * contacts (not kept current while no inbox was open) is rebuilt from that; the promise settles
-   * once it is.
+   * Announces a change of my state to each of my conversations (they tell their members), and sets
+   * the alarm that expires leases and sweeps inbox sockets.
    */
-  #reevaluate(now: number, opening = false): Promise<void> {
-    const me = this.profile()?.username;
-    if (!me) return Promise.resolve();
-    const state: PresenceState = opening ? { online: true, watching: true } : this.presenceState();
-    const changed = this.presence.change(state);
-    let done = Promise.resolve();
-    if (changed) {
-      const announce = { ...state, onlineChanged: changed.online };
-      const calls = this.index.ids().map((id) => this.#conversation(id).memberPresence(me, announce));
-      done = Promise.allSettled(calls).then((answers) => {
-        if (!(state.watching && changed.watching)) return;
-        const snapshots = answers.flatMap((a) => (a.status === "fulfilled" && a.value ? [a.value] : []));
-        this.#startWatching(me, snapshots);
-      });
-      this.ctx.waitUntil(done);
-      if (state.watching && changed.watching) this.#refreshing = done;
-    }
-    this.ctx.waitUntil(this.#scheduleAlarm(now));
-    return done;
-  }
-
-  /**
-   * While no inbox was open my conversations told me nothing: rebuild the index and my contacts'
-   * presence from what each one answered when I started watching.
-   */
-  #startWatching(me: string, snapshots: WatchSnapshot[]): void {
-    const online = new Set<string>();
-    for (const s of snapshots) {
-      for (const u of s.online) online.add(u);
-      this.index.refresh(s.entry);
-    }
-    const changes = this.presence.replaceContacts(online, me, Date.now());
-    if (changes.length > 0) this.#toInbox(changes.map((c) => ({ t: "presence", username: c.username, online: c.online })));
-  }
-
-  async #scheduleAlarm(now: number): Promise<void> {
+  #reevaluate(): void {
+    const now = Date.now();
+    const report = this.presence.change({ online: this.isOnline(), watching: this.#inboxSockets().length > 0 });
+    if (report) this.ctx.waitUntil(this.watch.announce(report));
     const leaseEnd = this.presence.sweep(now);
     const sweep = this.#inboxSockets().length > 0 ? now + this.limits.heartbeatMs : null;
     const next = [leaseEnd, sweep].filter((t): t is number => t !== null);
-    if (next.length === 0) return;
-    const at = Math.min(...next);
-    // The alarm time is remembered (it is rebuilt from storage after a wake): this runs on every
-    // connection change, and most of them need no new alarm.
-    if (this.#alarmAt === undefined) this.#alarmAt = await this.ctx.storage.getAlarm();
-    if (this.#alarmAt === null || this.#alarmAt > at) {
-      this.#alarmAt = at;
-      await this.ctx.storage.setAlarm(at);
-    }
+    if (next.length > 0) this.ctx.waitUntil(this.#clock.ensure(Math.min(...next)).catch(() => {}));
   }
 
   /** Expires leases and closes inbox sockets silent for two heartbeat intervals. */
   override async alarm(): Promise<void> {
-    const now = Date.now();
-    this.#alarmAt = null;
-    for (const ws of this.#inboxSockets()) {
-      const a = readAttachment(ws);
-      const pong = this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0;
-      if (!a || now - Math.max(a.seen, a.opened, pong) > 2 * this.limits.heartbeatMs) tryClose(ws, CLOSE.GOING_AWAY, "no heartbeat");
-    }
-    void this.#reevaluate(now);
+    this.#clock.fired();
+    this.sweep(Date.now());
+    this.#reevaluate();
   }
 
-  // ---- the inbox socket ----------------------------------------------------------------------
+  // ---- the inbox socket (hooks of SocketObject) --------------------------------------------------
 
   #inboxSockets(): WebSocket[] {
-    return this.ctx.getWebSockets(INBOX_TAG).filter((ws) => ws.readyState === WebSocket.OPEN);
+    return this.openSockets(INBOX_TAG);
   }
 
-  override async fetch(request: Request): Promise<Response> {
-    // The first inbox: learn who is online before the socket exists, so that its first frame
-    // (`inbox`) is current and nothing reaches it before that frame.
-    if (this.#inboxSockets().length === 0) await this.#reevaluate(Date.now(), true);
-    const accepted = acceptForwarded(this.ctx, request, () => INBOX_TAG);
-    if (!accepted) return notForwarded();
-    const { client, server, attachment } = accepted;
-    const now = attachment.opened;
-    if (this.ctx.getWebSockets(INBOX_TAG).length > this.limits.socketsPerUser) {
-      tryClose(server, CLOSE.TOO_MANY_SOCKETS, "too many sockets for this user");
-      return upgradeResponse(client, request);
-    }
+  protected ownerTag(): string {
+    return INBOX_TAG;
+  }
+
+  /**
+   * Before an inbox socket exists: the first one (after none was open) rebuilds my list and my
+   * contacts' presence from every conversation, whatever my stored state says; a second one waits
+   * for that. Its first frame (`inbox`) is then current, and nothing reaches it before that frame.
+   */
+  protected async refusal(who: Identity): Promise<Refusal | null> {
+    if (who.user !== this.profile()?.username) return { code: CLOSE.UNAUTHORIZED, reason: "not signed in" };
+    if (this.#inboxSockets().length === 0) await this.watch.start();
+    else await this.watch.refreshed();
+    return null;
+  }
+
+  protected opened(ws: WebSocket, a: Attachment): void {
     const frame: InboxServerFrame = { t: "inbox", conversations: this.index.summaries(), online: this.presence.onlineContacts() };
-    trySend(server, this.#codecs.for(attachment.proto).encode(frame));
-    void this.#reevaluate(now);
-    this.ctx.waitUntil(this.#refreshPeers());
-    return upgradeResponse(client, request);
+    this.send(ws, a, frame);
+    this.#reevaluate();
+    this.ctx.waitUntil(this.watch.refreshPeers());
   }
 
-  /** Who is online among the members of a conversation I just joined (announcements carry changes only). */
-  async #learnPresence(conv: string): Promise<void> {
-    const me = this.profile()?.username;
-    try {
-      for (const username of await this.#conversation(conv).onlineMembers()) {
-        if (username !== me) this.peerPresence([{ username, online: true }]);
-      }
-    } catch {
-      // The next announcement or inbox connect corrects it.
-    }
-  }
-
-  /** Asks my DM peers for their state: heals announcements lost while I was away. */
-  async #refreshPeers(): Promise<void> {
-    const peers = this.index.peers().slice(0, PRESENCE_REFRESH_MAX);
-    const states = await Promise.allSettled(peers.map((p) => this.env.USERS.get(this.env.USERS.idFromName(p)).isOnline()));
-    this.peerPresence(
-      states.flatMap((s, i) => (s.status === "fulfilled" ? [{ username: peers[i]!, online: s.value }] : [])),
-    );
-  }
-
-  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-    const a = readAttachment(ws);
-    if (!a) return tryClose(ws, CLOSE.INTERNAL, "lost socket state");
-    if (data === PING) return void trySend(ws, PONG);
-    a.seen = Date.now();
-    writeAttachment(ws, a);
+  protected frame(ws: WebSocket, a: Attachment): void {
+    this.touch(ws, a, Date.now());
     // The inbox is one-way: clients only ping it.
-    trySend(ws, this.#codecs.for(a.proto).encode({ t: "error", code: "unknown_type", message: "the inbox socket takes no frames" }));
+    this.send(ws, a, { t: "error", code: "unknown_type", message: "the inbox socket takes no frames" });
   }
 
-  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
-    tryClose(ws, code === 1005 || code === 1006 || code === 1015 ? CLOSE.NORMAL : code, reason);
-    void this.#reevaluate(Date.now());
-  }
-
-  override async webSocketError(): Promise<void> {
-    void this.#reevaluate(Date.now());
+  protected gone(): void {
+    this.#reevaluate();
   }
 
   #toInbox(frames: InboxServerFrame[]): void {
-    broadcast(this.ctx, this.#codecs, frames);
+    broadcast(this.ctx, this.codecs, frames);
   }
 
   #conversation(id: string) {

@@ -2,9 +2,11 @@
  * Presence of one user. I am online while I have an open inbox socket or any conversation object
  * holds a live lease for me (it has a socket of mine open). Leases expire by themselves, so a
  * conversation object that crashed without saying goodbye cannot keep me online for ever.
- * `contacts` is what I was told of the people I share a conversation with.
+ * `contacts` is what I was told of the people I share a conversation with, each with the version
+ * of their own announcement, so that a late announcement never overwrites a newer one.
  */
 import { addMissingColumns } from "../schema-columns";
+import type { PeerPresence, PresenceReport } from "./types";
 import { PRESENCE_COLUMNS, PRESENCE_SCHEMA } from "./schema";
 
 /** My state as announced to my conversations. */
@@ -41,47 +43,66 @@ export class Presence {
     return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM presence_leases WHERE until > ?", now).one().n > 0;
   }
 
-  announced(): PresenceState {
-    const row = this.sql.exec<{ online: number; watching: number }>("SELECT online, watching FROM presence_state WHERE id = 1").toArray()[0];
-    return { online: row?.online === 1, watching: row?.watching === 1 };
+  /** My state as last announced, with its version. */
+  announced(): PresenceReport {
+    const row = this.sql
+      .exec<{ online: number; watching: number; version: number }>("SELECT online, watching, version FROM presence_state WHERE id = 1")
+      .toArray()[0];
+    return { online: row?.online === 1, watching: row?.watching === 1, version: row?.version ?? 0 };
   }
 
-  /** Records the state to announce; what changed since the last one announced, or null. */
-  change(next: PresenceState): { online: boolean; watching: boolean } | null {
+  /**
+   * Records my state. When it differs from the one announced last, it gets the next version and
+   * the new report is returned (it must be announced); otherwise null.
+   */
+  change(next: PresenceState): PresenceReport | null {
     const before = this.announced();
-    const changed = { online: before.online !== next.online, watching: before.watching !== next.watching };
-    if (!changed.online && !changed.watching) return null;
+    if (before.online === next.online && before.watching === next.watching) return null;
+    const report = { ...next, version: before.version + 1 };
     this.sql.exec(
-      `INSERT INTO presence_state (id, online, watching) VALUES (1, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET online = excluded.online, watching = excluded.watching`,
-      next.online ? 1 : 0, next.watching ? 1 : 0,
+      `INSERT INTO presence_state (id, online, watching, version) VALUES (1, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET online = excluded.online, watching = excluded.watching, version = excluded.version`,
+      report.online ? 1 : 0, report.watching ? 1 : 0, report.version,
+    );
+    return report;
+  }
+
+  /**
+   * Records what a contact's object announced, unless what I hold is newer; true when the state
+   * shown changed. Nobody is online until told so: a first "offline" is no change.
+   */
+  setContact(c: PeerPresence, now: number): boolean {
+    const before = this.sql.exec<{ online: number; version: number }>("SELECT online, version FROM contacts WHERE username = ?", c.username).toArray()[0];
+    if (before && before.version > c.version) return false;
+    const changed = (before?.online === 1) !== c.online;
+    if (!changed && before?.version === c.version) return false;
+    this.sql.exec(
+      `INSERT INTO contacts (username, online, at, version) VALUES (?, ?, ?, ?)
+       ON CONFLICT (username) DO UPDATE SET online = excluded.online, at = excluded.at, version = excluded.version`,
+      c.username, c.online ? 1 : 0, now, c.version,
     );
     return changed;
   }
 
-  /** Records a contact's state; true when it changed. */
-  setContact(username: string, online: boolean, now: number): boolean {
-    const before = this.sql.exec<{ online: number }>("SELECT online FROM contacts WHERE username = ?", username).toArray()[0];
-    // Nobody is online until told so: a first "offline" is no change.
-    if ((before?.online === 1) === online) return false;
-    this.sql.exec(
-      "INSERT INTO contacts (username, online, at) VALUES (?, ?, ?) ON CONFLICT (username) DO UPDATE SET online = excluded.online, at = excluded.at",
-      username, online ? 1 : 0, now,
-    );
-    return true;
-  }
-
   /**
-   * Replaces what I know of my contacts with who is online now (asked of my conversations when an
-   * inbox opens after none was): returns the contacts whose state changed.
+   * Rebuilds what I know of my contacts from my conversations' answers when an inbox opens after
+   * none was (nothing kept it current meanwhile): each contact takes the newest state any of them
+   * holds, and a contact no conversation mentions any more is shown offline. Returns the changes.
    */
-  replaceContacts(online: ReadonlySet<string>, me: string, now: number): { username: string; online: boolean }[] {
-    const known = this.sql.exec<{ username: string }>("SELECT username FROM contacts").toArray().map((r) => r.username);
-    const changes: { username: string; online: boolean }[] = [];
-    for (const username of new Set([...known, ...online])) {
-      if (username === me) continue;
-      const state = online.has(username);
-      if (this.setContact(username, state, now)) changes.push({ username, online: state });
+  rebuildContacts(states: readonly PeerPresence[], me: string, now: number): PeerPresence[] {
+    const newest = new Map<string, PeerPresence>();
+    for (const s of states) {
+      if (s.username === me) continue;
+      const held = newest.get(s.username);
+      if (!held || held.version < s.version) newest.set(s.username, s);
+    }
+    const changes: PeerPresence[] = [];
+    for (const s of newest.values()) if (this.setContact(s, now)) changes.push(s);
+    const known = this.sql.exec<{ username: string; version: number }>("SELECT username, version FROM contacts WHERE online = 1").toArray();
+    for (const k of known) {
+      if (newest.has(k.username)) continue;
+      this.sql.exec("UPDATE contacts SET online = 0, at = ? WHERE username = ?", now, k.username);
+      changes.push({ username: k.username, online: false, version: k.version });
     }
     return changes;
   }

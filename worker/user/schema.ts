@@ -33,6 +33,9 @@ export const USER_SCHEMA = [
      updated INTEGER NOT NULL
    )`,
   `CREATE INDEX IF NOT EXISTS convs_updated ON convs (updated DESC)`,
+  // Conversations I am no longer in, with the seq as of which: a late add from before cannot
+  // bring one back (see ConversationIndex.upsert and remove).
+  `CREATE TABLE IF NOT EXISTS left_convs (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)`,
   // Budgets of the signed-in user (worker/user/account.ts): one row per HTTP request in the last
   // minute and per room created in the last day, so each table holds at most its limit in rows.
   // (Failed log-ins per username are counted in worker/limiter.ts; objects made before that keep
@@ -50,11 +53,16 @@ export const PRESENCE_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS presence_leases (conv TEXT PRIMARY KEY, until INTEGER NOT NULL)`,
   // My last announced state, so that only changes are announced. watching: an inbox of mine is
   // open, so my conversations send me their members' presence changes.
-  `CREATE TABLE IF NOT EXISTS presence_state (id INTEGER PRIMARY KEY CHECK (id = 1), online INTEGER NOT NULL, watching INTEGER NOT NULL DEFAULT 0)`,
-  `CREATE TABLE IF NOT EXISTS contacts (username TEXT PRIMARY KEY, online INTEGER NOT NULL, at INTEGER NOT NULL)`,
+  // version: stamped on every change of my state, only growing, carried by each announcement so
+  // that a late one is recognised as older than what a conversation or contact already holds.
+  `CREATE TABLE IF NOT EXISTS presence_state (id INTEGER PRIMARY KEY CHECK (id = 1), online INTEGER NOT NULL, watching INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0)`,
+  // version: the version of the contact's own announcement that set this state.
+  `CREATE TABLE IF NOT EXISTS contacts (username TEXT PRIMARY KEY, online INTEGER NOT NULL, at INTEGER NOT NULL, version INTEGER NOT NULL DEFAULT 0)`,
 ];
 
 /** Columns added after the tables above were first created (see addMissingColumns). */
 export const PRESENCE_COLUMNS: readonly AddedColumn[] = [
   { table: "presence_state", column: "watching", definition: "INTEGER NOT NULL DEFAULT 0" },
+  { table: "presence_state", column: "version", definition: "INTEGER NOT NULL DEFAULT 0" },
+  { table: "contacts", column: "version", definition: "INTEGER NOT NULL DEFAULT 0" },
 ];

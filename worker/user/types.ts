@@ -38,10 +38,31 @@ export interface IndexEntry {
   last?: Message;
 }
 
-/** A conversation's answer when a member starts watching (opens their first inbox). */
+/**
+ * A user's state as their object announces it to their conversations. `version` only grows (the
+ * user object stamps each new state), so a conversation can tell a late announcement from a new one.
+ */
+export interface PresenceReport {
+  online: boolean;
+  /** An inbox of the user's is open: their conversations tell them about activity and presence. */
+  watching: boolean;
+  version: number;
+}
+
+/** One person's announced state, passed on to the people who share a conversation with them. */
+export interface PeerPresence {
+  username: string;
+  online: boolean;
+  version: number;
+}
+
+/** A conversation's view of one member, for that member's object to rebuild its index from. */
 export interface WatchSnapshot {
-  /** Who is online there (empty for rooms too large to fan presence out). */
-  online: string[];
+  /** Every member's announced state (empty for rooms too large to fan presence out). */
+  presence: PeerPresence[];
   /** The conversation as that member sees it now: counts exact as of its lastSeq. */
   entry: IndexEntry;
 }
+
+/** A conversation's answer to an announcement: not a member (any more), or a member with a view. */
+export type AnnounceAnswer = { member: false } | { member: true; snapshot: WatchSnapshot | null };

@@ -1,0 +1,165 @@
+/**
+ * The frames a member sends on a conversation socket: decoded within limits, validated, checked
+ * for membership and against the sender's budgets, then applied to the log. A refused frame
+ * changes nothing stored; too many refused frames in a minute close the socket (1008).
+ */
+import { CLOSE, parseClientFrame, type ClientFrame, type ErrorCode, type Limits, type Message, type ServerFrame } from "../../protocol";
+import { writeAttachment, type Attachment, type Codecs } from "../sockets";
+import { BUDGET_OF, type Budgets } from "./budgets";
+import type { Notifier } from "./notify";
+import type { SearchIndex } from "./search-index";
+import type { ConversationStore } from "./store";
+
+/** Most distinct emoji on one message. */
+export const MAX_REACTION_KINDS = 50;
+
+/** What the handler needs of its object. */
+export interface FrameContext {
+  limits: Limits;
+  readonly store: ConversationStore;
+  readonly budgets: Budgets;
+  readonly notifier: Notifier;
+  readonly search: SearchIndex;
+  codecsFor(): Codecs;
+  reply(ws: WebSocket, a: Attachment, frame: ServerFrame): void;
+  broadcastAll(frames: ServerFrame[], exceptUser?: string): void;
+  replay(ws: WebSocket, a: Attachment, since: number): void;
+  readMoved(username: string, seq: number): void;
+  closeFrom(ws: WebSocket, code: number, reason: string): void;
+  touchSocket(ws: WebSocket, a: Attachment, now: number): void;
+}
+
+export class FrameHandler {
+  constructor(private readonly c: FrameContext) {}
+
+  handle(ws: WebSocket, a: Attachment, data: string | ArrayBuffer): void {
+    const now = Date.now();
+    const decoded = this.c.codecsFor().for(a.proto).decodeOne(data);
+    if (!decoded.ok) {
+      if (decoded.code === "too_large") return this.c.closeFrom(ws, CLOSE.TOO_LARGE, decoded.message);
+      return this.#refuse(ws, a, now, decoded.code, decoded.message);
+    }
+    const parsed = parseClientFrame(decoded.value, this.c.limits);
+    if (!parsed.ok) return this.#refuse(ws, a, now, parsed.code, parsed.message, parsed.id);
+    // Membership is checked on every frame: someone who left is out at once.
+    if (!this.c.store.isMember(a.user)) return this.c.closeFrom(ws, CLOSE.FORBIDDEN, "not a member of this conversation");
+    this.c.touchSocket(ws, a, now);
+    const frame = parsed.frame;
+    // A resent `send` already stored is answered again whatever the budget: that costs nothing.
+    if (frame.t === "send") {
+      const existing = this.c.store.findByClientId(a.user, frame.id);
+      if (existing) return this.c.reply(ws, a, { t: "ack", id: frame.id, seq: existing.seq, ts: existing.ts, dup: true });
+    }
+    const budget = BUDGET_OF[frame.t];
+    if (!this.#withinBudget(frame, a.user, now)) {
+      // Typing indications over their budget are dropped silently: the next one says the same.
+      if (budget === "typing") return;
+      const id = frame.t === "send" ? frame.id : undefined;
+      const message = budget === "write" ? `${frame.t}: too fast; ${frame.t === "send" ? "resend this id" : "try again"} later` : `${frame.t}: too many requests; try again later`;
+      return this.#error(ws, a, "rate_limited", message, id);
+    }
+    this.#dispatch(ws, a, frame, now);
+  }
+
+  /**
+   * Takes a token for the frame, but only for a frame that would change or read something: a
+   * frame refused for another reason (no such message) costs its error, not the sender's budget.
+   */
+  #withinBudget(frame: ClientFrame, user: string, now: number): boolean {
+    if ((frame.t === "edit" || frame.t === "delete" || frame.t === "react") && !this.c.store.message(frame.target)) return true;
+    return this.c.budgets.take(user, BUDGET_OF[frame.t], now, this.c.limits);
+  }
+
+  /** Answers a bad frame with an error; too many in a minute close the socket (1008). */
+  #refuse(ws: WebSocket, a: Attachment, now: number, code: ErrorCode, message: string, id?: string): void {
+    if (now - a.badSince > 60_000) {
+      a.bad = 0;
+      a.badSince = now;
+    }
+    a.bad++;
+    writeAttachment(ws, a);
+    if (a.bad > this.c.limits.badFramesPerMinute) return this.c.closeFrom(ws, CLOSE.POLICY, "too many bad frames");
+    this.#error(ws, a, code, message, id);
+  }
+
+  #error(ws: WebSocket, a: Attachment, code: ErrorCode, message: string, id?: string): void {
+    this.c.reply(ws, a, id === undefined ? { t: "error", code, message } : { t: "error", code, message, id });
+  }
+
+  #dispatch(ws: WebSocket, a: Attachment, frame: ClientFrame, now: number): void {
+    const { store } = this.c;
+    switch (frame.t) {
+      case "send": {
+        if (frame.replyTo !== undefined && !store.message(frame.replyTo)) {
+          return this.#error(ws, a, "not_found", "replyTo: no such message", frame.id);
+        }
+        const seq = store.insertMessage(a.user, frame.id, frame.body, frame.replyTo, now);
+        // Sent after the insert: the output gate holds it until the write is durable.
+        this.c.reply(ws, a, { t: "ack", id: frame.id, seq, ts: now });
+        const msg: ServerFrame = { t: "msg", seq, id: frame.id, from: a.user, body: frame.body, ts: now };
+        if (frame.replyTo !== undefined) msg.replyTo = frame.replyTo;
+        this.c.broadcastAll([msg]);
+        this.c.notifier.schedule();
+        this.c.search.schedule();
+        return;
+      }
+      case "sync":
+        return this.c.replay(ws, a, frame.since);
+      case "read": {
+        const seq = store.markRead(a.user, frame.seq);
+        if (seq === null) return;
+        this.c.broadcastAll([{ t: "receipt", username: a.user, seq }]);
+        this.c.readMoved(a.user, seq);
+        return;
+      }
+      case "typing":
+        return this.c.broadcastAll([{ t: "typing", username: a.user }], a.user);
+      case "history":
+        return this.c.reply(ws, a, { t: "history", ...store.history(frame.before, frame.limit ?? 50) });
+      case "edit": {
+        if (!this.#ownMessage(ws, a, frame.target)) return;
+        const seq = store.editMessage(frame.target, a.user, frame.body, now);
+        this.c.broadcastAll([{ t: "edit", seq, target: frame.target, body: frame.body, ts: now }]);
+        return;
+      }
+      case "delete": {
+        if (!this.#ownMessage(ws, a, frame.target)) return;
+        const seq = store.deleteMessage(frame.target, a.user, now);
+        this.c.broadcastAll([{ t: "delete", seq, target: frame.target, ts: now }]);
+        this.c.notifier.schedule();
+        return;
+      }
+      case "react": {
+        const target = store.message(frame.target);
+        if (!target || target.deleted) return this.#error(ws, a, "not_found", "react: no such message");
+        const known = target.reactions?.some((r) => r.emoji === frame.emoji) ?? false;
+        if (frame.on && !known && store.reactionKinds(frame.target) >= MAX_REACTION_KINDS) {
+          return this.#error(ws, a, "full", "react: too many different reactions on this message");
+        }
+        const seq = store.react(frame.target, a.user, frame.emoji, frame.on, now);
+        if (seq !== null) {
+          this.c.broadcastAll([{ t: "react", seq, target: frame.target, from: a.user, emoji: frame.emoji, on: frame.on, ts: now }]);
+        }
+        return;
+      }
+      default: {
+        const unreachable: never = frame;
+        return unreachable;
+      }
+    }
+  }
+
+  /** The target message if it exists, is not deleted and is the user's own; else an error. */
+  #ownMessage(ws: WebSocket, a: Attachment, seq: number): Message | null {
+    const m = this.c.store.message(seq);
+    if (!m || m.deleted) {
+      this.#error(ws, a, "not_found", "no such message");
+      return null;
+    }
+    if (m.from !== a.user) {
+      this.#error(ws, a, "forbidden", "only the author may change a message");
+      return null;
+    }
+    return m;
+  }
+}

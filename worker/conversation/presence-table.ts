@@ -1,0 +1,79 @@
+/**
+ * Members' presence as their own user objects announced it, with the version each announcement
+ * carries. A user object stamps every announcement with a number that only grows, so an
+ * announcement that arrives late (calls travel over separate stubs with no order between them)
+ * is recognised as older than what is held and ignored: a page reload's "offline" can never
+ * overwrite the "online" that followed it.
+ *
+ * The table is read once per wake and then mirrored beside it: every announcement reads it, and
+ * each notification round and presence fan-out asks who watches.
+ */
+import type { ConversationStore } from "./store";
+
+export interface Announced {
+  online: boolean;
+  /** An inbox of the member's is open: presence changes and activity here are worth sending. */
+  watching: boolean;
+  version: number;
+}
+
+export const PRESENCE_TABLE_SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS presence (username TEXT PRIMARY KEY, online INTEGER NOT NULL, watching INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0)`,
+];
+
+export class PresenceTable {
+  #rows: Map<string, Announced> | undefined;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly store: ConversationStore,
+  ) {
+    store.onRollback(() => {
+      this.#rows = undefined;
+    });
+  }
+
+  #table(): Map<string, Announced> {
+    this.#rows ??= new Map(
+      this.sql
+        .exec<{ username: string; online: number; watching: number; version: number }>("SELECT username, online, watching, version FROM presence")
+        .toArray()
+        .map((r) => [r.username, { online: r.online === 1, watching: r.watching === 1, version: r.version }]),
+    );
+    return this.#rows;
+  }
+
+  get(username: string): Announced | undefined {
+    return this.#table().get(username);
+  }
+
+  /**
+   * Records an announcement unless one at least as new is held. Returns what was held before
+   * (undefined when nothing was), or null when the announcement is stale and was ignored.
+   */
+  apply(username: string, next: Announced): Announced | undefined | null {
+    const table = this.#table();
+    const before = table.get(username);
+    if (before && before.version > next.version) return null;
+    if (before && before.version === next.version && before.online === next.online && before.watching === next.watching) return before;
+    this.sql.exec(
+      `INSERT INTO presence (username, online, watching, version) VALUES (?, ?, ?, ?)
+       ON CONFLICT (username) DO UPDATE SET online = excluded.online, watching = excluded.watching, version = excluded.version`,
+      username, next.online ? 1 : 0, next.watching ? 1 : 0, next.version,
+    );
+    table.set(username, next);
+    return before;
+  }
+
+  /** Active members whose state matches `pick`. */
+  members(pick: (p: Announced) => boolean): string[] {
+    const out: string[] = [];
+    for (const [username, p] of this.#table()) if (pick(p) && this.store.isMember(username)) out.push(username);
+    return out;
+  }
+
+  /** Members with an inbox open: the only ones told about presence changes and new messages. */
+  watchers(): string[] {
+    return this.members((p) => p.watching);
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Presence in one conversation. Two sources, each authoritative for its own part:
+ *
+ * - the members' user objects announce each member's state across all their devices (online,
+ *   watching, and a version that only grows: stale announcements are ignored, see PresenceTable);
+ * - this object knows which members have a socket open here right now.
+ *
+ * A member is shown online here while either says so: a socket open here is online whatever the
+ * last announcement said. Sockets report to the member's object (a lease that the heartbeat
+ * renews, so a crashed object cannot keep anyone online), which decides and announces back.
+ * Changes of a member's announced state go on to the inboxes watching here, gathered for a
+ * moment and sent as one call per watcher, retried until they land.
+ */
+import type { ServerFrame } from "../../protocol";
+import type { PeerPresence, PresenceReport } from "../user";
+import type { PresenceTable } from "./presence-table";
+import type { ConversationStore } from "./store";
+
+/** A presence lease lasts this many heartbeat intervals; the alarm renews it every interval... */
+export const PRESENCE_LEASE_INTERVALS = 3;
+/** ...this many users at a time, this far apart. */
+const LEASE_RENEW_SLICE = 10;
+const LEASE_RENEW_GAP_MS = 50;
+/** Conversations up to this size tell every member's inbox about presence changes. */
+export const PRESENCE_FANOUT_MAX_MEMBERS = 100;
+/** How long presence changes are gathered before they go to members' inboxes. */
+const PRESENCE_FANOUT_DELAY_MS = 1000;
+/** A fan-out call that fails is tried again this much later, doubling, this many times. */
+const FANOUT_RETRY_MS = 500;
+const FANOUT_TRIES = 5;
+
+export interface PresenceHooks {
+  env: Env;
+  ctx: DurableObjectState;
+  store: ConversationStore;
+  table: PresenceTable;
+  convId: () => string | null;
+  heartbeatMs: () => number;
+  /** Whether the member has a socket open here. */
+  hasSocket: (username: string) => boolean;
+  /** To every socket here but `exceptUser`'s. */
+  broadcast: (frames: ServerFrame[], exceptUser: string) => void;
+}
+
+export class ConversationPresence {
+  /** Announced changes not yet sent to watching inboxes (a second's worth at most). */
+  readonly #out = new Map<string, PeerPresence>();
+  #timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly h: PresenceHooks) {}
+
+  #user(username: string) {
+    return this.h.env.USERS.get(this.h.env.USERS.idFromName(username));
+  }
+
+  /** Shown online here: announced online, or a socket open here. */
+  isOnline(username: string): boolean {
+    return (this.h.table.get(username)?.online ?? false) || this.h.hasSocket(username);
+  }
+
+  /** Who is online here, for welcome frames and snapshots (empty for rooms too large to fan out). */
+  onlineMembers(): string[] {
+    if (this.h.store.memberCount() > PRESENCE_FANOUT_MAX_MEMBERS) return [];
+    return this.h.store.activeMembers().filter((u) => this.isOnline(u));
+  }
+
+  /** Every member's announced state with its version, for a watcher rebuilding its contacts. */
+  announcedStates(): PeerPresence[] {
+    if (this.h.store.memberCount() > PRESENCE_FANOUT_MAX_MEMBERS) return [];
+    return this.h.store.activeMembers().flatMap((username) => {
+      const p = this.h.table.get(username);
+      return p ? [{ username, online: p.online, version: p.version }] : [];
+    });
+  }
+
+  /** A member's first socket here opened (call after it is counted by hasSocket). */
+  firstSocketOpened(username: string): void {
+    if (!(this.h.table.get(username)?.online ?? false)) this.h.broadcast([{ t: "presence", username, online: true }], username);
+    this.report(username, true);
+  }
+
+  /** A member's last socket here ended (call once it is no longer counted by hasSocket). */
+  lastSocketGone(username: string): void {
+    if (!(this.h.table.get(username)?.online ?? false)) this.h.broadcast([{ t: "presence", username, online: false }], username);
+    this.report(username, false);
+  }
+
+  /** A member's object announces their state; a stale announcement changes nothing. */
+  announce(username: string, report: PresenceReport): void {
+    if (!this.h.store.isMember(username)) return;
+    const wasOnline = this.isOnline(username);
+    const before = this.h.table.apply(username, report);
+    if (before !== null) {
+      if (this.isOnline(username) !== wasOnline) this.h.broadcast([{ t: "presence", username, online: !wasOnline }], username);
+      if ((before?.online ?? false) !== report.online && this.h.store.memberCount() <= PRESENCE_FANOUT_MAX_MEMBERS) {
+        this.#out.set(username, { username, online: report.online, version: report.version });
+        this.#scheduleFanout();
+      }
+    }
+  }
+
+  /**
+   * Asks new members' objects for their state: they announce only changes, so someone already
+   * online would otherwise look offline here until their next change.
+   */
+  async seed(usernames: string[]): Promise<void> {
+    const states = await Promise.allSettled(usernames.map((u) => this.#user(u).presenceState()));
+    states.forEach((state, i) => {
+      if (state.status === "fulfilled") this.announce(usernames[i]!, state.value);
+    });
+  }
+
+  /**
+   * Tells the member's object that they have sockets here (a lease until `until`) or none any more.
+   * Its answer comes back as an announcement.
+   */
+  report(username: string, online: boolean): void {
+    const conv = this.h.convId();
+    if (!conv) return;
+    const until = Date.now() + PRESENCE_LEASE_INTERVALS * this.h.heartbeatMs();
+    this.h.ctx.waitUntil(this.#user(username).connection(conv, online, until).catch(() => {}));
+  }
+
+  /**
+   * Renews the leases of everyone connected here, a slice at a time: in a big room a burst of one
+   * call per member would hold up the sends that arrive meanwhile. A lease lasts several
+   * intervals, so spreading the renewals over a second loses nothing.
+   */
+  renewLeases(usernames: string[]): void {
+    for (let i = 0; i < usernames.length; i += LEASE_RENEW_SLICE) {
+      const slice = usernames.slice(i, i + LEASE_RENEW_SLICE);
+      const renew = () => {
+        for (const u of slice) this.report(u, true);
+      };
+      if (i === 0) renew();
+      else this.h.ctx.waitUntil(new Promise<void>((resolve) => setTimeout(() => resolve(renew()), (i / LEASE_RENEW_SLICE) * LEASE_RENEW_GAP_MS)));
+    }
+  }
+
+  /**
+   * Changes are gathered for a moment and sent as one call per watcher: when a team comes online
+   * together, each watcher's object gets one call, not one per colleague. A DM goes at once.
+   */
+  #scheduleFanout(): void {
+    if (this.#timer !== null) return;
+    const delay = this.h.store.memberCount() <= 2 ? 0 : PRESENCE_FANOUT_DELAY_MS;
+    this.h.ctx.waitUntil(
+      new Promise<void>((resolve) => {
+        this.#timer = setTimeout(() => {
+          this.#timer = null;
+          const changes = [...this.#out.values()];
+          this.#out.clear();
+          // Only members with an inbox open: the others learn the state when they next open one.
+          const calls = this.h.table.watchers().map((u) => this.#tell(u, changes));
+          void Promise.allSettled(calls).then(() => resolve());
+        }, delay);
+      }),
+    );
+  }
+
+  /** One watcher's call, tried again with backoff: versions make a repeat harmless. */
+  async #tell(watcher: string, changes: PeerPresence[]): Promise<void> {
+    for (let attempt = 0; attempt < FANOUT_TRIES; attempt++) {
+      try {
+        await this.#user(watcher).peerPresence(changes);
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, FANOUT_RETRY_MS * 2 ** attempt));
+      }
+    }
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * What a user's object keeps in step with their conversations: the announcements of my own
+ * presence, and, while an inbox of mine is open ("watching"), my list's counts and my contacts'
+ * presence. While no inbox is open my conversations tell me nothing, so when the first one opens
+ * every conversation is asked for its exact view, whatever my stored state says: that is the
+ * repair path for anything missed meanwhile (a lost notification, a failed call, a reset).
+ *
+ * Every figure here is applied by version: counts by the seq they are "as of", presence by the
+ * version its user object stamped. Answers can then arrive late, twice, or out of order.
+ */
+import type { InboxServerFrame } from "../../protocol";
+import type { ConversationIndex } from "./conversations";
+import type { Presence } from "./presence";
+import type { AnnounceAnswer, PeerPresence, PresenceReport } from "./types";
+
+/** How many DM peers an inbox connect asks for their presence, to heal missed announcements. */
+const PRESENCE_REFRESH_MAX = 100;
+
+export interface WatchHooks {
+  env: Env;
+  ctx: DurableObjectState;
+  index: ConversationIndex;
+  presence: Presence;
+  me: () => string | null;
+  toInbox: (frames: InboxServerFrame[]) => void;
+}
+
+export class Watch {
+  /** Settles once the views asked for when I started watching are applied. */
+  #refreshing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly h: WatchHooks) {}
+
+  #conversation(id: string) {
+    return this.h.env.CONVERSATIONS.get(this.h.env.CONVERSATIONS.idFromName(id));
+  }
+
+  refreshed(): Promise<void> {
+    return this.#refreshing;
+  }
+
+  /**
+   * An inbox is about to open after none was: count me online and watching, announce it to every
+   * conversation (changed or not), and rebuild my list and contacts from their answers.
+   */
+  start(): Promise<void> {
+    const report = this.h.presence.change({ online: true, watching: true }) ?? this.h.presence.announced();
+    this.#refreshing = this.announce({ ...report, online: true, watching: true });
+    return this.#refreshing;
+  }
+
+  /** Tells every conversation of mine my state; applies what they answer. */
+  async announce(report: PresenceReport): Promise<void> {
+    const me = this.h.me();
+    if (!me) return;
+    const ids = this.h.index.ids();
+    const answers = await Promise.allSettled(ids.map((id) => this.#conversation(id).memberPresence(me, report)));
+    const states: PeerPresence[] = [];
+    answers.forEach((a, i) => {
+      if (a.status !== "fulfilled") return;
+      this.#applyAnswer(ids[i]!, a.value, states);
+    });
+    // Only an announcement that I watch asked for views; a later one may have superseded it.
+    if (report.watching && this.h.presence.announced().version === report.version) {
+      const changes = this.h.presence.rebuildContacts(states, me, Date.now());
+      if (changes.length > 0) this.h.toInbox(changes.map((c) => ({ t: "presence", username: c.username, online: c.online })));
+    }
+  }
+
+  #applyAnswer(conv: string, answer: AnnounceAnswer, states: PeerPresence[]): void {
+    if (!answer.member) {
+      // The conversation no longer has me (a leave whose second half never arrived): it goes.
+      this.#drop(conv);
+      return;
+    }
+    if (!answer.snapshot) return;
+    this.h.index.refresh(answer.snapshot.entry);
+    states.push(...answer.snapshot.presence);
+  }
+
+  #drop(conv: string): void {
+    const seq = this.h.index.lastSeqOf(conv);
+    if (seq !== null && this.h.index.remove(conv, seq)) this.h.toInbox([{ t: "left", conv }]);
+  }
+
+  /** Exact counts from every conversation (a list asked for while no inbox is open). */
+  async refreshAll(): Promise<void> {
+    const me = this.h.me();
+    if (!me) return;
+    const ids = this.h.index.ids();
+    const answers = await Promise.allSettled(ids.map((id) => this.#conversation(id).summaryFor(me)));
+    answers.forEach((a, i) => {
+      if (a.status !== "fulfilled") return;
+      if (a.value) this.h.index.refresh(a.value);
+      else this.#drop(ids[i]!);
+    });
+  }
+
+  /** An exact count for one conversation, shown on every inbox (a read mark with a stale figure). */
+  async refreshOne(conv: string): Promise<void> {
+    const me = this.h.me();
+    if (!me) return;
+    try {
+      const entry = await this.#conversation(conv).summaryFor(me);
+      if (!entry) return this.#drop(conv);
+      this.h.index.refresh(entry);
+      const s = this.h.index.summary(conv);
+      if (s) this.h.toInbox([{ t: "read", conv, seq: s.readSeq, unread: s.unread }]);
+    } catch {
+      // The next inbox opening rebuilds every count.
+    }
+  }
+
+  /** Who is online among the members of a conversation I just joined (announcements carry changes only). */
+  async learnPresence(conv: string): Promise<void> {
+    try {
+      this.#contacts(await this.#conversation(conv).presenceStates());
+    } catch {
+      // The next announcement or inbox opening corrects it.
+    }
+  }
+
+  /** Asks my DM peers for their state: heals announcements lost while I was away. */
+  async refreshPeers(): Promise<void> {
+    const peers = this.h.index.peers().slice(0, PRESENCE_REFRESH_MAX);
+    const states = await Promise.allSettled(peers.map((p) => this.h.env.USERS.get(this.h.env.USERS.idFromName(p)).presenceState()));
+    this.#contacts(states.flatMap((s, i) => (s.status === "fulfilled" ? [{ username: peers[i]!, ...s.value }] : [])));
+  }
+
+  #contacts(states: PeerPresence[]): void {
+    const me = this.h.me();
+    const now = Date.now();
+    const frames: InboxServerFrame[] = states
+      .filter((c) => c.username !== me && this.h.presence.setContact({ username: c.username, online: c.online, version: c.version }, now))
+      .map((c) => ({ t: "presence", username: c.username, online: c.online }));
+    if (frames.length > 0) this.h.toInbox(frames);
+  }
+}
