@@ -7,7 +7,8 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { person } from "./browser";
-import { act, messages, row, send, signUp, startDm } from "./steps";
+import { apiDm, apiSignup, sendAll } from "./seed";
+import { act, messages, row, send, signUp, startDm, toSignUp } from "./steps";
 
 const baseUrl = inject("baseUrl");
 const out = join(import.meta.dirname, "..", "..", "docs", "screenshots");
@@ -15,6 +16,8 @@ const SIZES = { desktop: { width: 1280, height: 800 }, phone: { width: 390, heig
 
 async function shoot(page: Page, name: string) {
   await page.mouse.move(1, 1);
+  // Not in the middle of a reconnection (wrangler dev reloads the Worker when its files change).
+  await expect.poll(() => page.locator(".banner").count(), { timeout: 30_000 }).toBe(0);
   for (const scheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     await page.screenshot({ path: join(out, `${name}-${scheme}.png`) });
@@ -42,8 +45,18 @@ describe.skipIf(process.env.SCREENSHOTS !== "1")("screenshots", () => {
       await a.page.getByLabel("Username").waitFor();
       await shoot(a.page, `signin-${size}`);
     }
+    await toSignUp(a.page);
+    await a.page.getByLabel("Username").waitFor();
+    await shoot(a.page, "signup-phone");
     await a.page.setViewportSize(SIZES.desktop);
     await signUp(a.page, alice);
+    // A busy DM: far more than 99 unread, the last one long and on several lines.
+    const grace = await apiSignup(baseUrl, "grace", "Grace Hopper");
+    const dm = await apiDm(baseUrl, grace, alice);
+    await sendAll(baseUrl, grace, dm, [
+      ...Array.from({ length: 130 }, (_, i) => `Build ${i + 1} is green.`),
+      "The nightly report is in. Summary: *all green*, `p99` latency down 12 %, two flaky tests quarantined.\nDetails at www.example.com/reports/nightly and in the ```thread```",
+    ]);
     await signUp(b.page, bob);
     await signUp(w.page, wei);
     await w.page.getByLabel("Language").selectOption("zh");
@@ -112,8 +125,19 @@ describe.skipIf(process.env.SCREENSHOTS !== "1")("screenshots", () => {
 
     await a.page.setViewportSize(SIZES.phone);
     await shoot(a.page, "room-phone");
+    // A message's menu, opened by a tap.
+    await messages(a.page, "深色模式").locator("button.menu-btn").click();
+    await a.page.getByRole("menu").waitFor();
+    await shoot(a.page, "menu-phone");
+    await a.page.keyboard.press("Escape");
     await a.page.getByRole("button", { name: "Back to conversations" }).click();
     await shoot(a.page, "list-phone");
+
+    // Opening the busy DM: at the first unread message, under the divider.
+    await a.page.setViewportSize(SIZES.desktop);
+    await row(a.page, "Grace Hopper").click();
+    await a.page.locator("li.unread-divider").waitFor();
+    await shoot(a.page, "unread-desktop");
 
     // The Chinese interface.
     await w.page.setViewportSize(SIZES.desktop);

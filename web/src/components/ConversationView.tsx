@@ -35,8 +35,10 @@ function Open({ s }: { s: ConversationSession }) {
   const online = members.filter((m) => m.online || (m.username === s.model.me && known)).length;
   const title = summary ? (summary.kind === "room" ? `# ${summary.title}` : summary.title) : "…";
   const peer = summary?.kind === "dm" ? members.find((m) => m.username !== s.model.me) : undefined;
-  const status = !known
+  const status = !networkUp.value
     ? t("presenceUnknown")
+    : !known
+      ? t("connecting")
     : peer
       ? (peer.online ? t("online") : t("offlineStatus"))
       : members.length === 1 ? t("membersOnlineOne", { online }) : t("membersOnline", { n: members.length, online });

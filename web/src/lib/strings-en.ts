@@ -128,4 +128,5 @@ export const en = {
   joinPrivate: "This room is private: ask a member to invite you by username.",
   copyInviteLink: "Copy invite link",
   linkCopied: "Invite link copied. Anyone with it can join.",
+  connecting: "connecting…",
 };

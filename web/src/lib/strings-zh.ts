@@ -130,4 +130,5 @@ export const zh: Record<keyof typeof en, string> = {
   joinPrivate: "这是私密群组：请成员通过用户名邀请你。",
   copyInviteLink: "复制邀请链接",
   linkCopied: "邀请链接已复制，任何拿到链接的人都可以加入。",
+  connecting: "连接中…",
 };

@@ -80,6 +80,9 @@ export class ConversationModel {
   }
 
   #receive(frame: ServerFrame, fx: Effect[]): void {
+    // Every event takes its seq, also kinds this client does not show (v1.1 `room`, `role`): a seq
+    // left unapplied would look like a gap to fill forever.
+    if (isEvent(frame)) return this.#offer(frame, fx);
     switch (frame.t) {
       case "welcome":
         this.me = frame.me;
@@ -91,12 +94,6 @@ export class ConversationModel {
         this.#syncAsked = false;
         this.#touchDelivered();
         return;
-      case "msg":
-      case "edit":
-      case "delete":
-      case "react":
-      case "member":
-        return this.#offer(frame, fx);
       case "synced":
         return this.#synced(frame.lastSeq, frame.more, frame.reset === true, fx);
       case "ack": {
@@ -150,8 +147,14 @@ export class ConversationModel {
         this.#publish();
         return;
       default: {
-        const unreachable: never = frame;
-        return unreachable;
+        // Frames added to the contract later are ignored (PROTOCOL.md allows servers to add types),
+        // except that a `profile` (v1.1) tells a changed display name.
+        const other: { t: string } = frame;
+        if (other.t === "profile" && "username" in other && "name" in other && typeof other.username === "string" && typeof other.name === "string") {
+          learnNames([{ username: other.username, name: other.name }]);
+          this.members.value = this.members.value.map((m) => (m.username === other.username && typeof other.name === "string" ? { ...m, name: other.name } : m));
+        }
+        return;
       }
     }
   }
@@ -247,8 +250,11 @@ export class ConversationModel {
         return;
       }
       default: {
-        const unreachable: never = ev;
-        return unreachable;
+        // Kinds shown nowhere yet (v1.1 `role`), except that a renamed room (`room`) gets its new title.
+        const other: { t: string } = ev;
+        const summary = this.summary.value;
+        if (other.t === "room" && summary && "title" in other && typeof other.title === "string") this.summary.value = { ...summary, title: other.title };
+        return;
       }
     }
   }
@@ -356,6 +362,13 @@ export class ConversationModel {
     const item = this.#items.get(seq);
     return item?.kind === "msg" ? item.message : undefined;
   }
+}
+
+const EVENTS: ReadonlySet<string> = new Set(["msg", "edit", "delete", "react", "member", "room", "role"]);
+
+/** Events of the log (each with its own seq), including kinds added in v1.1. */
+function isEvent(frame: ServerFrame): frame is EventFrame {
+  return EVENTS.has(frame.t);
 }
 
 /** Reactions as set/unset: applying the same event twice changes nothing. */
