@@ -8,6 +8,8 @@ import type { Summary } from "../../protocol";
 import { UserObject, type ActivityBatch } from "../../worker/user";
 import { api, connect, dm, join, room, signup, type Account, type TestClient } from "./helpers";
 
+const userStub = (a: Account) => env.USERS.get(env.USERS.idFromName(a.username));
+
 async function summaries(account: Account): Promise<Summary[]> {
   const res = await api("GET", "/api/conversations", account.token);
   expect(res.status).toBe(200);
@@ -107,6 +109,27 @@ describe("unread counts", () => {
     const s = await summaryWhen(bob, conv.id, (x) => x.unread === 1);
     expect(s.last).toMatchObject({ seq: seqs[1], deleted: true });
     a.close();
+  });
+
+  it("takes a deleted message off the count while an inbox is open, and tells the inbox", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    const inbox = await connect("/inbox", bob);
+    await inbox.next("inbox");
+    const a = await join(conv.id, alice);
+    const seqs = await sendAll(a, ["keep", "oops"]);
+    await inbox.next("activity", (f) => f.seq === seqs[1] && f.unread === 2);
+    a.send({ t: "delete", target: seqs[1] });
+    await a.next("delete");
+    // The count in Bob's object comes down by the batch's deletion (he watches: no recount)...
+    const told = await inbox.next("read", (f) => f.conv === conv.id);
+    expect(told.unread).toBe(1);
+    expect((await userStub(bob).summary(conv.id))?.unread).toBe(1);
+    // ...and what his list says agrees.
+    expect((await summaries(bob)).find((x) => x.id === conv.id)).toMatchObject({ unread: 1, last: { seq: seqs[1], deleted: true } });
+    a.close();
+    inbox.close();
   });
 
   it("sends the inbox on connect and activity live, counting each message once", async () => {

@@ -28,15 +28,24 @@ describe("presence", () => {
     const conv = await dm(alice, bob);
     const watch = await connect("/inbox", alice);
     await watch.next("inbox");
+    // Bob starts offline: the test sees the transitions, not a state he was already in.
+    expect(await userStub(bob).isOnline()).toBe(false);
+    expect(presenceOf(watch, bob.username)).toEqual([]);
 
     const tab1 = await join(conv.id, bob);
     const tab2 = await connect("/inbox", bob);
     await watch.next("presence", (f) => f.username === bob.username && f.online);
+    const leases = () => runInDurableObject(userStub(bob), (_i, state) => state.storage.sql.exec("SELECT count(*) AS n FROM presence_leases").one().n);
+    await expect.poll(leases, { timeout: 10_000 }).toBe(1);
     tab1.close();
     await tab1.closed();
-    // Still online through the other tab.
-    await onlineWhen(bob, true);
+    // The conversation told Bob's object that its socket ended (the lease is gone)...
+    await expect.poll(leases, { timeout: 10_000 }).toBe(0);
+    // ...and his object, which decided with that news, still counts him online through the other
+    // tab: it announced nothing, so the watcher has seen him come online once and never go.
     expect(await userStub(bob).isOnline()).toBe(true);
+    await runDurableObjectAlarm(userStub(bob));
+    expect(presenceOf(watch, bob.username)).toEqual([true]);
     tab2.close();
     await watch.next("presence", (f) => f.username === bob.username && !f.online);
     expect(presenceOf(watch, bob.username)).toEqual([true, false]);

@@ -4,7 +4,7 @@
  * so a retried or repeated batch never counts twice, and a read resets the count to the exact
  * figure the conversation computed.
  */
-import type { ActivityFrame, ConversationKind, Message, Summary } from "../../protocol";
+import type { ActivityFrame, ConversationKind, InboxReadFrame, Message, Summary } from "../../protocol";
 import type { ActivityBatch, IndexEntry } from "./types";
 
 interface ConvRow extends Record<string, SqlStorageValue> {
@@ -14,6 +14,8 @@ interface ConvRow extends Record<string, SqlStorageValue> {
   peer: string | null;
   members: number | null;
   private: number;
+  role: string | null;
+  topic: string | null;
   last_seq: number;
   read_seq: number;
   unread: number;
@@ -38,6 +40,8 @@ function toSummary(row: ConvRow): Summary {
   if (row.peer !== null) s.peer = row.peer;
   if (row.members !== null) s.members = row.members;
   if (row.private) s.private = true;
+  if (row.role === "owner" || row.role === "admin" || row.role === "member") s.role = row.role;
+  if (row.topic) s.topic = row.topic;
   const last = parseLast(row.last);
   if (last) s.last = last;
   return s;
@@ -68,16 +72,17 @@ export class ConversationIndex {
     if (left && left.seq > entry.lastSeq) return null;
     if (left) this.sql.exec("DELETE FROM left_convs WHERE id = ?", entry.id);
     this.sql.exec(
-      `INSERT INTO convs (id, kind, title, peer, members, private, last_seq, read_seq, unread, notified_seq, last, updated)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO convs (id, kind, title, peer, members, private, last_seq, read_seq, unread, notified_seq, last, updated, role, topic)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET title = excluded.title, members = excluded.members,
+         private = excluded.private, role = excluded.role, topic = excluded.topic,
          unread = CASE WHEN excluded.last_seq >= notified_seq THEN excluded.unread ELSE unread END,
          last = CASE WHEN excluded.last_seq >= last_seq THEN excluded.last ELSE last END,
          last_seq = max(last_seq, excluded.last_seq), read_seq = max(read_seq, excluded.read_seq),
          notified_seq = max(notified_seq, excluded.last_seq)`,
       entry.id, entry.kind, entry.title, entry.peer ?? null, entry.members ?? null, entry.private ? 1 : 0,
       entry.lastSeq, entry.readSeq, entry.unread, entry.lastSeq, entry.last ? JSON.stringify(entry.last) : null,
-      entry.last?.ts ?? now,
+      entry.last?.ts ?? now, entry.role ?? null, entry.topic ?? null,
     );
     return this.summary(entry.id);
   }
@@ -89,12 +94,12 @@ export class ConversationIndex {
   refresh(entry: IndexEntry): void {
     if (!this.has(entry.id)) return;
     this.sql.exec(
-      `UPDATE convs SET title = ?, members = ?, read_seq = max(read_seq, ?),
+      `UPDATE convs SET title = ?, members = ?, private = ?, role = ?, topic = ?, read_seq = max(read_seq, ?),
          unread = CASE WHEN ? >= notified_seq THEN ? ELSE unread END,
          last = CASE WHEN ? >= last_seq THEN ? ELSE last END,
          updated = max(updated, ?), last_seq = max(last_seq, ?), notified_seq = max(notified_seq, ?)
        WHERE id = ?`,
-      entry.title, entry.members ?? null, entry.readSeq, entry.lastSeq, entry.unread,
+      entry.title, entry.members ?? null, entry.private ? 1 : 0, entry.role ?? null, entry.topic ?? null, entry.readSeq, entry.lastSeq, entry.unread,
       entry.lastSeq, entry.last ? JSON.stringify(entry.last) : null,
       entry.last?.ts ?? 0, entry.lastSeq, entry.lastSeq, entry.id,
     );
@@ -128,8 +133,11 @@ export class ConversationIndex {
     return this.sql.exec<ConvRow>("SELECT * FROM convs ORDER BY updated DESC, id").toArray().map(toSummary);
   }
 
-  /** Applies a batch; returns one `activity` frame per message not seen before. */
-  apply(me: string, batch: ActivityBatch): ActivityFrame[] {
+  /**
+   * Applies a batch; returns one `activity` frame per message not seen before (or a `read` frame
+   * with the new count when only deletions changed it).
+   */
+  apply(me: string, batch: ActivityBatch): (ActivityFrame | InboxReadFrame)[] {
     const row = this.sql
       .exec<{ read_seq: number; notified_seq: number; unread: number; updated: number }>(
         "SELECT read_seq, notified_seq, unread, updated FROM convs WHERE id = ?",
@@ -161,10 +169,14 @@ export class ConversationIndex {
     );
     // Each frame carries the count after its own message, so a badge can follow them one by one.
     let running = unread - fresh.filter((i) => i.from !== me && i.seq > row.read_seq).length;
-    return fresh.map((i) => {
+    const frames: (ActivityFrame | InboxReadFrame)[] = fresh.map((i) => {
       if (i.from !== me && i.seq > row.read_seq) running++;
       return { t: "activity", conv: batch.conv, seq: i.seq, from: i.from, preview: i.preview, ts: i.ts, unread: running };
     });
+    // Only deletions changed the count: no activity carries it, so the badge is told with `read`
+    // (the mark where it was, the new count), which every client applies as "unread is now".
+    if (frames.length === 0 && unread !== row.unread) frames.push({ t: "read", conv: batch.conv, seq: row.read_seq, unread });
+    return frames;
   }
 
   /**
