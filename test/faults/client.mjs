@@ -178,6 +178,9 @@ export class Member {
   }
 
   #onEvent(socket, f) {
+    // Nothing comes before `welcome` (PROTOCOL.md 3.1): the replay after it covers every event
+    // after `since`, so an event ahead of it is noted and left to the replay.
+    if (socket.phase === "connecting") return this.violation("event_before_welcome", { seq: f.seq, lastSeq: this.lastSeq });
     // Only while catching up (after `synced.more`) may an event come twice or early: a live one
     // that overtook the rest of the backlog. Replay and live delivery are exact (promise 3).
     const exact = socket.phase === "live" || socket.phase === "replay";
