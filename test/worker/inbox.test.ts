@@ -177,11 +177,23 @@ describe("fan-out to a large room", () => {
     const slow = await signup("slow");
     const conv = await room(alice, [watcher, slow]);
     const convStub = env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(conv.id));
-    // 197 more members, written straight into storage: signing up 200 people would only test PBKDF2.
-    const extra = Array.from({ length: 197 }, (_, i) => `bulk${i}x${conv.id.slice(1, 9)}`);
+    // 120 more members (over a hundred: the round waits longest) with accounts written straight into their objects (signing up 200 people
+    // would only test PBKDF2), each with the room in its list and an inbox "open" (announced as
+    // watching), so that every one of them is notified like a real member.
+    const extra = Array.from({ length: 120 }, (_, i) => `bulk${i}x${conv.id.slice(1, 9)}`);
     await runInDurableObject(convStub, (instance) => {
       for (const u of extra) instance.store.addMember(u, u, Date.now());
     });
+    await Promise.all(
+      extra.map(async (u) => {
+        const stub = env.USERS.get(env.USERS.idFromName(u));
+        await runInDurableObject(stub, (instance) => {
+          instance.sql.exec("INSERT INTO account (username, name, salt, hash, iterations, created) VALUES (?, ?, '', '', 1, 0)", u, u);
+        });
+        await stub.addConversation((await convStub.summaryFor(u))!);
+        await convStub.memberPresence(u, { online: true, watching: true, version: 1 });
+      }),
+    );
     expect(await convStub.access(extra[0]!)).toBe("ok");
 
     // The slow member's object does not answer until released. RPC calls prototype methods, and
@@ -220,10 +232,14 @@ describe("fan-out to a large room", () => {
     release();
     const s = await summaryWhen(slow, conv.id, (x) => x.unread === 3);
     expect(s.unread).toBe(3);
+    // Every other watcher counted each message exactly once.
+    await runInDurableObject(convStub, (instance) => instance.notifier.settle());
+    const counts = await Promise.all(extra.map(async (u) => (await env.USERS.get(env.USERS.idFromName(u)).summary(conv.id))?.unread));
+    expect(new Set(counts)).toEqual(new Set([3]));
     a.close();
     inbox.close();
     slowInbox.close();
     // Let the last flush finish inside the test, not during teardown.
     await runInDurableObject(convStub, (instance) => instance.notifier.settle());
-  });
+  }, 120_000);
 });
