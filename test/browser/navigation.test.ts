@@ -54,6 +54,8 @@ describe("navigating a long conversation", () => {
     expect(await divider.evaluate((el) => el.nextElementSibling?.querySelector(".body")?.textContent)).toBe("fresh #1!");
     await expect.poll(() => inView(page, "fresh #1!")).toBe(true);
     expect(await inView(page, "fresh #40!")).toBe(false);
+    // Only the list moved: the page itself never scrolls (its header stays on screen).
+    expect(await page.evaluate(() => document.scrollingElement?.scrollTop)).toBe(0);
     expect(await row(page, "Walter White").locator(".badge").textContent()).toBe("40");
 
     const jump = page.getByRole("button", { name: "Jump to the latest message, 40 unread" });
@@ -90,6 +92,7 @@ describe("navigating a long conversation", () => {
     await expect.poll(() => target.count(), { timeout: 30_000 }).toBe(1);
     await expect.poll(() => target.getAttribute("class")).toContain("highlight");
     await expect.poll(() => inView(page, "an ancient pelican appears")).toBe(true);
+    expect(await page.evaluate(() => document.scrollingElement?.scrollTop)).toBe(0);
     // The keyboard is there too.
     expect(await page.evaluate(() => document.activeElement?.querySelector(".body")?.textContent)).toBe("an ancient pelican appears");
   });

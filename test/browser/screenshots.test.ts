@@ -110,7 +110,11 @@ describe.skipIf(process.env.SCREENSHOTS !== "1")("screenshots", () => {
     await b.page.getByRole("navigation").locator("button.conv", { hasText: "Design review" }).click();
     await messages(b.page, "Ship it on Friday").waitFor();
     await b.page.getByRole("textbox", { name: "Message" }).pressSequentially("on my way", { delay: 50 });
-    await a.page.getByText("is typing").waitFor();
+    // Typing is sent at most every 3 s, and only on an open socket: keep typing until Alice sees it.
+    await expect.poll(async () => {
+      await b.page.getByRole("textbox", { name: "Message" }).press("Space");
+      return a.page.getByText("is typing").count();
+    }, { timeout: 30_000, interval: 3500 }).toBe(1);
     await shoot(a.page, "room-desktop");
 
     await a.page.getByRole("button", { name: "Members", exact: true }).click();

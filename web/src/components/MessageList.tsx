@@ -86,7 +86,9 @@ export function MessageList({ s }: { s: ConversationSession }) {
       atBottom.value = true;
       return;
     }
-    row.scrollIntoView({ block: divider ? "start" : "center" });
+    // Only the list scrolls (scrollIntoView would scroll every ancestor, the page too).
+    const offset = row.getBoundingClientRect().top - el.getBoundingClientRect().top;
+    el.scrollTop += divider ? offset - 8 : offset - (el.clientHeight - row.offsetHeight) / 2;
     const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM;
     snap.current = { ...snap.current, height: el.scrollHeight, top: el.scrollTop, bottom };
     atBottom.value = bottom;
@@ -109,6 +111,16 @@ export function MessageList({ s }: { s: ConversationSession }) {
     if (el.firstElementChild) ro.observe(el.firstElementChild);
     return () => ro.disconnect();
   }, []);
+
+  /** To the newest message, giving up on a target still loading (the person chose otherwise). */
+  function toLatest() {
+    const goal = s.target.value;
+    if (goal) reached.current = goal.n;
+    const el = ref.current;
+    if (!el) return;
+    el.scrollTop = el.scrollHeight;
+    snap.current = { ...snap.current, height: el.scrollHeight, top: el.scrollTop, bottom: true };
+  }
 
   /** Arrow keys, Home and End move the focus from message to message (the list is one tab stop). */
   function onKeyDown(e: KeyboardEvent) {
@@ -191,19 +203,18 @@ export function MessageList({ s }: { s: ConversationSession }) {
           {!m.more.value && m.ready.value && <li class="system">{t("beginning")}</li>}
           {rows}
         </ol>
-        <p id="msg-keys" class="sr-only">{t("messageKeys")}</p>
       </div>
-      {!atBottom.value && m.ready.value && <JumpToLatest s={s} list={ref} />}
+      <p id="msg-keys" class="sr-only">{t("messageKeys")}</p>
+      {!atBottom.value && m.ready.value && <JumpToLatest s={s} onJump={toLatest} />}
     </>
   );
 }
 
 /** Scrolled up: a button back to the newest message, with how many arrived unread meanwhile. */
-function JumpToLatest({ s, list }: { s: ConversationSession; list: { current: HTMLDivElement | null } }) {
+function JumpToLatest({ s, onJump }: { s: ConversationSession; onJump: () => void }) {
   const n = inbox.find(s.id)?.unread ?? 0;
   return (
-    <button type="button" class="jump-latest" aria-label={n > 0 ? t("jumpLatestN", { n }) : t("jumpLatest")}
-      onClick={() => { const el = list.current; if (el) el.scrollTop = el.scrollHeight; }}>
+    <button type="button" class="jump-latest" aria-label={n > 0 ? t("jumpLatestN", { n }) : t("jumpLatest")} onClick={onJump}>
       <span aria-hidden="true">↓</span>
       {n > 0 && <span class="badge" aria-hidden="true">{n > 99 ? "99+" : n}</span>}
     </button>
