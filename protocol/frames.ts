@@ -6,6 +6,10 @@ import type { ErrorCode } from "./limits";
 
 export type ConversationKind = "dm" | "room";
 
+/** A member's role in a room (v1.1): exactly one owner; admins moderate; members talk. */
+export type Role = "owner" | "admin" | "member";
+export const ROLES: readonly Role[] = ["owner", "admin", "member"];
+
 export interface Reaction {
   emoji: string;
   /** Usernames, in the order they reacted. */
@@ -38,6 +42,10 @@ export interface Summary {
   peer?: string;
   /** Rooms: invitation only. */
   private?: boolean;
+  /** Rooms (v1.1): my own role there. */
+  role?: Role;
+  /** Rooms (v1.1): the topic, when one is set. */
+  topic?: string;
   lastSeq: number;
   readSeq: number;
   unread: number;
@@ -49,6 +57,10 @@ export interface Member {
   name: string;
   online: boolean;
   readSeq: number;
+  /** Rooms (v1.1): the member's role. */
+  role?: Role;
+  /** v1.1: the account was erased (its messages stay in DMs; show it as a deleted account). */
+  deleted?: boolean;
 }
 
 export interface User {
@@ -69,20 +81,28 @@ export interface RoomListing {
 export interface WelcomeFrame { t: "welcome"; conv: Summary; me: string; members: Member[] }
 export interface MsgFrame extends Message { t: "msg" }
 export interface EditFrame { t: "edit"; seq: number; target: number; body: string; ts: number }
-export interface DeleteFrame { t: "delete"; seq: number; target: number; ts: number }
+/** `by`: who deleted it, when not its author (a moderator, v1.1). */
+export interface DeleteFrame { t: "delete"; seq: number; target: number; ts: number; by?: string }
 export interface ReactFrame { t: "react"; seq: number; target: number; from: string; emoji: string; on: boolean; ts: number }
 /** `name`: the member's display name (v1.1; absent from older servers and from events of deleted accounts). */
-export interface MemberFrame { t: "member"; seq: number; username: string; name?: string; joined: boolean; ts: number }
+/** `by`: the admin or owner who removed or banned them (v1.1). */
+export interface MemberFrame { t: "member"; seq: number; username: string; name?: string; joined: boolean; ts: number; by?: string }
+/** A room's settings changed (v1.1): its state after the change, and who changed it. */
+export interface RoomFrame { t: "room"; seq: number; title: string; topic: string; private: boolean; by: string; ts: number }
+/** A member's role changed (v1.1); `by` is the owner who changed it (or the owner who left). */
+export interface RoleFrame { t: "role"; seq: number; username: string; role: Role; by: string; ts: number }
 export interface SyncedFrame { t: "synced"; lastSeq: number; more: boolean; reset?: boolean }
 export interface AckFrame { t: "ack"; id: string; seq: number; ts: number; dup?: boolean }
 export interface ReceiptFrame { t: "receipt"; username: string; seq: number }
 export interface TypingFrame { t: "typing"; username: string }
 export interface PresenceFrame { t: "presence"; username: string; online: boolean }
 export interface HistoryFrame { t: "history"; messages: Message[]; more: boolean }
+/** A member's display name changed, or their account was erased (`deleted`); not an event (v1.1). */
+export interface ProfileFrame { t: "profile"; username: string; name: string; deleted?: boolean }
 export interface ErrorFrame { t: "error"; code: ErrorCode; message: string; id?: string }
 
 /** Events of the conversation log: each has its own `seq`. */
-export type EventFrame = MsgFrame | EditFrame | DeleteFrame | ReactFrame | MemberFrame;
+export type EventFrame = MsgFrame | EditFrame | DeleteFrame | ReactFrame | MemberFrame | RoomFrame | RoleFrame;
 
 export type ServerFrame =
   | WelcomeFrame
@@ -93,6 +113,7 @@ export type ServerFrame =
   | TypingFrame
   | PresenceFrame
   | HistoryFrame
+  | ProfileFrame
   | ErrorFrame;
 
 // ---- conversation socket: client to server -------------------------------------------------

@@ -8,6 +8,7 @@
  */
 import type {
   AckFrame,
+  DeleteFrame,
   MemberFrame,
   ConversationKind,
   ErrorFrame,
@@ -16,7 +17,9 @@ import type {
   Message,
   MsgFrame,
   PresenceFrame,
+  ProfileFrame,
   Reaction,
+  Role,
   ServerFrame,
   Summary,
   SyncedFrame,
@@ -94,6 +97,17 @@ function kind(f: Fields): ConversationKind {
   return v;
 }
 
+function role(f: Fields, key = "role"): Role {
+  const v = f[key];
+  if (v !== "owner" && v !== "admin" && v !== "member") fail(key, '"owner", "admin" or "member"');
+  return v;
+}
+
+function optRole(f: Fields): Role | undefined {
+  const v = f.role;
+  return v === undefined || v === null ? undefined : role(f);
+}
+
 function isErrorCode(v: unknown): v is ErrorCode {
   for (const code of ERROR_CODES) if (v === code) return true;
   return false;
@@ -156,6 +170,10 @@ function summary(f: Fields): Summary {
   if (peer !== undefined) out.peer = peer;
   const priv = optBool(f, "private");
   if (priv !== undefined) out.private = priv;
+  const r = optRole(f);
+  if (r !== undefined) out.role = r;
+  const topic = optStr(f, "topic");
+  if (topic !== undefined) out.topic = topic;
   const last = f.last;
   if (last !== undefined && last !== null) {
     if (!isRecord(last)) fail("last", "a map");
@@ -181,7 +199,11 @@ function members(f: Fields): Member[] {
   for (let i = 0; i < items.length; i++) {
     const m = items[i];
     if (!isRecord(m)) fail(`members[${i}]`, "a map");
-    out.push({ username: str(m, "username"), name: str(m, "name"), online: bool(m, "online"), readSeq: int(m, "readSeq", 0) });
+    const member: Member = { username: str(m, "username"), name: str(m, "name"), online: bool(m, "online"), readSeq: int(m, "readSeq", 0) };
+    const r = optRole(m);
+    if (r !== undefined) member.role = r;
+    if (optBool(m, "deleted") === true) member.deleted = true;
+    out.push(member);
   }
   return out;
 }
@@ -211,8 +233,12 @@ function conversationFrame(t: string, f: Fields): ServerFrame | null {
     }
     case "edit":
       return { t, seq: int(f, "seq", 1), target: int(f, "target", 1), body: str(f, "body"), ts: int(f, "ts", 0) };
-    case "delete":
-      return { t, seq: int(f, "seq", 1), target: int(f, "target", 1), ts: int(f, "ts", 0) };
+    case "delete": {
+      const frame: DeleteFrame = { t, seq: int(f, "seq", 1), target: int(f, "target", 1), ts: int(f, "ts", 0) };
+      const by = optStr(f, "by");
+      if (by !== undefined) frame.by = by;
+      return frame;
+    }
     case "react":
       return {
         t,
@@ -227,8 +253,14 @@ function conversationFrame(t: string, f: Fields): ServerFrame | null {
       const frame: MemberFrame = { t, seq: int(f, "seq", 1), username: str(f, "username"), joined: bool(f, "joined"), ts: int(f, "ts", 0) };
       const name = optStr(f, "name");
       if (name !== undefined) frame.name = name;
+      const by = optStr(f, "by");
+      if (by !== undefined) frame.by = by;
       return frame;
     }
+    case "room":
+      return { t, seq: int(f, "seq", 1), title: str(f, "title"), topic: str(f, "topic"), private: bool(f, "private"), by: str(f, "by"), ts: int(f, "ts", 0) };
+    case "role":
+      return { t, seq: int(f, "seq", 1), username: str(f, "username"), role: role(f), by: str(f, "by"), ts: int(f, "ts", 0) };
     case "synced": {
       const frame: SyncedFrame = { t, lastSeq: int(f, "lastSeq", 0), more: bool(f, "more") };
       const reset = optBool(f, "reset");
@@ -249,6 +281,11 @@ function conversationFrame(t: string, f: Fields): ServerFrame | null {
       return presence(f);
     case "history":
       return { t, messages: messages(f, "messages"), more: bool(f, "more") };
+    case "profile": {
+      const frame: ProfileFrame = { t, username: str(f, "username"), name: str(f, "name") };
+      if (optBool(f, "deleted") === true) frame.deleted = true;
+      return frame;
+    }
     case "error":
       return error(f);
     default:

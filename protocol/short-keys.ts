@@ -18,6 +18,8 @@ export const SHORT_KEYS: Readonly<Record<string, string>> = Object.freeze({
   online: "o", conv: "c", me: "m", target: "g", on: "O", joined: "J", more: "y", reset: "z",
   dup: "D", code: "C", message: "E", messages: "H", since: "S", before: "B", limit: "T",
   conversations: "V", preview: "P", conversation: "A",
+  // v1.1: roles and moderation.
+  role: "G", topic: "q", by: "Q",
 });
 
 /** Frame type (the value of `t`) → short type. */
@@ -25,6 +27,8 @@ export const SHORT_TYPES: Readonly<Record<string, string>> = Object.freeze({
   welcome: "W", msg: "m", edit: "e", delete: "d", react: "x", member: "u", synced: "Y", ack: "a",
   receipt: "c", typing: "k", presence: "p", history: "h", error: "E", inbox: "i", activity: "v",
   read: "r", joined: "j", send: "s", sync: "y", left: "l",
+  // v1.1: roles and moderation.
+  room: "o", role: "g", profile: "f",
 });
 
 function invert(table: Readonly<Record<string, string>>): ReadonlyMap<string, string> {

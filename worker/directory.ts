@@ -19,7 +19,16 @@ export class RoomDirectory extends DurableObject<Env> {
   }
 
   add(room: RoomListing): void {
-    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO rooms (id, title, created) VALUES (?, ?, ?)", room.id, room.title, room.created);
+    // A listed room keeps its place (created) when it is renamed or listed again (v1.1).
+    this.ctx.storage.sql.exec(
+      "INSERT INTO rooms (id, title, created) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET title = excluded.title",
+      room.id, room.title, room.created,
+    );
+  }
+
+  /** A room deleted or made private (v1.1). */
+  remove(id: string): void {
+    this.ctx.storage.sql.exec("DELETE FROM rooms WHERE id = ?", id);
   }
 
   /** The newest public rooms, or those whose title contains `q` (case-insensitive). */

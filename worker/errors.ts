@@ -4,7 +4,7 @@
  */
 import type { ErrorCode } from "../protocol";
 
-export type ApiErrorCode = ErrorCode | "unauthorized" | "taken" | "config";
+export type ApiErrorCode = ErrorCode | "unauthorized" | "taken" | "config" | "blocked" | "banned";
 
 export type ApiErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503;
 

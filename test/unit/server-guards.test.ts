@@ -69,6 +69,11 @@ function wrongType(v: unknown): unknown {
 function isOptional(t: string, path: Path): boolean {
   const key = path[path.length - 1];
   if (key === undefined || typeof key === "number") return false;
+  // v1.1: the fields of the `room` and `role` events are required; `role` and `topic` elsewhere
+  // (Summary, Member) and `by` on delete and member events are optional.
+  if ((t === "room" || t === "role") && path.length === 1) return false;
+  if (key === "role" || key === "topic") return true;
+  if (key === "by" && (t === "delete" || t === "member") && path.length === 1) return true;
   if (["replyTo", "edited", "deleted", "reactions", "peer", "private", "last", "reset", "dup"].includes(key)) return true;
   if (key === "members") return path.length > 1; // welcome.members is the member list
   if (t === "member" && key === "name" && path.length === 1) return true; // v1.1: the display name

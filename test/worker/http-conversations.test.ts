@@ -107,9 +107,12 @@ describe("rooms", () => {
     const sneaky = await api("POST", `/api/conversations/${priv.id}/members`, carol.token, { username: carol.username });
     expect(sneaky.status).toBe(404);
     expect(await errorCode(sneaky)).toBe("not_found");
-    // A member invites carol; then carol, a member now, invites dave.
+    // The owner invites carol; carol, a plain member, may not add anyone to a private room (v1.1,
+    // PROTOCOL.md 7.3) until the owner makes her an admin; then she invites dave.
     const invited = await api("POST", `/api/conversations/${priv.id}/members`, owner.token, { username: carol.username });
     expect(invited.status).toBe(200);
+    expect((await api("POST", `/api/conversations/${priv.id}/members`, carol.token, { username: dave.username })).status).toBe(403);
+    expect((await api("PUT", `/api/conversations/${priv.id}/members/${carol.username}/role`, owner.token, { role: "admin" })).status).toBe(200);
     expect((await api("POST", `/api/conversations/${priv.id}/members`, carol.token, { username: dave.username })).status).toBe(200);
     expect((await api("POST", `/api/conversations/${priv.id}/join`, carol.token)).status).toBe(200);
     // Each sees the room in their list, and their sockets are served.

@@ -7,6 +7,7 @@ import { CLOSE, parseClientFrame, type ClientFrame, type ErrorCode, type Limits,
 import { writeAttachment, type Attachment, type Codecs } from "../sockets";
 import { BUDGET_OF, type Budgets } from "./budgets";
 import type { Notifier } from "./notify";
+import type { Moderation } from "./roles";
 import type { SearchIndex } from "./search-index";
 import type { ConversationStore } from "./store";
 
@@ -20,6 +21,7 @@ export interface FrameContext {
   readonly budgets: Budgets;
   readonly notifier: Notifier;
   readonly search: SearchIndex;
+  readonly mod: Moderation;
   codecsFor(): Codecs;
   reply(ws: WebSocket, a: Attachment, frame: ServerFrame): void;
   broadcastAll(frames: ServerFrame[], exceptUser?: string): void;
@@ -123,9 +125,13 @@ export class FrameHandler {
         return;
       }
       case "delete": {
-        if (!this.#ownMessage(ws, a, frame.target)) return;
-        const seq = store.deleteMessage(frame.target, a.user, now);
-        this.c.broadcastAll([{ t: "delete", seq, target: frame.target, ts: now }]);
+        // Admins and the owner of a room may delete anyone's message; the event then names them.
+        const moderator = this.c.mod.canModerate(a.user);
+        const m = this.#ownMessage(ws, a, frame.target, moderator);
+        if (!m) return;
+        const by = m.from !== a.user;
+        const seq = store.deleteMessage(frame.target, a.user, now, by);
+        this.c.broadcastAll([by ? { t: "delete", seq, target: frame.target, ts: now, by: a.user } : { t: "delete", seq, target: frame.target, ts: now }]);
         this.c.notifier.schedule();
         return;
       }
@@ -149,14 +155,14 @@ export class FrameHandler {
     }
   }
 
-  /** The target message if it exists, is not deleted and is the user's own; else an error. */
-  #ownMessage(ws: WebSocket, a: Attachment, seq: number): Message | null {
+  /** The target message if it exists, is not deleted and is the user's own (or `anyone`'s); else an error. */
+  #ownMessage(ws: WebSocket, a: Attachment, seq: number, anyone = false): Message | null {
     const m = this.c.store.message(seq);
     if (!m || m.deleted) {
       this.#error(ws, a, "not_found", "no such message");
       return null;
     }
-    if (m.from !== a.user) {
+    if (m.from !== a.user && !anyone) {
       this.#error(ws, a, "forbidden", "only the author may change a message");
       return null;
     }

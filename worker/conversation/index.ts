@@ -14,6 +14,7 @@ import {
   type ConversationKind,
   type Member,
   type Message,
+  type Role,
   type ServerFrame,
   type Summary,
   type User,
@@ -28,6 +29,8 @@ import { MemberSync } from "./member-sync";
 import { Notifier } from "./notify";
 import { ConversationPresence } from "./presence";
 import { PresenceTable } from "./presence-table";
+import { AccountChanges, type AccountChange } from "./profile";
+import { Moderation, type ModAction, type ModAnswer } from "./roles";
 import { SearchIndex, type SearchResult } from "./search-index";
 import { installSchema } from "./schema";
 import { ConversationStore, type ConversationMeta } from "./store";
@@ -48,7 +51,9 @@ export interface CreateInit {
 }
 
 export type Access = "ok" | "not_found" | "forbidden";
-export type JoinResult = { ok: true; summary: Summary; added: boolean } | { ok: false; reason: "not_found" | "forbidden" | "full" };
+export type JoinResult = { ok: true; summary: Summary; added: boolean } | { ok: false; reason: "not_found" | "forbidden" | "full" | "banned" };
+export type { ModAction, ModAnswer, RoomPatch } from "./roles";
+export type { AccountChange } from "./profile";
 
 export class ConversationObject extends SocketObject {
   readonly store: ConversationStore;
@@ -57,6 +62,8 @@ export class ConversationObject extends SocketObject {
   readonly search: SearchIndex;
   readonly sync: MemberSync;
   readonly budgets: Budgets;
+  readonly mod: Moderation;
+  readonly profiles: AccountChanges;
   readonly #table: PresenceTable;
   readonly #clock: AlarmClock;
   readonly #frames: FrameHandler;
@@ -93,6 +100,29 @@ export class ConversationObject extends SocketObject {
     this.search = new SearchIndex(sql, this.store, ctx);
     this.sync = new MemberSync(sql, this.store, { env, convId, entryFor: (u) => this.#entryOrNull(u), owing });
     this.budgets = new Budgets(sql, this.store);
+    this.mod = new Moderation(sql, {
+      store: this.store, sync: this.sync,
+      held: () => this.#held(),
+      metaChanged: () => {
+        this.#meta = undefined;
+      },
+      broadcastAll: (frames) => this.broadcastAll(frames),
+      closeSockets: (username, code, reason) => {
+        for (const ws of username === null ? this.openSockets() : this.openSockets(username)) this.closeSocket(ws, code, reason);
+      },
+      scheduleNotify: () => this.notifier.schedule(),
+      online: (u) => this.presence.isOnline(u),
+      background: (work) => this.ctx.waitUntil(work),
+    });
+    this.profiles = new AccountChanges({
+      store: this.store, sync: this.sync,
+      kind: () => this.#metaOrThrow().kind,
+      broadcastAll: (frames) => this.broadcastAll(frames),
+      closeSockets: (username, code, reason) => {
+        for (const ws of this.openSockets(username)) this.closeSocket(ws, code, reason);
+      },
+      leave: (username) => this.leave(username),
+    });
     const self = this;
     this.#frames = new FrameHandler({
       get limits() {
@@ -102,6 +132,7 @@ export class ConversationObject extends SocketObject {
       budgets: this.budgets,
       notifier: this.notifier,
       search: this.search,
+      mod: this.mod,
       codecsFor: () => this.codecs,
       reply: (ws, a, frame) => this.send(ws, a, frame),
       broadcastAll: (frames, exceptUser) => this.broadcastAll(frames, exceptUser),
@@ -124,6 +155,8 @@ export class ConversationObject extends SocketObject {
    */
   #held(): ConversationMeta | null {
     const meta = this.#metaOrNull();
+    // A deleted room answers as none; its storage goes once every member's list has heard.
+    if (meta?.deleted) return null;
     if (!meta && !this.#wiped) {
       this.#wiped = true;
       // Not awaited: the output gate holds the answer until the deletion is durable.
@@ -157,8 +190,9 @@ export class ConversationObject extends SocketObject {
       const now = Date.now();
       this.store.atomic(() => {
         this.store.initMeta({ id: init.id, kind: init.kind, title: init.title, private: init.private, created: now });
-        for (const m of init.members) {
-          this.store.addMember(m.username, m.name, now);
+        for (const [i, m] of init.members.entries()) {
+          // The creator owns a room (v1.1); DMs have no roles.
+          this.store.addMember(m.username, m.name, now, init.kind === "room" && i === 0 ? "owner" : "member");
           if (init.kind === "room") this.store.memberEvent(m.username, true, now);
           this.sync.owe(m.username);
         }
@@ -199,6 +233,8 @@ export class ConversationObject extends SocketObject {
     } else {
       entry.members = this.store.memberCount();
       if (meta.private) entry.private = true;
+      if (member) entry.role = member.role;
+      if (meta.topic) entry.topic = meta.topic;
     }
     return entry;
   }
@@ -217,15 +253,21 @@ export class ConversationObject extends SocketObject {
     if (!meta) return { ok: false, reason: "not_found" };
     if (this.store.isMember(user.username)) return this.#already(user.username);
     if (meta.kind === "dm" || meta.private) return { ok: false, reason: "forbidden" };
+    if (this.mod.isBanned(user.username)) return { ok: false, reason: "banned" };
     return this.#add(user);
   }
 
-  /** A member adds someone to a room (private rooms are joined this way). */
+  /**
+   * A member adds someone to a room: in a private room only admins and the owner (v1.1); never
+   * someone banned from it.
+   */
   async invite(by: string, user: User): Promise<JoinResult> {
     const meta = this.#held();
-    if (!meta) return { ok: false, reason: "not_found" };
-    if (meta.kind === "dm" || !this.store.isMember(by)) return { ok: false, reason: "forbidden" };
+    if (!meta || !this.store.isMember(by)) return { ok: false, reason: "not_found" };
+    if (meta.kind === "dm") return { ok: false, reason: "forbidden" };
+    if (meta.private && this.mod.roleOf(by) === "member") return { ok: false, reason: "forbidden" };
     if (this.store.isMember(user.username)) return this.#already(user.username);
+    if (this.mod.isBanned(user.username)) return { ok: false, reason: "banned" };
     return this.#add(user);
   }
 
@@ -238,8 +280,9 @@ export class ConversationObject extends SocketObject {
   async #add(user: User): Promise<JoinResult> {
     if (this.store.memberCount() >= this.limits.roomMembers) return { ok: false, reason: "full" };
     const now = Date.now();
+    const role: Role = this.mod.newcomerRole();
     const seq = this.store.atomic(() => {
-      this.store.addMember(user.username, user.name, now);
+      this.store.addMember(user.username, user.name, now, role);
       this.sync.owe(user.username);
       return this.store.memberEvent(user.username, true, now);
     });
@@ -263,10 +306,15 @@ export class ConversationObject extends SocketObject {
     const meta = this.#held();
     if (!meta || meta.kind === "dm") return false;
     const now = Date.now();
+    let heir: ServerFrame | null = null;
     const seq = this.store.atomic(() => {
+      const wasOwner = this.mod.roleOf(username) === "owner";
       if (!this.store.removeMember(username)) return null;
       this.sync.owe(username);
-      return this.store.memberEvent(username, false, now);
+      const s = this.store.memberEvent(username, false, now);
+      // The owner's going hands the room to the longest-standing admin, else member (v1.1).
+      heir = this.mod.succeed(username, wasOwner, now);
+      return s;
     });
     if (seq === null) {
       // Not a member (any more): their list may still show it, if it missed the first time.
@@ -275,10 +323,46 @@ export class ConversationObject extends SocketObject {
       return false;
     }
     for (const ws of this.openSockets(username)) this.closeSocket(ws, CLOSE.FORBIDDEN, "left the conversation");
-    this.broadcastAll([{ t: "member", seq, username, joined: false, ts: now }]);
+    this.broadcastAll(heir ? [{ t: "member", seq, username, joined: false, ts: now }, heir] : [{ t: "member", seq, username, joined: false, ts: now }]);
     this.notifier.schedule();
-    await this.sync.tell(username);
+    await Promise.all([this.sync.tell(username), heir ? this.sync.tell((heir as { username: string }).username) : null]);
     return true;
+  }
+
+  // ---- roles, moderation and members' accounts (v1.1: roles.ts, profile.ts) ------------------
+
+  membersOf(caller: string): Member[] | null {
+    return this.mod.members(caller);
+  }
+
+  /** Room settings, roles, removal, bans and deletion; every permission is checked in roles.ts. */
+  async moderate(by: string, action: ModAction): Promise<ModAnswer> {
+    const answer = await this.mod.run(by, action, () => this.#entryFor(by));
+    if (answer.ok && action.op === "delete") {
+      // Nobody is told of a deleted room's last events: no round may start or keep going.
+      this.notifier.advanceTo(this.store.lastSeq());
+      await this.#finishDeletion();
+    }
+    return answer;
+  }
+
+  /**
+   * A deleted room's storage goes once no member's list is owed the news any more (else the
+   * alarm retries the notes and comes back here), and no notification round is still running.
+   */
+  async #finishDeletion(): Promise<void> {
+    if (!this.#metaOrNull()?.deleted || this.sync.pending()) return;
+    await this.notifier.settle();
+    if (this.#wiped) return;
+    this.#meta = null;
+    this.#wiped = true;
+    await this.ctx.storage.deleteAll();
+  }
+
+  /** A member's name changed or their account was erased (their object retries until this returns). */
+  memberChanged(username: string, change: AccountChange): Promise<void> {
+    if (!this.#held()) return Promise.resolve();
+    return this.profiles.apply(username, change);
   }
 
   history(username: string, before: number | undefined, limit: number): { messages: Message[]; more: boolean } | null {
@@ -333,12 +417,7 @@ export class ConversationObject extends SocketObject {
 
   #welcome(ws: WebSocket, a: Attachment, since: number | null): void {
     const entry = this.#entryFor(a.user);
-    const members: Member[] = this.store.members().map((m) => ({
-      username: m.username,
-      name: m.name,
-      online: this.presence.isOnline(m.username),
-      readSeq: m.readSeq,
-    }));
+    const members: Member[] = this.mod.memberList();
     this.send(ws, a, { t: "welcome", conv: entry, me: a.user, members });
     // Without `since` the client starts from now (it loads the past with `history`).
     this.replay(ws, a, since ?? entry.lastSeq);
@@ -412,7 +491,7 @@ export class ConversationObject extends SocketObject {
     this.presence.renewLeases([...connected]);
     if (!this.#metaOrNull()) return;
     this.notifier.tick();
-    this.ctx.waitUntil(this.sync.retry());
+    this.ctx.waitUntil(this.sync.retry().then(() => this.#finishDeletion()));
     if (this.search.behind()) this.search.schedule(0);
   }
 

@@ -3,6 +3,7 @@ import { BUDGET_SCHEMA } from "./budgets";
 import { MEMBER_SYNC_SCHEMA } from "./member-sync";
 import { NOTIFY_SCHEMA } from "./notify";
 import { PRESENCE_TABLE_SCHEMA } from "./presence-table";
+import { adoptOwner, ROLES_SCHEMA } from "./roles";
 
 /**
  * The conversation object's SQLite schema. `events` is the ordered log every client replays;
@@ -18,7 +19,8 @@ export const CONVERSATION_SCHEMA = [
      read_seq INTEGER NOT NULL DEFAULT 0,
      active INTEGER NOT NULL DEFAULT 1
    )`,
-  // type: msg | edit | delete | react | member. actor: the sender, editor, reactor or member.
+  // type: msg | edit | delete | react | member | room | role (| deleted, never replayed). actor:
+  // the sender, editor, reactor, member, the room's changer, or the member whose role changed.
   // target: the message an edit, delete or reaction is about. flag: react on / member joined.
   `CREATE TABLE IF NOT EXISTS events (
      seq INTEGER PRIMARY KEY,
@@ -59,12 +61,20 @@ export const CONVERSATION_SCHEMA = [
   ...BUDGET_SCHEMA,
   ...NOTIFY_SCHEMA,
   ...MEMBER_SYNC_SCHEMA,
+  ...ROLES_SCHEMA,
 ];
 
 /** Columns added after the tables above were first created (see addMissingColumns). */
 export const CONVERSATION_COLUMNS: readonly AddedColumn[] = [
   { table: "presence", column: "watching", definition: "INTEGER NOT NULL DEFAULT 0" },
   { table: "presence", column: "version", definition: "INTEGER NOT NULL DEFAULT 0" },
+  // v1.1 (issue 13): roles, display-name versions and erased accounts; who moderated an event,
+  // and a room event's settings (JSON).
+  { table: "members", column: "role", definition: "TEXT NOT NULL DEFAULT 'member'" },
+  { table: "members", column: "name_v", definition: "INTEGER NOT NULL DEFAULT 0" },
+  { table: "members", column: "erased", definition: "INTEGER NOT NULL DEFAULT 0" },
+  { table: "events", column: "by_user", definition: "TEXT" },
+  { table: "events", column: "data", definition: "TEXT" },
 ];
 
 /**
@@ -75,6 +85,7 @@ export const CONVERSATION_COLUMNS: readonly AddedColumn[] = [
 export function installSchema(sql: SqlStorage): void {
   for (const statement of CONVERSATION_SCHEMA) sql.exec(statement);
   addMissingColumns(sql, CONVERSATION_COLUMNS);
+  adoptOwner(sql);
   // Without this, FTS5 deletes only add delete markers and a deleted (or edited) body's trigrams
   // stay in the index segments until a merge: a deleted message must leave no text behind.
   // The option is stored in the table's own config, so objects created earlier get it too.

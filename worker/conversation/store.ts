@@ -3,7 +3,7 @@
  * SQL API runs in-process, and writes made in one turn of the event loop commit together, which
  * is what makes `seq` gap-free without locks (see docs/architecture.md).
  */
-import type { ConversationKind, EventFrame, Message, Reaction } from "../../protocol";
+import type { ConversationKind, EventFrame, Message, Reaction, Role } from "../../protocol";
 import { installSchema } from "./schema";
 
 export interface ConversationMeta {
@@ -12,6 +12,10 @@ export interface ConversationMeta {
   title: string;
   private: boolean;
   created: number;
+  /** Rooms (v1.1): the topic, "" when none. */
+  topic?: string;
+  /** v1.1: the room was deleted; the object erases itself once every member's list has heard. */
+  deleted?: boolean;
 }
 
 export interface MemberRow {
@@ -19,7 +23,17 @@ export interface MemberRow {
   name: string;
   joinedAt: number;
   readSeq: number;
+  role: Role;
+  /** The account was erased (v1.1). */
+  erased: boolean;
 }
+
+const MEMBER_COLUMNS = "username, name, joined_at, read_seq, role, erased";
+type MemberSqlRow = { username: string; name: string; joined_at: number; read_seq: number; role: string; erased: number };
+const asRole = (v: string): Role => (v === "owner" || v === "admin" ? v : "member");
+const toMember = (r: MemberSqlRow): MemberRow => ({
+  username: r.username, name: r.name, joinedAt: r.joined_at, readSeq: r.read_seq, role: asRole(r.role), erased: r.erased === 1,
+});
 
 type Row = Record<string, SqlStorageValue>;
 
@@ -42,8 +56,19 @@ export interface MessageRow extends Row {
  */
 type ReplayRow = [
   number, string, number, string, number | null, string | null, string | null, number | null,
-  string | null, string | null, number | null, number | null, number | null,
+  string | null, string | null, number | null, number | null, number | null, string | null, string | null,
 ];
+
+/** A room event's stored settings (JSON we wrote ourselves; only the shape is re-checked). */
+function roomData(text: string | null): { title: string; topic: string; private: boolean } {
+  try {
+    const v: unknown = JSON.parse(text ?? "{}");
+    const o = typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {};
+    return { title: typeof o.title === "string" ? o.title : "", topic: typeof o.topic === "string" ? o.topic : "", private: o.private === true };
+  } catch {
+    return { title: "", topic: "", private: false };
+  }
+}
 
 /** Reaction rows, ordered by message then time, grouped by message and emoji. */
 function groupReactions(rows: { target: number; emoji: string; username: string }[]): Map<number, Reaction[]> {
@@ -108,7 +133,14 @@ export class ConversationStore {
       title: m.get("title") ?? "",
       private: m.get("private") === "1",
       created: Number(m.get("created") ?? 0),
+      topic: m.get("topic") ?? "",
+      deleted: m.get("deleted") === "1",
     };
+  }
+
+  /** Sets one field of the conversation's meta (title, topic, private, deleted). */
+  setMeta(k: "title" | "topic" | "private" | "deleted", v: string): void {
+    this.sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", k, v);
   }
 
   initMeta(meta: ConversationMeta): void {
@@ -142,21 +174,16 @@ export class ConversationStore {
 
   member(username: string): MemberRow | null {
     const row = this.sql
-      .exec<{ username: string; name: string; joined_at: number; read_seq: number }>(
-        "SELECT username, name, joined_at, read_seq FROM members WHERE username = ? AND active = 1",
-        username,
-      )
+      .exec<MemberSqlRow>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE username = ? AND active = 1`, username)
       .toArray()[0];
-    return row ? { username: row.username, name: row.name, joinedAt: row.joined_at, readSeq: row.read_seq } : null;
+    return row ? toMember(row) : null;
   }
 
   members(): MemberRow[] {
     return this.sql
-      .exec<{ username: string; name: string; joined_at: number; read_seq: number }>(
-        "SELECT username, name, joined_at, read_seq FROM members WHERE active = 1 ORDER BY joined_at, username",
-      )
+      .exec<MemberSqlRow>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE active = 1 ORDER BY joined_at, username`)
       .toArray()
-      .map((r) => ({ username: r.username, name: r.name, joinedAt: r.joined_at, readSeq: r.read_seq }));
+      .map(toMember);
   }
 
   memberCount(): number {
@@ -164,15 +191,16 @@ export class ConversationStore {
   }
 
   /** Adds or re-activates a member. Returns false when they were already an active member. */
-  addMember(username: string, name: string, ts: number): boolean {
+  addMember(username: string, name: string, ts: number, role: Role = "member"): boolean {
     if (this.member(username)) return false;
     this.#active = undefined;
     // A returning member starts unread from now: what they missed while away is not "unread".
+    // A returning member starts as a member again, whatever role they had before.
     this.sql.exec(
-      `INSERT INTO members (username, name, joined_at, read_seq, active) VALUES (?, ?, ?, ?, 1)
+      `INSERT INTO members (username, name, joined_at, read_seq, active, role) VALUES (?, ?, ?, ?, 1, ?)
        ON CONFLICT (username) DO UPDATE SET name = excluded.name, joined_at = excluded.joined_at,
-         read_seq = max(read_seq, excluded.read_seq), active = 1`,
-      username, name, ts, this.lastSeq(),
+         read_seq = max(read_seq, excluded.read_seq), active = 1, role = excluded.role`,
+      username, name, ts, this.lastSeq(), role,
     );
     return true;
   }
@@ -180,7 +208,24 @@ export class ConversationStore {
   /** Marks a member as gone; their rows stay so that a return keeps their read mark. */
   removeMember(username: string): boolean {
     this.#active = undefined;
-    return this.sql.exec("UPDATE members SET active = 0 WHERE username = ? AND active = 1", username).rowsWritten > 0;
+    return this.sql.exec("UPDATE members SET active = 0, role = 'member' WHERE username = ? AND active = 1", username).rowsWritten > 0;
+  }
+
+  setRole(username: string, role: Role): void {
+    this.sql.exec("UPDATE members SET role = ? WHERE username = ? AND active = 1", role, username);
+  }
+
+  /**
+   * A member's display name changed (v1.1). `version` orders the calls of their object: an older
+   * one arriving late changes nothing. True when the name changed.
+   */
+  rename(username: string, name: string, version: number): boolean {
+    return this.sql.exec("UPDATE members SET name = ?, name_v = ? WHERE username = ? AND name_v < ?", name, version, username, version).rowsWritten > 0;
+  }
+
+  /** The member's account was erased: shown as a deleted account from now on (v1.1). */
+  markErased(username: string, name: string): boolean {
+    return this.sql.exec("UPDATE members SET name = ?, erased = 1, name_v = ? WHERE username = ? AND erased = 0", name, Number.MAX_SAFE_INTEGER, username).rowsWritten > 0;
   }
 
   /** Moves a member's read mark forward, never back. Returns the new mark if it moved. */
@@ -200,19 +245,40 @@ export class ConversationStore {
     return this.#lastSeq;
   }
 
-  #append(type: EventFrame["t"], ts: number, actor: string, extra: { target?: number; body?: string; emoji?: string; flag?: boolean } = {}): number {
+  #append(
+    type: EventFrame["t"] | "deleted",
+    ts: number,
+    actor: string,
+    extra: { target?: number; body?: string; emoji?: string; flag?: boolean; by?: string; data?: string } = {},
+  ): number {
     const seq = this.lastSeq() + 1;
     this.sql.exec(
-      "INSERT INTO events (seq, type, ts, actor, target, body, emoji, flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO events (seq, type, ts, actor, target, body, emoji, flag, by_user, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       seq, type, ts, actor, extra.target ?? null, extra.body ?? null, extra.emoji ?? null,
-      extra.flag === undefined ? null : extra.flag ? 1 : 0,
+      extra.flag === undefined ? null : extra.flag ? 1 : 0, extra.by ?? null, extra.data ?? null,
     );
     this.#lastSeq = seq;
     return seq;
   }
 
-  memberEvent(username: string, joined: boolean, ts: number): number {
-    return this.atomic(() => this.#append("member", ts, username, { flag: joined }));
+  /** `by`: the admin or owner who removed the member (v1.1). */
+  memberEvent(username: string, joined: boolean, ts: number, by?: string): number {
+    return this.atomic(() => this.#append("member", ts, username, by === undefined ? { flag: joined } : { flag: joined, by }));
+  }
+
+  /** A room's settings after a change (v1.1). */
+  roomEvent(by: string, room: { title: string; topic: string; private: boolean }, ts: number): number {
+    return this.atomic(() => this.#append("room", ts, by, { data: JSON.stringify(room) }));
+  }
+
+  /** A member's new role (v1.1). */
+  roleEvent(username: string, role: Role, by: string, ts: number): number {
+    return this.atomic(() => this.#append("role", ts, username, { emoji: role, by }));
+  }
+
+  /** The last event of a deleted room: never replayed; it orders the removal after every add. */
+  deletedEvent(by: string, ts: number): number {
+    return this.atomic(() => this.#append("deleted", ts, by));
   }
 
   /** The message a sender already stored under this client id, if any. */
@@ -249,10 +315,13 @@ export class ConversationStore {
     });
   }
 
-  /** Deletes a message: its body, and every edit's body, are erased from storage. */
-  deleteMessage(target: number, by: string, ts: number): number {
+  /**
+   * Deletes a message: its body, and every edit's body, are erased from storage. `moderator`: the
+   * admin or owner who deleted someone else's message (the event's `by`).
+   */
+  deleteMessage(target: number, by: string, ts: number, moderator = false): number {
     return this.atomic(() => {
-      const seq = this.#append("delete", ts, by, { target });
+      const seq = this.#append("delete", ts, by, moderator ? { target, by } : { target });
       this.sql.exec("UPDATE messages SET body = '', deleted = 1 WHERE seq = ?", target);
       this.sql.exec("UPDATE events SET body = NULL WHERE target = ? AND type = 'edit'", target);
       this.sql.exec("DELETE FROM messages_fts WHERE rowid = ?", target);
@@ -285,7 +354,7 @@ export class ConversationStore {
       ...this.sql
         .exec(
           `SELECT e.seq, e.type, e.ts, e.actor, e.target, e.body, e.emoji, e.flag,
-                  m.client_id, m.body, m.reply_to, m.edited, m.deleted
+                  m.client_id, m.body, m.reply_to, m.edited, m.deleted, e.by_user, e.data
              FROM events e LEFT JOIN messages m ON m.seq = e.seq AND e.type = 'msg'
             WHERE e.seq > ? ORDER BY e.seq LIMIT ?`,
           since, limit,
@@ -301,7 +370,7 @@ export class ConversationStore {
     }
     const reactions = lo === 0 ? null : this.#reactionsBetween(lo, hi);
     const frames: EventFrame[] = [];
-    for (const [seq, type, ts, actor, target, body, emoji, flag, clientId, text, replyTo, edited, deleted] of rows) {
+    for (const [seq, type, ts, actor, target, body, emoji, flag, clientId, text, replyTo, edited, deleted, by, data] of rows) {
       switch (type) {
         case "msg": {
           if (clientId === null) break; // cannot happen: written in one transaction with its event
@@ -318,13 +387,19 @@ export class ConversationStore {
           frames.push({ t: "edit", seq, target: target ?? 0, body: body ?? "", ts });
           break;
         case "delete":
-          frames.push({ t: "delete", seq, target: target ?? 0, ts });
+          frames.push(by === null ? { t: "delete", seq, target: target ?? 0, ts } : { t: "delete", seq, target: target ?? 0, ts, by });
           break;
         case "react":
           frames.push({ t: "react", seq, target: target ?? 0, from: actor, emoji: emoji ?? "", on: flag === 1, ts });
           break;
         case "member":
-          frames.push({ t: "member", seq, username: actor, joined: flag === 1, ts });
+          frames.push(by === null ? { t: "member", seq, username: actor, joined: flag === 1, ts } : { t: "member", seq, username: actor, joined: flag === 1, ts, by });
+          break;
+        case "room":
+          frames.push({ t: "room", seq, ...roomData(data), by: actor, ts });
+          break;
+        case "role":
+          frames.push({ t: "role", seq, username: actor, role: asRole(emoji ?? ""), by: by ?? "", ts });
           break;
       }
     }

@@ -1,12 +1,13 @@
 /** PROTOCOL.md section 2: the conversation list, DMs and rooms, joining, history and search. */
 import { conversations as convStub, createApp, users } from "../app";
 import { limitsFromEnv } from "../config";
-import { forbidden, full, invalid, notFound, tooMany } from "../errors";
+import { ApiError, forbidden, full, invalid, notFound, tooMany } from "../errors";
 import { directory } from "../directory";
 import { dmId, roomId } from "../ids";
 import type { JoinResult } from "../conversation";
 import type { User } from "../../protocol";
 import { requireCaller } from "./middleware";
+import { roomRoutes } from "./rooms";
 import * as v from "../validate";
 
 export const conversations = createApp();
@@ -40,6 +41,7 @@ async function placeFor(env: Env, username: string, id: string, whose: string): 
 function joinFailure(result: Extract<JoinResult, { ok: false }>): never {
   if (result.reason === "not_found") throw notFound("no such conversation");
   if (result.reason === "full") throw full("this room is full");
+  if (result.reason === "banned") throw new ApiError(403, "banned", "you are banned from this room");
   throw forbidden("this room is private: ask a member to add you");
 }
 
@@ -113,6 +115,8 @@ conversations.post("/:id/members", async (c) => {
   const invitee = await existingUser(c.env, v.username(body.username));
   await placeFor(c.env, invitee.username, id, "they are");
   const result = await convStub(c.env, id).invite(me.username, invitee);
+  if (!result.ok && result.reason === "forbidden") throw forbidden("only admins and the owner add people to a private room (and nobody to a DM)");
+  if (!result.ok && result.reason === "banned") throw new ApiError(403, "banned", `${invitee.username} is banned from this room`);
   if (!result.ok) joinFailure(result);
   return c.json({ member: invitee, added: result.added }, 200);
 });
@@ -156,3 +160,5 @@ conversations.get("/:id/search", async (c) => {
   if (found && !found.ok) throw invalid(`q must be ${SEARCH_MIN_CHARS}-200 characters`);
   return c.json({ messages: found?.ok ? found.messages : [] });
 });
+
+roomRoutes(conversations);

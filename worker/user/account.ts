@@ -10,7 +10,8 @@
 import { DEFAULT_LIMITS, type User } from "../../protocol";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../auth/password";
 import { newSessionId, SESSION_TTL_MS } from "../auth/token";
-import { PRESENCE_SCHEMA, USER_SCHEMA } from "./schema";
+import { addMissingColumns } from "../schema-columns";
+import { PRESENCE_SCHEMA, USER_COLUMNS, USER_SCHEMA } from "./schema";
 
 export type SignupResult = { ok: true; user: User } | { ok: false; reason: "taken" };
 export type LoginResult = { ok: true; user: User; session: string; expires: number } | { ok: false; reason: "wrong" };
@@ -84,6 +85,7 @@ export class Account {
   #occupy(): void {
     if (!this.#vacant) return;
     for (const statement of [...USER_SCHEMA, ...PRESENCE_SCHEMA]) this.#sql.exec(statement);
+    addMissingColumns(this.#sql, USER_COLUMNS);
     this.#vacant = false;
   }
 

@@ -10,7 +10,8 @@ import { SocketObject, type Identity, type Refusal } from "../socket-object";
 import { broadcast, type Attachment } from "../sockets";
 import { ConversationIndex } from "./conversations";
 import { Presence } from "./presence";
-import { USER_SCHEMA } from "./schema";
+import { addMissingColumns } from "../schema-columns";
+import { USER_COLUMNS, USER_SCHEMA } from "./schema";
 import type { ActivityBatch, IndexEntry, PeerPresence, PresenceReport } from "./types";
 import { Watch } from "./watch";
 
@@ -19,6 +20,11 @@ export type { ActivityBatch, ActivityItem, AnnounceAnswer, IndexEntry, PeerPrese
 export type { LoginResult, SignupResult } from "./account";
 export { LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW_MS } from "./account";
 const INBOX_TAG = "inbox";
+
+/** Whether a conversation looks different in the list, other than by activity. */
+function changedLook(a: Summary, b: Summary): boolean {
+  return a.title !== b.title || a.topic !== b.topic || a.role !== b.role || a.private !== b.private;
+}
 
 export class UserObject extends SocketObject {
   readonly sql: SqlStorage;
@@ -32,6 +38,7 @@ export class UserObject extends SocketObject {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     for (const statement of USER_SCHEMA) this.sql.exec(statement);
+    addMissingColumns(this.sql, USER_COLUMNS);
     this.index = new ConversationIndex(this.sql);
     this.account = new Account(ctx.storage);
     this.presence = new Presence(this.sql);
@@ -89,11 +96,15 @@ export class UserObject extends SocketObject {
    * sockets. Null when I left it after what the entry describes (a late call).
    */
   addConversation(entry: IndexEntry): Summary | null {
-    const isNew = !this.index.has(entry.id);
+    const before = this.index.summary(entry.id);
     const summary = this.index.upsert(entry, Date.now());
-    if (summary && isNew) {
+    if (summary && !before) {
       this.#toInbox([{ t: "joined", conversation: summary }]);
       this.ctx.waitUntil(this.watch.learnPresence(entry.id));
+    } else if (summary && before && changedLook(before, summary)) {
+      // v1.1: a new title, topic, privacy or role (or a DM peer's new name) reaches open inboxes
+      // as `joined` again: clients upsert by id.
+      this.#toInbox([{ t: "joined", conversation: summary }]);
     }
     return summary;
   }

@@ -66,3 +66,16 @@ export const PRESENCE_COLUMNS: readonly AddedColumn[] = [
   { table: "presence_state", column: "version", definition: "INTEGER NOT NULL DEFAULT 0" },
   { table: "contacts", column: "version", definition: "INTEGER NOT NULL DEFAULT 0" },
 ];
+
+/** Columns added to the tables of USER_SCHEMA after they were first created (v1.1, issue 13). */
+export const USER_COLUMNS: readonly AddedColumn[] = [
+  // Rooms: my role and the topic, as the conversation last told my list.
+  { table: "convs", column: "role", definition: "TEXT" },
+  { table: "convs", column: "topic", definition: "TEXT" },
+  // Sessions: a public id (the session id itself is a secret inside the token), last use, device.
+  { table: "sessions", column: "pid", definition: "TEXT" },
+  { table: "sessions", column: "last_used", definition: "INTEGER" },
+  { table: "sessions", column: "agent", definition: "TEXT" },
+  // The account was erased: the row stays as a tombstone (the username is never given out again).
+  { table: "account", column: "erased", definition: "INTEGER NOT NULL DEFAULT 0" },
+];

@@ -1,5 +1,5 @@
 /** What conversation objects and user objects tell each other. */
-import type { ConversationKind, Message } from "../../protocol";
+import type { ConversationKind, Message, Role } from "../../protocol";
 
 export interface ActivityItem {
   seq: number;
@@ -32,6 +32,9 @@ export interface IndexEntry {
   peer?: string;
   members?: number;
   private?: boolean;
+  /** Rooms (v1.1): my role, and the topic when set. */
+  role?: Role;
+  topic?: string;
   lastSeq: number;
   readSeq: number;
   unread: number;
