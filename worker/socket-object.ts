@@ -57,6 +57,11 @@ export abstract class SocketObject extends DurableObject<Env> {
   protected abstract ownerTag(who: Identity): string;
   /** Why `who` may not open a socket here, or null; may wait for work the socket depends on. */
   protected abstract refusal(who: Identity, request: Request): Refusal | null | Promise<Refusal | null>;
+  /**
+   * Runs right before the socket is accepted, in the same turn: the last chance to send what was
+   * queued for the sockets already open (a new socket must not get it: its first frames cover it).
+   */
+  protected beforeAccept(): void {}
   /** A socket was accepted: greet it. Runs before the 101 answer leaves. */
   protected abstract opened(ws: WebSocket, a: Attachment, request: Request): void | Promise<void>;
   /** A frame other than the heartbeat arrived. */
@@ -81,6 +86,7 @@ export abstract class SocketObject extends DurableObject<Env> {
     };
     const expires = expiresFromHeader(request);
     if (expires !== undefined) attachment.expires = expires;
+    this.beforeAccept();
     this.ctx.acceptWebSocket(server, [this.ownerTag(who), `s:${who.session}`, CODEC_TAGS[attachment.proto]]);
     writeAttachment(server, attachment);
     await this.opened(server, attachment, request);

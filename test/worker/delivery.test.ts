@@ -5,7 +5,8 @@
  */
 import { abortAllDurableObjects, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { SUBPROTOCOLS, type MsgFrame, type Subprotocol } from "../../protocol";
+import { createCodec, DEFAULT_LIMITS, SUBPROTOCOL_MSGPACK, SUBPROTOCOLS, type MsgFrame, type Subprotocol } from "../../protocol";
+import { IDENTITY_HEADERS } from "../../worker/identity";
 import {
   api,
   closeAll,
@@ -337,5 +338,39 @@ describe("a write that fails half-way", () => {
       ).toThrow("fails after the cursor moved");
       expect(instance.notifier.cursor()).toBe(stored);
     });
+  });
+});
+
+describe("a socket's first frame", () => {
+  it("is its welcome, even when live events were queued for the others as it connected", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    const b = await join(conv.id, bob);
+    b.send({ t: "send", id: "first", body: "first" });
+    const { seq } = await b.next("ack");
+    // A live event waits in the queue for the end of the turn; in that same turn a new socket is
+    // accepted (the upgrade is handed to the object directly, as the Worker would).
+    const first = await runInDurableObject(convStub(conv.id), async (instance) => {
+      instance.broadcastAll([{ t: "receipt", username: bob.username, seq }]);
+      const headers = { Upgrade: "websocket", [IDENTITY_HEADERS.user]: alice.username, [IDENTITY_HEADERS.session]: "test-session" };
+      const res = await instance.fetch(new Request(`https://chat.test/chat/${conv.id}?since=0`, { headers }));
+      const ws = res.webSocket!;
+      const got: string[] = [];
+      const codec = createCodec(SUBPROTOCOL_MSGPACK, DEFAULT_LIMITS);
+      (ws as WebSocket & { binaryType: string }).binaryType = "arraybuffer";
+      ws.addEventListener("message", (ev) => {
+        for (const f of codec.decodeAll(ev.data as ArrayBuffer)) got.push((f as { t: string }).t);
+      });
+      ws.accept();
+      await new Promise((r) => setTimeout(r, 50));
+      ws.close();
+      return got;
+    });
+    expect(first[0]).toBe("welcome");
+    // The queued receipt went to the sockets that were open, not to the new one.
+    expect(first).not.toContain("receipt");
+    await b.next("receipt");
+    b.close();
   });
 });

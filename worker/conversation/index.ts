@@ -404,9 +404,12 @@ export class ConversationObject extends SocketObject {
     return null;
   }
 
-  protected async opened(ws: WebSocket, a: Attachment, request: Request): Promise<void> {
-    // A new socket must not receive frames queued before it existed: its replay covers them.
+  /** A new socket must not receive frames queued before it existed: its replay covers them. */
+  protected override beforeAccept(): void {
     this.flushLive();
+  }
+
+  protected async opened(ws: WebSocket, a: Attachment, request: Request): Promise<void> {
     const sinceParam = new URL(request.url).searchParams.get("since");
     const since = sinceParam !== null && /^\d{1,15}$/.test(sinceParam) ? Number(sinceParam) : null;
     const first = this.openSockets(a.user).length === 1;
