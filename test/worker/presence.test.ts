@@ -6,7 +6,7 @@ import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject 
 import { describe, expect, it, onTestFinished } from "vitest";
 import { readAttachment, writeAttachment } from "../../worker/sockets";
 import { UserObject, type PeerPresence } from "../../worker/user";
-import { connect, dm, join, room, signup, type Account, type TestClient } from "./helpers";
+import { api, connect, dm, join, room, signup, type Account, type TestClient } from "./helpers";
 
 const userStub = (a: Account) => env.USERS.get(env.USERS.idFromName(a.username));
 
@@ -68,6 +68,25 @@ describe("presence", () => {
     const b = await join(conv.id, bob);
     expect(b.of("welcome")[0]!.members.find((m) => m.username === alice.username)?.online).toBe(true);
     for (const c of [aliceInbox, bobInbox, b]) c.close();
+  });
+
+  it("tells the room's watchers when someone already online joins it", async () => {
+    const alice = await signup("alice");
+    const watcher = await signup("watch");
+    const carol = await signup("carol");
+    const conv = await room(alice, [watcher]);
+    const inbox = await connect("/inbox", watcher);
+    await inbox.next("inbox");
+    // Carol is online (her app is open) before she is in the room: no change of hers is coming.
+    const carolInbox = await connect("/inbox", carol);
+    await carolInbox.next("inbox");
+    await onlineWhen(carol, true);
+    expect((await api("POST", `/api/conversations/${conv.id}/members`, alice.token, { username: carol.username })).status).toBe(200);
+    await inbox.next("presence", (f) => f.username === carol.username && f.online);
+    // And Carol learns who is online in the room she joined.
+    await carolInbox.next("presence", (f) => f.username === watcher.username && f.online);
+    inbox.close();
+    carolInbox.close();
   });
 
   it("tells a room's members in one call per member when several come online together", async () => {
