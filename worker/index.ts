@@ -6,6 +6,7 @@ import { createApp } from "./app";
 import { ApiError, errorBody } from "./errors";
 import { accounts } from "./routes/accounts";
 import { conversations } from "./routes/conversations";
+import { me } from "./routes/me";
 import { requestGuard } from "./routes/guard";
 import { chatSocket, inboxSocket } from "./routes/sockets";
 import { HSTS, SECURITY_HEADERS } from "./security-headers";
@@ -30,6 +31,7 @@ app.use("*", async (c, next) => {
 
 app.use("/api/*", requestGuard);
 app.route("/api", accounts);
+app.route("/api/me", me);
 app.route("/api/conversations", conversations);
 app.get("/chat/:id", (c) => chatSocket(c.req.raw, c.env, c.req.param("id")));
 app.get("/inbox", (c) => inboxSocket(c.req.raw, c.env));

@@ -7,6 +7,7 @@ import { CLOSE, parseClientFrame, type ClientFrame, type ErrorCode, type Limits,
 import { writeAttachment, type Attachment, type Codecs } from "../sockets";
 import { BUDGET_OF, type Budgets } from "./budgets";
 import type { Notifier } from "./notify";
+import type { ConversationFiles } from "./files";
 import type { Moderation } from "./roles";
 import type { SearchIndex } from "./search-index";
 import type { ConversationStore } from "./store";
@@ -22,6 +23,10 @@ export interface FrameContext {
   readonly notifier: Notifier;
   readonly search: SearchIndex;
   readonly mod: Moderation;
+  /** v1.1: uploaded files, attached by `send`. */
+  readonly files: ConversationFiles;
+  /** The other member of this DM blocks the sender (7.2). */
+  blockedSender(username: string): boolean;
   codecsFor(): Codecs;
   reply(ws: WebSocket, a: Attachment, frame: ServerFrame): void;
   broadcastAll(frames: ServerFrame[], exceptUser?: string): void;
@@ -92,14 +97,21 @@ export class FrameHandler {
     const { store } = this.c;
     switch (frame.t) {
       case "send": {
+        if (this.c.blockedSender(a.user)) return this.#error(ws, a, "forbidden", "you cannot send to this person", frame.id);
         if (frame.replyTo !== undefined && !store.message(frame.replyTo)) {
           return this.#error(ws, a, "not_found", "replyTo: no such message", frame.id);
         }
-        const seq = store.insertMessage(a.user, frame.id, frame.body, frame.replyTo, now);
+        // v1.1 files: the sender's own uploads here, not yet attached; attached in the insert's transaction.
+        const files = frame.files;
+        const fileProblem = files === undefined ? null : this.c.files.problem(files, a.user);
+        if (fileProblem !== null) return this.#error(ws, a, "invalid", fileProblem, frame.id);
+        const attach = files === undefined ? undefined : (s: number) => this.c.files.attach(files, a.user, s);
+        const seq = store.insertMessage(a.user, frame.id, frame.body, frame.replyTo, now, attach);
         // Sent after the insert: the output gate holds it until the write is durable.
         this.c.reply(ws, a, { t: "ack", id: frame.id, seq, ts: now });
         const msg: ServerFrame = { t: "msg", seq, id: frame.id, from: a.user, body: frame.body, ts: now };
         if (frame.replyTo !== undefined) msg.replyTo = frame.replyTo;
+        if (files !== undefined) msg.files = this.c.files.refs(files);
         this.c.broadcastAll([msg]);
         this.c.notifier.schedule();
         this.c.search.schedule();

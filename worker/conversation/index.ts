@@ -24,6 +24,7 @@ import { SocketObject, type Identity, type Refusal } from "../socket-object";
 import { broadcast, readAttachment, trySend, type Attachment } from "../sockets";
 import type { AnnounceAnswer, IndexEntry, PeerPresence, PresenceReport } from "../user";
 import { Budgets } from "./budgets";
+import { ConversationFiles, type FileRecord } from "./files";
 import { FrameHandler } from "./frames";
 import { MemberSync } from "./member-sync";
 import { Notifier } from "./notify";
@@ -64,6 +65,7 @@ export class ConversationObject extends SocketObject {
   readonly budgets: Budgets;
   readonly mod: Moderation;
   readonly profiles: AccountChanges;
+  readonly files: ConversationFiles;
   readonly #table: PresenceTable;
   readonly #clock: AlarmClock;
   readonly #frames: FrameHandler;
@@ -82,6 +84,16 @@ export class ConversationObject extends SocketObject {
     const sql = ctx.storage.sql;
     this.store = new ConversationStore(sql, (fn) => ctx.storage.transactionSync(fn));
     this.#clock = new AlarmClock(ctx.storage);
+    // v1.1 files: messages carry theirs and take them along when deleted; the bytes leave R2 just
+    // after the deletion is stored (or with the alarm, which retries).
+    this.files = new ConversationFiles(sql, () => env.FILES);
+    this.store.files = {
+      refsFor: (seqs) => this.files.refsFor(seqs),
+      dropFor: (seq) => {
+        this.files.dropFor(seq);
+        setTimeout(() => this.ctx.waitUntil(this.files.purge().catch(() => {})), 0);
+      },
+    };
     this.#table = new PresenceTable(sql, this.store);
     const owing = () => this.#ensureAlarm();
     const convId = () => this.#metaOrNull()?.id ?? null;
@@ -114,7 +126,7 @@ export class ConversationObject extends SocketObject {
       online: (u) => this.presence.isOnline(u),
       background: (work) => this.ctx.waitUntil(work),
     });
-    this.profiles = new AccountChanges({
+    this.profiles = new AccountChanges(sql, {
       store: this.store, sync: this.sync,
       kind: () => this.#metaOrThrow().kind,
       broadcastAll: (frames) => this.broadcastAll(frames),
@@ -133,6 +145,8 @@ export class ConversationObject extends SocketObject {
       notifier: this.notifier,
       search: this.search,
       mod: this.mod,
+      files: this.files,
+      blockedSender: (u) => this.profiles.isBlocked(u),
       codecsFor: () => this.codecs,
       reply: (ws, a, frame) => this.send(ws, a, frame),
       broadcastAll: (frames, exceptUser) => this.broadcastAll(frames, exceptUser),
@@ -354,6 +368,9 @@ export class ConversationObject extends SocketObject {
     if (!this.#metaOrNull()?.deleted || this.sync.pending()) return;
     await this.notifier.settle();
     if (this.#wiped) return;
+    // The files' bytes in R2 go first: once the tables are erased nothing would name them.
+    await this.files.purgeAll().catch(() => {});
+    if (this.#wiped) return;
     this.#meta = null;
     this.#wiped = true;
     await this.ctx.storage.deleteAll();
@@ -363,6 +380,28 @@ export class ConversationObject extends SocketObject {
   memberChanged(username: string, change: AccountChange): Promise<void> {
     if (!this.#held()) return Promise.resolve();
     return this.profiles.apply(username, change);
+  }
+
+  /** A DM member's object says whether they block the other (7.2; retried until this returns). */
+  blockChanged(blocker: string, blocked: string, on: boolean): void {
+    if (this.#held()) this.profiles.blockChanged(blocker, blocked, on);
+  }
+
+  // ---- files (v1.1, issue 15: files.ts; the bytes are streamed to R2 by routes/files.ts) -------
+
+  /** Records a file a member uploaded to R2; the alarm removes it if it is never attached. */
+  async addFile(username: string, file: FileRecord): Promise<Access> {
+    const access = this.access(username);
+    if (access !== "ok") return access;
+    this.files.add(file);
+    await this.#ensureAlarm();
+    return "ok";
+  }
+
+  /** A file's record, for a member only. */
+  fileFor(username: string, id: string): { access: Access; file: FileRecord | null } {
+    const access = this.access(username);
+    return { access, file: access === "ok" ? this.files.get(id) : null };
   }
 
   history(username: string, before: number | undefined, limit: number): { messages: Message[]; more: boolean } | null {
@@ -471,7 +510,7 @@ export class ConversationObject extends SocketObject {
 
   #pendingWork(): boolean {
     if (!this.#metaOrNull()) return false;
-    return this.notifier.pending() || this.sync.pending() || this.search.behind();
+    return this.notifier.pending() || this.sync.pending() || this.search.behind() || this.files.pending();
   }
 
   /**
@@ -496,6 +535,8 @@ export class ConversationObject extends SocketObject {
     this.notifier.tick();
     this.ctx.waitUntil(this.sync.retry().then(() => this.#finishDeletion()));
     if (this.search.behind()) this.search.schedule(0);
+    // Files never attached go after a day; bytes whose deletion failed are retried.
+    this.ctx.waitUntil(this.files.sweep(now).catch(() => {}));
   }
 
   // ---- sending -----------------------------------------------------------------------------------

@@ -14,6 +14,11 @@ import type { ConversationStore } from "./store";
 /** How an erased account is shown in the conversations it stays in (DMs). */
 export const ERASED_NAME = "Deleted account";
 
+export const PROFILE_SCHEMA = [
+  // In a DM (7.2): the blocker's object says who they block; the blocked one's sends are refused.
+  `CREATE TABLE IF NOT EXISTS blocks (blocker TEXT NOT NULL, blocked TEXT NOT NULL, PRIMARY KEY (blocker, blocked))`,
+];
+
 export type AccountChange = { name: string; version: number } | { erased: true };
 
 export interface AccountChangeHooks {
@@ -27,7 +32,21 @@ export interface AccountChangeHooks {
 }
 
 export class AccountChanges {
-  constructor(private readonly h: AccountChangeHooks) {}
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly h: AccountChangeHooks,
+  ) {}
+
+  /** The blocker's object says whether they block `blocked` (idempotent; DMs only matter). */
+  blockChanged(blocker: string, blocked: string, on: boolean): void {
+    if (on) this.sql.exec("INSERT OR IGNORE INTO blocks (blocker, blocked) VALUES (?, ?)", blocker, blocked);
+    else this.sql.exec("DELETE FROM blocks WHERE blocker = ? AND blocked = ?", blocker, blocked);
+  }
+
+  /** Whether a member of this DM blocks `sender` (their `send` is refused, nothing stored). */
+  isBlocked(sender: string): boolean {
+    return this.h.kind() === "dm" && this.sql.exec("SELECT 1 FROM blocks WHERE blocked = ? LIMIT 1", sender).toArray().length > 0;
+  }
 
   async apply(username: string, change: AccountChange): Promise<void> {
     const { store, sync } = this.h;

@@ -1,8 +1,10 @@
 import { addMissingColumns, type AddedColumn } from "../schema-columns";
 import { BUDGET_SCHEMA } from "./budgets";
+import { FILES_SCHEMA } from "./files";
 import { MEMBER_SYNC_SCHEMA } from "./member-sync";
 import { NOTIFY_SCHEMA } from "./notify";
 import { PRESENCE_TABLE_SCHEMA } from "./presence-table";
+import { PROFILE_SCHEMA } from "./profile";
 import { adoptOwner, ROLES_SCHEMA } from "./roles";
 
 /**
@@ -62,6 +64,9 @@ export const CONVERSATION_SCHEMA = [
   ...NOTIFY_SCHEMA,
   ...MEMBER_SYNC_SCHEMA,
   ...ROLES_SCHEMA,
+  ...PROFILE_SCHEMA,
+  // v1.1 (issue 15): uploaded files and their attachment to messages (files.ts).
+  ...FILES_SCHEMA,
 ];
 
 /** Columns added after the tables above were first created (see addMissingColumns). */

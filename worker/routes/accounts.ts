@@ -26,7 +26,7 @@ accounts.post("/signup", async (c) => {
     if (taken?.ok) await limiter?.giveBack(taken.id);
     throw new ApiError(409, "taken", "that username is taken");
   }
-  const { session, expires } = await stub.createSession();
+  const { session, expires } = await stub.createSession(c.req.header("User-Agent") ?? undefined);
   const token = await signToken({ username, session, expires }, secret);
   c.header("Set-Cookie", sessionCookie(token, expires, new URL(c.req.url)));
   return c.json({ user: result.user, token }, 201);
@@ -61,7 +61,7 @@ accounts.post("/login", async (c) => {
     if (byAddress?.ok) await address?.giveBack(byAddress.id);
     throw lockedLogin(c.env);
   }
-  const result = await users(c.env, username).login(body.password);
+  const result = await users(c.env, username).login(body.password, c.req.header("User-Agent") ?? undefined);
   if (!result.ok) throw wrongLogin();
   // A success clears the username's failures (as before) and gives the address its attempt back.
   await byName.stub.clear(byName.kind);

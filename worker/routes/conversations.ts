@@ -57,12 +57,16 @@ conversations.post("/", async (c) => {
     const withName = v.username(body.with, "with");
     if (withName === me.username) throw invalid("a DM needs someone else");
     const peer = await existingUser(c.env, withName);
+    // 7.2: someone who blocks me cannot be reached by a new DM (an existing one refuses my sends).
+    if (await users(c.env, peer.username).isBlocking(me.username)) throw new ApiError(403, "blocked", `${peer.username} does not accept messages from you`);
     const id = await dmId(me.username, peer.username);
     await placeFor(c.env, me.username, id, "you are");
     await placeFor(c.env, peer.username, id, "they are");
     const existed = (await users(c.env, me.username).summary(id)) !== null;
     // The conversation puts itself in both lists (and retries until both have it).
     const [summary] = await convStub(c.env, id).create({ id, kind: "dm", title: "", private: true, members: [me, peer] });
+    // If I block them (and start a DM anyway), the new DM learns it, as an existing one would.
+    if (!existed) await users(c.env, me.username).dmMade(id, peer.username);
     return c.json({ conversation: summary }, existed ? 200 : 201);
   }
   if (body.kind === "room") {
@@ -113,6 +117,7 @@ conversations.post("/:id/members", async (c) => {
   const body = await v.jsonBody(c.req.raw);
   await listedOrThrow(c.env, me.username, id);
   const invitee = await existingUser(c.env, v.username(body.username));
+  if (await users(c.env, invitee.username).isBlocking(me.username)) throw new ApiError(403, "blocked", `${invitee.username} does not accept invitations from you`);
   await placeFor(c.env, invitee.username, id, "they are");
   const result = await convStub(c.env, id).invite(me.username, invitee);
   if (!result.ok && result.reason === "forbidden") throw forbidden("only admins and the owner add people to a private room (and nobody to a DM)");

@@ -39,6 +39,21 @@ export const HTTP_WINDOW_MS = 60 * 1000;
 export const CONVERSATION_HOLD_MS = 60 * 1000;
 /** Expired or revoked sessions deleted per new session: bounded work, and enough to keep up. */
 export const SESSION_PRUNE_BATCH = 20;
+/** A session's last use is written at most this often (every request would cost a write). */
+export const LAST_USED_GRANULARITY_MS = 60 * 1000;
+/** Longest device description (User-Agent) kept with a session. */
+export const AGENT_MAX = 200;
+
+/** A session as its owner sees it (GET /api/me/sessions): never the secret id inside the token. */
+export interface SessionInfo {
+  id: string;
+  created: number;
+  lastUsed: number;
+  agent?: string;
+  current: boolean;
+}
+
+const publicId = () => [...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 export class Account {
   readonly #sql: SqlStorage;
@@ -53,11 +68,22 @@ export class Account {
   #read(): User | null {
     if (this.#vacant) return null;
     if (this.#profile === undefined) {
-      const row = this.#sql.exec<{ username: string; name: string }>("SELECT username, name FROM account").toArray()[0];
+      const row = this.#sql.exec<{ username: string; name: string }>("SELECT username, name FROM account WHERE erased = 0").toArray()[0];
       if (!row) return null;
       this.#profile = { username: row.username, name: row.name };
     }
     return this.#profile;
+  }
+
+  /** An account row exists, erased or not: an erased username is never given out again. */
+  #exists(): boolean {
+    return !this.#vacant && this.#sql.exec("SELECT 1 FROM account").toArray().length > 0;
+  }
+
+  /** The username of an erased account (its tombstone), for the steps that follow the erasure. */
+  erasedUsername(): string | null {
+    if (this.#vacant) return null;
+    return this.#sql.exec<{ username: string }>("SELECT username FROM account WHERE erased = 1").toArray()[0]?.username ?? null;
   }
 
   /**
@@ -76,7 +102,7 @@ export class Account {
    * finished meanwhile is never erased; `deleteAll` takes effect at once in SQLite-backed objects.
    */
   #vacate(): void {
-    if (this.#vacant || this.#read()) return;
+    if (this.#vacant || this.#exists()) return;
     this.#vacant = true;
     this.storage.deleteAll().catch(() => {});
   }
@@ -90,10 +116,10 @@ export class Account {
   }
 
   async signup(username: string, password: string, name: string): Promise<SignupResult> {
-    if (this.#read()) return { ok: false, reason: "taken" };
+    if (this.#exists()) return { ok: false, reason: "taken" };
     const h = await hashPassword(password);
     // The hash took a while with the input gate open: check again before writing.
-    if (this.#read()) return { ok: false, reason: "taken" };
+    if (this.#exists()) return { ok: false, reason: "taken" };
     this.#occupy();
     this.#sql.exec(
       "INSERT INTO account (username, name, salt, hash, iterations, created) VALUES (?, ?, ?, ?, ?, ?)",
@@ -103,14 +129,8 @@ export class Account {
   }
 
   /** Checks the password; an unknown username costs the same work, and leaves nothing stored. */
-  async login(password: string): Promise<LoginResult> {
-    const row = this.#vacant
-      ? undefined
-      : this.#sql
-          .exec<{ username: string; name: string; salt: string; hash: string; iterations: number }>(
-            "SELECT username, name, salt, hash, iterations FROM account",
-          )
-          .toArray()[0];
+  async login(password: string, agent?: string): Promise<LoginResult> {
+    const row = this.#credentials();
     if (!row) {
       await burnPasswordCheck(password);
       this.#vacate();
@@ -119,19 +139,102 @@ export class Account {
     if (!(await verifyPassword(password, { salt: row.salt, hash: row.hash, iterations: row.iterations }))) {
       return { ok: false, reason: "wrong" };
     }
-    return { ok: true, user: { username: row.username, name: row.name }, ...this.createSession() };
+    return { ok: true, user: { username: row.username, name: row.name }, ...this.createSession(agent) };
+  }
+
+  /** The live account's name and hash (an erased account has none). */
+  #credentials() {
+    if (this.#vacant) return undefined;
+    return this.#sql
+      .exec<{ username: string; name: string; salt: string; hash: string; iterations: number }>(
+        "SELECT username, name, salt, hash, iterations FROM account WHERE erased = 0",
+      )
+      .toArray()[0];
+  }
+
+  /** Whether `password` is the account's (constant time; an erased account has none). */
+  async #passwordOk(password: string): Promise<boolean> {
+    const row = this.#credentials();
+    if (!row) {
+      await burnPasswordCheck(password);
+      return false;
+    }
+    return verifyPassword(password, { salt: row.salt, hash: row.hash, iterations: row.iterations });
   }
 
   /** A new session for the account (sign-up signs in); a few dead ones are pruned on the way. */
-  createSession(now = Date.now()): { session: string; expires: number } {
+  createSession(agent?: string, now = Date.now()): { session: string; expires: number } {
     this.#sql.exec(
       "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires <= ? OR revoked = 1 LIMIT ?)",
       now, SESSION_PRUNE_BATCH,
     );
     const session = newSessionId();
     const expires = now + SESSION_TTL_MS;
-    this.#sql.exec("INSERT INTO sessions (id, created, expires) VALUES (?, ?, ?)", session, now, expires);
+    this.#sql.exec(
+      "INSERT INTO sessions (id, created, expires, pid, last_used, agent) VALUES (?, ?, ?, ?, ?, ?)",
+      session, now, expires, publicId(), now, agent ? agent.slice(0, AGENT_MAX) : null,
+    );
     return { session, expires };
+  }
+
+  // ---- account settings (PROTOCOL.md 7.1) ------------------------------------------------------
+
+  setName(name: string): User | null {
+    const user = this.#read();
+    if (!user) return null;
+    this.#sql.exec("UPDATE account SET name = ?", name);
+    this.#profile = { username: user.username, name };
+    return this.#profile;
+  }
+
+  /** Replaces the password if `current` is right; the caller revokes the other sessions. */
+  async changePassword(current: string, password: string): Promise<boolean> {
+    if (!(await this.#passwordOk(current))) return false;
+    const h = await hashPassword(password);
+    this.#sql.exec("UPDATE account SET salt = ?, hash = ?, iterations = ? WHERE erased = 0", h.salt, h.hash, h.iterations);
+    return true;
+  }
+
+  /**
+   * Erases the account if `password` is right: no session and no hash remain, the row stays as a
+   * tombstone with the username only (never given out again; log-in answers 401). Returns the
+   * sessions that were live, for their sockets to be closed.
+   */
+  async erase(password: string): Promise<string[] | null> {
+    if (!(await this.#passwordOk(password))) return null;
+    const live = this.liveSessions();
+    this.#sql.exec("DELETE FROM sessions");
+    this.#sql.exec("UPDATE account SET name = '', salt = '', hash = '', iterations = 0, erased = 1");
+    this.#profile = undefined;
+    return live;
+  }
+
+  liveSessions(now = Date.now()): string[] {
+    if (this.#vacant) return [];
+    return this.#sql.exec<{ id: string }>("SELECT id FROM sessions WHERE revoked = 0 AND expires > ?", now).toArray().map((r) => r.id);
+  }
+
+  /** The live sessions, newest use first; `current` marks the caller's. */
+  sessions(current: string, now = Date.now()): SessionInfo[] {
+    if (this.#vacant) return [];
+    this.#sql.exec("UPDATE sessions SET pid = lower(hex(randomblob(12))) WHERE pid IS NULL");
+    return this.#sql
+      .exec<{ id: string; pid: string; created: number; last_used: number | null; agent: string | null }>(
+        "SELECT id, pid, created, last_used, agent FROM sessions WHERE revoked = 0 AND expires > ? ORDER BY coalesce(last_used, created) DESC",
+        now,
+      )
+      .toArray()
+      .map((r) => {
+        const info: SessionInfo = { id: r.pid, created: r.created, lastUsed: r.last_used ?? r.created, current: r.id === current };
+        if (r.agent) info.agent = r.agent;
+        return info;
+      });
+  }
+
+  /** The secret session id behind a public one, if it is live. */
+  sessionByPublicId(pid: string, now = Date.now()): string | null {
+    if (this.#vacant) return null;
+    return this.#sql.exec<{ id: string }>("SELECT id FROM sessions WHERE pid = ? AND revoked = 0 AND expires > ?", pid, now).toArray()[0]?.id ?? null;
   }
 
   /**
@@ -146,6 +249,7 @@ export class Account {
       .toArray()[0];
     const user = live ? this.#read() : null;
     if (!live || !user) return { ok: false, reason: "unknown" };
+    this.#sql.exec("UPDATE sessions SET last_used = ? WHERE id = ? AND coalesce(last_used, 0) < ?", now, session, now - LAST_USED_GRANULARITY_MS);
     if (budget) {
       const wait = takeFromWindow(this.#sql, "http_hits", budget, now);
       if (wait !== null) return { ok: false, reason: "rate_limited", retryAfterSec: wait };

@@ -4,12 +4,14 @@
  * keeps a side bar current without opening every conversation.
  */
 import { CLOSE, type InboxServerFrame, type Summary, type User } from "../../protocol";
-import { Account, type Budget, type LoginResult, type RoomReservation, type SessionCheck, type SignupResult } from "./account";
+import { dmId } from "../ids";
+import { Account, type SessionInfo, type Budget, type LoginResult, type RoomReservation, type SessionCheck, type SignupResult } from "./account";
 import { AlarmClock } from "../alarm-clock";
 import { SocketObject, type Identity, type Refusal } from "../socket-object";
 import { broadcast, type Attachment } from "../sockets";
 import { ConversationIndex } from "./conversations";
 import { Presence } from "./presence";
+import { Settings } from "./settings";
 import { addMissingColumns } from "../schema-columns";
 import { USER_COLUMNS, USER_SCHEMA } from "./schema";
 import type { ActivityBatch, IndexEntry, PeerPresence, PresenceReport } from "./types";
@@ -32,6 +34,7 @@ export class UserObject extends SocketObject {
   readonly presence: Presence;
   readonly account: Account;
   readonly watch: Watch;
+  readonly settings: Settings;
   readonly #clock: AlarmClock;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -48,6 +51,11 @@ export class UserObject extends SocketObject {
       me: () => this.profile()?.username ?? null,
       toInbox: (frames) => this.#toInbox(frames),
     });
+    this.settings = new Settings(this.sql, {
+      env,
+      me: () => this.profile()?.username ?? this.account.erasedUsername(),
+      owing: () => this.ctx.waitUntil(this.#clock.ensure(Date.now() + this.limits.heartbeatMs).catch(() => {})),
+    });
   }
 
   // ---- account and sessions (the storage logic is in account.ts) ---------------------------
@@ -60,12 +68,12 @@ export class UserObject extends SocketObject {
     return this.account.signup(username, password, name);
   }
 
-  login(password: string): Promise<LoginResult> {
-    return this.account.login(password);
+  login(password: string, agent?: string): Promise<LoginResult> {
+    return this.account.login(password, agent);
   }
 
-  createSession(): { session: string; expires: number } {
-    return this.account.createSession();
+  createSession(agent?: string): { session: string; expires: number } {
+    return this.account.createSession(agent);
   }
 
   /** The session's user, with one request taken from their HTTP budget when one is given. */
@@ -87,6 +95,90 @@ export class UserObject extends SocketObject {
     for (const ws of this.ctx.getWebSockets(`s:${session}`)) this.closeSocket(ws, CLOSE.UNAUTHORIZED, "session revoked");
     await Promise.allSettled(this.index.ids().map((id) => this.#conversation(id).closeSession(session)));
     this.#reevaluate();
+  }
+
+  // ---- account settings (7.1) and blocking (7.2): storage in account.ts, notes in settings.ts --
+
+  /** A new display name; every conversation of mine is told (now, and by the alarm until it heard). */
+  async rename(name: string): Promise<User | null> {
+    const convs = this.index.ids();
+    const user = this.ctx.storage.transactionSync(() => {
+      const u = this.account.setName(name);
+      if (u) this.settings.note(convs, { kind: "name", change: { name, version: this.settings.nameVersion() } });
+      return u;
+    });
+    if (user) await this.settings.deliver(convs);
+    return user;
+  }
+
+  /** A new password if `current` is right; every other session is revoked (sockets 4401). */
+  async changePassword(current: string, password: string, keep: string): Promise<boolean> {
+    if (!(await this.account.changePassword(current, password))) return false;
+    await Promise.all(this.account.liveSessions().filter((s) => s !== keep).map((s) => this.revokeSession(s)));
+    return true;
+  }
+
+  sessions(current: string): SessionInfo[] {
+    return this.account.sessions(current);
+  }
+
+  /** Revokes the session with this public id; false when there is no such live session. */
+  async revokePublic(pid: string): Promise<boolean> {
+    const session = this.account.sessionByPublicId(pid);
+    if (!session) return false;
+    await this.revokeSession(session);
+    return true;
+  }
+
+  async revokeOthers(keep: string): Promise<void> {
+    await Promise.all(this.account.liveSessions().filter((s) => s !== keep).map((s) => this.revokeSession(s)));
+  }
+
+  /**
+   * Erases the account if `password` is right: sessions and hash go at once (account.ts), my
+   * sockets close with 4401, every conversation is told (rooms: I leave; DMs: shown as deleted),
+   * retried by the alarm until each heard; my list, contacts and blocks are forgotten.
+   */
+  async erase(password: string): Promise<boolean> {
+    const live = await this.account.erase(password);
+    if (!live) return false;
+    for (const ws of this.ctx.getWebSockets(INBOX_TAG)) this.closeSocket(ws, CLOSE.UNAUTHORIZED, "the account was deleted");
+    const convs = this.index.ids();
+    this.ctx.storage.transactionSync(() => {
+      this.settings.note(convs, { kind: "erase" });
+      this.settings.forget();
+      for (const table of ["convs", "contacts", "conversation_holds"]) this.sql.exec(`DELETE FROM ${table}`);
+    });
+    await this.settings.deliver();
+    return true;
+  }
+
+  /** I block `username` (7.2); our DM, if there is one, refuses their sends from now on. */
+  async setBlock(username: string, on: boolean): Promise<void> {
+    const me = this.profile()?.username;
+    if (!me) return;
+    const conv = await dmId(me, username);
+    this.ctx.storage.transactionSync(() => {
+      if (on) this.settings.block(username);
+      else this.settings.unblock(username);
+      if (this.index.has(conv)) this.settings.note([conv], { kind: "block", peer: username, on });
+    });
+    await this.settings.deliver([conv]);
+  }
+
+  /** A DM with `peer` was just made: it learns whether I block them (I may have blocked first). */
+  async dmMade(conv: string, peer: string): Promise<void> {
+    if (!this.settings.blocks(peer)) return;
+    this.settings.note([conv], { kind: "block", peer, on: true });
+    await this.settings.deliver([conv]);
+  }
+
+  isBlocking(username: string): boolean {
+    return this.settings.blocks(username);
+  }
+
+  blocked(): string[] {
+    return this.settings.blocked();
   }
 
   // ---- the conversation index ----------------------------------------------------------------
@@ -194,6 +286,11 @@ export class UserObject extends SocketObject {
     this.#clock.fired();
     this.sweep(Date.now());
     this.#reevaluate();
+    // v1.1: notes my conversations are still owed (a name, an erasure, a block) are retried.
+    if (this.settings.pending()) {
+      await this.#clock.ensure(Date.now() + this.limits.heartbeatMs).catch(() => {});
+      this.ctx.waitUntil(this.settings.deliver());
+    }
   }
 
   // ---- the inbox socket (hooks of SocketObject) --------------------------------------------------

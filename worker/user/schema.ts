@@ -44,6 +44,11 @@ export const USER_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS room_creations (at INTEGER NOT NULL)`,
   // Places held under the cap on conversations for ones being created or joined right now.
   `CREATE TABLE IF NOT EXISTS conversation_holds (id TEXT PRIMARY KEY, at INTEGER NOT NULL)`,
+  // v1.1 (worker/user/settings.ts): what my conversations are still owed of a name change, an
+  // erasure or a block (kind: "name" | "erase" | "block:<username>"; payload: JSON), and the
+  // people I block.
+  `CREATE TABLE IF NOT EXISTS conv_notes (conv TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL, PRIMARY KEY (conv, kind))`,
+  `CREATE TABLE IF NOT EXISTS blocks (username TEXT PRIMARY KEY, at INTEGER NOT NULL)`,
 ];
 
 /** Presence: what keeps me online, and what I know of the people I share a conversation with. */
