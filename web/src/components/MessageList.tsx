@@ -1,5 +1,5 @@
 import { useSignal } from "@preact/signals";
-import { useLayoutEffect, useRef } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { day, dayKey } from "../lib/format";
 import { t } from "../lib/i18n";
 import { atBottom, inbox, markRead } from "../models/app";
@@ -25,6 +25,7 @@ export function MessageList({ s }: { s: ConversationSession }) {
   // Opened at a target (the first unread): do not stick to the bottom meanwhile.
   const snap = useRef({ height: 0, top: 0, bottom: target === null, first: 0, local: 0 });
   const reached = useRef(0);
+  const retry = useRef<ReturnType<typeof setTimeout> | null>(null);
   const lit = useSignal<number | null>(null);
   const activeKey = useSignal<string | null>(null);
   const items = m.timeline.value;
@@ -71,8 +72,17 @@ export function MessageList({ s }: { s: ConversationSession }) {
   /** Brings the target message into view once it is loaded, asking for older pages until it is. */
   function revealTarget(el: HTMLDivElement): void {
     const goal = s.target.value;
-    if (!goal || goal.n === reached.current || !m.ready.value) return;
-    const oldest = items[0]?.seq;
+    if (!goal || goal.n === reached.current) return;
+    // Look again in a second while on the way: a refused page (rate limited) changes nothing on
+    // screen, so nothing else would ask again.
+    if (!retry.current) {
+      retry.current = setTimeout(() => {
+        retry.current = null;
+        if (ref.current) revealTarget(ref.current);
+      }, 1000);
+    }
+    if (!m.ready.value) return;
+    const oldest = m.oldestSeq();
     if ((oldest === undefined || oldest > goal.seq) && m.more.value) {
       if (!m.loadingHistory.value) s.loadOlder();
       return;
@@ -111,6 +121,7 @@ export function MessageList({ s }: { s: ConversationSession }) {
     if (el.firstElementChild) ro.observe(el.firstElementChild);
     return () => ro.disconnect();
   }, []);
+  useEffect(() => () => { if (retry.current) clearTimeout(retry.current); }, []);
 
   /** To the newest message, giving up on a target still loading (the person chose otherwise). */
   function toLatest() {
