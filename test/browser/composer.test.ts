@@ -114,4 +114,14 @@ describe("the composer", () => {
     expect(await m.locator("strong").nth(1).textContent()).toBe("<img src=x onerror=alert(1)>");
     expect(await page.locator(".messages img, .messages b").count()).toBe(0);
   });
+
+  it("forgets the drafts on signing out", async () => {
+    const page = a.page;
+    await box().fill("a private half-sentence");
+    const drafts = () => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("draft:")).length);
+    expect(await drafts()).toBeGreaterThan(0);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    expect(await drafts()).toBe(0);
+  });
 });

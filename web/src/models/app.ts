@@ -9,6 +9,7 @@ import { newClientId } from "../lib/ids";
 import { t } from "../lib/i18n";
 import { Outbox } from "../lib/outbox";
 import { ReconnectingSocket, type ConnState } from "../lib/socket";
+import { forgetDrafts } from "./drafts";
 import { InboxModel } from "./inbox";
 import { learnNames, nameOf } from "./names";
 import { loadPins } from "./pins";
@@ -88,6 +89,7 @@ async function signedIn(user: User): Promise<void> {
 }
 
 export async function signOut(): Promise<void> {
+  if (me.value) forgetDrafts(me.value.username);
   await api.logout().catch(() => {});
   await signedOut();
 }
