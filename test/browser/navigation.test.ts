@@ -58,6 +58,16 @@ describe("navigating a long conversation", () => {
     expect(await page.evaluate(() => document.scrollingElement?.scrollTop)).toBe(0);
     expect(await row(page, "Walter White").locator(".badge").textContent()).toBe("40");
 
+    // Scrolled on past the divider, a button leads back to the first unread (and focuses it).
+    const back = page.getByRole("button", { name: "First unread" });
+    expect(await back.count()).toBe(0);
+    await page.getByRole("log").evaluate((el) => { el.scrollTop += el.clientHeight; });
+    await back.waitFor();
+    await back.click();
+    await expect.poll(() => inView(page, "fresh #1!")).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.querySelector(".body")?.textContent)).toBe("fresh #1!");
+    await expect.poll(() => back.count()).toBe(0);
+
     const jump = page.getByRole("button", { name: "Jump to the latest message, 40 unread" });
     await jump.click();
     await expect.poll(() => inView(page, "fresh #40!")).toBe(true);

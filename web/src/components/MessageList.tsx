@@ -28,6 +28,7 @@ export function MessageList({ s }: { s: ConversationSession }) {
   const retry = useRef<ReturnType<typeof setTimeout> | null>(null);
   const lit = useSignal<number | null>(null);
   const activeKey = useSignal<string | null>(null);
+  const dividerAbove = useSignal(false);
   const items = m.timeline.value;
   const local = m.local.value;
   const newAfter = s.newAfter.value;
@@ -41,6 +42,10 @@ export function MessageList({ s }: { s: ConversationSession }) {
     snap.current = { ...snap.current, height: el.scrollHeight, top: el.scrollTop, bottom };
     if (atBottom.value !== bottom) atBottom.value = bottom;
     if (bottom) markRead();
+    // The "New messages" divider scrolled out above: offer a way back to it.
+    const divider = el.querySelector(".unread-divider");
+    const above = divider !== null && divider.getBoundingClientRect().bottom < el.getBoundingClientRect().top;
+    if (dividerAbove.value !== above) dividerAbove.value = above;
     if (el.scrollTop < NEAR_TOP && m.more.value && !m.loadingHistory.value && m.ready.value) s.loadOlder();
   }
 
@@ -133,6 +138,20 @@ export function MessageList({ s }: { s: ConversationSession }) {
     snap.current = { ...snap.current, height: el.scrollHeight, top: el.scrollTop, bottom: true };
   }
 
+  /** Back up to the "New messages" divider. */
+  function toFirstUnread() {
+    const el = ref.current;
+    const divider = el?.querySelector<HTMLElement>(".unread-divider");
+    if (!el || !divider) return;
+    el.scrollTop += divider.getBoundingClientRect().top - el.getBoundingClientRect().top - 8;
+    // The first unread message takes the keyboard focus, so reading can go on from there.
+    const first = divider.nextElementSibling;
+    if (first instanceof HTMLElement && first.dataset.key) {
+      activeKey.value = first.dataset.key;
+      first.focus({ preventScroll: true });
+    }
+  }
+
   /** Arrow keys, Home and End move the focus from message to message (the list is one tab stop). */
   function onKeyDown(e: KeyboardEvent) {
     if (!(e.target instanceof HTMLElement) || !e.target.matches("li[data-key]")) return;
@@ -216,6 +235,11 @@ export function MessageList({ s }: { s: ConversationSession }) {
         </ol>
       </div>
       <p id="msg-keys" class="sr-only">{t("messageKeys")}</p>
+      {dividerAbove.value && (
+        <button type="button" class="jump-unread small" onClick={toFirstUnread}>
+          <span aria-hidden="true">↑ </span>{t("jumpFirstUnread")}
+        </button>
+      )}
       {!atBottom.value && m.ready.value && <JumpToLatest s={s} onJump={toLatest} />}
     </>
   );

@@ -129,4 +129,5 @@ export const en = {
   copyInviteLink: "Copy invite link",
   linkCopied: "Invite link copied. Anyone with it can join.",
   connecting: "connecting…",
+  jumpFirstUnread: "First unread",
 };

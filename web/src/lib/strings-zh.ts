@@ -131,4 +131,5 @@ export const zh: Record<keyof typeof en, string> = {
   copyInviteLink: "复制邀请链接",
   linkCopied: "邀请链接已复制，任何拿到链接的人都可以加入。",
   connecting: "连接中…",
+  jumpFirstUnread: "第一条未读",
 };
