@@ -83,6 +83,29 @@ describe("the read budget: history, sync and read together", () => {
   });
 });
 
+describe("catching up is never refused half-way", () => {
+  it("each `sync` that asks for the rest of a replay is free; a `sync` from anywhere else counts", async () => {
+    const { conv, a, b, alice } = await trio();
+    await setLimits(conv, { sendsPerSecond: 1e6, sendBurst: 1e6, backlog: 5 });
+    for (let i = 0; i < 40; i++) await ackedSeq(b, `m${i}`);
+    await setLimits(conv, { readsPerSecond: SLOW, readBurst: 1 });
+    // A client that was away: 42 events at 5 per replay, so 8 follow-up syncs with a budget of 1.
+    const back = await join(conv, alice, { since: 0 });
+    let last = back.of("synced").at(-1)!;
+    while (last.more) {
+      back.send({ t: "sync", since: last.lastSeq });
+      last = await back.next("synced", (f) => f.lastSeq > last.lastSeq);
+    }
+    expect(back.of("error")).toEqual([]);
+    expect(last.lastSeq).toBe(42);
+    // A sync that continues nothing draws from the budget: the first passes, the next is refused.
+    back.send({ t: "sync", since: 0 });
+    back.send({ t: "sync", since: 0 });
+    await back.next("error", (f) => f.code === "rate_limited");
+    await closeAll(a, b, back);
+  });
+});
+
 describe("typing", () => {
   it("is relayed once per interval; the extra ones are dropped without an error", async () => {
     const { conv, a, b } = await trio();

@@ -65,3 +65,21 @@ export class Budgets {
     return true;
   }
 }
+
+/**
+ * Where each socket's last replay stopped with `synced.more`: the `sync` that asks for exactly the
+ * rest is the client following the protocol, not a new request, and costs no read budget (a
+ * person coming back after a long absence must never be refused half-way through catching up).
+ * In memory only: after hibernation the next such `sync` simply counts.
+ */
+const replayStops = new WeakMap<WebSocket, number>();
+
+export function replayStopped(ws: WebSocket, upTo: number | null): void {
+  if (upTo === null) replayStops.delete(ws);
+  else replayStops.set(ws, upTo);
+}
+
+/** Whether a `sync` from `ws` asks for the rest of a replay that stopped with `more`. */
+export function continuesReplay(ws: WebSocket, since: number): boolean {
+  return replayStops.get(ws) === since;
+}

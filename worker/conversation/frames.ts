@@ -5,7 +5,7 @@
  */
 import { CLOSE, parseClientFrame, type ClientFrame, type ErrorCode, type Limits, type Message, type ServerFrame } from "../../protocol";
 import { writeAttachment, type Attachment, type Codecs } from "../sockets";
-import { BUDGET_OF, type Budgets } from "./budgets";
+import { BUDGET_OF, continuesReplay, type Budgets } from "./budgets";
 import type { Notifier } from "./notify";
 import type { ConversationFiles } from "./files";
 import type { Moderation } from "./roles";
@@ -58,7 +58,8 @@ export class FrameHandler {
       if (existing) return this.c.reply(ws, a, { t: "ack", id: frame.id, seq: existing.seq, ts: existing.ts, dup: true });
     }
     const budget = BUDGET_OF[frame.t];
-    if (!this.#withinBudget(frame, a.user, now)) {
+    const free = frame.t === "sync" && continuesReplay(ws, frame.since);
+    if (!free && !this.#withinBudget(frame, a.user, now)) {
       // Typing indications over their budget are dropped silently: the next one says the same.
       if (budget === "typing") return;
       const id = frame.t === "send" ? frame.id : undefined;

@@ -23,7 +23,7 @@ import { AlarmClock } from "../alarm-clock";
 import { SocketObject, type Identity, type Refusal } from "../socket-object";
 import { broadcast, readAttachment, trySend, type Attachment } from "../sockets";
 import type { AnnounceAnswer, IndexEntry, PeerPresence, PresenceReport } from "../user";
-import { Budgets } from "./budgets";
+import { Budgets, replayStopped } from "./budgets";
 import { ConversationFiles, type FileRecord } from "./files";
 import { FrameHandler } from "./frames";
 import { MemberSync } from "./member-sync";
@@ -337,9 +337,9 @@ export class ConversationObject extends SocketObject {
       return false;
     }
     for (const ws of this.openSockets(username)) this.closeSocket(ws, CLOSE.FORBIDDEN, "left the conversation");
-    this.broadcastAll(heir ? [{ t: "member", seq, username, joined: false, ts: now }, heir] : [{ t: "member", seq, username, joined: false, ts: now }]);
+    this.broadcastAll([{ t: "member", seq, username, joined: false, ts: now }, ...(heir ? [heir] : [])]);
     this.notifier.schedule();
-    await Promise.all([this.sync.tell(username), heir ? this.sync.tell((heir as { username: string }).username) : null]);
+    await Promise.all([this.sync.tell(username), heir ? this.sync.tell(heir.username) : null]);
     return true;
   }
 
