@@ -320,15 +320,13 @@ export class ConversationObject extends SocketObject {
     const meta = this.#held();
     if (!meta || meta.kind === "dm") return false;
     const now = Date.now();
-    let heir: ServerFrame | null = null;
-    const seq = this.store.atomic(() => {
+    const { seq, heir } = this.store.atomic(() => {
       const wasOwner = this.mod.roleOf(username) === "owner";
-      if (!this.store.removeMember(username)) return null;
+      if (!this.store.removeMember(username)) return { seq: null, heir: null };
       this.sync.owe(username);
       const s = this.store.memberEvent(username, false, now);
       // The owner's going hands the room to the longest-standing admin, else member (v1.1).
-      heir = this.mod.succeed(username, wasOwner, now);
-      return s;
+      return { seq: s, heir: this.mod.succeed(username, wasOwner, now) };
     });
     if (seq === null) {
       // Not a member (any more): their list may still show it, if it missed the first time.
@@ -482,6 +480,7 @@ export class ConversationObject extends SocketObject {
       trySend(ws, chunk.length === 1 ? codec.encode(chunk[0]!) : codec.encodeBatch(chunk));
     }
     const upTo = events.length > 0 ? events[events.length - 1]!.seq : since;
+    replayStopped(ws, upTo < lastSeq ? upTo : null);
     this.send(ws, a, { t: "synced", lastSeq: upTo, more: upTo < lastSeq });
   }
 
