@@ -18,6 +18,7 @@ function boxes(page: Page) {
 describe("message actions", () => {
   const me = uniqueName("mia");
   const peer = uniqueName("pat");
+  const other = uniqueName("quinn");
   let a: Awaited<ReturnType<typeof person>>;
   let phone: Awaited<ReturnType<typeof person>>;
 
@@ -27,6 +28,8 @@ describe("message actions", () => {
     const token = await apiSignup(baseUrl, peer);
     const dm = await apiDm(baseUrl, token, me);
     await sendAll(baseUrl, token, dm, ["first from pat", "second from pat", "third from pat"]);
+    const otherToken = await apiSignup(baseUrl, other);
+    await sendAll(baseUrl, otherToken, await apiDm(baseUrl, otherToken, me), ["first from quinn"]);
     await row(a.page, peer).click();
     await send(a.page, "mine to edit");
     await messages(a.page, "mine to edit").and(a.page.locator("[data-seq]")).waitFor();
@@ -57,6 +60,18 @@ describe("message actions", () => {
     await page.keyboard.press("Escape");
     await expect.poll(() => menu.count()).toBe(0);
     expect(await page.evaluate(() => document.activeElement?.querySelector(".body")?.textContent)).toBe("second from pat");
+  });
+
+  it("closes a message's menu on switching conversations", async () => {
+    const page = a.page;
+    await messages(page, "first from pat").locator("button.menu-btn").click();
+    await page.getByRole("menu").waitFor();
+    await row(page, other).click();
+    await messages(page, "first from quinn").waitFor(); // the same seq as "first from pat"
+    expect(await page.getByRole("menu").count()).toBe(0);
+    await row(page, peer).click();
+    await messages(page, "first from pat").waitFor();
+    expect(await page.getByRole("menu").count()).toBe(0);
   });
 
   it("copies a message's text", async () => {

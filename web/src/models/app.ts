@@ -9,6 +9,7 @@ import { newClientId } from "../lib/ids";
 import { t } from "../lib/i18n";
 import { Outbox } from "../lib/outbox";
 import { ReconnectingSocket, type ConnState } from "../lib/socket";
+import { menuFor } from "./compose";
 import { forgetDrafts } from "./drafts";
 import { InboxModel } from "./inbox";
 import { learnNames, nameOf } from "./names";
@@ -167,6 +168,7 @@ export function open(id: string | null, push = true): void {
   const previous = currentId.value;
   if (id) pendingJoin.value = null;
   if (id === previous) return;
+  menuFor.value = null; // a message menu belongs to the conversation it was opened in
   currentId.value = id;
   const known = id ? inbox.find(id) : undefined;
   const unread = known !== undefined && known.unread > 0;
