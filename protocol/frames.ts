@@ -16,6 +16,21 @@ export interface Reaction {
   users: string[];
 }
 
+/**
+ * A file attached to a message (v1.1, PROTOCOL.md 7.4). `type` is one of the five image types only
+ * when the file's first bytes are that image (then `width` and `height` come from its header when
+ * they could be read); anything else keeps its declared type, or `application/octet-stream`, and
+ * is always served as a download. `size` in bytes.
+ */
+export interface FileRef {
+  id: string;
+  name: string;
+  type: string;
+  size: number;
+  width?: number;
+  height?: number;
+}
+
 export interface Message {
   /** The event that created the message. */
   seq: number;
@@ -30,6 +45,8 @@ export interface Message {
   edited?: boolean;
   deleted?: boolean;
   reactions?: Reaction[];
+  /** v1.1: the files sent with it (gone once it is deleted). */
+  files?: FileRef[];
 }
 
 export interface Summary {
@@ -118,7 +135,8 @@ export type ServerFrame =
 
 // ---- conversation socket: client to server -------------------------------------------------
 
-export interface SendFrame { t: "send"; id: string; body: string; replyTo?: number }
+/** `files` (v1.1): ids of files the sender uploaded to this conversation; `body` may then be "". */
+export interface SendFrame { t: "send"; id: string; body: string; replyTo?: number; files?: string[] }
 export interface SyncFrame { t: "sync"; since: number }
 export interface ReadFrame { t: "read"; seq: number }
 export interface TypingRequest { t: "typing" }

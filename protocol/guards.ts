@@ -3,8 +3,8 @@
  * They never cast: each field is read, checked and copied into a fresh object, so unknown
  * fields (and keys such as `__proto__`) never travel further than this file.
  */
-import type { ClientFrame, ClientFrameType } from "./frames";
-import { CLIENT_ID_MAX, EMOJI_MAX, HISTORY_MAX, type ErrorCode, type Limits } from "./limits";
+import type { ClientFrame, ClientFrameType, SendFrame } from "./frames";
+import { CLIENT_ID_MAX, EMOJI_MAX, FILE_ID_MAX, FILES_PER_MESSAGE, HISTORY_MAX, type ErrorCode, type Limits } from "./limits";
 
 export type Parsed<T> =
   | { ok: true; frame: T }
@@ -76,6 +76,33 @@ function body(f: Fields, limits: Pick<Limits, "bodyChars">): string {
   return b;
 }
 
+/** The file ids of a `send` (v1.1): absent, or 1-10 distinct ids of 1-64 of `A-Za-z0-9_-`. */
+function fileIds(f: Fields): string[] | undefined {
+  const v = f.files;
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.length === 0 || v.length > FILES_PER_MESSAGE) {
+    throw new Invalid("invalid", `files must be a list of 1-${FILES_PER_MESSAGE} file ids`);
+  }
+  const out: string[] = [];
+  for (const id of v) {
+    if (typeof id !== "string" || id.length === 0 || id.length > FILE_ID_MAX || !/^[A-Za-z0-9_-]+$/.test(id)) {
+      throw new Invalid("invalid", "files must hold file ids");
+    }
+    if (out.includes(id)) throw new Invalid("invalid", "files must not name a file twice");
+    out.push(id);
+  }
+  return out;
+}
+
+/** A `send`'s body: as `body()`, but with files it may be empty (or left out): then "". */
+function sendBody(f: Fields, limits: Pick<Limits, "bodyChars">, withFiles: boolean): string {
+  if (!withFiles) return body(f, limits);
+  if (f.body === undefined || f.body === null) return "";
+  const b = str(f, "body", limits.bodyChars, "too_large");
+  if (!printable(b)) throw new Invalid("invalid", "body must not contain control characters or lone surrogates");
+  return b.trim().length === 0 ? "" : b;
+}
+
 function emoji(f: Fields): string {
   const e = str(f, "emoji", EMOJI_MAX);
   if (e.trim().length === 0 || !printable(e) || /\s/.test(e)) {
@@ -87,8 +114,11 @@ function emoji(f: Fields): string {
 const clientParsers: { [K in ClientFrameType]: (f: Fields, limits: Limits) => Extract<ClientFrame, { t: K }> } = {
   send: (f, l) => {
     const replyTo = optInt(f, "replyTo", 1);
-    const frame = { t: "send" as const, id: clientId(f), body: body(f, l) };
-    return replyTo === undefined ? frame : { ...frame, replyTo };
+    const files = fileIds(f);
+    const frame: SendFrame = { t: "send", id: clientId(f), body: sendBody(f, l, files !== undefined) };
+    if (replyTo !== undefined) frame.replyTo = replyTo;
+    if (files !== undefined) frame.files = files;
+    return frame;
   },
   sync: (f) => ({ t: "sync", since: int(f, "since", 0) }),
   read: (f) => ({ t: "read", seq: int(f, "seq", 0) }),

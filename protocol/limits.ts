@@ -54,6 +54,10 @@ export interface Limits {
   roomsPerDay: number;
   /** Failed log-ins per username in 15 minutes before it is locked (`429`), made-up names alike. */
   loginFailuresPerUsername: number;
+  /** Largest uploaded file, in bytes (PROTOCOL.md 7.4). `413 too_large`. */
+  fileBytes: number;
+  /** Bytes one user may upload in any 24 hours, all conversations together (7.5). `429`. */
+  fileBytesPerDay: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -76,6 +80,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   conversationsPerUser: 1000,
   roomsPerDay: 50,
   loginFailuresPerUsername: 10,
+  fileBytes: 10 * 1024 * 1024,
+  fileBytesPerDay: 200 * 1024 * 1024,
 });
 
 /** The environment variable that overrides each limit (a positive integer). */
@@ -99,6 +105,8 @@ export const LIMIT_ENV_VARS: Readonly<Record<keyof Limits, string>> = Object.fre
   conversationsPerUser: "LIMIT_CONVERSATIONS_PER_USER",
   roomsPerDay: "LIMIT_ROOMS_PER_DAY",
   loginFailuresPerUsername: "LIMIT_LOGIN_FAILURES_PER_USERNAME",
+  fileBytes: "LIMIT_FILE_BYTES",
+  fileBytesPerDay: "LIMIT_FILE_BYTES_PER_DAY",
 });
 
 /** Most messages one `history` frame or HTTP page returns. */
@@ -107,6 +115,12 @@ export const HISTORY_MAX = 100;
 export const CLIENT_ID_MAX = 64;
 /** A reaction: one emoji of at most 16 characters. */
 export const EMOJI_MAX = 16;
+/** Most files one message carries (PROTOCOL.md 7.4). */
+export const FILES_PER_MESSAGE = 10;
+/** A file's id, as the server makes them: 1..64 of `A-Za-z0-9_-`. */
+export const FILE_ID_MAX = 64;
+/** Longest file name kept, in characters (a longer one is cut). */
+export const FILE_NAME_MAX = 200;
 /** Clients drop a `typing` indication after this long. */
 export const TYPING_TTL_MS = 5000;
 

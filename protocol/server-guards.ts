@@ -12,6 +12,7 @@ import type {
   MemberFrame,
   ConversationKind,
   ErrorFrame,
+  FileRef,
   InboxServerFrame,
   Member,
   Message,
@@ -126,6 +127,25 @@ function reactions(f: Fields): Reaction[] | undefined {
   return out;
 }
 
+/** A message's files (v1.1): `{id, name, type, size, width?, height?}` each. */
+function fileRefs(f: Fields): FileRef[] | undefined {
+  const v = f.files;
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) fail("files", "an array");
+  const out: FileRef[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const r = v[i];
+    if (!isRecord(r)) fail(`files[${i}]`, "a map");
+    const file: FileRef = { id: str(r, "id"), name: str(r, "name"), type: str(r, "type"), size: int(r, "size", 0) };
+    const width = optInt(r, "width", 1);
+    if (width !== undefined) file.width = width;
+    const height = optInt(r, "height", 1);
+    if (height !== undefined) file.height = height;
+    out.push(file);
+  }
+  return out;
+}
+
 /** Copies the optional fields of a Message onto `out` (only those present, so no undefined keys). */
 function messageInto(f: Fields, out: Message): void {
   const replyTo = optInt(f, "replyTo", 1);
@@ -136,6 +156,8 @@ function messageInto(f: Fields, out: Message): void {
   if (deleted !== undefined) out.deleted = deleted;
   const r = reactions(f);
   if (r !== undefined) out.reactions = r;
+  const files = fileRefs(f);
+  if (files !== undefined) out.files = files;
 }
 
 function message(f: Fields): Message {

@@ -20,6 +20,8 @@ export const SHORT_KEYS: Readonly<Record<string, string>> = Object.freeze({
   conversations: "V", preview: "P", conversation: "A",
   // v1.1: roles and moderation.
   role: "G", topic: "q", by: "Q",
+  // v1.1: files (a message's `files`, each `{id, name, type, size, width?, height?}`).
+  files: "F", type: "K", size: "Z", width: "W", height: "I",
 });
 
 /** Frame type (the value of `t`) → short type. */

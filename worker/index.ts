@@ -22,11 +22,12 @@ app.use("*", async (c, next) => {
   await next();
   // A 101 response carries a socket; its headers are not ours to add to.
   if (c.res.status === 101) return;
-  for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
+  // A route's own value stands (files are served with a stricter policy: routes/files.ts).
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!c.res.headers.has(k)) c.res.headers.set(k, v);
   // Over https only: a browser that saw it refuses plain http to this host from then on, which
   // would lock out `wrangler dev` on 127.0.0.1 if it were sent there.
   if (new URL(c.req.url).protocol === "https:") c.res.headers.set("Strict-Transport-Security", HSTS);
-  if (c.req.path.startsWith("/api/")) c.res.headers.set("Cache-Control", "no-store");
+  if (c.req.path.startsWith("/api/") && !c.res.headers.has("Cache-Control")) c.res.headers.set("Cache-Control", "no-store");
 });
 
 app.use("/api/*", requestGuard);

@@ -88,6 +88,37 @@ describe("send", () => {
   });
 });
 
+describe("send with files (v1.1)", () => {
+  it("takes 1-10 distinct file ids; the body may then be empty or left out", () => {
+    ok({ t: "send", id: "m1", body: "look", files: ["f1"] }, { t: "send", id: "m1", body: "look", files: ["f1"] });
+    ok({ t: "send", id: "m1", body: "", files: ["f1", "f_2-x"] }, { t: "send", id: "m1", body: "", files: ["f1", "f_2-x"] });
+    ok({ t: "send", id: "m1", files: ["f1"] }, { t: "send", id: "m1", body: "", files: ["f1"] });
+    ok({ t: "send", id: "m1", body: "  \n ", files: ["f1"] }, { t: "send", id: "m1", body: "", files: ["f1"] });
+    const ten = Array.from({ length: 10 }, (_, i) => `f${i}`);
+    ok({ t: "send", id: "m1", body: "", files: ten }, { t: "send", id: "m1", body: "", files: ten });
+    ok({ t: "send", id: "m1", body: "hi", files: null }, { t: "send", id: "m1", body: "hi" });
+  });
+
+  it("an empty body without files is still refused", () => {
+    refused({ t: "send", id: "m1", body: "" }, "invalid");
+    refused({ t: "send", id: "m1" }, "invalid");
+    refused({ t: "send", id: "m1", body: "", files: [] }, "invalid");
+  });
+
+  it("refuses bad lists and ids, and the body rules still hold", () => {
+    refused({ t: "send", id: "m1", body: "", files: Array.from({ length: 11 }, (_, i) => `f${i}`) }, "invalid");
+    refused({ t: "send", id: "m1", body: "", files: ["f1", "f1"] }, "invalid");
+    refused({ t: "send", id: "m1", body: "", files: "f1" }, "invalid");
+    refused({ t: "send", id: "m1", body: "", files: [7] }, "invalid");
+    refused({ t: "send", id: "m1", body: "", files: [""] }, "invalid");
+    refused({ t: "send", id: "m1", body: "", files: ["../etc/passwd"] }, "invalid");
+    refused({ t: "send", id: "m1", body: "", files: ["x".repeat(65)] }, "invalid");
+    refused({ t: "send", id: "m1", body: "x".repeat(4001), files: ["f1"] }, "too_large");
+    refused({ t: "send", id: "m1", body: "a\u0000b", files: ["f1"] }, "invalid");
+    refused({ t: "send", id: "m1", body: 5, files: ["f1"] }, "invalid");
+  });
+});
+
 describe("sync, read, typing", () => {
   it("take since and seq from 0", () => {
     ok({ t: "sync", since: 0 }, { t: "sync", since: 0 });

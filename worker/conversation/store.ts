@@ -3,7 +3,7 @@
  * SQL API runs in-process, and writes made in one turn of the event loop commit together, which
  * is what makes `seq` gap-free without locks (see docs/architecture.md).
  */
-import type { ConversationKind, EventFrame, Message, Reaction, Role } from "../../protocol";
+import type { ConversationKind, EventFrame, FileRef, Message, Reaction, Role } from "../../protocol";
 import { installSchema } from "./schema";
 
 export interface ConversationMeta {
@@ -289,13 +289,15 @@ export class ConversationStore {
     return row ?? null;
   }
 
-  insertMessage(sender: string, clientId: string, body: string, replyTo: number | undefined, ts: number): number {
+  /** `within`: more writes of the same transaction, given the new seq (v1.1: attaching files). */
+  insertMessage(sender: string, clientId: string, body: string, replyTo: number | undefined, ts: number, within?: (seq: number) => void): number {
     return this.atomic(() => {
       const seq = this.#append("msg", ts, sender);
       this.sql.exec(
         "INSERT INTO messages (seq, client_id, sender, body, ts, reply_to) VALUES (?, ?, ?, ?, ?, ?)",
         seq, clientId, sender, body, ts, replyTo ?? null,
       );
+      within?.(seq);
       return seq;
     });
   }
@@ -325,6 +327,7 @@ export class ConversationStore {
       this.sql.exec("UPDATE messages SET body = '', deleted = 1 WHERE seq = ?", target);
       this.sql.exec("UPDATE events SET body = NULL WHERE target = ? AND type = 'edit'", target);
       this.sql.exec("DELETE FROM messages_fts WHERE rowid = ?", target);
+      this.files?.dropFor(target);
       return seq;
     });
   }
@@ -403,7 +406,7 @@ export class ConversationStore {
           break;
       }
     }
-    return frames;
+    return this.#withFiles(frames);
   }
 
   /** The `limit` messages just before `before` (the newest when undefined), ascending. */
@@ -463,7 +466,7 @@ export class ConversationStore {
   withReactions(rows: MessageRow[]): Message[] {
     if (rows.length === 0) return [];
     const byTarget = this.#reactionsOf(rows.map((r) => r.seq));
-    return rows.map((r) => {
+    return this.#withFiles(rows.map((r) => {
       const m: Message = { seq: r.seq, id: r.client_id, from: r.sender, body: r.body, ts: r.ts };
       if (r.reply_to !== null) m.replyTo = r.reply_to;
       if (r.edited) m.edited = true;
@@ -471,6 +474,26 @@ export class ConversationStore {
       const reactions = byTarget.get(r.seq);
       if (reactions && !r.deleted) m.reactions = reactions;
       return m;
-    });
+    }));
+  }
+
+  // ---- files (v1.1, issue 15: files.ts) -------------------------------------------------------
+
+  /** The conversation's files, set by the object: messages then carry theirs, and take them along when deleted. */
+  files: { refsFor(seqs: readonly number[]): Map<number, FileRef[]>; dropFor(seq: number): void } | null = null;
+
+  /** Sets `files` on the messages (and `msg` events) that have some; one query for the lot. */
+  #withFiles<T extends EventFrame | Message>(list: T[]): T[] {
+    if (!this.files) return list;
+    const isMessage = (m: EventFrame | Message) => !("t" in m) || m.t === "msg";
+    const seqs: number[] = [];
+    for (const m of list) if (isMessage(m)) seqs.push(m.seq);
+    const bySeq = this.files.refsFor(seqs);
+    if (bySeq.size === 0) return list;
+    for (const m of list) {
+      const files = isMessage(m) ? bySeq.get(m.seq) : undefined;
+      if (files) (m as Message).files = files;
+    }
+    return list;
   }
 }

@@ -8,6 +8,7 @@ import type { JoinResult } from "../conversation";
 import type { User } from "../../protocol";
 import { requireCaller } from "./middleware";
 import { roomRoutes } from "./rooms";
+import { fileRoutes } from "./files";
 import * as v from "../validate";
 
 export const conversations = createApp();
@@ -167,3 +168,4 @@ conversations.get("/:id/search", async (c) => {
 });
 
 roomRoutes(conversations);
+fileRoutes(conversations);

@@ -13,6 +13,7 @@ import { ConversationIndex } from "./conversations";
 import { Presence } from "./presence";
 import { Settings } from "./settings";
 import { addMissingColumns } from "../schema-columns";
+import { FileQuota, type QuotaAnswer } from "./file-quota";
 import { USER_COLUMNS, USER_SCHEMA } from "./schema";
 import type { ActivityBatch, IndexEntry, PeerPresence, PresenceReport } from "./types";
 import { Watch } from "./watch";
@@ -34,6 +35,7 @@ export class UserObject extends SocketObject {
   readonly presence: Presence;
   readonly account: Account;
   readonly watch: Watch;
+  readonly fileQuota: FileQuota;
   readonly settings: Settings;
   readonly #clock: AlarmClock;
 
@@ -46,6 +48,7 @@ export class UserObject extends SocketObject {
     this.account = new Account(ctx.storage);
     this.presence = new Presence(this.sql);
     this.#clock = new AlarmClock(ctx.storage);
+    this.fileQuota = new FileQuota(this.sql);
     this.watch = new Watch({
       env, ctx, index: this.index, presence: this.presence,
       me: () => this.profile()?.username ?? null,
@@ -87,6 +90,16 @@ export class UserObject extends SocketObject {
 
   reserveRoom(id: string, perDay: number, maxConversations: number): RoomReservation {
     return this.account.reserveRoom(id, perDay, maxConversations);
+  }
+
+  /** Upload quota (v1.1, file-quota.ts): reserve an upload's declared bytes before it starts. */
+  reserveFileBytes(upload: string, bytes: number, perDay: number): QuotaAnswer {
+    return this.fileQuota.reserve(upload, bytes, perDay);
+  }
+
+  /** Ends an upload: its stored bytes count against the quota, or none (null) when nothing was stored. */
+  settleFileBytes(upload: string, bytes: number | null): void {
+    this.fileQuota.settle(upload, bytes);
   }
 
   /** Revokes a session and closes every socket opened with it, here and in my conversations. */
