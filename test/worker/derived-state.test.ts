@@ -6,7 +6,9 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { Summary } from "../../protocol";
+import { SESSION_EXPIRES_HEADER } from "../../worker/auth/session";
 import { ConversationObject } from "../../worker/conversation";
+import { IDENTITY_HEADERS } from "../../worker/identity";
 import { UserObject } from "../../worker/user";
 import { api, connect, convSql, convStub, dm, join, room, setLimits, signup, type Account, type TestClient } from "./helpers";
 
@@ -272,3 +274,33 @@ describe("operations across objects complete", () => {
   });
 });
 
+
+describe("sockets outliving their session", () => {
+  it("are closed with 4401 by the next sweep once the session has expired; others stay", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    const live = await join(conv.id, bob);
+    // The Worker puts the session's expiry on the upgrade it forwards; this one expires at once.
+    const code = await runInDurableObject(convStub(conv.id), async (instance) => {
+      const headers = {
+        Upgrade: "websocket",
+        [IDENTITY_HEADERS.user]: alice.username,
+        [IDENTITY_HEADERS.session]: "short-lived",
+        [SESSION_EXPIRES_HEADER]: String(Date.now() + 1),
+      };
+      const res = await instance.fetch(new Request(`https://chat.test/chat/${conv.id}`, { headers }));
+      const ws = res.webSocket!;
+      const closed = new Promise<number>((resolve) => ws.addEventListener("close", (ev) => resolve(ev.code)));
+      ws.accept();
+      await new Promise((r) => setTimeout(r, 5));
+      await instance.alarm();
+      return closed;
+    });
+    expect(code).toBe(4401);
+    expect(live.closeCode).toBeNull();
+    live.send({ t: "send", id: "still-here", body: "still here" });
+    await live.next("ack");
+    live.close();
+  });
+});
