@@ -46,7 +46,7 @@ describe("the write budget: send, edit, delete and react together", () => {
     await a.until((f) => f.filter((x) => x.t === "error").length === over.length);
     const errors = a.of("error");
     expect(errors.map((e) => e.code)).toEqual(over.map(() => "rate_limited"));
-    errors.forEach((e, i) => expect(e.message).toContain(over[i]!.t));
+    for (const [i, e] of errors.entries()) expect(e.message).toContain(over[i]!.t);
     expect(errors.at(-1)).toMatchObject({ id: "m4" });
     expect(await storedBy(conv, alice.username)).toBe(before);
     // Bob's budget is his own.
