@@ -8,7 +8,7 @@
  * Refusals: a caller who is not a member is told the room does not exist (`not_found`, as the
  * member-only routes answer 404); a member without the role gets `forbidden`.
  */
-import { CLOSE, type Member, type Role, type ServerFrame, type Summary } from "../../protocol";
+import { CLOSE, type Member, type Role, type RoleFrame, type ServerFrame, type Summary } from "../../protocol";
 import type { MemberSync } from "./member-sync";
 import type { ConversationMeta, ConversationStore } from "./store";
 
@@ -271,7 +271,7 @@ export class Moderation {
    * Inside a leave's (or an erased account's) transaction: when the owner goes, the
    * longest-standing admin, else member, becomes owner (a `role` event). Returns its frame.
    */
-  succeed(leaving: string, wasOwner: boolean, now: number): ServerFrame | null {
+  succeed(leaving: string, wasOwner: boolean, now: number): RoleFrame | null {
     if (!wasOwner || this.h.held()?.kind !== "room") return null;
     const rest = this.h.store.members().filter((m) => m.username !== leaving && !m.erased);
     const heir = rest.find((m) => m.role === "admin") ?? rest[0];
