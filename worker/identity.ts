@@ -1,2 +1,6 @@
-/** Headers the Worker sets on an upgrade it forwards to an object: the identity it verified. */
-export const IDENTITY_HEADERS = { user: "X-Chat-User", name: "X-Chat-Name", session: "X-Chat-Session" } as const;
+/**
+ * Headers the Worker sets on an upgrade it forwards to an object: the identity it verified. (The
+ * display name is not among them: the objects keep names themselves, and a header cannot carry a
+ * non-ASCII name as it is.)
+ */
+export const IDENTITY_HEADERS = { user: "X-Chat-User", session: "X-Chat-Session" } as const;

@@ -38,7 +38,6 @@ export async function gate(request: Request, env: Env): Promise<{ refuse: Respon
 function withIdentity(request: Request, caller: Caller): Request {
   const headers = new Headers(request.headers);
   headers.set(IDENTITY_HEADERS.user, caller.user.username);
-  headers.set(IDENTITY_HEADERS.name, caller.user.name);
   headers.set(IDENTITY_HEADERS.session, caller.session);
   // For the objects' heartbeat sweeps: a socket is closed once its session expires (sessionExpired).
   headers.set(SESSION_EXPIRES_HEADER, String(caller.expires));
