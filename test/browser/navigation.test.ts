@@ -107,6 +107,16 @@ describe("navigating a long conversation", () => {
     expect(await page.evaluate(() => document.activeElement?.querySelector(".body")?.textContent)).toBe("an ancient pelican appears");
   });
 
+  it("says a search needs three characters, in words, without asking the server", async () => {
+    const page = r.page;
+    const box = page.getByLabel("Search this conversation");
+    if (!(await box.isVisible())) await page.locator("#toggle-search").click();
+    await box.fill("pe");
+    await box.press("Enter");
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe("Type at least 3 characters to search.");
+    await page.keyboard.press("Escape");
+  });
+
   it("jumps to the original of a quoted reply, loading it when needed", async () => {
     const page = r.page;
     await sendAll(baseUrl, token, conv, [{ body: "about that bird", replyTo: pelican }], "d");

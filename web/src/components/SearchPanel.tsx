@@ -21,6 +21,11 @@ export function SearchPanel({ s }: { s: ConversationSession }) {
     if (!(form instanceof HTMLFormElement)) return;
     const q = String(new FormData(form).get("q") ?? "").trim();
     if (!q) return;
+    // The server finds words of three characters or more (a trigram index): say so before asking.
+    if ([...q].length < 3) {
+      error.value = t("searchTooShort");
+      return;
+    }
     error.value = "";
     try {
       results.value = await search(q);

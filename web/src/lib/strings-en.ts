@@ -33,6 +33,7 @@ export const en = {
   back: "Back to conversations",
   search: "Search",
   searchLabel: "Search this conversation",
+  searchTooShort: "Type at least 3 characters to search.",
   noResults: "Nothing found.",
   members: "Members",
   membersOnline: "{n} members, {online} online",

@@ -35,6 +35,7 @@ export const zh: Record<keyof typeof en, string> = {
   back: "返回会话列表",
   search: "搜索",
   searchLabel: "在此会话中搜索",
+  searchTooShort: "请至少输入 3 个字符再搜索。",
   noResults: "没有找到。",
   members: "成员",
   membersOnline: "{n} 位成员，{online} 位在线",
