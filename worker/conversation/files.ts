@@ -10,7 +10,7 @@
  * the transaction that decides it (the route answers 404 from then on); their R2 keys wait in
  * `files_gone` until R2 confirms each deletion, so a failed delete is retried by the alarm.
  */
-import type { FileRef } from "../../protocol";
+import type { FileRef, Message } from "../../protocol";
 
 /** Part of CONVERSATION_SCHEMA (schema.ts), so a wiped object that is created again has it too. */
 export const FILES_SCHEMA = [
@@ -95,8 +95,9 @@ export class ConversationFiles {
   /** Attaches the files to message `seq`; throws (rolling back the caller's transaction) if one cannot be. */
   attach(ids: readonly string[], owner: string, seq: number): void {
     for (const id of ids) {
-      const written = this.sql.exec("UPDATE files SET seq = ? WHERE id = ? AND owner = ? AND seq IS NULL", seq, id, owner).rowsWritten;
-      if (written !== 1) throw new Error("file not attachable");
+      // Counted by RETURNING: rowsWritten also counts the index rows an update rewrites.
+      const attached = this.sql.exec("UPDATE files SET seq = ? WHERE id = ? AND owner = ? AND seq IS NULL RETURNING id", seq, id, owner).toArray();
+      if (attached.length !== 1) throw new Error("file not attachable");
     }
   }
 
@@ -171,4 +172,9 @@ export function filesPreview(files: readonly FileRef[]): string {
   const more = files.length > 1 ? ` +${files.length - 1}` : "";
   if (files.every((f) => f.type.startsWith("image/"))) return files.length === 1 ? "🖼 photo" : `🖼 ${files.length} photos`;
   return `📎 ${files[0]!.name}${more}`;
+}
+
+/** A message's preview text: its body, or with no body its files ("📎 report.pdf", "🖼 photo"). */
+export function messagePreview(m: Pick<Message, "body" | "files">): string {
+  return m.body === "" && m.files ? filesPreview(m.files) : m.body;
 }

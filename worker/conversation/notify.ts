@@ -14,6 +14,7 @@
  */
 import type { ActivityBatch } from "../user";
 import type { ConversationStore } from "./store";
+import { messagePreview } from "./files";
 
 /**
  * How long a round waits before it starts, by conversation size: messages that arrive meanwhile
@@ -149,7 +150,7 @@ export class Notifier {
         batch.items.push(
           e.deleted
             ? { seq: e.seq, from: e.from, preview: "", ts: e.ts, deleted: true }
-            : { seq: e.seq, from: e.from, preview: e.body.slice(0, PREVIEW_CHARS), ts: e.ts },
+            : { seq: e.seq, from: e.from, preview: messagePreview(e).slice(0, PREVIEW_CHARS), ts: e.ts },
         );
       } else if (e.t === "delete") {
         const target = this.store.message(e.target);

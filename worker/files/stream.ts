@@ -26,6 +26,8 @@ const hex = (buf: ArrayBuffer) => Array.from(new Uint8Array(buf), (b) => b.toStr
 export function meter(body: ReadableStream<Uint8Array>, limit: number): Metered {
   const digest = new crypto.DigestStream("SHA-256");
   const hashing = digest.getWriter();
+  // Rejects when the upload is aborted; `done` reports that instead.
+  digest.digest.catch(() => {});
   const head = new Uint8Array(HEAD_BYTES);
   let headLength = 0;
   let size = 0;
