@@ -92,6 +92,20 @@ describe("password and sessions", () => {
     expect((await login(ann.username, "a new password")).status).toBe(200);
   });
 
+  it("a wrong current password counts toward the username's log-in lockout (429 for both once locked)", async () => {
+    const ann = await signup("ann");
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      statuses.push((await api("POST", "/api/me/password", ann.token, { current: `wrong ${i}`, password: "a new password" })).status);
+    }
+    expect(statuses).toEqual([...Array(10).fill(401), 429]);
+    // Locked: the right password is refused too, here and at log-in; deletion likewise.
+    expect((await api("POST", "/api/me/password", ann.token, { current: PASSWORD, password: "a new password" })).status).toBe(429);
+    expect((await login(ann.username, PASSWORD)).status).toBe(429);
+    expect((await api("DELETE", "/api/me", ann.token, { password: PASSWORD })).status).toBe(429);
+    expect((await api("GET", "/api/me", ann.token)).status).toBe(200);
+  });
+
   it("lists sessions (device, created, last used, current); revokes one (404 for an unknown id) or all others", async () => {
     const ann = await signup("ann");
     const tokens: string[] = [];

@@ -6,6 +6,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Member, Summary } from "../../protocol";
+import { adoptOwner } from "../../worker/conversation/roles";
 import { api, closeAll, connect, convStub, join, room, signup, type Account } from "./helpers";
 
 type Actor = "owner" | "admin" | "member" | "outsider" | "banned";
@@ -197,6 +198,17 @@ describe("what moderation does", () => {
     const again = await join(conv.id, ben, { since: 0 });
     expect(again.of("role").map((r) => r.seq)).toEqual(a.of("role").map((r) => r.seq));
     await closeAll(a, again);
+  });
+
+  it("a room made before roles existed is owned by its longest-standing member", async () => {
+    const [ann, ben] = [await signup("ann"), await signup("ben")];
+    const conv = await room(ann, [ben]);
+    // As an older object stored it: everyone a plain member. The schema install adopts an owner.
+    await runInDurableObject(convStub(conv.id), (_i, state) => {
+      state.storage.sql.exec("UPDATE members SET role = 'member'");
+      adoptOwner(state.storage.sql);
+    });
+    expect((await members(conv.id, ben.token)).map((m) => [m.username, m.role])).toEqual([[ann.username, "owner"], [ben.username, "member"]]);
   });
 
   it("room settings: a room event, replayed; the summary carries title and topic; the directory follows privacy", async () => {
