@@ -26,6 +26,19 @@ export const fullMessage: Message = {
   ],
 };
 
+/** v1.1: a message with only files (an image with its size, a document without). */
+export const filesMessage: Message = {
+  seq: 9,
+  id: "f-1",
+  from: "alice",
+  body: "",
+  ts: TS + 9,
+  files: [
+    { id: "Zk3-_q9", name: "photo.png", type: "image/png", size: 48_213, width: 1280, height: 720 },
+    { id: "a1", name: "报告 final.pdf", type: "application/pdf", size: 10 * 1024 * 1024 },
+  ],
+};
+
 export const deletedMessage: Message = { seq: 3, id: "gone", from: "alice", body: "", ts: TS, deleted: true };
 
 export const dmSummary: Summary = { id: "dm_abc", kind: "dm", title: "bob", peer: "bob", lastSeq: 0, readSeq: 0, unread: 0 };
@@ -46,6 +59,7 @@ export const clientSamples: ByType<ClientFrame> = {
   send: [
     { t: "send", id: "m1", body: "hi" },
     { t: "send", id: "x".repeat(64), body: "reply with\nnew line", replyTo: 42 },
+    { t: "send", id: "m2", body: "", files: ["Zk3-_q9", "a1"] },
   ],
   sync: [{ t: "sync", since: 0 }, { t: "sync", since: 9_007_199_254_740_991 }],
   read: [{ t: "read", seq: 0 }, { t: "read", seq: 17 }],
@@ -78,7 +92,7 @@ export const serverSamples: ByType<ServerFrame> = {
     },
     { t: "welcome", conv: dmSummary, me: "bob", members: [] },
   ],
-  msg: [{ t: "msg", ...plainMessage }, { t: "msg", ...fullMessage }],
+  msg: [{ t: "msg", ...plainMessage }, { t: "msg", ...fullMessage }, { t: "msg", ...filesMessage }],
   edit: [{ t: "edit", seq: 8, target: 7, body: "edited text", ts: TS }],
   delete: [{ t: "delete", seq: 9, target: 7, ts: TS }, { t: "delete", seq: 9, target: 7, ts: TS, by: "ann" }],
   react: [{ t: "react", seq: 10, target: 7, from: "alice", emoji: "👍", on: true, ts: TS }],
