@@ -2,7 +2,7 @@ import { useSignal } from "@preact/signals";
 import { useRef } from "preact/hooks";
 import { ApiFailure } from "../lib/api";
 import { t } from "../lib/i18n";
-import { signIn } from "../models/app";
+import { signedOutWhy, signIn } from "../models/app";
 import { LangSwitch } from "./LangSwitch";
 
 /**
@@ -46,6 +46,10 @@ export function AuthScreen() {
           <LangSwitch />
         </div>
         <p class="muted">{t("tagline")}</p>
+        {/* Signed out by something the person did not do here: say what, before anything else. */}
+        {signedOutWhy.value && !error.value && (
+          <p class="notice" role="alert" data-testid="signed-out-why">{t(signedOutWhy.value === "erased" ? "signedOutErased" : "signedOutRevoked")}</p>
+        )}
         <label>
           {t("username")}
           <input name="username" ref={first} autocomplete="username" required minLength={3} maxLength={32} pattern="[A-Za-z0-9_\-]+" />

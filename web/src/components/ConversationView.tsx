@@ -33,7 +33,8 @@ function Open({ s }: { s: ConversationSession }) {
   const known = networkUp.value && s.state.value === "open";
   // Everyone online counts, me included (as in Slack and Telegram).
   const online = members.filter((m) => m.online || (m.username === s.model.me && known)).length;
-  const title = summary ? (summary.kind === "room" ? `# ${summary.title}` : summary.title) : "…";
+  // A DM is called by the other person's name, which a `profile` frame may change while it is open.
+  const title = summary ? (summary.kind === "room" ? `# ${summary.title}` : summary.peer ? nameOf(summary.peer) : summary.title) : "…";
   const peer = summary?.kind === "dm" ? members.find((m) => m.username !== s.model.me) : undefined;
   const status = !networkUp.value
     ? t("presenceUnknown")

@@ -7,6 +7,7 @@ import type { Item } from "../models/conversation";
 import { nameOf } from "../models/names";
 import type { ConversationSession } from "../models/session";
 import { LocalItem, MessageItem } from "./MessageItem";
+import { SystemLine } from "./SystemLine";
 
 /** Messages from one person within this long are shown as one group. */
 const GROUP_MS = 5 * 60_000;
@@ -198,12 +199,8 @@ export function MessageList({ s }: { s: ConversationSession }) {
       divided = true;
       rows.push(<li key="new" class="unread-divider"><span>{t("newMessages")}</span></li>);
     }
-    if (item.kind === "member") {
-      rows.push(
-        <li key={item.seq} class="system" data-seq={item.seq}>
-          {t(item.joined ? "joined" : "left", { name: nameOf(item.username) })}
-        </li>,
-      );
+    if (item.kind !== "msg") {
+      rows.push(<SystemLine key={item.seq} item={item} />);
     } else {
       const p: Item | null = prev;
       const grouped = p !== null && p.kind === "msg" && p.message.from === item.message.from && item.message.ts - p.message.ts < GROUP_MS;

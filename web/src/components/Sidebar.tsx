@@ -3,6 +3,7 @@ import type { Summary } from "../../../protocol";
 import { short } from "../lib/format";
 import { t } from "../lib/i18n";
 import { askNotifications, currentId, inbox, inboxState, me, networkUp, notificationsAllowed, open, signOut } from "../models/app";
+import { settingsOpen } from "../models/account";
 import { nameOf } from "../models/names";
 import { pinned, togglePin } from "../models/pins";
 import { Avatar } from "./Avatar";
@@ -27,6 +28,7 @@ export function Sidebar() {
           <div class="strong">{user.name}</div>
           <div class="muted small">@{user.username}</div>
         </div>
+        <button type="button" id="open-settings" class="ghost" aria-pressed={settingsOpen.value} onClick={() => { settingsOpen.value = !settingsOpen.value; }}>{t("settings")}</button>
         <button type="button" class="ghost" onClick={() => void signOut()}>{t("signOut")}</button>
       </header>
       <div class="side-tools">
@@ -71,7 +73,7 @@ function ConversationRow({ c }: { c: Summary }) {
         class={`conv${active ? " active" : ""}${c.unread > 0 ? " has-unread" : ""}`}
         aria-current={active ? "true" : undefined}
         data-conv={c.id}
-        onClick={() => open(c.id)}
+        onClick={() => { settingsOpen.value = false; open(c.id); }}
       >
         <Avatar name={c.title || c.peer || "#"} online={online} />
         <span class="conv-main">

@@ -7,11 +7,11 @@ export class ApiFailure extends Error {
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-async function call(method: string, path: string, body?: unknown): Promise<unknown> {
+export async function call(method: string, path: string, body?: unknown): Promise<unknown> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -39,12 +39,12 @@ function user(v: unknown): User {
   throw new ApiFailure(500, "bad_answer", "unexpected answer");
 }
 
-function field<T>(v: unknown, key: string, check: (x: unknown) => x is T): T {
+export function field<T>(v: unknown, key: string, check: (x: unknown) => x is T): T {
   if (isObject(v) && check(v[key])) return v[key];
   throw new ApiFailure(500, "bad_answer", "unexpected answer");
 }
 
-const isArray = (x: unknown): x is unknown[] => Array.isArray(x);
+export const isArray = (x: unknown): x is unknown[] => Array.isArray(x);
 
 export type { RoomListing };
 

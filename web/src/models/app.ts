@@ -10,6 +10,7 @@ import { t } from "../lib/i18n";
 import { Outbox } from "../lib/outbox";
 import { ReconnectingSocket, type ConnState } from "../lib/socket";
 import { menuFor } from "./compose";
+import { forgetBlocks, loadBlocks } from "./blocks";
 import { forgetDrafts } from "./drafts";
 import { InboxModel } from "./inbox";
 import { learnNames, nameOf } from "./names";
@@ -27,6 +28,8 @@ export const inboxState = signal<ConnState>("closed");
 export const pendingJoin = signal<string | null>(null);
 /** The view reports whether the message list is scrolled to the bottom. */
 export const atBottom = signal(true);
+/** Why the app went back to the sign-in screen by itself (another device ended this session, the account was erased). */
+export const signedOutWhy = signal<"revoked" | "erased" | null>(null);
 export const visible = signal(typeof document === "undefined" ? true : document.visibilityState === "visible");
 
 const outbox = new Outbox();
@@ -63,7 +66,9 @@ export async function signIn(kind: "signup" | "login", username: string, passwor
 async function signedIn(user: User): Promise<void> {
   learnNames([user]);
   loadPins(user.username);
+  signedOutWhy.value = null;
   me.value = user;
+  loadBlocks().catch(() => {}); // without the list, blocked people's room messages are simply shown
   inboxSocket = new ReconnectingSocket({
     url: () => socketUrl("/inbox"),
     onFrames: (values) => {
@@ -73,7 +78,7 @@ async function signedIn(user: User): Promise<void> {
       }
     },
     onState: (s) => { inboxState.value = s; },
-    onFinal: (code) => { if (code === CLOSE.UNAUTHORIZED) void signedOut(); },
+    onFinal: (code) => { if (code === CLOSE.UNAUTHORIZED) void signedOut("revoked"); },
   });
   if (networkUp.value) inboxSocket.start();
   // The list once, so the side bar fills even before the inbox socket answers.
@@ -95,7 +100,9 @@ export async function signOut(): Promise<void> {
   await signedOut();
 }
 
-async function signedOut(): Promise<void> {
+/** Back to the sign-in screen; `why` is said there when the person did not ask for it. */
+export async function signedOut(why: "revoked" | "erased" | null = null): Promise<void> {
+  if (!me.value) return;
   inboxSocket?.stop();
   inboxSocket = null;
   for (const s of sessions.value.values()) s.stop();
@@ -103,6 +110,8 @@ async function signedOut(): Promise<void> {
     sessions.value = new Map();
     currentId.value = null;
     inbox.clear();
+    forgetBlocks();
+    signedOutWhy.value = why;
     me.value = null;
   });
   lastReadSent.clear();
@@ -120,6 +129,9 @@ function setNetwork(up: boolean): void {
 
 function onInboxFrame(frame: Parameters<InboxModel["receive"]>[0]): void {
   inbox.receive(frame);
+  // Removed, banned or the room deleted: a socket kept only to deliver goes too (the one on screen
+  // stays, to say why it closed).
+  if (frame.t === "left") dropIfIdle(frame.conv);
   // A fresh list may count as unread what is on screen right now.
   if (frame.t === "inbox") markRead();
   if (frame.t === "activity") {
@@ -147,7 +159,7 @@ function ensureSession(id: string): ConversationSession {
     socketUrl,
     onIncoming: (conv, m) => onIncoming(conv, m),
     onApplied: (conv) => afterApplied(conv),
-    onFinal: (conv, code) => { if (code === CLOSE.UNAUTHORIZED) void signedOut(); else dropIfIdle(conv); },
+    onFinal: (conv, code) => { if (code === CLOSE.UNAUTHORIZED) void signedOut("revoked"); else dropIfIdle(conv); },
   });
   sessions.value = new Map(sessions.value).set(id, s);
   if (networkUp.value) s.start();

@@ -5,13 +5,19 @@
  * returns the frames the controller should send and what it should do with the outbox.
  */
 import { batch, signal } from "@preact/signals";
-import { TYPING_TTL_MS, type ErrorCode, type EventFrame, type Member, type Message, type ServerFrame, type Summary } from "../../../protocol";
-import { learnNames, nameOf } from "./names";
+import { TYPING_TTL_MS, type ErrorCode, type EventFrame, type Member, type Message, type Role, type ServerFrame, type Summary } from "../../../protocol";
+import { learnNames, markDeleted, nameOf } from "./names";
 import { tickOf, type Tick } from "./ticks";
 
 export type Item =
   | { kind: "msg"; seq: number; message: Message }
-  | { kind: "member"; seq: number; username: string; joined: boolean; ts: number };
+  | { kind: "member"; seq: number; username: string; joined: boolean; ts: number; by?: string }
+  /** Room settings changed (v1.1); `changed` says what, as far as this client saw the room before. */
+  | { kind: "room"; seq: number; ts: number; by: string; title: string; topic: string; private: boolean; changed: RoomChange }
+  | { kind: "role"; seq: number; ts: number; by: string; username: string; role: Role };
+
+/** Which setting a `room` event changed; "title" also when the previous state is unknown. */
+export type RoomChange = "title" | "topic" | "private";
 
 /** A message of mine that is not in the log yet. */
 export interface LocalMessage {
@@ -59,6 +65,8 @@ export class ConversationModel {
   readonly loadingHistory = signal(false);
   /** The first replay is done: the view shows the conversation. */
   readonly ready = signal(false);
+  /** Who removed (or banned) me from this room: the socket closes with 4403 right after. */
+  readonly removedBy = signal<string | null>(null);
   /** The last refusal of a frame that had no id, until the person dismisses it. */
   readonly notice = signal<Notice | null>(null);
 
@@ -89,6 +97,7 @@ export class ConversationModel {
         this.summary.value = frame.conv;
         this.members.value = frame.members;
         learnNames(frame.members);
+        for (const m of frame.members) if (m.deleted) markDeleted(m.username);
         if (this.applied === null) this.applied = frame.conv.lastSeq;
         this.#replaying = true;
         this.#syncAsked = false;
@@ -146,15 +155,16 @@ export class ConversationModel {
         this.#dropLocalIn(frame.messages);
         this.#publish();
         return;
-      default: {
-        // Frames added to the contract later are ignored (PROTOCOL.md allows servers to add types),
-        // except that a `profile` (v1.1) tells a changed display name.
-        const other: { t: string } = frame;
-        if (other.t === "profile" && "username" in other && "name" in other && typeof other.username === "string" && typeof other.name === "string") {
-          learnNames([{ username: other.username, name: other.name }]);
-          this.members.value = this.members.value.map((m) => (m.username === other.username && typeof other.name === "string" ? { ...m, name: other.name } : m));
-        }
+      case "profile":
+        // A new display name (v1.1), or an erased account, shown from now on in every conversation.
+        if (frame.deleted) markDeleted(frame.username);
+        else learnNames([frame]);
+        this.members.value = this.members.value.map((m) => (m.username === frame.username ? { ...m, name: frame.name, ...(frame.deleted ? { deleted: true } : {}) } : m));
         return;
+      default: {
+        // Frames added to the contract later are ignored (PROTOCOL.md allows servers to add types).
+        const unknown: never = frame;
+        return unknown;
       }
     }
   }
@@ -243,18 +253,34 @@ export class ConversationModel {
       case "react":
         return this.#change(ev.target, (m) => ({ ...m, reactions: toggled(m.reactions ?? [], ev.emoji, ev.from, ev.on) }));
       case "member": {
-        this.#items.set(ev.seq, { kind: "member", seq: ev.seq, username: ev.username, joined: ev.joined, ts: ev.ts });
+        this.#items.set(ev.seq, { kind: "member", seq: ev.seq, username: ev.username, joined: ev.joined, ts: ev.ts, ...(ev.by ? { by: ev.by } : {}) });
         const others = this.members.value.filter((m) => m.username !== ev.username);
         const existing = this.members.value.find((m) => m.username === ev.username);
-        this.members.value = ev.joined ? [...others, existing ?? { username: ev.username, name: nameOf(ev.username), online: false, readSeq: 0 }] : others;
+        const joining: Member = existing ?? { username: ev.username, name: nameOf(ev.username), online: false, readSeq: 0, ...(this.summary.value?.kind === "room" ? { role: "member" as const } : {}) };
+        this.members.value = ev.joined ? [...others, joining] : others;
+        if (!ev.joined && ev.username === this.me && ev.by && ev.by !== this.me && !this.#replaying) this.removedBy.value = ev.by;
+        return;
+      }
+      case "room": {
+        const before = this.summary.value;
+        const changed: RoomChange = !before || before.title !== ev.title ? "title" : (before.topic ?? "") !== ev.topic ? "topic" : before.private === true !== ev.private ? "private" : "title";
+        this.#items.set(ev.seq, { kind: "room", seq: ev.seq, ts: ev.ts, by: ev.by, title: ev.title, topic: ev.topic, private: ev.private, changed });
+        if (before) {
+          const { topic: _t, private: _p, ...rest } = before;
+          this.summary.value = { ...rest, title: ev.title, ...(ev.topic ? { topic: ev.topic } : {}), ...(ev.private ? { private: true } : {}) };
+        }
+        return;
+      }
+      case "role": {
+        this.#items.set(ev.seq, { kind: "role", seq: ev.seq, ts: ev.ts, by: ev.by, username: ev.username, role: ev.role });
+        this.members.value = this.members.value.map((m) => (m.username === ev.username ? { ...m, role: ev.role } : m));
+        const summary = this.summary.value;
+        if (summary && ev.username === this.me) this.summary.value = { ...summary, role: ev.role };
         return;
       }
       default: {
-        // Kinds shown nowhere yet (v1.1 `role`), except that a renamed room (`room`) gets its new title.
-        const other: { t: string } = ev;
-        const summary = this.summary.value;
-        if (other.t === "room" && summary && "title" in other && typeof other.title === "string") this.summary.value = { ...summary, title: other.title };
-        return;
+        const unknown: never = ev;
+        return unknown;
       }
     }
   }

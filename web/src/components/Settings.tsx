@@ -1,0 +1,115 @@
+import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
+import { t } from "../lib/i18n";
+import { refusal } from "../lib/refusal";
+import { changePassword, rename, settingsOpen } from "../models/account";
+import { me } from "../models/app";
+import { BlockedList } from "./BlockedList";
+import { DeleteAccount } from "./DeleteAccount";
+import { SessionList } from "./SessionList";
+
+/** Closes the settings and gives the focus back to the side bar's button that opened them. */
+export function closeSettings(): void {
+  settingsOpen.value = false;
+  requestAnimationFrame(() => document.getElementById("open-settings")?.focus());
+}
+
+/** Reads a submitted form's fields; null when the event did not come from a form. */
+export function formOf(e: SubmitEvent): { form: HTMLFormElement; get: (name: string) => string } | null {
+  e.preventDefault();
+  const form = e.currentTarget;
+  if (!(form instanceof HTMLFormElement)) return null;
+  const data = new FormData(form);
+  return { form, get: (name) => String(data.get(name) ?? "") };
+}
+
+/** Account settings, in place of the conversation: name, password, sessions, blocks, deletion. */
+export function Settings() {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), []);
+  return (
+    <main class="main settings" aria-labelledby="settings-title" onKeyDown={(e) => { if (e.key === "Escape") { e.preventDefault(); closeSettings(); } }}>
+      <header class="conv-head">
+        <button type="button" class="ghost back" aria-label={t("closeSettings")} onClick={closeSettings}>‹</button>
+        <h2 id="settings-title" class="grow" tabIndex={-1} ref={heading}>{t("settingsTitle")}</h2>
+        <button type="button" class="ghost" onClick={closeSettings}>{t("close")}</button>
+      </header>
+      <div class="settings-body">
+        <NameForm />
+        <PasswordForm />
+        <SessionList />
+        <BlockedList />
+        <DeleteAccount />
+      </div>
+    </main>
+  );
+}
+
+/** A form's outcome, read out: a confirmation (status) or a refusal in words (alert). */
+export function Outcome({ ok, error }: { ok: string; error: string }) {
+  if (error) return <p class="error small" role="alert">{error}</p>;
+  return ok ? <p class="small" role="status">{ok}</p> : null;
+}
+
+function NameForm() {
+  const ok = useSignal("");
+  const error = useSignal("");
+  async function submit(e: SubmitEvent) {
+    const f = formOf(e);
+    if (!f) return;
+    ok.value = error.value = "";
+    try {
+      await rename(f.get("name"));
+      ok.value = t("nameSaved");
+    } catch (err) {
+      error.value = refusal(err);
+    }
+  }
+  return (
+    <section aria-labelledby="set-name">
+      <h3 id="set-name">{t("yourName")}</h3>
+      <form class="stack" onSubmit={submit}>
+        <label>
+          {t("displayName")}
+          <input name="name" required maxLength={64} defaultValue={me.value?.name ?? ""} autoComplete="nickname" />
+        </label>
+        <button type="submit">{t("saveName")}</button>
+        <Outcome ok={ok.value} error={error.value} />
+      </form>
+    </section>
+  );
+}
+
+function PasswordForm() {
+  const ok = useSignal("");
+  const error = useSignal("");
+  async function submit(e: SubmitEvent) {
+    const f = formOf(e);
+    if (!f) return;
+    ok.value = error.value = "";
+    try {
+      await changePassword(f.get("current"), f.get("password"));
+      ok.value = t("passwordChanged");
+      f.form.reset();
+    } catch (err) {
+      error.value = refusal(err);
+    }
+  }
+  return (
+    <section aria-labelledby="set-password">
+      <h3 id="set-password">{t("passwordSection")}</h3>
+      <form class="stack" onSubmit={submit}>
+        <label>
+          {t("currentPassword")}
+          <input name="current" type="password" required maxLength={200} autoComplete="current-password" />
+        </label>
+        <label>
+          {t("newPassword")}
+          <input name="password" type="password" required minLength={8} maxLength={200} autoComplete="new-password" />
+        </label>
+        <button type="submit">{t("changePassword")}</button>
+        <Outcome ok={ok.value} error={error.value} />
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,42 @@
+/** Account settings: my name, my password, where I am signed in, and erasing the account. */
+import { signal } from "@preact/signals";
+import { accountApi, type SessionInfo } from "../lib/api-account";
+import { me, signedOut } from "./app";
+import { learnNames } from "./names";
+
+/** The settings screen is on show instead of a conversation. */
+export const settingsOpen = signal(false);
+export const sessionList = signal<SessionInfo[] | null>(null);
+
+export async function rename(name: string): Promise<void> {
+  const user = await accountApi.rename(name.trim());
+  learnNames([user]);
+  me.value = user;
+}
+
+/** The server keeps this session and ends every other one (their sockets close with 4401). */
+export async function changePassword(current: string, next: string): Promise<void> {
+  await accountApi.changePassword(current, next);
+  await loadSessions();
+}
+
+export async function loadSessions(): Promise<void> {
+  sessionList.value = await accountApi.sessions();
+}
+
+export async function endSession(id: string): Promise<void> {
+  await accountApi.endSession(id);
+  await loadSessions();
+}
+
+export async function endOtherSessions(): Promise<void> {
+  await accountApi.endOtherSessions();
+  await loadSessions();
+}
+
+/** Erased on the server: this device signs out and says why. */
+export async function eraseAccount(password: string): Promise<void> {
+  await accountApi.erase(password);
+  settingsOpen.value = false;
+  await signedOut("erased");
+}
