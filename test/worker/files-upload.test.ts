@@ -2,7 +2,7 @@
  * Uploads (PROTOCOL.md 7.4, 7.5): members only, the size limit at its edge, the daily quota at its
  * edge and under parallel uploads, and what a failed upload leaves behind (nothing).
  */
-import { env, SELF } from "cloudflare:test";
+import { env, listDurableObjectIds, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { limitsFromEnv } from "../../worker/config";
 import { BASE, dm, room, signup } from "./helpers";
@@ -81,6 +81,29 @@ describe("upload", () => {
     expect(res.status).toBe(411);
     expect((await upload(a, conv.id, new Uint8Array())).status).toBe(400);
     expect(await r2Keys(conv.id)).toEqual([]);
+    expect(await quotaUsed(a.username)).toBe(0);
+  });
+});
+
+describe("strangers cost nothing", () => {
+  it("an upload or download naming a made-up conversation creates no conversation object with storage", async () => {
+    const a = await signup("fz");
+    const before = new Set((await listDurableObjectIds(env.CONVERSATIONS)).map((id) => id.toString()));
+    for (const id of ["r0123456789abcdef0123456789abcdef", "d0123456789abcdef0123456789abcdef"]) {
+      const up = await upload(a, id, pattern(100));
+      expect(up.status).toBe(404);
+      await up.arrayBuffer();
+      const down = await download(a, id, "AAAAAAAAAAAAAAAAAAAAAA");
+      expect(down.status).toBe(404);
+      await down.arrayBuffer();
+    }
+    const held: string[] = [];
+    for (const id of await listDurableObjectIds(env.CONVERSATIONS)) {
+      if (before.has(id.toString())) continue;
+      const tables = await runInDurableObject(env.CONVERSATIONS.get(id), (_i, state) => state.storage.sql.exec("SELECT name FROM sqlite_master").toArray().length);
+      if (tables > 0) held.push(id.toString());
+    }
+    expect(held).toEqual([]);
     expect(await quotaUsed(a.username)).toBe(0);
   });
 });
