@@ -8,7 +8,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { FileRef, MsgFrame } from "../../protocol";
 import { UNATTACHED_TTL_MS } from "../../worker/conversation/files";
-import { api, closeAll, connect, convSql, convStub, dm, join, signup, storedState } from "./helpers";
+import { api, closeAll, connect, convSql, convStub, dm, join, room, signup, storedState } from "./helpers";
 import { download, fileRows, pattern, r2Keys, uploaded } from "./files-helpers";
 import { png } from "../unit/image-fixtures";
 
@@ -151,6 +151,24 @@ describe("removal", () => {
     expect((await r2Keys(conv.id)).sort()).toEqual([`${conv.id}/${young.id}`, `${conv.id}/${sent.id}`].sort());
     expect(await runDurableObjectAlarm(convStub(conv.id))).toBe(true);
     expect((await download(a, conv.id, young.id)).status).toBe(200);
+  });
+});
+
+describe("a deleted room", () => {
+  it("takes its files' bytes out of R2 before its storage goes", async () => {
+    const [a, b] = [await signup("fk"), await signup("fk")];
+    const r = await room(a, [b]);
+    const sent = await uploaded(b, r.id, pattern(500), { name: "sent.bin" });
+    await uploaded(a, r.id, pattern(50), { name: "loose.bin" });
+    const cb = await join(r.id, b);
+    cb.send({ t: "send", id: "r1", body: "", files: [sent.id] });
+    await cb.next("ack", (f) => f.id === "r1");
+    await closeAll(cb);
+    expect(await r2Keys(r.id)).toHaveLength(2);
+    const res = await api("DELETE", `/api/conversations/${r.id}`, a.token);
+    expect(res.status).toBe(204);
+    await until(async () => (await r2Keys(r.id)).length === 0);
+    expect((await download(b, r.id, sent.id)).status).toBe(404);
   });
 });
 
