@@ -6,18 +6,10 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { person, uniqueName } from "./browser";
-import { PASSWORD, row, send, signUp, startDm } from "./steps";
+import { PASSWORD, row, send, signIn, signUp, startDm } from "./steps";
 
 const baseUrl = inject("baseUrl");
 const NEW_PASSWORD = "a brand new passphrase";
-
-async function signIn(page: Page, username: string, password: string): Promise<void> {
-  await page.goto("/");
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor();
-}
 
 async function openSettings(page: Page): Promise<void> {
   await page.getByRole("button", { name: "Settings", exact: true }).click();

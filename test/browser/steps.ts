@@ -51,3 +51,17 @@ export async function act(page: Page, text: string, item: string): Promise<void>
   await m.locator("button.menu-btn").click();
   await page.getByRole("menu").getByRole("menuitem", { name: item, exact: true }).click();
 }
+
+/** Signs in from the first screen. */
+export async function signIn(page: Page, username: string, password = PASSWORD): Promise<void> {
+  await page.goto("/");
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+/** Accepts every confirmation the page asks for (blocking, removing, deleting). */
+export function acceptDialogs(page: Page): void {
+  page.on("dialog", (d) => void d.accept());
+}

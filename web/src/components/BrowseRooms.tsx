@@ -1,8 +1,9 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
-import { ApiFailure, type RoomListing } from "../lib/api";
+import type { RoomListing } from "../lib/api";
 import { short } from "../lib/format";
 import { t } from "../lib/i18n";
+import { refusal } from "../lib/refusal";
 import { browseRooms, inbox, joinRoom, open } from "../models/app";
 
 /** How long typing must pause before the list is asked for again: one request per pause, not per key. */
@@ -100,9 +101,5 @@ export function BrowseRooms({ onDone, onClose }: { onDone: () => void; onClose: 
 }
 
 function failure(err: unknown): string {
-  if (!(err instanceof ApiFailure)) return t("errorGeneric");
-  if (err.status === 0) return t("errorNetwork");
-  if (err.status === 404) return t("errorNotFound");
-  if (err.status === 403) return t("errorForbidden");
-  return t("errorGeneric");
+  return refusal(err, { 403: "errorForbidden" });
 }

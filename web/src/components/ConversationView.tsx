@@ -1,7 +1,11 @@
+import { useSignal } from "@preact/signals";
 import { CLOSE } from "../../../protocol";
 import { t } from "../lib/i18n";
+import { refusal } from "../lib/refusal";
 import { current, inbox, networkUp, open, pendingJoin } from "../models/app";
+import { blocked, setBlocked } from "../models/blocks";
 import { nameOf } from "../models/names";
+import { canModerate } from "../models/roles";
 import { panel } from "../models/compose";
 import type { ConversationSession } from "../models/session";
 import { Composer } from "./Composer";
@@ -9,6 +13,7 @@ import { JoinScreen } from "./JoinScreen";
 import { MembersPanel } from "./MembersPanel";
 import { MessageList } from "./MessageList";
 import { Notice } from "./Notice";
+import { RoomSettings } from "./RoomSettings";
 import { SearchPanel } from "./SearchPanel";
 
 export function ConversationView() {
@@ -44,7 +49,7 @@ function Open({ s }: { s: ConversationSession }) {
       ? (peer.online ? t("online") : t("offlineStatus"))
       : members.length === 1 ? t("membersOnlineOne", { online }) : t("membersOnline", { n: members.length, online });
   const refused = s.refused.value;
-  const toggle = (p: "members" | "search") => { panel.value = panel.value === p ? null : p; };
+  const toggle = (p: "members" | "search" | "room") => { panel.value = panel.value === p ? null : p; };
   return (
     <main class="main" aria-labelledby="conv-title">
       <header class="conv-head">
@@ -52,14 +57,19 @@ function Open({ s }: { s: ConversationSession }) {
         <div class="grow">
           <h2 id="conv-title" title={title}>{title}</h2>
           <div class="muted small" data-testid="conv-status">{status}</div>
+          {summary?.topic && <div class="muted small topic" title={summary.topic}>{summary.topic}</div>}
         </div>
+        {peer && !peer.deleted && <BlockToggle username={peer.username} />}
+        {summary?.kind === "room" && canModerate(summary.role) && (
+          <button type="button" id="toggle-room" class={`ghost${panel.value === "room" ? " pressed" : ""}`} aria-pressed={panel.value === "room"} onClick={() => toggle("room")}>{t("roomSettings")}</button>
+        )}
         <button type="button" id="toggle-search" class={`ghost${panel.value === "search" ? " pressed" : ""}`} aria-pressed={panel.value === "search"} onClick={() => toggle("search")}>{t("search")}</button>
         <button type="button" id="toggle-members" class={`ghost${panel.value === "members" ? " pressed" : ""}`} aria-pressed={panel.value === "members"} onClick={() => toggle("members")}>{t("members")}</button>
       </header>
       <div class="conv-body">
         <div class="conv-col">
           {refused !== null ? (
-            <p class="error center" role="alert">{refused === CLOSE.NOT_FOUND ? t("errorNotFound") : t("errorForbidden")}</p>
+            <p class="error center" role="alert">{refusedText(s, refused)}</p>
           ) : (
             <MessageList s={s} />
           )}
@@ -69,8 +79,39 @@ function Open({ s }: { s: ConversationSession }) {
         </div>
         {panel.value === "members" && <MembersPanel s={s} />}
         {panel.value === "search" && <SearchPanel s={s} />}
+        {panel.value === "room" && summary?.kind === "room" && <RoomSettings s={s} summary={summary} />}
       </div>
     </main>
+  );
+}
+
+/** Why the server closed this conversation for good, in words. */
+function refusedText(s: ConversationSession, code: number): string {
+  const by = s.model.removedBy.value;
+  if (code === CLOSE.FORBIDDEN && by) return t("removedBy", { name: nameOf(by) });
+  if (code === CLOSE.NOT_FOUND) return s.model.summary.value?.kind === "room" ? t("roomGone") : t("errorNotFound");
+  return t("errorForbidden");
+}
+
+/** Block or unblock the other person of a DM, from its header. */
+function BlockToggle({ username }: { username: string }) {
+  const error = useSignal("");
+  const on = blocked.value.has(username);
+  const name = nameOf(username);
+  async function toggle() {
+    if (!on && !confirm(t("confirmBlock", { name }))) return;
+    error.value = "";
+    try {
+      await setBlocked(username, !on);
+    } catch (err) {
+      error.value = refusal(err);
+    }
+  }
+  return (
+    <>
+      <button type="button" class="ghost" aria-pressed={on} aria-label={t(on ? "unblockNamed" : "blockNamed", { name })} onClick={() => void toggle()}>{t(on ? "unblock" : "block")}</button>
+      {error.value && <span class="error small" role="alert">{error.value}</span>}
+    </>
   );
 }
 

@@ -1,7 +1,7 @@
 import { useSignal } from "@preact/signals";
 import { useLayoutEffect, useRef } from "preact/hooks";
-import { ApiFailure } from "../lib/api";
 import { t } from "../lib/i18n";
+import { refusal } from "../lib/refusal";
 import { joinRoom, pendingJoin } from "../models/app";
 
 /** Opened from an invite link to a room I am not in: join it, or not. */
@@ -15,8 +15,7 @@ export function JoinScreen({ id }: { id: string }) {
     try {
       await joinRoom(id);
     } catch (err) {
-      const status = err instanceof ApiFailure ? err.status : 0;
-      error.value = status === 403 ? t("joinPrivate") : status === 404 ? t("errorNotFound") : t("errorGeneric");
+      error.value = refusal(err, { 403: "joinPrivate" });
     }
   }
 

@@ -1,11 +1,10 @@
 import { useSignal } from "@preact/signals";
-import { ApiFailure } from "../lib/api";
 import { t } from "../lib/i18n";
+import { refusal } from "../lib/refusal";
 import { invite, inviteLink, leaveRoom, networkUp } from "../models/app";
-import { nameOf } from "../models/names";
 import { panel } from "../models/compose";
 import type { ConversationSession } from "../models/session";
-import { Avatar } from "./Avatar";
+import { MemberRow } from "./MemberRow";
 import { closeOnEscape } from "./SearchPanel";
 
 export function MembersPanel({ s }: { s: ConversationSession }) {
@@ -14,6 +13,7 @@ export function MembersPanel({ s }: { s: ConversationSession }) {
   const known = networkUp.value && s.state.value === "open";
   const members = [...s.model.members.value].sort((a, b) => Number(b.online) - Number(a.online) || a.username.localeCompare(b.username));
   const room = s.model.summary.value?.kind === "room";
+  const myRole = s.model.summary.value?.role;
   // Anyone may join a public room by its link; a private one needs an invitation by username.
   const open = room && s.model.summary.value?.private !== true;
 
@@ -47,7 +47,7 @@ export function MembersPanel({ s }: { s: ConversationSession }) {
       note.value = t("invited", { name: name.trim().toLowerCase() });
       form.reset();
     } catch (err) {
-      note.value = err instanceof ApiFailure && err.status === 404 ? t("errorNoUser") : t("errorGeneric");
+      note.value = refusal(err, { 404: "errorNoUser" });
     }
   }
 
@@ -58,17 +58,12 @@ export function MembersPanel({ s }: { s: ConversationSession }) {
         <button type="button" class="ghost" aria-label={t("close")} onClick={() => { panel.value = null; }}>×</button>
       </div>
       <ul class="members">
-        {members.map((m) => {
-          const online = known ? m.online || m.username === s.model.me : undefined;
-          return (
-            <li key={m.username} data-member={m.username} data-online={online === undefined ? "unknown" : online ? "yes" : "no"}>
-              <Avatar name={nameOf(m.username)} online={online} small />
-              <span class="grow">{nameOf(m.username)}{m.username === s.model.me ? ` (${t("you")})` : ""}</span>
-              <span class="muted small">{online === undefined ? "" : online ? t("online") : t("offlineStatus")}</span>
-            </li>
-          );
-        })}
+        {members.map((m) => (
+          <MemberRow key={m.username} conv={s.id} member={m} me={s.model.me} myRole={myRole} room={room} onError={(text) => { note.value = text; }}
+            online={known ? m.online || m.username === s.model.me : undefined} />
+        ))}
       </ul>
+      {note.value && !room && <p class="small" role="status">{note.value}</p>}
       {room && (
         <form class="invite" onSubmit={submit}>
           <label>

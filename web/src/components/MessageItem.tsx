@@ -1,9 +1,11 @@
+import { useSignal } from "@preact/signals";
 import { useRef } from "preact/hooks";
 import type { Message } from "../../../protocol";
 import { full, time } from "../lib/format";
 import { t } from "../lib/i18n";
 import { menuFor } from "../models/compose";
 import type { LocalMessage } from "../models/conversation";
+import { blocked } from "../models/blocks";
 import { nameOf } from "../models/names";
 import type { ConversationSession } from "../models/session";
 import { Avatar } from "./Avatar";
@@ -27,7 +29,23 @@ interface Props {
   seenBy?: string[] | undefined;
 }
 
-export function MessageItem({ s, message: m, first, active, highlight, seenBy }: Props) {
+export function MessageItem(props: Props) {
+  const { s, message: m, active } = props;
+  const shown = useSignal(false);
+  // In a room, the messages of someone I block are folded away until I ask to see one (the server
+  // still delivers them: a block changes nothing in shared rooms).
+  if (s.model.summary.value?.kind === "room" && blocked.value.has(m.from) && !m.deleted && !shown.value) {
+    return (
+      <li id={`m-${s.id}-${m.seq}`} class="msg theirs first collapsed muted small" data-seq={m.seq} data-id={m.id} data-key={`m${m.seq}`} data-blocked="yes" tabIndex={active ? 0 : -1}>
+        <span class="grow">{t("blockedMessage")}</span>
+        <button type="button" class="ghost small" tabIndex={active ? 0 : -1} aria-label={t("showBlocked", { name: nameOf(m.from) })} onClick={() => { shown.value = true; }}>{t("show")}</button>
+      </li>
+    );
+  }
+  return <Shown {...props} />;
+}
+
+function Shown({ s, message: m, first, active, highlight, seenBy }: Props) {
   const mine = m.from === s.model.me;
   const name = nameOf(m.from);
   const room = s.model.summary.value?.kind === "room";
@@ -131,7 +149,8 @@ export function LocalItem({ s, m, active }: { s: ConversationSession; m: LocalMe
         </div>
         {tick === "failed" && (
           <div class="failed small">
-            <span class="error">{t("notSent")}</span>
+            {/* A DM's `send` is refused with `forbidden` only when the other person blocks me (7.2). */}
+            <span class="error">{t(m.failed === "forbidden" && s.model.summary.value?.kind === "dm" ? "notSentBlocked" : "notSent")}</span>
             <button type="button" class="ghost small" onClick={() => void s.retry(m.id)}>{t("retry")}</button>
           </div>
         )}

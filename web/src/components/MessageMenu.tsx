@@ -2,6 +2,8 @@ import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import type { Message } from "../../../protocol";
 import { t } from "../lib/i18n";
 import { editing, menuFor, replyingTo } from "../models/compose";
+import { nameOf } from "../models/names";
+import { canModerate } from "../models/roles";
 import type { ConversationSession } from "../models/session";
 
 /** The reactions offered in the menu: a row wide enough for most feelings, short enough for a phone. */
@@ -15,6 +17,9 @@ export const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢", "�
 export function MessageMenu({ s, m }: { s: ConversationSession; m: Message }) {
   const ref = useRef<HTMLDivElement>(null);
   const mine = m.from === s.model.me;
+  // Admins and the owner of a room may delete anyone's message (7.3); the server checks it again.
+  const summary = s.model.summary.value;
+  const moderator = summary?.kind === "room" && canModerate(summary.role);
 
   // Near the bottom of the list it opens upwards, so that it is not cut off by the list's edge.
   useLayoutEffect(() => {
@@ -70,8 +75,9 @@ export function MessageMenu({ s, m }: { s: ConversationSession; m: Message }) {
       <button type="button" role="menuitem" tabIndex={-1} class="ghost" onClick={act(() => { editing.value = null; replyingTo.value = m; focusComposer(); })}>{t("reply")}</button>
       <button type="button" role="menuitem" tabIndex={-1} class="ghost" onClick={act(() => void navigator.clipboard?.writeText(m.body).catch(() => {}))}>{t("copyText")}</button>
       {mine && <button type="button" role="menuitem" tabIndex={-1} class="ghost" onClick={act(() => { replyingTo.value = null; editing.value = m; focusComposer(); })}>{t("edit")}</button>}
-      {mine && (
-        <button type="button" role="menuitem" tabIndex={-1} class="ghost danger" onClick={act(() => { if (confirm(t("confirmDelete"))) s.send({ t: "delete", target: m.seq }); })}>
+      {(mine || moderator) && (
+        <button type="button" role="menuitem" tabIndex={-1} class="ghost danger"
+          onClick={act(() => { if (confirm(mine ? t("confirmDelete") : t("confirmModDelete", { name: nameOf(m.from) }))) s.send({ t: "delete", target: m.seq }); })}>
           {t("delete")}
         </button>
       )}

@@ -1,7 +1,7 @@
 import { useSignal } from "@preact/signals";
 import { useLayoutEffect, useRef } from "preact/hooks";
-import { ApiFailure } from "../lib/api";
 import { t } from "../lib/i18n";
+import { refusal } from "../lib/refusal";
 import { createRoom, joinRoom, me, startDm } from "../models/app";
 import { BrowseRooms } from "./BrowseRooms";
 
@@ -33,9 +33,9 @@ export function NewConversation() {
       else await joinRoom(value);
       mode.value = null;
     } catch (err) {
-      // The server's own message is English: say it in the app's language instead.
-      const status = err instanceof ApiFailure ? err.status : 0;
-      error.value = status === 404 ? t("errorNotFound") : status === 403 ? t("errorForbidden") : status === 400 ? t("errorInvalid") : status === 429 ? t("errorTooMany") : t("errorGeneric");
+      // The server's own message is English: say it in the app's language instead (`blocked`,
+      // `banned` and `full` by their code, the rest by status).
+      error.value = refusal(err, { 403: "errorForbidden" });
     }
   }
 

@@ -330,6 +330,11 @@ export function browseRooms(q: string): Promise<RoomListing[]> {
 /** Leaves a room: it goes from the side bar, its socket stops, and messages still queued for it are dropped. */
 export async function leaveRoom(id: string): Promise<void> {
   await api.leave(id);
+  await forget(id);
+}
+
+/** A conversation I am no longer in (left, or deleted by me): off the screen, the list and the outbox. */
+export async function forget(id: string): Promise<void> {
   const s = sessions.value.get(id);
   if (currentId.value === id) open(null);
   if (s) {

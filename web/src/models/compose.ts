@@ -5,6 +5,6 @@ import type { Message } from "../../../protocol";
 export const replyingTo = signal<Message | null>(null);
 export const editing = signal<Message | null>(null);
 /** A side panel of the conversation view. */
-export const panel = signal<"members" | "search" | null>(null);
+export const panel = signal<"members" | "search" | "room" | null>(null);
 /** The message whose action menu is open (one at a time, in the conversation on screen). */
 export const menuFor = signal<number | null>(null);
