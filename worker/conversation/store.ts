@@ -3,7 +3,11 @@
  * SQL API runs in-process, and writes made in one turn of the event loop commit together, which
  * is what makes `seq` gap-free without locks (see docs/architecture.md).
  */
-import type { ConversationKind, EventFrame, FileRef, Message, Reaction, Role } from "../../protocol";
+import type { ConversationKind, EventFrame, FileRef, Message, Role } from "../../protocol";
+import { LogReader } from "./log-reader";
+import { asRole, MESSAGE_COLUMNS, type MessageRow } from "./rows";
+
+export { MESSAGE_COLUMNS, type MessageRow } from "./rows";
 import { installSchema } from "./schema";
 
 export interface ConversationMeta {
@@ -30,63 +34,17 @@ export interface MemberRow {
 
 const MEMBER_COLUMNS = "username, name, joined_at, read_seq, role, erased";
 type MemberSqlRow = { username: string; name: string; joined_at: number; read_seq: number; role: string; erased: number };
-const asRole = (v: string): Role => (v === "owner" || v === "admin" ? v : "member");
 const toMember = (r: MemberSqlRow): MemberRow => ({
   username: r.username, name: r.name, joinedAt: r.joined_at, readSeq: r.read_seq, role: asRole(r.role), erased: r.erased === 1,
 });
 
-type Row = Record<string, SqlStorageValue>;
 
-export const MESSAGE_COLUMNS = "seq, client_id, sender, body, ts, reply_to, edited, deleted";
-
-export interface MessageRow extends Row {
-  seq: number;
-  client_id: string;
-  sender: string;
-  body: string;
-  ts: number;
-  reply_to: number | null;
-  edited: number;
-  deleted: number;
-}
-
-/**
- * An event with, for a `msg`, its message's current state (nulls for other events): seq, type, ts,
- * actor, target, body, emoji, flag, then the message's client_id, body, reply_to, edited, deleted.
- */
-type ReplayRow = [
-  number, string, number, string, number | null, string | null, string | null, number | null,
-  string | null, string | null, number | null, number | null, number | null, string | null, string | null,
-];
-
-/** A room event's stored settings (JSON we wrote ourselves; only the shape is re-checked). */
-function roomData(text: string | null): { title: string; topic: string; private: boolean } {
-  try {
-    const v: unknown = JSON.parse(text ?? "{}");
-    const o = typeof v === "object" && v !== null ? (v as Record<string, unknown>) : {};
-    return { title: typeof o.title === "string" ? o.title : "", topic: typeof o.topic === "string" ? o.topic : "", private: o.private === true };
-  } catch {
-    return { title: "", topic: "", private: false };
-  }
-}
-
-/** Reaction rows, ordered by message then time, grouped by message and emoji. */
-function groupReactions(rows: { target: number; emoji: string; username: string }[]): Map<number, Reaction[]> {
-  const byTarget = new Map<number, Reaction[]>();
-  for (const r of rows) {
-    const list = byTarget.get(r.target) ?? [];
-    const entry = list.find((x) => x.emoji === r.emoji);
-    if (entry) entry.users.push(r.username);
-    else list.push({ emoji: r.emoji, users: [r.username] });
-    byTarget.set(r.target, list);
-  }
-  return byTarget;
-}
 
 export class ConversationStore {
   #lastSeq: number | undefined;
   #active: Set<string> | undefined;
   readonly #rollbackDrops: (() => void)[] = [];
+  readonly #reader: LogReader;
 
   /**
    * `transact` runs a function as one SQLite transaction (the object's `transactionSync`): an
@@ -97,6 +55,7 @@ export class ConversationStore {
     private readonly transact: <T>(fn: () => T) => T = (fn) => fn(),
   ) {
     installSchema(sql);
+    this.#reader = new LogReader(sql, () => this.files);
   }
 
   /**
@@ -346,78 +305,14 @@ export class ConversationStore {
     return this.sql.exec<{ n: number }>("SELECT count(DISTINCT emoji) AS n FROM reactions WHERE target = ?", target).one().n;
   }
 
-  /**
-   * Events after `since`, oldest first, at most `limit`, as the frames clients replay. One query
-   * reads each event with its message's current state (edits applied, deleted bodies gone); a
-   * second reads the reactions of the messages in the page, and only when it holds messages.
-   */
+  /** Events after `since`, oldest first, at most `limit`, as the frames clients replay (log-reader.ts). */
   eventsAfter(since: number, limit: number): EventFrame[] {
-    // Rows as arrays (raw): a replay reads thousands, and named-row objects were most of its cost.
-    const rows = [
-      ...this.sql
-        .exec(
-          `SELECT e.seq, e.type, e.ts, e.actor, e.target, e.body, e.emoji, e.flag,
-                  m.client_id, m.body, m.reply_to, m.edited, m.deleted, e.by_user, e.data
-             FROM events e LEFT JOIN messages m ON m.seq = e.seq AND e.type = 'msg'
-            WHERE e.seq > ? ORDER BY e.seq LIMIT ?`,
-          since, limit,
-        )
-        .raw<ReplayRow>(),
-    ];
-    let lo = 0;
-    let hi = 0;
-    for (const r of rows) {
-      if (r[8] === null) continue;
-      if (lo === 0) lo = r[0];
-      hi = r[0];
-    }
-    const reactions = lo === 0 ? null : this.#reactionsBetween(lo, hi);
-    const frames: EventFrame[] = [];
-    for (const [seq, type, ts, actor, target, body, emoji, flag, clientId, text, replyTo, edited, deleted, by, data] of rows) {
-      switch (type) {
-        case "msg": {
-          if (clientId === null) break; // cannot happen: written in one transaction with its event
-          const m: EventFrame = { t: "msg", seq, id: clientId, from: actor, body: text ?? "", ts };
-          if (replyTo !== null) m.replyTo = replyTo;
-          if (edited) m.edited = true;
-          if (deleted) m.deleted = true;
-          const r = deleted ? undefined : reactions?.get(seq);
-          if (r) m.reactions = r;
-          frames.push(m);
-          break;
-        }
-        case "edit":
-          frames.push({ t: "edit", seq, target: target ?? 0, body: body ?? "", ts });
-          break;
-        case "delete":
-          frames.push(by === null ? { t: "delete", seq, target: target ?? 0, ts } : { t: "delete", seq, target: target ?? 0, ts, by });
-          break;
-        case "react":
-          frames.push({ t: "react", seq, target: target ?? 0, from: actor, emoji: emoji ?? "", on: flag === 1, ts });
-          break;
-        case "member":
-          frames.push(by === null ? { t: "member", seq, username: actor, joined: flag === 1, ts } : { t: "member", seq, username: actor, joined: flag === 1, ts, by });
-          break;
-        case "room":
-          frames.push({ t: "room", seq, ...roomData(data), by: actor, ts });
-          break;
-        case "role":
-          frames.push({ t: "role", seq, username: actor, role: asRole(emoji ?? ""), by: by ?? "", ts });
-          break;
-      }
-    }
-    return this.#withFiles(frames);
+    return this.#reader.eventsAfter(since, limit);
   }
 
   /** The `limit` messages just before `before` (the newest when undefined), ascending. */
   history(before: number | undefined, limit: number): { messages: Message[]; more: boolean } {
-    const below = before ?? Number.MAX_SAFE_INTEGER;
-    const rows = this.sql
-      .exec<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE seq < ? ORDER BY seq DESC LIMIT ?`, below, limit + 1)
-      .toArray();
-    const more = rows.length > limit;
-    const page = rows.slice(0, limit).reverse();
-    return { messages: this.withReactions(page), more };
+    return this.#reader.history(before, limit);
   }
 
   /** The newest message's seq (0 when there is none). */
@@ -436,64 +331,13 @@ export class ConversationStore {
       .one().n;
   }
 
-  // ---- helpers -----------------------------------------------------------------------------------
-
-  /** Reactions on messages lo..hi, grouped by message and emoji, in the order they were given. */
-  #reactionsBetween(lo: number, hi: number): Map<number, Reaction[]> {
-    return groupReactions(
-      this.sql
-        .exec<{ target: number; emoji: string; username: string }>(
-          "SELECT target, emoji, username FROM reactions WHERE target BETWEEN ? AND ? ORDER BY target, at, emoji, username",
-          lo, hi,
-        )
-        .toArray(),
-    );
-  }
-
-  /** Reactions on the given messages (a page of history, or scattered search hits). */
-  #reactionsOf(seqs: number[]): Map<number, Reaction[]> {
-    return groupReactions(
-      this.sql
-        .exec<{ target: number; emoji: string; username: string }>(
-          "SELECT target, emoji, username FROM reactions WHERE target IN (SELECT value FROM json_each(?)) ORDER BY target, at, emoji, username",
-          JSON.stringify(seqs),
-        )
-        .toArray(),
-    );
-  }
-
-  /** Messages with their reactions, read for exactly these messages (one query). */
+  /** Messages with their reactions and files, read for exactly these messages. */
   withReactions(rows: MessageRow[]): Message[] {
-    if (rows.length === 0) return [];
-    const byTarget = this.#reactionsOf(rows.map((r) => r.seq));
-    return this.#withFiles(rows.map((r) => {
-      const m: Message = { seq: r.seq, id: r.client_id, from: r.sender, body: r.body, ts: r.ts };
-      if (r.reply_to !== null) m.replyTo = r.reply_to;
-      if (r.edited) m.edited = true;
-      if (r.deleted) m.deleted = true;
-      const reactions = byTarget.get(r.seq);
-      if (reactions && !r.deleted) m.reactions = reactions;
-      return m;
-    }));
+    return this.#reader.withReactions(rows);
   }
 
   // ---- files (v1.1, issue 15: files.ts) -------------------------------------------------------
 
   /** The conversation's files, set by the object: messages then carry theirs, and take them along when deleted. */
   files: { refsFor(seqs: readonly number[]): Map<number, FileRef[]>; dropFor(seq: number): void } | null = null;
-
-  /** Sets `files` on the messages (and `msg` events) that have some; one query for the lot. */
-  #withFiles<T extends EventFrame | Message>(list: T[]): T[] {
-    if (!this.files) return list;
-    const isMessage = (m: EventFrame | Message) => !("t" in m) || m.t === "msg";
-    const seqs: number[] = [];
-    for (const m of list) if (isMessage(m)) seqs.push(m.seq);
-    const bySeq = this.files.refsFor(seqs);
-    if (bySeq.size === 0) return list;
-    for (const m of list) {
-      const files = isMessage(m) ? bySeq.get(m.seq) : undefined;
-      if (files) (m as Message).files = files;
-    }
-    return list;
-  }
 }
