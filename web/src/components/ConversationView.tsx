@@ -90,7 +90,9 @@ function refusedText(s: ConversationSession, code: number): string {
   const by = s.model.removedBy.value;
   if (code === CLOSE.FORBIDDEN && by) return t("removedBy", { name: nameOf(by) });
   if (code === CLOSE.NOT_FOUND) return s.model.summary.value?.kind === "room" ? t("roomGone") : t("errorNotFound");
-  return t("errorForbidden");
+  // The server closes a removed member's socket before their `member` event reaches it, so the
+  // name of who removed them may be unknown: still say it in words.
+  return s.model.summary.value?.kind === "room" ? t("noLongerMember") : t("errorForbidden");
 }
 
 /** Block or unblock the other person of a DM, from its header. */

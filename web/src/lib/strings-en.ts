@@ -209,4 +209,5 @@ export const en = {
   removedBy: "{name} removed you from this room.",
   roomGone: "This room was deleted, or you are no longer in it.",
   confirmModDelete: "Delete this message from {name} for everyone?",
+  noLongerMember: "You are no longer a member of this room: you left it, or were removed or banned.",
 };

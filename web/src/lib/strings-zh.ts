@@ -211,4 +211,5 @@ export const zh: Record<keyof typeof en, string> = {
   removedBy: "{name} 已将你移出此群组。",
   roomGone: "此群组已被删除，或你已不在其中。",
   confirmModDelete: "为所有人删除 {name} 的这条消息？",
+  noLongerMember: "你已不是此群组的成员：你已退出，或被移出或禁止。",
 };

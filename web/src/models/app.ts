@@ -147,7 +147,10 @@ function onInboxFrame(frame: Parameters<InboxModel["receive"]>[0]): void {
 
 function ensureSession(id: string): ConversationSession {
   const existing = sessions.value.get(id);
-  if (existing) return existing;
+  // A session the server refused for good (removed, say) is not reused: opened again (after
+  // joining back), the conversation gets a new socket.
+  if (existing && existing.refused.value === null) return existing;
+  existing?.stop();
   const user = me.value?.username ?? "";
   const known = inbox.find(id);
   // Resume a little before the end, so recent joins and reactions show as events; older
@@ -179,7 +182,7 @@ function dropIfIdle(id: string): void {
 export function open(id: string | null, push = true): void {
   const previous = currentId.value;
   if (id) pendingJoin.value = null;
-  if (id === previous) return;
+  if (id === previous && (id === null || sessions.value.get(id)?.refused.value === null)) return;
   menuFor.value = null; // a message menu belongs to the conversation it was opened in
   currentId.value = id;
   const known = id ? inbox.find(id) : undefined;
