@@ -120,6 +120,7 @@ describe("roles and moderation", () => {
   it("hands ownership over; the new owner deletes the room and it leaves every list", async () => {
     await manage(a.page, ben, "Hand over ownership");
     await line(b.page, `${ann} made ${ben} the owner`).waitFor();
+    await line(b.page, `${ann} is now an admin`).waitFor();
     await expect.poll(() => roleOf(b.page, ben)).toBe("owner");
     // Only the owner is offered the deletion.
     await a.page.getByRole("button", { name: "Room settings" }).click();

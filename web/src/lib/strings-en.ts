@@ -210,4 +210,7 @@ export const en = {
   roomGone: "This room was deleted, or you are no longer in it.",
   confirmModDelete: "Delete this message from {name} for everyone?",
   noLongerMember: "You are no longer a member of this room: you left it, or were removed or banned.",
+  lineNowOwner: "{name} is now the owner",
+  lineNowAdmin: "{name} is now an admin",
+  lineNowMember: "{name} is now a member",
 };

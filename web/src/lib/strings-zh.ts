@@ -212,4 +212,7 @@ export const zh: Record<keyof typeof en, string> = {
   roomGone: "此群组已被删除，或你已不在其中。",
   confirmModDelete: "为所有人删除 {name} 的这条消息？",
   noLongerMember: "你已不是此群组的成员：你已退出，或被移出或禁止。",
+  lineNowOwner: "{name} 现在是群主",
+  lineNowAdmin: "{name} 现在是管理员",
+  lineNowMember: "{name} 现在是普通成员",
 };
