@@ -14,19 +14,20 @@ import {
   type ConversationKind,
   type Member,
   type Message,
-  type Role,
   type ServerFrame,
   type Summary,
   type User,
 } from "../../protocol";
 import { AlarmClock } from "../alarm-clock";
 import { SocketObject, type Identity, type Refusal } from "../socket-object";
-import { broadcast, readAttachment, trySend, type Attachment } from "../sockets";
+import { readAttachment, trySend, type Attachment } from "../sockets";
 import type { AnnounceAnswer, IndexEntry, PeerPresence, PresenceReport } from "../user";
 import { Budgets, replayStopped } from "./budgets";
 import { ConversationFiles, type FileRecord } from "./files";
 import { FrameHandler } from "./frames";
+import { LiveQueue } from "./live";
 import { MemberSync } from "./member-sync";
+import { Membership } from "./membership";
 import { Notifier } from "./notify";
 import { ConversationPresence } from "./presence";
 import { PresenceTable } from "./presence-table";
@@ -66,22 +67,19 @@ export class ConversationObject extends SocketObject {
   readonly mod: Moderation;
   readonly profiles: AccountChanges;
   readonly files: ConversationFiles;
+  readonly members: Membership;
   readonly #table: PresenceTable;
   readonly #clock: AlarmClock;
   readonly #frames: FrameHandler;
   #meta: ConversationMeta | null | undefined;
   /** The tables were erased (see #held). */
   #wiped = false;
-  /**
-   * Frames for every socket that wait for the end of the current turn (see broadcastAll), and the
-   * timer that sends them. Never kept across hibernation: a pending timer keeps the object awake.
-   */
-  #live: ServerFrame[] = [];
-  #liveTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #live: LiveQueue;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
+    this.#live = new LiveQueue(ctx, this.codecs);
     this.store = new ConversationStore(sql, (fn) => ctx.storage.transactionSync(fn));
     this.#clock = new AlarmClock(ctx.storage);
     // v1.1 files: messages carry theirs and take them along when deleted; the bytes leave R2 just
@@ -110,7 +108,7 @@ export class ConversationObject extends SocketObject {
       broadcast: (frames, exceptUser) => this.broadcastAll(frames, exceptUser),
     });
     this.search = new SearchIndex(sql, this.store, ctx);
-    this.sync = new MemberSync(sql, this.store, { env, convId, entryFor: (u) => this.#entryOrNull(u), owing });
+    this.sync = new MemberSync(sql, this.store, { env, convId, entryFor: (u) => this.members.entryOrNull(u), owing });
     this.budgets = new Budgets(sql, this.store);
     this.mod = new Moderation(sql, {
       store: this.store, sync: this.sync,
@@ -134,6 +132,25 @@ export class ConversationObject extends SocketObject {
         for (const ws of this.openSockets(username)) this.closeSocket(ws, code, reason);
       },
       leave: (username) => this.leave(username),
+    });
+    this.members = new Membership({
+      store: this.store, sync: this.sync, notifier: this.notifier, presence: this.presence, mod: this.mod,
+      limits: () => this.limits,
+      meta: () => this.#metaOrNull(),
+      metaOrThrow: () => this.#metaOrThrow(),
+      held: () => this.#held(),
+      metaChanged: () => {
+        this.#meta = undefined;
+      },
+      ensureSchema: () => {
+        if (!this.#wiped) return;
+        installSchema(this.ctx.storage.sql);
+        this.#wiped = false;
+      },
+      access: (u) => this.access(u),
+      broadcastAll: (frames) => this.broadcastAll(frames),
+      openSockets: (u) => this.openSockets(u),
+      closeSocket: (ws, code, reason) => this.closeSocket(ws, code, reason),
     });
     const self = this;
     this.#frames = new FrameHandler({
@@ -191,119 +208,31 @@ export class ConversationObject extends SocketObject {
 
   // ---- calls from the Worker -------------------------------------------------------------------
 
-  /**
-   * Creates the conversation (idempotent: a DM asked for twice is the same conversation) and puts
-   * it in every member's list. Returns each member's summary, in the order given.
-   */
-  async create(init: CreateInit): Promise<Summary[]> {
-    if (this.#wiped) {
-      installSchema(this.ctx.storage.sql);
-      this.#wiped = false;
-    }
-    if (!this.#metaOrNull()) {
-      const now = Date.now();
-      this.store.atomic(() => {
-        this.store.initMeta({ id: init.id, kind: init.kind, title: init.title, private: init.private, created: now });
-        for (const [i, m] of init.members.entries()) {
-          // The creator owns a room (v1.1); DMs have no roles.
-          this.store.addMember(m.username, m.name, now, init.kind === "room" && i === 0 ? "owner" : "member");
-          if (init.kind === "room") this.store.memberEvent(m.username, true, now);
-          this.sync.owe(m.username);
-        }
-        this.notifier.advanceTo(this.store.lastSeq());
-      });
-      this.#meta = undefined;
-      await this.presence.seed(init.members.map((m) => m.username));
-    }
-    return Promise.all(init.members.map(async (m) => (await this.sync.tell(m.username)) ?? this.#entryFor(m.username)));
-  }
-
   access(username: string): Access {
     if (!this.#held()) return "not_found";
     return this.store.isMember(username) ? "ok" : "forbidden";
   }
 
-  /** The conversation as one member sees it, for their index. */
-  #entryFor(username: string): IndexEntry {
-    const meta = this.#metaOrThrow();
-    const member = this.store.member(username);
-    const readSeq = member?.readSeq ?? 0;
-    const entry: IndexEntry = {
-      id: meta.id,
-      kind: meta.kind,
-      title: meta.title,
-      lastSeq: this.store.lastSeq(),
-      readSeq,
-      unread: this.store.unreadFor(username, readSeq),
-    };
-    const last = this.store.lastMessage();
-    if (last) entry.last = last;
-    if (meta.kind === "dm") {
-      const peer = this.store.members().find((m) => m.username !== username);
-      if (peer) {
-        entry.peer = peer.username;
-        entry.title = peer.name;
-      }
-    } else {
-      entry.members = this.store.memberCount();
-      if (meta.private) entry.private = true;
-      if (member) entry.role = member.role;
-      if (meta.topic) entry.topic = meta.topic;
-    }
-    return entry;
-  }
-
-  #entryOrNull(username: string): IndexEntry | null {
-    return this.access(username) === "ok" ? this.#entryFor(username) : null;
+  /**
+   * Creates the conversation (idempotent: a DM asked for twice is the same conversation) and puts
+   * it in every member's list. Returns each member's summary, in the order given.
+   */
+  create(init: CreateInit): Promise<Summary[]> {
+    return this.members.create(init);
   }
 
   summaryFor(username: string): IndexEntry | null {
-    return this.#entryOrNull(username);
+    return this.members.entryOrNull(username);
   }
 
   /** Joins a public room, or re-joins any room one was invited to. */
-  async join(user: User): Promise<JoinResult> {
-    const meta = this.#held();
-    if (!meta) return { ok: false, reason: "not_found" };
-    if (this.store.isMember(user.username)) return this.#already(user.username);
-    if (meta.kind === "dm" || meta.private) return { ok: false, reason: "forbidden" };
-    if (this.mod.isBanned(user.username)) return { ok: false, reason: "banned" };
-    return this.#add(user);
+  join(user: User): Promise<JoinResult> {
+    return this.members.join(user);
   }
 
-  /**
-   * A member adds someone to a room: in a private room only admins and the owner (v1.1); never
-   * someone banned from it.
-   */
-  async invite(by: string, user: User): Promise<JoinResult> {
-    const meta = this.#held();
-    if (!meta || !this.store.isMember(by)) return { ok: false, reason: "not_found" };
-    if (meta.kind === "dm") return { ok: false, reason: "forbidden" };
-    if (meta.private && this.mod.roleOf(by) === "member") return { ok: false, reason: "forbidden" };
-    if (this.store.isMember(user.username)) return this.#already(user.username);
-    if (this.mod.isBanned(user.username)) return { ok: false, reason: "banned" };
-    return this.#add(user);
-  }
-
-  /** Already a member: their list is told again (it may have missed it), nothing else changes. */
-  async #already(username: string): Promise<JoinResult> {
-    this.store.atomic(() => this.sync.owe(username));
-    return { ok: true, summary: (await this.sync.tell(username)) ?? this.#entryFor(username), added: false };
-  }
-
-  async #add(user: User): Promise<JoinResult> {
-    if (this.store.memberCount() >= this.limits.roomMembers) return { ok: false, reason: "full" };
-    const now = Date.now();
-    const role: Role = this.mod.newcomerRole();
-    const seq = this.store.atomic(() => {
-      this.store.addMember(user.username, user.name, now, role);
-      this.sync.owe(user.username);
-      return this.store.memberEvent(user.username, true, now);
-    });
-    this.broadcastAll([{ t: "member", seq, username: user.username, name: user.name, joined: true, ts: now }]);
-    this.notifier.schedule();
-    await this.presence.seed([user.username]);
-    return { ok: true, summary: (await this.sync.tell(user.username)) ?? this.#entryFor(user.username), added: true };
+  /** A member adds someone to a room (membership.ts has the rules). */
+  invite(by: string, user: User): Promise<JoinResult> {
+    return this.members.invite(by, user);
   }
 
   /** Every member's announced state, for a new member's contacts (empty for rooms too large to fan out). */
@@ -312,33 +241,9 @@ export class ConversationObject extends SocketObject {
     return this.presence.announcedStates();
   }
 
-  /**
-   * Leaves a room: a member event, the member's sockets here are closed, and their list is told
-   * (now, and by the alarm until it has heard). False when they were not a member.
-   */
-  async leave(username: string): Promise<boolean> {
-    const meta = this.#held();
-    if (!meta || meta.kind === "dm") return false;
-    const now = Date.now();
-    const { seq, heir } = this.store.atomic(() => {
-      const wasOwner = this.mod.roleOf(username) === "owner";
-      if (!this.store.removeMember(username)) return { seq: null, heir: null };
-      this.sync.owe(username);
-      const s = this.store.memberEvent(username, false, now);
-      // The owner's going hands the room to the longest-standing admin, else member (v1.1).
-      return { seq: s, heir: this.mod.succeed(username, wasOwner, now) };
-    });
-    if (seq === null) {
-      // Not a member (any more): their list may still show it, if it missed the first time.
-      this.store.atomic(() => this.sync.owe(username));
-      await this.sync.tell(username);
-      return false;
-    }
-    for (const ws of this.openSockets(username)) this.closeSocket(ws, CLOSE.FORBIDDEN, "left the conversation");
-    this.broadcastAll([{ t: "member", seq, username, joined: false, ts: now }, ...(heir ? [heir] : [])]);
-    this.notifier.schedule();
-    await Promise.all([this.sync.tell(username), heir ? this.sync.tell(heir.username) : null]);
-    return true;
+  /** Leaves a room; false when they were not a member (membership.ts). */
+  leave(username: string): Promise<boolean> {
+    return this.members.leave(username);
   }
 
   // ---- roles, moderation and members' accounts (v1.1: roles.ts, profile.ts) ------------------
@@ -349,7 +254,7 @@ export class ConversationObject extends SocketObject {
 
   /** Room settings, roles, removal, bans and deletion; every permission is checked in roles.ts. */
   async moderate(by: string, action: ModAction): Promise<ModAnswer> {
-    const answer = await this.mod.run(by, action, () => this.#entryFor(by));
+    const answer = await this.mod.run(by, action, () => this.members.entryFor(by));
     if (answer.ok && action.op === "delete") {
       // Nobody is told of a deleted room's last events: no round may start or keep going.
       this.notifier.advanceTo(this.store.lastSeq());
@@ -425,7 +330,7 @@ export class ConversationObject extends SocketObject {
     if (this.access(username) !== "ok") return { member: false };
     this.presence.announce(username, report);
     if (!report.watching) return { member: true, snapshot: null };
-    return { member: true, snapshot: { presence: this.presence.announcedStates(), entry: this.#entryFor(username) } };
+    return { member: true, snapshot: { presence: this.presence.announcedStates(), entry: this.members.entryFor(username) } };
   }
 
   // ---- sockets (hooks of SocketObject) ------------------------------------------------------------
@@ -456,7 +361,7 @@ export class ConversationObject extends SocketObject {
   }
 
   #welcome(ws: WebSocket, a: Attachment, since: number | null): void {
-    const entry = this.#entryFor(a.user);
+    const entry = this.members.entryFor(a.user);
     const members: Member[] = this.mod.memberList();
     this.send(ws, a, { t: "welcome", conv: entry, me: a.user, members });
     // Without `since` the client starts from now (it loads the past with `history`).
@@ -538,35 +443,14 @@ export class ConversationObject extends SocketObject {
     this.ctx.waitUntil(this.files.sweep(now).catch(() => {}));
   }
 
-  // ---- sending -----------------------------------------------------------------------------------
+  // ---- sending (live.ts) -----------------------------------------------------------------------
 
-  /**
-   * To every socket here, or all but `exceptUser`'s. Frames for everyone wait for the end of the
-   * turn: under load the runtime delivers several sends before a timer fires, and their events
-   * then leave as one websocket message per socket (a batch, PROTOCOL.md 3.1) instead of one each:
-   * the per-socket cost of a send is paid once per batch. Frames keep their order on every socket:
-   * a broadcast that skips someone, a replay, and a new socket each send the queue first.
-   */
+  /** To every socket here, or all but `exceptUser`'s, in order, batched per turn (live.ts). */
   broadcastAll(frames: ServerFrame[], exceptUser?: string): void {
-    if (exceptUser !== undefined) {
-      this.flushLive();
-      broadcast(this.ctx, this.codecs, frames, new Set(this.ctx.getWebSockets(exceptUser)));
-      return;
-    }
-    this.#live.push(...frames);
-    if (this.#live.length >= REPLAY_BATCH) this.flushLive();
-    else this.#liveTimer ??= setTimeout(() => this.flushLive(), 0);
+    this.#live.broadcast(frames, exceptUser);
   }
 
   flushLive(): void {
-    if (this.#liveTimer !== null) {
-      clearTimeout(this.#liveTimer);
-      this.#liveTimer = null;
-    }
-    if (this.#live.length === 0) return;
-    const frames = this.#live;
-    this.#live = [];
-    broadcast(this.ctx, this.codecs, frames);
+    this.#live.flush();
   }
-
 }
