@@ -6,6 +6,7 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { person, uniqueName } from "./browser";
+import { unnamedControls } from "./a11y";
 import { PASSWORD, row, send, signIn, signUp, startDm } from "./steps";
 
 const baseUrl = inject("baseUrl");
@@ -60,6 +61,7 @@ describe("account settings", () => {
     await openSettings(a.page);
     const sessions = a.page.locator(".sessions li");
     await expect.poll(() => sessions.count()).toBe(2);
+    expect(await unnamedControls(a.page)).toEqual([]);
     await expect.poll(() => a.page.locator(".sessions li[data-current=yes]").textContent()).toContain("Chrome, Linux (this device)");
     await a.page.getByRole("button", { name: /^Sign out Chrome, Linux, last used/ }).click();
     await signedOutWithReason(a2.page);

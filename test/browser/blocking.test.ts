@@ -42,6 +42,11 @@ describe("blocking", () => {
     await b.page.getByLabel("Their username").fill(ann);
     await b.page.getByRole("button", { name: "Start", exact: true }).click();
     await b.page.getByRole("alert").filter({ hasText: "This person does not accept messages or invitations from you." }).waitFor();
+    // And in Chinese.
+    await b.page.getByLabel("Language").selectOption("zh");
+    await b.page.getByRole("button", { name: "开始", exact: true }).click();
+    await b.page.getByRole("alert").filter({ hasText: "此人不接受你的消息或邀请。" }).waitFor();
+    await b.page.getByLabel("语言").selectOption("en");
     // Writing in the DM they already have is refused too.
     await row(b.page, ann).click();
     await send(b.page, "can you hear me");

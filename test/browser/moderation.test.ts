@@ -8,6 +8,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { person, uniqueName } from "./browser";
 import { apiRoom, apiSignup, sendAll } from "./seed";
+import { unnamedControls } from "./a11y";
 import { acceptDialogs, act, messages, row, signIn } from "./steps";
 
 const baseUrl = inject("baseUrl");
@@ -77,12 +78,15 @@ describe("roles and moderation", () => {
     await panel.getByLabel("Topic").fill("Plans for spring");
     await panel.getByRole("button", { name: "Save settings" }).click();
     await line(b.page, `${ann} set the topic: Plans for spring`).waitFor();
+    expect(await unnamedControls(a.page)).toEqual([]);
     await a.page.keyboard.press("Escape");
     await expect.poll(() => a.page.evaluate(() => document.activeElement?.id)).toBe("toggle-room");
   });
 
   it("makes a member an admin: roles shown, the line, and the new admin's settings", async () => {
     await manage(a.page, ben, "Make admin");
+    // Every control the owner now sees (member actions open) has a name.
+    expect(await unnamedControls(a.page)).toEqual([]);
     await line(a.page, `${ann} made ${ben} an admin`).waitFor();
     await line(b.page, `${ann} made ${ben} an admin`).waitFor();
     await expect.poll(() => roleOf(a.page, ben)).toBe("admin");
@@ -92,7 +96,7 @@ describe("roles and moderation", () => {
 
   it("lets an admin delete someone else's message from its menu", async () => {
     await act(b.page, "spam from cat", "Delete");
-    await expect.poll(() => messages(a.page, "This message was deleted").count()).toBe(1);
+    await expect.poll(() => messages(a.page, `This message was deleted by ${ben}`).count()).toBe(1);
   });
 
   it("removes a member: the line, and their window closes the room with a reason", async () => {

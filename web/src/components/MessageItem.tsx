@@ -27,6 +27,8 @@ interface Props {
   highlight: boolean;
   /** Rooms, under my latest message: who has read up to it. */
   seenBy?: string[] | undefined;
+  /** The moderator who deleted it, when not its author. */
+  deletedBy?: string | undefined;
 }
 
 export function MessageItem(props: Props) {
@@ -45,7 +47,7 @@ export function MessageItem(props: Props) {
   return <Shown {...props} />;
 }
 
-function Shown({ s, message: m, first, active, highlight, seenBy }: Props) {
+function Shown({ s, message: m, first, active, highlight, seenBy, deletedBy }: Props) {
   const mine = m.from === s.model.me;
   const name = nameOf(m.from);
   const room = s.model.summary.value?.kind === "room";
@@ -78,7 +80,7 @@ function Shown({ s, message: m, first, active, highlight, seenBy }: Props) {
         <div class={`bubble${m.deleted ? " deleted" : ""}`}>
           <span class="sr-only">{mine ? t("you") : name}: </span>
           {m.replyTo !== undefined && <Quote s={s} seq={m.replyTo} tab={tab} />}
-          <span class="body">{m.deleted ? t("deletedMessage") : <MessageText body={m.body} me={s.model.me} tab={tab} />}</span>
+          <span class="body">{m.deleted ? (deletedBy ? t("deletedByName", { name: nameOf(deletedBy) }) : t("deletedMessage")) : <MessageText body={m.body} me={s.model.me} tab={tab} />}</span>
           <span class="meta">
             {m.edited && !m.deleted && <span class="edited">{t("edited")}</span>}
             <time dateTime={new Date(m.ts).toISOString()} title={full(m.ts)}>{time(m.ts)}</time>

@@ -206,7 +206,7 @@ export function MessageList({ s }: { s: ConversationSession }) {
       const grouped = p !== null && p.kind === "msg" && p.message.from === item.message.from && item.message.ts - p.message.ts < GROUP_MS;
       rows.push(
         <MessageItem key={item.seq} s={s} message={item.message} first={!grouped} active={active === `m${item.seq}`} highlight={lit.value === item.seq}
-          seenBy={item.seq === lastMine ? seenBy : undefined} />,
+          seenBy={item.seq === lastMine ? seenBy : undefined} deletedBy={item.deletedBy} />,
       );
     }
     prev = item;

@@ -213,4 +213,5 @@ export const en = {
   lineNowOwner: "{name} is now the owner",
   lineNowAdmin: "{name} is now an admin",
   lineNowMember: "{name} is now a member",
+  deletedByName: "This message was deleted by {name}",
 };

@@ -215,4 +215,5 @@ export const zh: Record<keyof typeof en, string> = {
   lineNowOwner: "{name} 现在是群主",
   lineNowAdmin: "{name} 现在是管理员",
   lineNowMember: "{name} 现在是普通成员",
+  deletedByName: "此消息已被 {name} 删除",
 };

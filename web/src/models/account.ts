@@ -1,5 +1,5 @@
 /** Account settings: my name, my password, where I am signed in, and erasing the account. */
-import { signal } from "@preact/signals";
+import { effect, signal } from "@preact/signals";
 import { accountApi, type SessionInfo } from "../lib/api-account";
 import { me, signedOut } from "./app";
 import { learnNames } from "./names";
@@ -7,6 +7,14 @@ import { learnNames } from "./names";
 /** The settings screen is on show instead of a conversation. */
 export const settingsOpen = signal(false);
 export const sessionList = signal<SessionInfo[] | null>(null);
+
+// Signed out (here or by another device): the next person to sign in starts at their conversations.
+effect(() => {
+  if (!me.value) {
+    settingsOpen.value = false;
+    sessionList.value = null;
+  }
+});
 
 export async function rename(name: string): Promise<void> {
   const user = await accountApi.rename(name.trim());

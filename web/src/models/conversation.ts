@@ -10,7 +10,8 @@ import { learnNames, markDeleted, nameOf } from "./names";
 import { tickOf, type Tick } from "./ticks";
 
 export type Item =
-  | { kind: "msg"; seq: number; message: Message }
+  /** `deletedBy`: the admin or owner who deleted someone else's message (v1.1). */
+  | { kind: "msg"; seq: number; message: Message; deletedBy?: string }
   | { kind: "member"; seq: number; username: string; joined: boolean; ts: number; by?: string }
   /** Room settings changed (v1.1); `changed` says what, as far as this client saw the room before. */
   | { kind: "room"; seq: number; ts: number; by: string; title: string; topic: string; private: boolean; changed: RoomChange }
@@ -245,11 +246,15 @@ export class ConversationModel {
       }
       case "edit":
         return this.#change(ev.target, (m) => ({ ...m, body: ev.body, edited: true }));
-      case "delete":
-        return this.#change(ev.target, (m) => {
+      case "delete": {
+        this.#change(ev.target, (m) => {
           const { reactions: _r, ...rest } = m;
           return { ...rest, body: "", deleted: true };
         });
+        const item = this.#items.get(ev.target);
+        if (ev.by && item?.kind === "msg" && ev.by !== item.message.from) this.#items.set(ev.target, { ...item, deletedBy: ev.by });
+        return;
+      }
       case "react":
         return this.#change(ev.target, (m) => ({ ...m, reactions: toggled(m.reactions ?? [], ev.emoji, ev.from, ev.on) }));
       case "member": {
@@ -287,7 +292,7 @@ export class ConversationModel {
 
   #change(target: number, f: (m: Message) => Message): void {
     const item = this.#items.get(target);
-    if (item?.kind === "msg") this.#items.set(target, { kind: "msg", seq: target, message: f(item.message) });
+    if (item?.kind === "msg") this.#items.set(target, { ...item, message: f(item.message) });
   }
 
   #dropLocalIn(messages: readonly Message[]): void {
