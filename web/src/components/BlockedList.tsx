@@ -3,7 +3,7 @@ import { t } from "../lib/i18n";
 import { refusal } from "../lib/refusal";
 import { blocked, setBlocked } from "../models/blocks";
 import { nameOf } from "../models/names";
-import { Outcome } from "./Settings";
+import { Outcome } from "./Outcome";
 
 /** Everyone I block, each with "unblock". */
 export function BlockedList() {

@@ -1,8 +1,9 @@
 import { useSignal } from "@preact/signals";
 import { t } from "../lib/i18n";
+import { formOf } from "../lib/form";
 import { refusal } from "../lib/refusal";
 import { eraseAccount } from "../models/account";
-import { formOf, Outcome } from "./Settings";
+import { Outcome } from "./Outcome";
 
 /**
  * Erasing the account: the password, and a box ticked to say the person read what happens to their

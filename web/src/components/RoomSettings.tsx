@@ -2,13 +2,14 @@ import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import type { Summary } from "../../../protocol";
 import { t } from "../lib/i18n";
+import { formOf } from "../lib/form";
 import { refusal } from "../lib/refusal";
 import { panel } from "../models/compose";
 import { bannedIn, deleteRoom, unbanMember, updateRoom } from "../models/moderation";
 import { nameOf } from "../models/names";
 import type { ConversationSession } from "../models/session";
 import { closeOnEscape } from "./SearchPanel";
-import { formOf, Outcome } from "./Settings";
+import { Outcome } from "./Outcome";
 
 /** A room's settings for its admins and owner: title, topic, privacy, the ban list, and (owner) deletion. */
 export function RoomSettings({ s, summary }: { s: ConversationSession; summary: Summary }) {

@@ -5,7 +5,7 @@ import { full } from "../lib/format";
 import { t } from "../lib/i18n";
 import { refusal } from "../lib/refusal";
 import { endOtherSessions, endSession, loadSessions, sessionList } from "../models/account";
-import { Outcome } from "./Settings";
+import { Outcome } from "./Outcome";
 
 /** A short name for a device from its User-Agent: the browser and the system, when recognisable. */
 export function deviceOf(agent: string | undefined): string {

@@ -1,26 +1,19 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
+import { formOf } from "../lib/form";
 import { t } from "../lib/i18n";
 import { refusal } from "../lib/refusal";
 import { changePassword, rename, settingsOpen } from "../models/account";
 import { me } from "../models/app";
 import { BlockedList } from "./BlockedList";
 import { DeleteAccount } from "./DeleteAccount";
+import { Outcome } from "./Outcome";
 import { SessionList } from "./SessionList";
 
 /** Closes the settings and gives the focus back to the side bar's button that opened them. */
 export function closeSettings(): void {
   settingsOpen.value = false;
   requestAnimationFrame(() => document.getElementById("open-settings")?.focus());
-}
-
-/** Reads a submitted form's fields; null when the event did not come from a form. */
-export function formOf(e: SubmitEvent): { form: HTMLFormElement; get: (name: string) => string } | null {
-  e.preventDefault();
-  const form = e.currentTarget;
-  if (!(form instanceof HTMLFormElement)) return null;
-  const data = new FormData(form);
-  return { form, get: (name) => String(data.get(name) ?? "") };
 }
 
 /** Account settings, in place of the conversation: name, password, sessions, blocks, deletion. */
@@ -43,12 +36,6 @@ export function Settings() {
       </div>
     </main>
   );
-}
-
-/** A form's outcome, read out: a confirmation (status) or a refusal in words (alert). */
-export function Outcome({ ok, error }: { ok: string; error: string }) {
-  if (error) return <p class="error small" role="alert">{error}</p>;
-  return ok ? <p class="small" role="status">{ok}</p> : null;
 }
 
 function NameForm() {
