@@ -66,7 +66,7 @@ describe("roles and moderation", () => {
     await Promise.all([a?.close(), b?.close(), c?.close()]);
   });
 
-  it("lets the owner rename the room and set its topic; members see the lines, and get no settings", async () => {
+  it("lets the owner rename the room, set its topic and privacy; members see the lines, and get no settings", async () => {
     expect(await b.page.getByRole("button", { name: "Room settings" }).count()).toBe(0);
     await a.page.getByRole("button", { name: "Room settings" }).click();
     const panel = a.page.getByRole("complementary", { name: "Room settings" });
@@ -78,6 +78,13 @@ describe("roles and moderation", () => {
     await panel.getByLabel("Topic").fill("Plans for spring");
     await panel.getByRole("button", { name: "Save settings" }).click();
     await line(b.page, `${ann} set the topic: Plans for spring`).waitFor();
+    const privacy = panel.getByRole("checkbox", { name: "Private (invitation only)" });
+    await privacy.check();
+    await panel.getByRole("button", { name: "Save settings" }).click();
+    await line(b.page, `${ann} made the room private`).waitFor();
+    await privacy.uncheck();
+    await panel.getByRole("button", { name: "Save settings" }).click();
+    await line(b.page, `${ann} made the room public`).waitFor();
     expect(await unnamedControls(a.page)).toEqual([]);
     await a.page.keyboard.press("Escape");
     await expect.poll(() => a.page.evaluate(() => document.activeElement?.id)).toBe("toggle-room");
