@@ -14,6 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { freezeWorker } from "./lib/build.mjs";
 import { rssBytes } from "./lib/proc.mjs";
 import { killAllNow, startWrangler, stopAll } from "./lib/servers.mjs";
+import WebSocket from "ws";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=")).map(([k, v]) => [k, v ?? "1"]));
 const MIB = Number(args.get("mib") ?? 5);
@@ -37,6 +38,43 @@ function sampler(pid, ms = 10) {
   return () => {
     clearInterval(timer);
     return Math.max(peak, rssBytes(pid));
+  };
+}
+
+/**
+ * The Worker's own isolate through wrangler's inspector proxy: its JS heap and the ArrayBuffer
+ * backing stores it holds (Runtime.getHeapUsage), apart from the local R2 bucket's isolate.
+ */
+async function workerHeap(inspectorPort) {
+  const list = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
+  const target = list.find((t) => t.webSocketDebuggerUrl);
+  if (!target) return null;
+  const ws = new WebSocket(target.webSocketDebuggerUrl, { perMessageDeflate: false });
+  await new Promise((resolve, reject) => { ws.once("open", resolve); ws.once("error", reject); });
+  let id = 0;
+  const waiting = new Map();
+  ws.on("message", (data) => {
+    const msg = JSON.parse(data.toString());
+    const w = waiting.get(msg.id);
+    if (w) { waiting.delete(msg.id); w(msg.result ?? {}); }
+  });
+  const call = (method, params = {}) => new Promise((resolve) => { const n = ++id; waiting.set(n, resolve); ws.send(JSON.stringify({ id: n, method, params })); });
+  const usage = async () => {
+    const u = await call("Runtime.getHeapUsage");
+    return (u.usedSize ?? 0) + (u.backingStorageSize ?? 0);
+  };
+  return {
+    usage,
+    gc: () => call("HeapProfiler.collectGarbage"),
+    /** Polls usage every `ms` until stopped: the highest seen. */
+    sample(ms = 10) {
+      let peak = 0;
+      let on = true;
+      const loop = (async () => { while (on) { peak = Math.max(peak, await usage()); await sleep(ms); } })();
+      return async () => { on = false; await loop; return peak; };
+    },
+    fields: () => call("Runtime.getHeapUsage"),
+    close: () => ws.close(),
   };
 }
 
@@ -73,10 +111,15 @@ async function main() {
     await (await fetch(`${base}/api/conversations/${conversation.id}/files/${warm.file.id}`, { headers: { authorization: `Bearer ${bob.token}` } })).arrayBuffer();
     await sleep(500);
     const idle = rssBytes(h.workerdPid);
+    const heap = await workerHeap(PORT + 1).catch((err) => (log(`no inspector: ${err.message}`), null));
+    if (heap) log(`Worker isolate heap fields: ${JSON.stringify(await heap.fields())}`);
 
     const uploads = [];
     const ids = [];
     for (let i = 0; i < RUNS; i++) {
+      await heap?.gc();
+      const heapBefore = heap ? await heap.usage() : 0;
+      const stopHeap = heap?.sample();
       const stop = sampler(h.workerdPid);
       const before = rssBytes(h.workerdPid);
       const t0 = performance.now();
@@ -84,13 +127,17 @@ async function main() {
       const { file } = await json(res);
       const ms = performance.now() - t0;
       const peak = stop();
+      const heapPeak = stopHeap ? await stopHeap() : 0;
       if (file.size !== SIZE) throw new Error(`uploaded ${file.size} bytes, expected ${SIZE}`);
       ids.push(file.id);
-      uploads.push({ ms, mibPerSec: mib(SIZE) / (ms / 1000), rssBefore: before, rssPeak: peak });
-      log(`upload ${i + 1}: ${ms.toFixed(0)} ms, ${(mib(SIZE) / (ms / 1000)).toFixed(1)} MiB/s, RSS ${mib(before).toFixed(1)} → peak ${mib(peak).toFixed(1)} MiB`);
+      uploads.push({ ms, mibPerSec: mib(SIZE) / (ms / 1000), rssBefore: before, rssPeak: peak, heapBefore, heapPeak });
+      log(`upload ${i + 1}: ${ms.toFixed(0)} ms, ${(mib(SIZE) / (ms / 1000)).toFixed(1)} MiB/s, RSS ${mib(before).toFixed(1)} → peak ${mib(peak).toFixed(1)} MiB; Worker heap ${mib(heapBefore).toFixed(2)} → peak ${mib(heapPeak).toFixed(2)} MiB`);
     }
     const downloads = [];
     for (let i = 0; i < RUNS; i++) {
+      await heap?.gc();
+      const heapBefore = heap ? await heap.usage() : 0;
+      const stopHeap = heap?.sample();
       const stop = sampler(h.workerdPid);
       const before = rssBytes(h.workerdPid);
       const t0 = performance.now();
@@ -101,10 +148,12 @@ async function main() {
       for await (const chunk of res.body) got += chunk.byteLength;
       const ms = performance.now() - t0;
       const peak = stop();
+      const heapPeak = stopHeap ? await stopHeap() : 0;
       if (got !== SIZE) throw new Error(`downloaded ${got} bytes, expected ${SIZE}`);
-      downloads.push({ ms, mibPerSec: mib(SIZE) / (ms / 1000), rssBefore: before, rssPeak: peak });
-      log(`download ${i + 1}: ${ms.toFixed(0)} ms, ${(mib(SIZE) / (ms / 1000)).toFixed(1)} MiB/s, RSS ${mib(before).toFixed(1)} → peak ${mib(peak).toFixed(1)} MiB`);
+      downloads.push({ ms, mibPerSec: mib(SIZE) / (ms / 1000), rssBefore: before, rssPeak: peak, heapBefore, heapPeak });
+      log(`download ${i + 1}: ${ms.toFixed(0)} ms, ${(mib(SIZE) / (ms / 1000)).toFixed(1)} MiB/s, RSS ${mib(before).toFixed(1)} → peak ${mib(peak).toFixed(1)} MiB; Worker heap ${mib(heapBefore).toFixed(2)} → peak ${mib(heapPeak).toFixed(2)} MiB`);
     }
+    heap?.close();
     await sleep(1000);
     const after = rssBytes(h.workerdPid);
     const summary = (runs) => ({
@@ -113,6 +162,7 @@ async function main() {
       bestMiBPerSec: Number(Math.max(...runs.map((r) => r.mibPerSec)).toFixed(1)),
       maxRssRiseMiB: Number(mib(Math.max(...runs.map((r) => r.rssPeak - r.rssBefore))).toFixed(1)),
       peakRssMiB: Number(mib(Math.max(...runs.map((r) => r.rssPeak))).toFixed(1)),
+      maxWorkerHeapRiseMiB: Number(mib(Math.max(...runs.map((r) => r.heapPeak - r.heapBefore))).toFixed(2)),
     });
     const report = {
       date: new Date().toISOString(),
