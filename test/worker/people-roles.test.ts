@@ -242,6 +242,8 @@ describe("what moderation does", () => {
     await inbox.next("inbox");
     expect((await api("DELETE", `/api/conversations/${conv.id}/members/${ben.username}`, ann.token)).status).toBe(204);
     expect(await b.closed()).toBe(4403);
+    // The removed member's own socket got the event (who removed them) before it closed.
+    expect(b.of("member").find((m) => !m.joined)).toMatchObject({ username: ben.username, by: ann.username });
     expect(await c.next("member", (m) => !m.joined)).toMatchObject({ username: ben.username, by: ann.username });
     await inbox.next("left", (l) => l.conv === conv.id);
     expect((await listOf(ben)).map((s) => s.id)).not.toContain(conv.id);

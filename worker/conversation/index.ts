@@ -118,6 +118,8 @@ export class ConversationObject extends SocketObject {
       },
       broadcastAll: (frames) => this.broadcastAll(frames),
       closeSockets: (username, code, reason) => {
+        // Frames queued for this turn (the event that explains the close) go out first.
+        this.flushLive();
         for (const ws of username === null ? this.openSockets() : this.openSockets(username)) this.closeSocket(ws, code, reason);
       },
       scheduleNotify: () => this.notifier.schedule(),
@@ -149,6 +151,7 @@ export class ConversationObject extends SocketObject {
       },
       access: (u) => this.access(u),
       broadcastAll: (frames) => this.broadcastAll(frames),
+      flushLive: () => this.flushLive(),
       openSockets: (u) => this.openSockets(u),
       closeSocket: (ws, code, reason) => this.closeSocket(ws, code, reason),
     });

@@ -47,6 +47,7 @@ export interface ModerationHooks {
   /** The cached meta must be read again. */
   metaChanged: () => void;
   broadcastAll: (frames: ServerFrame[]) => void;
+  /** Closes sockets (everyone's when null), after sending the frames queued for them. */
   closeSockets: (username: string | null, code: number, reason: string) => void;
   scheduleNotify: () => void;
   online: (username: string) => boolean;
@@ -261,8 +262,9 @@ export class Moderation {
       sync.owe(username);
       return store.memberEvent(username, false, now, by);
     });
-    this.h.closeSockets(username, CLOSE.FORBIDDEN, reason);
+    // The event first: the removed member's window learns who removed them before its socket closes.
     this.h.broadcastAll([{ t: "member", seq, username, joined: false, ts: now, by }]);
+    this.h.closeSockets(username, CLOSE.FORBIDDEN, reason);
     this.h.scheduleNotify();
     await sync.tell(username);
   }
