@@ -117,9 +117,27 @@ describe.skipIf(process.env.SCREENSHOTS !== "1")("screenshots", () => {
     }, { timeout: 30_000, interval: 3500 }).toBe(1);
     await shoot(a.page, "room-desktop");
 
+    // Roles: Bob made an admin (a system line in the room), then the member list with roles.
     await a.page.getByRole("button", { name: "Members", exact: true }).click();
+    await a.page.getByRole("button", { name: `Manage ${bob}` }).click();
+    await a.page.getByRole("button", { name: `Make admin: ${bob}` }).click();
+    await a.page.getByText("made bob an admin").first().waitFor();
     await shoot(a.page, "members-desktop");
     await a.page.getByRole("button", { name: "Members", exact: true }).click();
+    // The room's settings, as its owner sees them.
+    await a.page.getByRole("button", { name: "Room settings" }).click();
+    await a.page.getByRole("complementary", { name: "Room settings" }).waitFor();
+    await shoot(a.page, "room-settings-desktop");
+    await a.page.getByRole("button", { name: "Room settings" }).click();
+    // Account settings, in English and in Chinese.
+    await a.page.getByRole("button", { name: "Settings", exact: true }).click();
+    await a.page.getByRole("heading", { level: 2, name: "Account settings" }).waitFor();
+    await shoot(a.page, "settings-desktop");
+    await a.page.getByRole("button", { name: "Close", exact: true }).click();
+    await w.page.getByRole("button", { name: "设置", exact: true }).click();
+    await w.page.getByRole("heading", { level: 2 }).first().waitFor();
+    await shoot(w.page, "settings-zh-desktop");
+    await w.page.keyboard.press("Escape");
 
     // The directory of public rooms: two to join, one Alice is in.
     await a.page.getByRole("button", { name: "Browse rooms" }).click();
