@@ -5,18 +5,9 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS, type Message } from "../../protocol";
-import { api, closeAll, convSql, convStub, dm, eventSeqs, join, room, setLimits, signup, storedState, type TestClient } from "./helpers";
+import { api, closeAll, convSql, convStub, dm, eventSeqs, join, room, setLimits, signup, storedState, type TestClient, sendAll } from "./helpers";
 
 /** Sends messages one after another and returns their seqs. */
-async function sendAll(c: TestClient, bodies: string[]): Promise<number[]> {
-  const seqs: number[] = [];
-  for (const [i, body] of bodies.entries()) {
-    const id = `b${i}-${Math.random().toString(36).slice(2)}`;
-    c.send({ t: "send", id, body });
-    seqs.push((await c.next("ack", (a) => a.id === id)).seq);
-  }
-  return seqs;
-}
 
 /**
  * Something both sockets will see after every frame sent before it: when it arrives, the server

@@ -10,19 +10,10 @@ import { SESSION_EXPIRES_HEADER } from "../../worker/auth/session";
 import { ConversationObject } from "../../worker/conversation";
 import { IDENTITY_HEADERS } from "../../worker/identity";
 import { UserObject } from "../../worker/user";
-import { api, connect, convSql, convStub, dm, join, room, setLimits, signup, type Account, type TestClient } from "./helpers";
+import { api, connect, convSql, convStub, dm, join, room, setLimits, signup, type Account, sendAll } from "./helpers";
 
 const userStub = (a: Account) => env.USERS.get(env.USERS.idFromName(a.username));
 
-async function sendAll(client: TestClient, bodies: string[]): Promise<number[]> {
-  const seqs: number[] = [];
-  for (const body of bodies) {
-    const id = `m-${Math.random()}`;
-    client.send({ t: "send", id, body });
-    seqs.push((await client.next("ack", (f) => f.id === id)).seq);
-  }
-  return seqs;
-}
 
 async function listed(account: Account): Promise<Summary[]> {
   const res = await api("GET", "/api/conversations", account.token);

@@ -130,7 +130,10 @@ describe("the daily quota", () => {
     const conv = await dm(a, b);
     const size = 10_000;
     await prefillQuota(a.username, LIMITS.fileBytesPerDay - 3 * size);
-    const answers = await Promise.all(Array.from({ length: 8 }, () => upload(a, conv.id, pattern(size)).then(async (r) => (await r.arrayBuffer(), r.status))));
+    const answers = await Promise.all(Array.from({ length: 8 }, () => upload(a, conv.id, pattern(size)).then(async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      })));
     expect(answers.filter((s) => s === 201)).toHaveLength(3);
     expect(answers.filter((s) => s === 429)).toHaveLength(5);
     expect(await r2Keys(conv.id)).toHaveLength(3);

@@ -181,6 +181,17 @@ export async function connect(path: string, account: Account | null, opts: Clien
   return new TestClient(res.webSocket, spoken);
 }
 
+/** Sends each body with a fresh id and waits for its ack; the seqs, in order. */
+export async function sendAll(client: TestClient, bodies: string[]): Promise<number[]> {
+  const seqs: number[] = [];
+  for (const [i, body] of bodies.entries()) {
+    const id = `m${i}-${Math.random().toString(36).slice(2)}`;
+    client.send({ t: "send", id, body });
+    seqs.push((await client.next("ack", (f) => f.id === id)).seq);
+  }
+  return seqs;
+}
+
 /** Connects to a conversation and waits for `welcome` and `synced`. */
 export async function join(convId: string, account: Account, opts: ClientOptions = {}): Promise<TestClient> {
   const c = await connect(`/chat/${convId}`, account, opts);

@@ -6,7 +6,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { Summary } from "../../protocol";
 import { UserObject, type ActivityBatch } from "../../worker/user";
-import { api, connect, dm, join, room, signup, type Account, type TestClient } from "./helpers";
+import { api, connect, dm, join, room, signup, type Account, sendAll } from "./helpers";
 
 const userStub = (a: Account) => env.USERS.get(env.USERS.idFromName(a.username));
 
@@ -26,15 +26,6 @@ async function summaryWhen(account: Account, id: string, pred: (s: Summary) => b
   throw new Error(`summary of ${id} never matched: ${JSON.stringify((await summaries(account)).find((x) => x.id === id))}`);
 }
 
-async function sendAll(client: TestClient, bodies: string[]): Promise<number[]> {
-  const seqs: number[] = [];
-  for (const [i, body] of bodies.entries()) {
-    const id = `m${i}-${Math.random()}`;
-    client.send({ t: "send", id, body });
-    seqs.push((await client.next("ack", (f) => f.id === id)).seq);
-  }
-  return seqs;
-}
 
 describe("unread counts", () => {
   it("counts an offline member's unread messages, clears them on read, and tells their other devices", async () => {
