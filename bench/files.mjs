@@ -111,7 +111,10 @@ async function main() {
     await (await fetch(`${base}/api/conversations/${conversation.id}/files/${warm.file.id}`, { headers: { authorization: `Bearer ${bob.token}` } })).arrayBuffer();
     await sleep(500);
     const idle = rssBytes(h.workerdPid);
-    const heap = await workerHeap(PORT + 1).catch((err) => (log(`no inspector: ${err.message}`), null));
+    const heap = await workerHeap(PORT + 1).catch((err) => {
+      log(`no inspector: ${err.message}`);
+      return null;
+    });
     if (heap) log(`Worker isolate heap fields: ${JSON.stringify(await heap.fields())}`);
 
     const uploads = [];
