@@ -11,9 +11,9 @@ const post = async (path, body, token) => {
   return r.status === 204 ? null : r.json();
 };
 const n = Date.now().toString(36);
-const a = await post("/api/signup", { username: "fa" + n, password: "a long password" });
-const b = await post("/api/signup", { username: "fb" + n, password: "a long password" });
-const conv = (await post("/api/conversations", { kind: "dm", with: "fb" + n }, a.token)).conversation;
+const a = await post("/api/signup", { username: `fa${n}`, password: "a long password" });
+const b = await post("/api/signup", { username: `fb${n}`, password: "a long password" });
+const conv = (await post("/api/conversations", { kind: "dm", with: `fb${n}` }, a.token)).conversation;
 function open(token, since) {
   return new Promise((res) => {
     const ws = new WebSocket(`${U.replace("http", "ws")}/chat/${conv.id}${since === undefined ? "" : `?since=${since}`}`, ["chat.v1.json"], { headers: { authorization: `Bearer ${token}` } });
