@@ -58,10 +58,11 @@ export abstract class SocketObject extends DurableObject<Env> {
   /** Why `who` may not open a socket here, or null; may wait for work the socket depends on. */
   protected abstract refusal(who: Identity, request: Request): Refusal | null | Promise<Refusal | null>;
   /**
-   * Runs right before the socket is accepted, in the same turn: the last chance to send what was
-   * queued for the sockets already open (a new socket must not get it: its first frames cover it).
+   * Sends what the object queued for its open sockets. Called right before a socket is accepted
+   * (a new socket must not get it: its first frames cover it) and right before the object closes
+   * one (the frames that explain the close must reach it first).
    */
-  protected beforeAccept(): void {}
+  protected flushQueued(): void {}
   /** A socket was accepted: greet it. Runs before the 101 answer leaves. */
   protected abstract opened(ws: WebSocket, a: Attachment, request: Request): void | Promise<void>;
   /** A frame other than the heartbeat arrived. */
@@ -86,7 +87,7 @@ export abstract class SocketObject extends DurableObject<Env> {
     };
     const expires = expiresFromHeader(request);
     if (expires !== undefined) attachment.expires = expires;
-    this.beforeAccept();
+    this.flushQueued();
     this.ctx.acceptWebSocket(server, [this.ownerTag(who), `s:${who.session}`, CODEC_TAGS[attachment.proto]]);
     writeAttachment(server, attachment);
     await this.opened(server, attachment, request);
@@ -137,6 +138,7 @@ export abstract class SocketObject extends DurableObject<Env> {
 
   /** Closes a socket from our side (with a code the client can read) and reports it gone. */
   protected closeSocket(ws: WebSocket, code: number, reason: string): void {
+    this.flushQueued();
     tryClose(ws, code, reason);
     this.#ended(ws);
   }

@@ -105,6 +105,14 @@ export class ConversationObject extends SocketObject {
       env, ctx, store: this.store, table: this.#table, convId,
       heartbeatMs: () => this.limits.heartbeatMs,
       hasSocket: (u) => this.openSockets(u).length > 0,
+      connected: () => {
+        const users = new Set<string>();
+        for (const ws of this.openSockets()) {
+          const user = readAttachment(ws)?.user;
+          if (user) users.add(user);
+        }
+        return users;
+      },
       broadcast: (frames, exceptUser) => this.broadcastAll(frames, exceptUser),
     });
     this.search = new SearchIndex(sql, this.store, ctx);
@@ -118,12 +126,10 @@ export class ConversationObject extends SocketObject {
       },
       broadcastAll: (frames) => this.broadcastAll(frames),
       closeSockets: (username, code, reason) => {
-        // Frames queued for this turn (the event that explains the close) go out first.
-        this.flushLive();
         for (const ws of username === null ? this.openSockets() : this.openSockets(username)) this.closeSocket(ws, code, reason);
       },
       scheduleNotify: () => this.notifier.schedule(),
-      online: (u) => this.presence.isOnline(u),
+      online: () => this.presence.onlineSet(),
       background: (work) => this.ctx.waitUntil(work),
     });
     this.profiles = new AccountChanges(sql, {
@@ -151,7 +157,6 @@ export class ConversationObject extends SocketObject {
       },
       access: (u) => this.access(u),
       broadcastAll: (frames) => this.broadcastAll(frames),
-      flushLive: () => this.flushLive(),
       openSockets: (u) => this.openSockets(u),
       closeSocket: (ws, code, reason) => this.closeSocket(ws, code, reason),
     });
@@ -349,8 +354,8 @@ export class ConversationObject extends SocketObject {
     return null;
   }
 
-  /** A new socket must not receive frames queued before it existed: its replay covers them. */
-  protected override beforeAccept(): void {
+  /** Queued live frames go before a socket is accepted or closed by us (see SocketObject). */
+  protected override flushQueued(): void {
     this.flushLive();
   }
 

@@ -3,7 +3,7 @@
  * runtime delivers several sends before a timer fires, and their events then leave as one
  * websocket message per socket (a batch, PROTOCOL.md 3.1) instead of one each: the per-socket cost
  * of a send is paid once per batch. Frames keep their order on every socket: a broadcast that skips
- * someone, a replay, and a new socket (beforeAccept) each send the queue first. Never kept across
+ * someone, a replay, and a new socket and a close from our side (flushQueued) each send the queue first. Never kept across
  * hibernation: a pending timer keeps the object awake.
  */
 import type { ServerFrame } from "../../protocol";

@@ -29,7 +29,6 @@ export interface MembershipHooks {
   ensureSchema: () => void;
   access: (username: string) => "ok" | "not_found" | "forbidden";
   broadcastAll: (frames: ServerFrame[]) => void;
-  flushLive: () => void;
   openSockets: (username: string) => WebSocket[];
   closeSocket: (ws: WebSocket, code: number, reason: string) => void;
 }
@@ -162,9 +161,8 @@ export class Membership {
       await this.h.sync.tell(username);
       return false;
     }
-    // The event first, sent before the leaver's sockets close, so that every device of theirs sees it.
+    // The event first: closing a socket sends what is queued, so every device of theirs sees it.
     this.h.broadcastAll([{ t: "member", seq, username, joined: false, ts: now }, ...(heir ? [heir] : [])]);
-    this.h.flushLive();
     for (const ws of this.h.openSockets(username)) this.h.closeSocket(ws, CLOSE.FORBIDDEN, "left the conversation");
     this.h.notifier.schedule();
     await Promise.all([this.h.sync.tell(username), heir ? this.h.sync.tell(heir.username) : null]);

@@ -50,7 +50,8 @@ export interface ModerationHooks {
   /** Closes sockets (everyone's when null), after sending the frames queued for them. */
   closeSockets: (username: string | null, code: number, reason: string) => void;
   scheduleNotify: () => void;
-  online: (username: string) => boolean;
+  /** Everyone shown online here, computed once per list. */
+  online: () => ReadonlySet<string>;
   /** Work that outlives the call (telling members' lists; the alarm retries what fails). */
   background: (work: Promise<unknown>) => void;
 }
@@ -135,8 +136,9 @@ export class Moderation {
 
   memberList(): Member[] {
     const room = this.h.held()?.kind === "room";
+    const online = this.h.online();
     return this.h.store.members().map((m) => {
-      const out: Member = { username: m.username, name: m.name, online: this.h.online(m.username), readSeq: m.readSeq };
+      const out: Member = { username: m.username, name: m.name, online: online.has(m.username), readSeq: m.readSeq };
       if (room) out.role = m.role;
       if (m.erased) out.deleted = true;
       return out;
@@ -262,7 +264,7 @@ export class Moderation {
       sync.owe(username);
       return store.memberEvent(username, false, now, by);
     });
-    // The event first: the removed member's window learns who removed them before its socket closes.
+    // The event first (closing sends what is queued): the removed member learns who removed them.
     this.h.broadcastAll([{ t: "member", seq, username, joined: false, ts: now, by }]);
     this.h.closeSockets(username, CLOSE.FORBIDDEN, reason);
     this.h.scheduleNotify();
