@@ -9,26 +9,15 @@ import { bannedIn, deleteRoom, unbanMember, updateRoom } from "../models/moderat
 import { nameOf } from "../models/names";
 import type { ConversationSession } from "../models/session";
 import { closeOnEscape } from "./SearchPanel";
-import { Outcome } from "./Outcome";
+import { Outcome, useOutcome } from "./Outcome";
 
 /** A room's settings for its admins and owner: title, topic, privacy, the ban list, and (owner) deletion. */
 export function RoomSettings({ s, summary }: { s: ConversationSession; summary: Summary }) {
-  const ok = useSignal("");
-  const error = useSignal("");
+  const { ok, error, run } = useOutcome();
   const bans = useSignal<string[] | null>(null);
 
   const loadBans = () => bannedIn(s.id).then((list) => { bans.value = list; }, (err: unknown) => { error.value = refusal(err); });
   useEffect(() => { void loadBans(); }, [s.id]);
-
-  async function run(action: () => Promise<void>, done = "") {
-    ok.value = error.value = "";
-    try {
-      await action();
-      ok.value = done;
-    } catch (err) {
-      error.value = refusal(err);
-    }
-  }
 
   function save(e: SubmitEvent) {
     const f = formOf(e);

@@ -1,11 +1,10 @@
-import { useSignal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import type { SessionInfo } from "../lib/api-account";
 import { full } from "../lib/format";
 import { t } from "../lib/i18n";
 import { refusal } from "../lib/refusal";
 import { endOtherSessions, endSession, loadSessions, sessionList } from "../models/account";
-import { Outcome } from "./Outcome";
+import { Outcome, useOutcome } from "./Outcome";
 
 /** A short name for a device from its User-Agent: the browser and the system, when recognisable. */
 export function deviceOf(agent: string | undefined): string {
@@ -17,20 +16,9 @@ export function deviceOf(agent: string | undefined): string {
 
 /** Where I am signed in, most recently used first, each with its own "sign out". */
 export function SessionList() {
-  const ok = useSignal("");
-  const error = useSignal("");
+  const { ok, error, run } = useOutcome();
   useEffect(() => { loadSessions().catch((err: unknown) => { error.value = refusal(err); }); }, []);
   const list = sessionList.value;
-
-  async function run(action: () => Promise<void>, done: string) {
-    ok.value = error.value = "";
-    try {
-      await action();
-      ok.value = done;
-    } catch (err) {
-      error.value = refusal(err);
-    }
-  }
 
   return (
     <section aria-labelledby="set-sessions">

@@ -1,13 +1,11 @@
-import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { formOf } from "../lib/form";
 import { t } from "../lib/i18n";
-import { refusal } from "../lib/refusal";
 import { changePassword, rename, settingsOpen } from "../models/account";
 import { me } from "../models/app";
 import { BlockedList } from "./BlockedList";
 import { DeleteAccount } from "./DeleteAccount";
-import { Outcome } from "./Outcome";
+import { Outcome, useOutcome } from "./Outcome";
 import { SessionList } from "./SessionList";
 
 /** Closes the settings and gives the focus back to the side bar's button that opened them. */
@@ -39,18 +37,10 @@ export function Settings() {
 }
 
 function NameForm() {
-  const ok = useSignal("");
-  const error = useSignal("");
-  async function submit(e: SubmitEvent) {
+  const { ok, error, run } = useOutcome();
+  function submit(e: SubmitEvent) {
     const f = formOf(e);
-    if (!f) return;
-    ok.value = error.value = "";
-    try {
-      await rename(f.get("name"));
-      ok.value = t("nameSaved");
-    } catch (err) {
-      error.value = refusal(err);
-    }
+    if (f) void run(() => rename(f.get("name")), t("nameSaved"));
   }
   return (
     <section aria-labelledby="set-name">
@@ -68,19 +58,10 @@ function NameForm() {
 }
 
 function PasswordForm() {
-  const ok = useSignal("");
-  const error = useSignal("");
+  const { ok, error, run } = useOutcome();
   async function submit(e: SubmitEvent) {
     const f = formOf(e);
-    if (!f) return;
-    ok.value = error.value = "";
-    try {
-      await changePassword(f.get("current"), f.get("password"));
-      ok.value = t("passwordChanged");
-      f.form.reset();
-    } catch (err) {
-      error.value = refusal(err);
-    }
+    if (f && (await run(() => changePassword(f.get("current"), f.get("password")), t("passwordChanged")))) f.form.reset();
   }
   return (
     <section aria-labelledby="set-password">
