@@ -15,6 +15,7 @@ import { MessageList } from "./MessageList";
 import { Notice } from "./Notice";
 import { RoomSettings } from "./RoomSettings";
 import { SearchPanel } from "./SearchPanel";
+import { Viewer } from "./Viewer";
 
 export function ConversationView() {
   const s = current.value;
@@ -81,6 +82,7 @@ function Open({ s }: { s: ConversationSession }) {
         {panel.value === "search" && <SearchPanel s={s} />}
         {panel.value === "room" && summary?.kind === "room" && <RoomSettings s={s} summary={summary} />}
       </div>
+      <Viewer />
     </main>
   );
 }
