@@ -135,7 +135,7 @@ function Files({ conv, files, tab }: { conv: string; files: FileRef[]; tab: numb
         }
         const box = imageBox(f);
         return (
-          <button key={f.id} type="button" class="image" tabIndex={tab} aria-label={t("openImage", { name: f.name })} style={{ width: box.width, aspectRatio: `${box.width} / ${box.height}` }}
+          <button key={f.id} type="button" class="image" tabIndex={tab} aria-label={t("openImage", { name: f.name })} style={{ width: `${box.width}px`, aspectRatio: `${box.width} / ${box.height}` }}
             onClick={(e) => { viewing.value = { conv, files: images, i: images.indexOf(f), from: e.currentTarget }; }}>
             <img src={url} alt="" loading="lazy" decoding="async" />
           </button>
