@@ -174,7 +174,10 @@ describe("files and images", () => {
     await expect.poll(() => holding !== null, { timeout: 30_000 }).toBe(true);
     await a.page.getByRole("progressbar", { name: "big.bin" }).waitFor();
     expect(await unnamedControls(a.page)).toEqual([]);
+    // Cancel stops the request itself, not only what is shown.
+    const aborted = a.page.waitForEvent("requestfailed", (r) => UPLOAD.test(r.url()));
     await cancel.click();
+    await aborted;
     await cancel.waitFor({ state: "hidden" });
     expect(await a.page.locator("li.msg.local").count()).toBe(0);
     await a.page.unroute(UPLOAD);
@@ -201,10 +204,16 @@ describe("files and images", () => {
     await choose(a.page, [{ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("written on a train\n") }]);
     await send(a.page, "offline file");
     expect(await tickOf(a.page, "offline file").getAttribute("data-tick")).toBe("sending");
+    // The page is closed while offline and opened again online: the file's bytes were kept in
+    // IndexedDB, and the upload and then the message go once.
+    const url = a.page.url();
+    await a.page.close();
     await a.context.setOffline(false);
+    const again = await a.context.newPage();
+    await again.goto(url);
     const chip = b.page.getByRole("link", { name: /notes\.txt/ });
     await expect.poll(() => chip.count(), { timeout: 60_000 }).toBe(1);
-    await expect.poll(() => tickOf(a.page, "offline file").getAttribute("data-tick"), { timeout: 30_000 }).toBe("read");
+    await expect.poll(() => tickOf(again, "offline file").getAttribute("data-tick"), { timeout: 30_000 }).toBe("read");
     expect(uploads - before).toBe(1);
     await b.page.reload();
     await messages(b.page, "offline file").waitFor();
