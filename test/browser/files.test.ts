@@ -149,6 +149,17 @@ describe("files and images", () => {
   });
 
   it("a PDF arrives as a chip that downloads the same bytes", async () => {
+    // A file dropped on the conversation is attached too (and can be taken off again).
+    const allowed = await a.page.locator(".messages").evaluate((el) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(["dropped"], "dropped.txt", { type: "text/plain" }));
+      const over = el.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
+      el.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+      return !over; // the page must cancel dragover, or the browser refuses the drop
+    });
+    expect(allowed).toBe(true);
+    await a.page.getByRole("button", { name: "Remove dropped.txt" }).click();
+    await a.page.getByRole("button", { name: "Remove dropped.txt" }).waitFor({ state: "hidden" });
     await choose(a.page, [{ name: "report.pdf", mimeType: "application/pdf", buffer: PDF }]);
     const box = a.page.getByRole("textbox", { name: "Message" });
     await box.press("Enter"); // no text: a message of files only

@@ -6,7 +6,9 @@
  */
 import { IDBFactory } from "fake-indexeddb";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_LIMITS } from "../../protocol";
 import { imageBox, pending, sizeText, textOf } from "../../web/src/lib/files";
+import { attach, attachError, attached } from "../../web/src/models/compose";
 import { Outbox } from "../../web/src/lib/outbox";
 import { ConversationSession } from "../../web/src/models/session";
 import { FakeSocket, welcome } from "./web-fixtures";
@@ -30,6 +32,25 @@ describe("boxes and previews", () => {
     expect(textOf({ body: "look", files: [pdf] })).toBe("look");
     expect(textOf({ body: "" })).toBe("");
     expect([sizeText(12), sizeText(4400), sizeText(3 << 20)]).toEqual(["12 B", "4 KB", "3.0 MB"]);
+  });
+});
+
+describe("attaching", () => {
+  it("attaches each file once, at most 10, and refuses one over the size limit in words", () => {
+    attached.value = [];
+    const files = Array.from({ length: 12 }, (_, i) => new File(["x"], `f${i}.txt`, { lastModified: 1 }));
+    attach(files.slice(0, 3));
+    attach(files.slice(0, 1)); // the same file again
+    expect(attached.value.map((f) => f.name)).toEqual(["f0.txt", "f1.txt", "f2.txt"]);
+    expect(attachError.value).toBe("");
+    attach(files);
+    expect(attached.value).toHaveLength(10);
+    expect(attachError.value).toBe("At most 10 files in one message.");
+    attached.value = [];
+    attach([new File([new Uint8Array(DEFAULT_LIMITS.fileBytes + 1)], "big.bin"), files[0]!]);
+    expect(attached.value.map((f) => f.name)).toEqual(["f0.txt"]);
+    expect(attachError.value).toBe("big.bin: over 10.0 MB.");
+    attached.value = [];
   });
 });
 
