@@ -191,8 +191,9 @@ export function Composer({ s }: { s: ConversationSession }) {
             onKeyUp={(e) => { caret.value = e.currentTarget.selectionStart; }}
             onClick={(e) => { caret.value = e.currentTarget.selectionStart; }}
             onKeyDown={onKeyDown}
-            // Pasted files (a screenshot) are attached; pasted text goes in as usual.
-            onPaste={(e) => { const f = e.clipboardData?.files; if (f?.length) { e.preventDefault(); attach(f); } }}
+            // Pasted files (a screenshot, a copied image) are attached. Text goes in as usual, also
+            // when a picture of it comes along (cells copied from a spreadsheet carry both).
+            onPaste={(e) => { const d = e.clipboardData; if (d?.files.length && !d.types.includes("text/plain")) { e.preventDefault(); attach(d.files); } }}
           />
         </label>
         <button type="submit" class="send" disabled={over}>{edit ? t("save") : t("send")}</button>

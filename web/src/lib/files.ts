@@ -38,7 +38,7 @@ export function imageBox(f: FileRef): { width: number; height: number } {
 export function textOf(m: { body: string; files?: readonly { name: string; type?: string }[] | undefined }): string {
   const f = m.files ?? [];
   if (m.body || !f[0]) return m.body;
-  if (f.every((x) => x.type !== undefined && isImage({ type: x.type }))) return `🖼 ${f.length > 1 ? t("photos", { n: f.length }) : t("photo")}`;
+  if (f.every((x) => x.type?.startsWith("image/"))) return `🖼 ${f.length > 1 ? t("photos", { n: f.length }) : t("photo")}`;
   return `📎 ${f[0].name}${f.length > 1 ? ` +${f.length - 1}` : ""}`;
 }
 
