@@ -80,7 +80,9 @@ export class BenchSocket {
       this.ws.once("close", (code, reason) => reject(new Error(`${label}: closed ${code} ${reason}`)));
     });
     this.opened.catch(() => {});
-    this.closed = new Promise((resolve) => this.ws.once("close", (code) => resolve(code)));
+    /** The close code once closed (by either side), else null. */
+    this.closeCode = null;
+    this.closed = new Promise((resolve) => this.ws.once("close", (code) => { this.closeCode = code; resolve(code); }));
     this.ws.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
   }
 
@@ -189,4 +191,23 @@ export async function openAll(specs, concurrency, deadlineSeconds = Infinity) {
     clearTimeout(timer);
   }
   return out;
+}
+
+/**
+ * Pings every socket of `sockets()` once per `everyMs`, spread evenly, as the app does: the server
+ * closes a socket silent for two heartbeat intervals (60 s by default), which a scenario on a
+ * loaded machine can outlast. Returns a function that stops it.
+ */
+export function keepAlive(sockets, everyMs = 20_000) {
+  const TICK = 100;
+  let k = 0;
+  const timer = setInterval(() => {
+    const all = sockets();
+    const due = Math.ceil((all.length * TICK) / everyMs);
+    for (let i = 0; i < due && all.length > 0; i++) {
+      const s = all[k++ % all.length];
+      if (s.ws.readyState === WebSocket.OPEN) s.ping();
+    }
+  }, TICK);
+  return () => clearInterval(timer);
 }

@@ -108,7 +108,8 @@ const median = (v) => {
 /** The median of each number across passes, field by field (other values: the first pass's). */
 function medianOf(values) {
   const first = values.find((v) => v !== undefined && v !== null);
-  if (typeof first === "number") return median(values.filter((v) => typeof v === "number"));
+  // Rounded: the median of an even count is a mean, with float noise in the last digits.
+  if (typeof first === "number") return Math.round(median(values.filter((v) => typeof v === "number")) * 1000) / 1000;
   if (first && typeof first === "object" && !Array.isArray(first)) {
     return Object.fromEntries(Object.keys(first).map((k) => [k, medianOf(values.map((v) => v?.[k]))]));
   }

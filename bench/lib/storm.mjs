@@ -4,8 +4,8 @@
 // comes back (one frame per user is the promise; one per conversation per socket is the cost to find).
 import WebSocket from "ws";
 import { setTimeout as sleep } from "node:timers/promises";
-import { openAll } from "./client.mjs";
-import { body, connectRoom, quietFor, settle } from "./scenarios.mjs";
+import { keepAlive, openAll } from "./client.mjs";
+import { body, CONNECT_CONCURRENCY, quietFor, settle } from "./scenarios.mjs";
 import { round, Samples } from "./stats.mjs";
 
 let idCounter = 0;
@@ -25,13 +25,17 @@ async function watchInbox(target, member, proto) {
       this.offline.clear();
     },
     close() {
+      clearInterval(pinger);
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
       return closed;
     },
   };
+  // Kept alive as the app keeps its inbox (the server closes a socket silent for two intervals).
+  const pinger = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send("ping"), 20_000);
   const closed = new Promise((resolve) => ws.once("close", resolve));
   await new Promise((resolve, reject) => {
     ws.on("message", (data, isBinary) => {
+      if (!isBinary && data.toString() === "pong") return;
       for (const f of proto.codec.decodeAll(isBinary ? data : data.toString())) {
         if (f.t === "inbox") resolve();
         else if (f.t === "presence") {
@@ -43,6 +47,9 @@ async function watchInbox(target, member, proto) {
     ws.once("unexpected-response", (_req, res) => reject(new Error(`inbox: upgrade answered ${res.statusCode}`)));
     ws.once("error", reject);
     ws.once("close", (code) => reject(new Error(`inbox: closed ${code}`)));
+  }).catch((err) => {
+    clearInterval(pinger);
+    throw err;
   });
   return watcher;
 }
@@ -80,6 +87,8 @@ async function exchange(target, live, text, deadlineMs) {
   const done = () => acked === expected && live.every((r) => r.sockets.every((s) => s.lastSeq >= top.get(r)));
   while (!done()) {
     if (refused) throw new Error(refused);
+    const gone = live.flatMap((r) => r.sockets).filter((s) => s.closeCode !== null);
+    if (gone.length > 0) throw new Error(`exchange: ${gone.length} sockets closed by the server (code ${gone[0].closeCode})`);
     if (performance.now() > until) throw new Error(`exchange: ${acked} of ${expected} acked in ${deadlineMs} ms`);
     await sleep(20);
   }
@@ -102,13 +111,17 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
   const live = [];
   let back = [];
   let watcher = null;
+  // The app pings every heartbeat interval; so do these sockets, whatever the phase.
+  const stopPings = keepAlive(() => [...live.flatMap((r) => r.sockets), ...back].filter((s) => s.closeCode === null));
   try {
     const t0 = performance.now();
-    for (const room of rooms) {
-      const left = Math.max(1, connectDeadline - (performance.now() - t0) / 1000);
-      const sockets = await connectRoom(target, room, socketsPerRoom, proto, { deadline: left });
-      live.push({ room, sockets });
-    }
+    // All rooms' sockets together, 50 handshakes at a time (as the idle scenario connects them).
+    const opened = await openAll(
+      rooms.flatMap((room) => Array.from({ length: socketsPerRoom }, (_, i) => () => target.socket(room, room.members[i % room.members.length], proto.name, proto.codec))),
+      CONNECT_CONCURRENCY,
+      connectDeadline * 2,
+    );
+    rooms.forEach((room, i) => live.push({ room, sockets: opened.slice(i * socketsPerRoom, (i + 1) * socketsPerRoom) }));
     const connectMs = performance.now() - t0;
     const watchedUser = rooms[0].members[0];
     if (watch) watcher = await watchInbox(target, watchedUser, proto);
@@ -132,7 +145,7 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
       }),
     );
     const t1 = performance.now();
-    back = await openAll(specs, specs.length, connectDeadline);
+    back = await openAll(specs, specs.length, connectDeadline * 2);
     // Every socket is synced (no `more`); each must hold its room's last seq.
     const syncedMs = performance.now() - t1;
     const upgrade = new Samples();
@@ -196,6 +209,7 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
         : null,
     };
   } finally {
+    stopPings();
     await Promise.all([...live.flatMap((r) => r.sockets.map((s) => s.close())), ...back.map((s) => s.close())]);
     await watcher?.close();
   }
