@@ -121,7 +121,7 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
       CONNECT_CONCURRENCY,
       connectDeadline * 2,
     );
-    rooms.forEach((room, i) => live.push({ room, sockets: opened.slice(i * socketsPerRoom, (i + 1) * socketsPerRoom) }));
+    for (const [i, room] of rooms.entries()) live.push({ room, sockets: opened.slice(i * socketsPerRoom, (i + 1) * socketsPerRoom) });
     const connectMs = performance.now() - t0;
     const watchedUser = rooms[0].members[0];
     if (watch) watcher = await watchInbox(target, watchedUser, proto);
