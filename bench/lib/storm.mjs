@@ -170,7 +170,11 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
     await settle(target, { quietMs: quietFor(target, 2500) });
     const others = new Set(rooms.flatMap((r) => r.members.map((m) => m.username)));
     others.delete(watchedUser.username);
-    const perUser = watcher ? [...others].map((u) => watcher.online.get(u) ?? 0) : [];
+    // The watcher's contacts among the storm's users: those who share a storm room with it (each
+    // shares several, with a socket in each), whatever other rooms the run made.
+    const contacts = new Set(rooms.filter((r) => r.members.some((m) => m.username === watchedUser.username)).flatMap((r) => r.members.map((m) => m.username)));
+    contacts.delete(watchedUser.username);
+    const perUser = watcher ? [...contacts].map((u) => watcher.online.get(u) ?? 0) : [];
 
     // One more upgrade at a time, with every object awake and the member already online.
     const warm = new Samples();
@@ -200,6 +204,7 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
       presence: watcher
         ? {
             watchedUsers: perUser.length,
+            sharedRoomsEach: rooms.filter((r) => r.members.some((m) => m.username === watchedUser.username)).length,
             offlineSeenBefore: offlineSeen,
             usersSeenOnline: perUser.filter((n) => n > 0).length,
             onlineFramesPerUser: round(perUser.reduce((a, b) => a + b, 0) / (perUser.length || 1), 2),
