@@ -47,7 +47,7 @@ function goals(P) {
           value: p.onlineFramesPerUser,
           // Exactly one for every user: fewer means a contact was not told.
           pass: p.onlineFramesPerUserMax === 1 && p.usersSeenOnline === p.watchedUsers,
-          detail: `max ${p.onlineFramesPerUserMax}, ${p.usersSeenOnline} of ${p.watchedUsers} users seen online; ${p.framesToConversationSockets} presence frames to the conversation sockets`,
+          detail: `max ${p.onlineFramesPerUserMax}, ${p.usersSeenOnline} of ${p.watchedUsers} contacts seen online (${p.offlineSeenBefore} seen offline before); ${p.framesToConversationSockets} presence frames to the conversation sockets`,
         };
       },
     },

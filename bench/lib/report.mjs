@@ -46,7 +46,7 @@ export const METRICS = {
     ["one upgrade, objects awake, p50 ms", (r) => r.warmUpgradeMs.p50],
     ["lost/dup/out-of-order", (r) => `${r.lost}/${r.duplicated}/${r.outOfOrder}`],
     ["presence to a watching inbox: frames per user back (mean / max)", (r) => (r.presence ? `${r.presence.onlineFramesPerUser} / ${r.presence.onlineFramesPerUserMax}` : null)],
-    ["contacts seen online / coming back (storm rooms shared with the watcher)", (r) => (r.presence ? `${r.presence.usersSeenOnline} / ${r.presence.watchedUsers} (${r.presence.sharedRoomsEach})` : null)],
+    ["contacts seen offline before / online after / all (rooms shared with the watcher)", (r) => (r.presence ? `${r.presence.offlineSeenBefore} / ${r.presence.usersSeenOnline} / ${r.presence.watchedUsers} (${r.presence.sharedRoomsEach})` : null)],
     ["presence frames to the conversation sockets", (r) => r.presence?.framesToConversationSockets],
   ],
   deploy: [

@@ -124,6 +124,11 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
     for (const [i, room] of rooms.entries()) live.push({ room, sockets: opened.slice(i * socketsPerRoom, (i + 1) * socketsPerRoom) });
     const connectMs = performance.now() - t0;
     const watchedUser = rooms[0].members[0];
+    // The watcher's contacts among the storm's users: those who share a storm room with it (each
+    // shares several, with a socket in each), whatever other rooms the run made.
+    const shared = rooms.filter((r) => r.members.some((m) => m.username === watchedUser.username));
+    const contacts = new Set(shared.flatMap((r) => r.members.map((m) => m.username)));
+    contacts.delete(watchedUser.username);
     if (watch) watcher = await watchInbox(target, watchedUser, proto);
     await settle(target, { quietMs: quietFor(target, 1500) });
     const since = live.map((r) => r.sockets.map((s) => s.lastSeq));
@@ -131,7 +136,8 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
     await Promise.all(live.flatMap((r) => r.sockets.map((s) => s.close())));
     // Everyone but the watcher is offline once the server is quiet (ours announces it).
     await settle(target, { quietMs: quietFor(target, 2500) });
-    const offlineSeen = watcher ? watcher.offline.size : null;
+    // Each contact must have been seen going offline, or coming back is no change to announce.
+    const offlineSeen = watcher ? [...contacts].filter((u) => watcher.offline.has(u)).length : null;
     watcher?.reset();
 
     // Presence frames the conversations send to the sockets coming back (ours), from the storm on.
@@ -170,10 +176,6 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
     await settle(target, { quietMs: quietFor(target, 2500) });
     const others = new Set(rooms.flatMap((r) => r.members.map((m) => m.username)));
     others.delete(watchedUser.username);
-    // The watcher's contacts among the storm's users: those who share a storm room with it (each
-    // shares several, with a socket in each), whatever other rooms the run made.
-    const contacts = new Set(rooms.filter((r) => r.members.some((m) => m.username === watchedUser.username)).flatMap((r) => r.members.map((m) => m.username)));
-    contacts.delete(watchedUser.username);
     const perUser = watcher ? [...contacts].map((u) => watcher.online.get(u) ?? 0) : [];
 
     // One more upgrade at a time, with every object awake and the member already online.
@@ -204,7 +206,7 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
       presence: watcher
         ? {
             watchedUsers: perUser.length,
-            sharedRoomsEach: rooms.filter((r) => r.members.some((m) => m.username === watchedUser.username)).length,
+            sharedRoomsEach: shared.length,
             offlineSeenBefore: offlineSeen,
             usersSeenOnline: perUser.filter((n) => n > 0).length,
             onlineFramesPerUser: round(perUser.reduce((a, b) => a + b, 0) / (perUser.length || 1), 2),
