@@ -67,6 +67,12 @@ async function shutdown(code) {
 }
 process.on("SIGINT", () => { log("interrupted: stopping servers"); void shutdown(130); });
 process.on("SIGTERM", () => void shutdown(143));
+// A throw in a socket's handler (a frame the generator cannot decode) must still stop the servers
+// and remove the temporary directory, not only kill them on exit.
+process.on("uncaughtException", (err) => {
+  console.error(err);
+  void shutdown(1);
+});
 process.on("exit", killAllNow);
 // Bounded in time, whatever happens: a hung server must not hold the machine.
 // Scenarios that would start past the budget are skipped; this is the hard stop.
