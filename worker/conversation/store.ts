@@ -109,6 +109,8 @@ export class ConversationStore {
     put("title", meta.title);
     put("private", meta.private ? "1" : "0");
     put("created", String(meta.created));
+    // The log's format: messages are their own events (schema.ts); nothing to migrate.
+    put("log", "2");
   }
 
   /**
@@ -199,13 +201,16 @@ export class ConversationStore {
 
   // ---- the event log ---------------------------------------------------------------------------
 
+  /** The log's last seq: messages and other events share one sequence (schema.ts). */
   lastSeq(): number {
-    this.#lastSeq ??= this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM events").one().s ?? 0;
+    this.#lastSeq ??= this.sql
+      .exec<{ s: number | null }>("SELECT max(coalesce((SELECT max(seq) FROM events), 0), coalesce((SELECT max(seq) FROM messages), 0)) AS s")
+      .one().s ?? 0;
     return this.#lastSeq;
   }
 
   #append(
-    type: EventFrame["t"] | "deleted",
+    type: Exclude<EventFrame["t"], "msg"> | "deleted",
     ts: number,
     actor: string,
     extra: { target?: number; body?: string; emoji?: string; flag?: boolean; by?: string; data?: string } = {},
@@ -248,17 +253,29 @@ export class ConversationStore {
     return row ?? null;
   }
 
-  /** `within`: more writes of the same transaction, given the new seq (v1.1: attaching files). */
+  /**
+   * Stores a message: its row is its own event in the log (one write, the one a send must make).
+   * `within`: more writes of the same transaction, given the new seq (v1.1: attaching files); a
+   * plain message needs no transaction, being one statement.
+   */
   insertMessage(sender: string, clientId: string, body: string, replyTo: number | undefined, ts: number, within?: (seq: number) => void): number {
-    return this.atomic(() => {
-      const seq = this.#append("msg", ts, sender);
+    const insert = () => {
+      const seq = this.lastSeq() + 1;
       this.sql.exec(
         "INSERT INTO messages (seq, client_id, sender, body, ts, reply_to) VALUES (?, ?, ?, ?, ?, ?)",
         seq, clientId, sender, body, ts, replyTo ?? null,
       );
+      this.#lastSeq = seq;
       within?.(seq);
       return seq;
-    });
+    };
+    if (within) return this.atomic(insert);
+    try {
+      return insert();
+    } catch (err) {
+      this.#lastSeq = undefined;
+      throw err;
+    }
   }
 
   /** The stored message, or null; deleted messages are returned with `deleted`. */
