@@ -5,7 +5,7 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { closeAll, connect, convSql, convStub, dm, join, room, signup } from "./helpers";
+import { closeAll, connect, convSql, convStub, dm, join, room, sendAll, signup } from "./helpers";
 
 const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
 
@@ -96,5 +96,40 @@ describe("objects made before messages were their own events", () => {
     expect(await convSql(conv.id, "SELECT count(*) AS n FROM events WHERE type = 'msg'")).toEqual([{ n: 0 }]);
     expect(await convSql(conv.id, "SELECT seq, type FROM log ORDER BY seq")).toEqual([1, 2, 3].map((seq) => ({ seq, type: "msg" })));
     await closeAll(b);
+  });
+});
+
+describe("unread counts kept between welcomes", () => {
+  it("stay exact as messages arrive, are deleted and are read", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    const a = await join(conv.id, alice);
+    const unread = async () => {
+      const b = await join(conv.id, bob);
+      const n = (await b.next("welcome")).conv.unread;
+      await closeAll(b);
+      return n;
+    };
+    const seqs = await sendAll(a, ["one", "two", "three"]);
+    expect(await unread()).toBe(3);
+    await sendAll(a, ["four"]);
+    expect(await unread()).toBe(4);
+    // A deletion lowers a count computed before it.
+    a.send({ t: "delete", target: seqs[1]! });
+    await a.next("delete");
+    expect(await unread()).toBe(3);
+    // Bob reads up to "three": only "four" is left.
+    const b = await join(conv.id, bob);
+    b.send({ t: "read", seq: seqs[2]! });
+    await a.next("receipt", (r) => r.username === bob.username);
+    await closeAll(b);
+    expect(await unread()).toBe(1);
+    // Bob's own messages never count for him.
+    const b2 = await join(conv.id, bob);
+    await sendAll(b2, ["from bob"]);
+    await closeAll(b2);
+    expect(await unread()).toBe(1);
+    await closeAll(a);
   });
 });
