@@ -183,6 +183,24 @@ describe("who gets a push", () => {
     expect(await pushesTo(laptop.id)).toEqual([]);
     await closeAll(a);
   });
+
+  it("a session that expired gets nothing, and its subscription goes", async () => {
+    const [ann, ben] = [await signup("ann"), await signup("ben")];
+    const d = await dm(ann, ben);
+    const phone = await anotherDevice(ben);
+    const laptop = await subscribed(ben);
+    const away = await subscribed(phone);
+    await runInDurableObject(userStub(ben.username), (_i, state) => {
+      state.storage.sql.exec("UPDATE sessions SET expires = 1 WHERE id = (SELECT session FROM push_subs WHERE endpoint = ?)", laptop.endpoint);
+    });
+    const a = await join(d.id, ann);
+    const [s1] = await sendAll(a, ["still there?"]);
+    await waitForPushes(away.id, 1);
+    await pushSettled(ben.username, d.id, s1!);
+    expect(await pushesTo(laptop.id)).toEqual([]);
+    expect((await storedSubscriptions(ben.username)).map((s) => s.endpoint)).toEqual([away.endpoint]);
+    await closeAll(a);
+  });
 });
 
 describe("the push service's answers", () => {
