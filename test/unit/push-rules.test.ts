@@ -4,6 +4,7 @@
  * and the Topic of a conversation.
  */
 import { describe, expect, it } from "vitest";
+import { makeVapidKeys, vapidKeys, wellFormed } from "../../worker/push/keys";
 import { topicOf } from "../../worker/push/request";
 import { isPublicHostName } from "../../worker/push/subscription";
 import { outcomeOf, PUSH_RETRY_BASE_MS, PUSH_RETRY_MAX_MS, retryDelayMs } from "../../worker/user/push-sender";
@@ -46,5 +47,17 @@ describe("the Topic", () => {
     expect(await topicOf(id)).toBe(topic);
     expect(await topicOf(`r${"a".repeat(32)}`)).not.toBe(topic);
     expect(topic).not.toContain("aaaa");
+  });
+});
+
+describe("the VAPID pair", () => {
+  it("secrets are used as given when well formed; a malformed pair is a configuration error (503), not a silent new key", async () => {
+    const pair = await makeVapidKeys();
+    expect(wellFormed(pair)).toBe(true);
+    const env = { PUSH_KEYS: undefined as never };
+    await expect(vapidKeys({ ...env, VAPID_PUBLIC_KEY: pair.publicKey, VAPID_PRIVATE_KEY: pair.privateKey })).resolves.toEqual(pair);
+    for (const bad of [{ VAPID_PUBLIC_KEY: pair.publicKey }, { VAPID_PUBLIC_KEY: pair.privateKey, VAPID_PRIVATE_KEY: pair.publicKey }]) {
+      await expect(vapidKeys({ ...env, ...bad })).rejects.toMatchObject({ status: 503, code: "config" });
+    }
   });
 });
