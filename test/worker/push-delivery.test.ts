@@ -165,6 +165,32 @@ describe("who gets a push", () => {
     await closeAll(a);
   });
 
+  it("a second device's socket in a room already open elsewhere counts for that device, until its last socket there closes", async () => {
+    const [ann, ben] = [await signup("ann"), await signup("ben")];
+    const d = await dm(ann, ben);
+    const r = await room(ann, [ben]);
+    const phone = await anotherDevice(ben);
+    const laptop = await subscribed(ben);
+    const sessions = () => runInDurableObject(userStub(ben.username), (i) => [...i.sessionsLooking().sessions].length);
+    // The phone is in the room first; then the laptop opens two sockets there, then closes one.
+    const onPhone = await join(r.id, phone);
+    await eventually(async () => (await sessions()) === 1, "the phone's lease");
+    const [l1, l2] = [await join(r.id, ben), await join(r.id, ben)];
+    await eventually(async () => (await sessions()) === 2, "the laptop's session joins the lease");
+    await closeAll(l1!);
+    const a = await join(d.id, ann);
+    const [s1] = await sendAll(a, ["laptop still looking"]);
+    await pushSettled(ben.username, d.id, s1!);
+    expect(await pushesTo(laptop.id)).toEqual([]);
+    // Its last socket there closes: the lease names the phone only, and the laptop gets pushes.
+    await closeAll(l2!);
+    await eventually(async () => (await sessions()) === 1, "the laptop's session leaves the lease");
+    const [s2] = await sendAll(a, ["laptop closed"]);
+    const [push] = await waitForPushes(laptop.id, 1);
+    expect(((await decryptPush(push!, laptop.sub)) as PushPayload).seq).toBe(s2);
+    await closeAll(a, onPhone);
+  });
+
   it("nothing for a muted conversation; unmuted, it pushes again", async () => {
     const [ann, ben] = [await signup("ann"), await signup("ben")];
     const d = await dm(ann, ben);

@@ -364,10 +364,12 @@ export class ConversationObject extends SocketObject {
   protected async opened(ws: WebSocket, a: Attachment, request: Request): Promise<void> {
     const sinceParam = new URL(request.url).searchParams.get("since");
     const since = sinceParam !== null && /^\d{1,15}$/.test(sinceParam) ? Number(sinceParam) : null;
-    const first = this.openSockets(a.user).length === 1;
-    if (first) this.presence.firstSocketOpened(a.user);
-    // Another device's socket: its session joins the lease (a push then skips that device).
-    else this.presence.report(a.user, true);
+    const mine = this.openSockets(a.user);
+    if (mine.length === 1) this.presence.firstSocketOpened(a.user);
+    // Another device's first socket here: its session joins the lease (a push then skips that
+    // device). More sockets of a session already counted change nothing: no call (a reconnect
+    // storm opens many at once).
+    else if (!this.#otherSocketOf(mine, ws, a.session)) this.presence.report(a.user, true);
     this.#welcome(ws, a, since);
     await this.#ensureAlarm();
   }
@@ -407,8 +409,15 @@ export class ConversationObject extends SocketObject {
 
   protected gone(_ws: WebSocket, a: Attachment): void {
     // The socket is no longer counted as open (SocketObject reports it once it ended).
-    if (this.openSockets(a.user).length === 0) this.presence.lastSocketGone(a.user);
-    else this.presence.report(a.user, true);
+    const mine = this.openSockets(a.user);
+    if (mine.length === 0) this.presence.lastSocketGone(a.user);
+    // The session's last socket here: the lease no longer names it.
+    else if (!this.#otherSocketOf(mine, null, a.session)) this.presence.report(a.user, true);
+  }
+
+  /** Whether a socket among `sockets`, other than `except`, was opened with `session`. */
+  #otherSocketOf(sockets: WebSocket[], except: WebSocket | null, session: string): boolean {
+    return sockets.some((s) => s !== except && readAttachment(s)?.session === session);
   }
 
   /** Tells the member's own object that their read mark moved (off the frame's path). */
