@@ -2,10 +2,11 @@ import { useSignal } from "@preact/signals";
 import type { Summary } from "../../../protocol";
 import { short } from "../lib/format";
 import { t } from "../lib/i18n";
-import { askNotifications, currentId, inbox, inboxState, me, networkUp, notificationsAllowed, open, signOut } from "../models/app";
+import { currentId, inbox, inboxState, me, networkUp, notificationsAllowed, open, signOut } from "../models/app";
 import { settingsOpen } from "../models/account";
 import { nameOf } from "../models/names";
 import { pinned, togglePin } from "../models/pins";
+import { setPush } from "../models/pwa";
 import { Avatar } from "./Avatar";
 import { LangSwitch } from "./LangSwitch";
 import { NewConversation } from "./NewConversation";
@@ -34,7 +35,7 @@ export function Sidebar() {
       <div class="side-tools">
         <LangSwitch />
         {!notificationsAllowed.value && typeof Notification !== "undefined" && Notification.permission !== "denied" && (
-          <button type="button" class="ghost small" onClick={() => void askNotifications()}>{t("enableNotifications")}</button>
+          <button type="button" class="ghost small" onClick={() => void setPush(true).catch(() => {})}>{t("enableNotifications")}</button>
         )}
       </div>
       <NewConversation />

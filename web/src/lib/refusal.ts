@@ -12,6 +12,8 @@ const BY_CODE: Record<string, Key> = {
   rate_limited: "errorTooMany",
   network: "errorNetwork",
   taken: "errorTaken",
+  denied: "errorDenied",
+  push_unavailable: "errorPush",
 };
 
 const BY_STATUS: Record<number, Key> = {

@@ -214,4 +214,13 @@ export const en = {
   lineNowAdmin: "{name} is now an admin",
   lineNowMember: "{name} is now a member",
   deletedByName: "This message was deleted by {name}",
+  updateReady: "A new version is ready —",
+  reload: "Reload",
+  notifySection: "Notifications",
+  pushDevice: "Notifications on this device",
+  previews: "Show message previews",
+  errorDenied: "Notifications are blocked for this site in the browser's settings.",
+  errorPush: "This browser could not subscribe to notifications.",
+  mute: "Mute",
+  mutedLabel: "muted",
 };

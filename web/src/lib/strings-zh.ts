@@ -216,4 +216,13 @@ export const zh: Record<keyof typeof en, string> = {
   lineNowAdmin: "{name} 现在是管理员",
   lineNowMember: "{name} 现在是普通成员",
   deletedByName: "此消息已被 {name} 删除",
+  updateReady: "新版本已就绪 —",
+  reload: "重新加载",
+  notifySection: "通知",
+  pushDevice: "在此设备上接收通知",
+  previews: "显示消息预览",
+  errorDenied: "浏览器设置已禁止此网站的通知。",
+  errorPush: "此浏览器无法订阅通知。",
+  mute: "静音",
+  mutedLabel: "已静音",
 };
