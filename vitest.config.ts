@@ -23,6 +23,8 @@ export default defineConfig({
                 // Every test request comes from one address; the per-address test uses its own.
                 LIMIT_SIGNUPS_PER_ADDRESS: "100000",
                 LIMIT_LOGIN_FAILURES_PER_ADDRESS: "100000",
+                // The push tests' stand-in push service listens on http://127.0.0.1 (push-*.test.ts).
+                PUSH_ALLOW_LOOPBACK: "1",
               },
             },
           }),

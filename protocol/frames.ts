@@ -67,6 +67,8 @@ export interface Summary {
   readSeq: number;
   unread: number;
   last?: Message;
+  /** v1.1 (7.6): I muted it (it counts unread but never pushes); absent when not muted. */
+  muted?: boolean;
 }
 
 export interface Member {
@@ -83,6 +85,14 @@ export interface Member {
 export interface User {
   username: string;
   name: string;
+}
+
+/**
+ * The signed-in user as /api/me, sign-up, log-in and `PATCH /api/me` answer it (an extension of
+ * 7.6): `previews` false means pushes carry no message text (their `preview` is "").
+ */
+export interface Me extends User {
+  previews: boolean;
 }
 
 /** A public room in the directory (GET /api/conversations/public). */
@@ -165,8 +175,10 @@ export interface InboxReadFrame { t: "read"; conv: string; seq: number; unread: 
 export interface JoinedFrame { t: "joined"; conversation: Summary }
 /** I am no longer a member of `conv` (I left on another device, was removed, or it was deleted). */
 export interface LeftFrame { t: "left"; conv: string }
+/** v1.1 (7.6): I muted or unmuted `conv` (on this or another device); `Summary.muted` follows. */
+export interface MutedFrame { t: "muted"; conv: string; muted: boolean }
 
-export type InboxServerFrame = InboxFrame | ActivityFrame | InboxReadFrame | PresenceFrame | JoinedFrame | LeftFrame | ErrorFrame;
+export type InboxServerFrame = InboxFrame | ActivityFrame | InboxReadFrame | PresenceFrame | JoinedFrame | LeftFrame | MutedFrame | ErrorFrame;
 
 /** Any frame a server sends, on either socket. */
 export type AnyServerFrame = ServerFrame | InboxServerFrame;

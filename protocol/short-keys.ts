@@ -22,6 +22,8 @@ export const SHORT_KEYS: Readonly<Record<string, string>> = Object.freeze({
   role: "G", topic: "q", by: "Q",
   // v1.1: files (a message's `files`, each `{id, name, type, size, width?, height?}`).
   files: "F", type: "K", size: "Z", width: "W", height: "I",
+  // v1.1: push notifications (a conversation muted: `Summary.muted`, the `muted` frame).
+  muted: "X",
 });
 
 /** Frame type (the value of `t`) → short type. */
@@ -31,6 +33,8 @@ export const SHORT_TYPES: Readonly<Record<string, string>> = Object.freeze({
   read: "r", joined: "j", send: "s", sync: "y", left: "l",
   // v1.1: roles and moderation.
   room: "o", role: "g", profile: "f",
+  // v1.1: push notifications.
+  muted: "M",
 });
 
 function invert(table: Readonly<Record<string, string>>): ReadonlyMap<string, string> {

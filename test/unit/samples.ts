@@ -120,8 +120,9 @@ export const inboxSamples: ByType<InboxServerFrame> = {
   activity: [{ t: "activity", conv: "r_123", seq: 13, from: "bob", preview: "hello th…", ts: TS, unread: 4 }],
   read: [{ t: "read", conv: "r_123", seq: 13, unread: 0 }],
   presence: [{ t: "presence", username: "carol", online: true }],
-  joined: [{ t: "joined", conversation: roomSummary }],
+  joined: [{ t: "joined", conversation: roomSummary }, { t: "joined", conversation: { ...dmSummary, muted: true } }],
   left: [{ t: "left", conv: "r_123" }],
+  muted: [{ t: "muted", conv: "r_123", muted: true }, { t: "muted", conv: "r_123", muted: false }],
   error: [{ t: "error", code: "internal", message: "internal error" }],
 };
 

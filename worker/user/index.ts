@@ -3,7 +3,7 @@
  * the index of the user's conversations with unread counts, presence, and the inbox socket that
  * keeps a side bar current without opening every conversation.
  */
-import { CLOSE, type InboxServerFrame, type Summary, type User } from "../../protocol";
+import { CLOSE, type InboxServerFrame, type Me, type Summary, type User } from "../../protocol";
 import { dmId } from "../ids";
 import { Account, type SessionInfo, type Budget, type LoginResult, type RoomReservation, type SessionCheck, type SignupResult } from "./account";
 import { AlarmClock } from "../alarm-clock";
@@ -14,6 +14,8 @@ import { Presence } from "./presence";
 import { Settings } from "./settings";
 import { addMissingColumns } from "../schema-columns";
 import { FileQuota, type QuotaAnswer } from "./file-quota";
+import type { CheckedSubscription } from "../push/subscription";
+import { PushSubscriptions } from "./push-subscriptions";
 import { USER_COLUMNS, USER_SCHEMA } from "./schema";
 import type { ActivityBatch, IndexEntry, PeerPresence, PresenceReport } from "./types";
 import { Watch } from "./watch";
@@ -37,6 +39,7 @@ export class UserObject extends SocketObject {
   readonly watch: Watch;
   readonly fileQuota: FileQuota;
   readonly settings: Settings;
+  readonly pushSubs: PushSubscriptions;
   readonly #clock: AlarmClock;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -49,6 +52,7 @@ export class UserObject extends SocketObject {
     this.presence = new Presence(this.sql);
     this.#clock = new AlarmClock(ctx.storage);
     this.fileQuota = new FileQuota(this.sql);
+    this.pushSubs = new PushSubscriptions(this.sql);
     this.watch = new Watch({
       env, ctx, index: this.index, presence: this.presence,
       me: () => this.profile()?.username ?? null,
@@ -102,9 +106,13 @@ export class UserObject extends SocketObject {
     this.fileQuota.settle(upload, bytes);
   }
 
-  /** Revokes a session and closes every socket opened with it, here and in my conversations. */
+  /**
+   * Revokes a session and closes every socket opened with it, here and in my conversations; its
+   * push subscriptions go with it (nothing more reaches a device signed out).
+   */
   async revokeSession(session: string): Promise<void> {
     this.account.revoke(session);
+    this.pushSubs.removeSession(session);
     for (const ws of this.ctx.getWebSockets(`s:${session}`)) this.closeSocket(ws, CLOSE.UNAUTHORIZED, "session revoked");
     await Promise.allSettled(this.index.ids().map((id) => this.#conversation(id).closeSession(session)));
     this.#reevaluate();
@@ -160,10 +168,44 @@ export class UserObject extends SocketObject {
     this.ctx.storage.transactionSync(() => {
       this.settings.note(convs, { kind: "erase" });
       this.settings.forget();
+      this.pushSubs.removeAll();
       for (const table of ["convs", "contacts", "conversation_holds"]) this.sql.exec(`DELETE FROM ${table}`);
     });
     await this.settings.deliver();
     return true;
+  }
+
+  // ---- push notifications (7.6): subscriptions, previews, muting ----------------------------
+
+  /** The account with its own settings, for /api/me and `PATCH /api/me`. */
+  me(): Me | null {
+    return this.account.me();
+  }
+
+  setPreviews(on: boolean): Me | null {
+    this.account.setPreviews(on);
+    return this.account.me();
+  }
+
+  /** Stores a browser's subscription for `session` (false when that session is not live). */
+  subscribePush(session: string, sub: CheckedSubscription, origin: string): boolean {
+    if (!this.account.isLive(session)) return false;
+    this.pushSubs.add(session, sub, origin);
+    return true;
+  }
+
+  unsubscribePush(endpoint: string): void {
+    this.pushSubs.remove(endpoint);
+  }
+
+  /**
+   * Mutes or unmutes a conversation of mine; every inbox of mine hears it (`muted`). Null when it
+   * is not in my list.
+   */
+  setMuted(conv: string, muted: boolean): Summary | null {
+    if (!this.index.has(conv)) return null;
+    if (this.index.setMuted(conv, muted)) this.#toInbox([{ t: "muted", conv, muted }]);
+    return this.index.summary(conv);
   }
 
   /** I block `username` (7.2); our DM, if there is one, refuses their sends from now on. */

@@ -83,4 +83,7 @@ export const USER_COLUMNS: readonly AddedColumn[] = [
   { table: "sessions", column: "agent", definition: "TEXT" },
   // The account was erased: the row stays as a tombstone (the username is never given out again).
   { table: "account", column: "erased", definition: "INTEGER NOT NULL DEFAULT 0" },
+  // v1.1 (7.6): pushes carry message previews (1) or not (0); I muted a conversation (1).
+  { table: "account", column: "previews", definition: "INTEGER NOT NULL DEFAULT 1" },
+  { table: "convs", column: "muted", definition: "INTEGER NOT NULL DEFAULT 0" },
 ];
