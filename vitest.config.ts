@@ -29,7 +29,13 @@ export default defineConfig({
             },
           }),
         ],
-        test: { name: "workers", include: ["test/worker/**/*.test.ts", "test/unit/**/*.test.ts"], testTimeout: 30_000 },
+        test: {
+          name: "workers",
+          include: ["test/worker/**/*.test.ts", "test/unit/**/*.test.ts"],
+          testTimeout: 30_000,
+          // A stand-in push service on 127.0.0.1 for push-*.test.ts (its URL: inject("pushService")).
+          globalSetup: ["test/worker/push-service.global.ts"],
+        },
       },
       {
         // Things that need Node: the web client's models, the load generator's pieces.

@@ -43,7 +43,7 @@ export type Deliver = (username: string, batch: ActivityBatch) => Promise<void>;
 export interface NotifierHooks {
   convId: () => string;
   deliver: Deliver;
-  /** Members with an inbox open (the presence table knows). */
+  /** Members to tell: an inbox open, or (v1.1) push subscriptions (the presence table knows). */
   watchers: () => string[];
   /** A debt was written down: the alarm must come back to pay it. */
   owing: () => void;
@@ -145,12 +145,21 @@ export class Notifier {
       deleted: [],
     };
     if (this.store.meta()?.kind === "room") batch.members = this.store.memberCount();
+    // v1.1 (7.6): senders' display names, for pushes; one lookup per sender and batch.
+    const names = new Map<string, string>();
+    const nameOf = (u: string) => {
+      const known = names.get(u);
+      if (known !== undefined) return known;
+      const name = this.store.member(u)?.name ?? u;
+      names.set(u, name);
+      return name;
+    };
     for (const e of events) {
       if (e.t === "msg") {
         batch.items.push(
           e.deleted
             ? { seq: e.seq, from: e.from, preview: "", ts: e.ts, deleted: true }
-            : { seq: e.seq, from: e.from, preview: messagePreview(e).slice(0, PREVIEW_CHARS), ts: e.ts },
+            : { seq: e.seq, from: e.from, name: nameOf(e.from), preview: messagePreview(e).slice(0, PREVIEW_CHARS), ts: e.ts },
         );
       } else if (e.t === "delete") {
         const target = this.store.message(e.target);

@@ -14,11 +14,13 @@ export interface Announced {
   online: boolean;
   /** An inbox of the member's is open: presence changes and activity here are worth sending. */
   watching: boolean;
+  /** v1.1 (7.6): the member has push subscriptions: activity here is worth sending, too. */
+  push?: boolean;
   version: number;
 }
 
 export const PRESENCE_TABLE_SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS presence (username TEXT PRIMARY KEY, online INTEGER NOT NULL, watching INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0)`,
+  `CREATE TABLE IF NOT EXISTS presence (username TEXT PRIMARY KEY, online INTEGER NOT NULL, watching INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0, push INTEGER NOT NULL DEFAULT 0)`,
 ];
 
 export class PresenceTable {
@@ -36,9 +38,9 @@ export class PresenceTable {
   #table(): Map<string, Announced> {
     this.#rows ??= new Map(
       this.sql
-        .exec<{ username: string; online: number; watching: number; version: number }>("SELECT username, online, watching, version FROM presence")
+        .exec<{ username: string; online: number; watching: number; push: number; version: number }>("SELECT username, online, watching, push, version FROM presence")
         .toArray()
-        .map((r) => [r.username, { online: r.online === 1, watching: r.watching === 1, version: r.version }]),
+        .map((r) => [r.username, { online: r.online === 1, watching: r.watching === 1, push: r.push === 1, version: r.version }]),
     );
     return this.#rows;
   }
@@ -55,13 +57,14 @@ export class PresenceTable {
     const table = this.#table();
     const before = table.get(username);
     if (before && before.version > next.version) return null;
-    if (before && before.version === next.version && before.online === next.online && before.watching === next.watching) return before;
+    const push = next.push === true;
+    if (before && before.version === next.version && before.online === next.online && before.watching === next.watching && (before.push === true) === push) return before;
     this.sql.exec(
-      `INSERT INTO presence (username, online, watching, version) VALUES (?, ?, ?, ?)
-       ON CONFLICT (username) DO UPDATE SET online = excluded.online, watching = excluded.watching, version = excluded.version`,
-      username, next.online ? 1 : 0, next.watching ? 1 : 0, next.version,
+      `INSERT INTO presence (username, online, watching, push, version) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (username) DO UPDATE SET online = excluded.online, watching = excluded.watching, push = excluded.push, version = excluded.version`,
+      username, next.online ? 1 : 0, next.watching ? 1 : 0, push ? 1 : 0, next.version,
     );
-    table.set(username, next);
+    table.set(username, { online: next.online, watching: next.watching, push, version: next.version });
     return before;
   }
 
@@ -72,8 +75,16 @@ export class PresenceTable {
     return out;
   }
 
-  /** Members with an inbox open: the only ones told about presence changes and new messages. */
+  /** Members with an inbox open: the only ones told about presence changes. */
   watchers(): string[] {
     return this.members((p) => p.watching);
+  }
+
+  /**
+   * Members told about new messages: those with an inbox open, and (v1.1, 7.6) those with push
+   * subscriptions, whose objects decide per device whether to push.
+   */
+  recipients(): string[] {
+    return this.members((p) => p.watching || p.push === true);
   }
 }

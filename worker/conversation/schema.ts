@@ -73,6 +73,8 @@ export const CONVERSATION_SCHEMA = [
 export const CONVERSATION_COLUMNS: readonly AddedColumn[] = [
   { table: "presence", column: "watching", definition: "INTEGER NOT NULL DEFAULT 0" },
   { table: "presence", column: "version", definition: "INTEGER NOT NULL DEFAULT 0" },
+  // v1.1 (7.6): the member has push subscriptions (presence-table.ts).
+  { table: "presence", column: "push", definition: "INTEGER NOT NULL DEFAULT 0" },
   // v1.1 (issue 13): roles, display-name versions and erased accounts; who moderated an event,
   // and a room event's settings (JSON).
   { table: "members", column: "role", definition: "TEXT NOT NULL DEFAULT 'member'" },

@@ -14,6 +14,14 @@ export interface PresenceState {
   online: boolean;
   /** An inbox of mine is open: my conversations tell me about their members. */
   watching: boolean;
+  /** I have push subscriptions: my conversations tell me about new messages (7.6). */
+  push: boolean;
+}
+
+/** The sessions with a socket open in some conversation; `unknown`: a lease that did not say. */
+export interface LeasedSessions {
+  sessions: ReadonlySet<string>;
+  unknown: boolean;
 }
 
 export class Presence {
@@ -22,11 +30,24 @@ export class Presence {
     addMissingColumns(sql, PRESENCE_COLUMNS);
   }
 
-  setLease(conv: string, until: number): void {
+  /** `sessions`: whose sockets are open there (undefined from objects that do not say). */
+  setLease(conv: string, until: number, sessions?: readonly string[]): void {
     this.sql.exec(
-      "INSERT INTO presence_leases (conv, until) VALUES (?, ?) ON CONFLICT (conv) DO UPDATE SET until = excluded.until",
-      conv, until,
+      "INSERT INTO presence_leases (conv, until, sessions) VALUES (?, ?, ?) ON CONFLICT (conv) DO UPDATE SET until = excluded.until, sessions = excluded.sessions",
+      conv, until, sessions ? JSON.stringify(sessions) : null,
     );
+  }
+
+  /** Sessions with a socket open in a conversation, by the live leases. */
+  leasedSessions(now: number): LeasedSessions {
+    const sessions = new Set<string>();
+    let unknown = false;
+    for (const row of this.sql.exec<{ sessions: string | null }>("SELECT sessions FROM presence_leases WHERE until > ?", now)) {
+      const list: unknown = row.sessions === null ? null : JSON.parse(row.sessions);
+      if (!Array.isArray(list)) unknown = true;
+      else for (const s of list) if (typeof s === "string") sessions.add(s);
+    }
+    return { sessions, unknown };
   }
 
   dropLease(conv: string): void {
@@ -46,9 +67,9 @@ export class Presence {
   /** My state as last announced, with its version. */
   announced(): PresenceReport {
     const row = this.sql
-      .exec<{ online: number; watching: number; version: number }>("SELECT online, watching, version FROM presence_state WHERE id = 1")
+      .exec<{ online: number; watching: number; push: number; version: number }>("SELECT online, watching, push, version FROM presence_state WHERE id = 1")
       .toArray()[0];
-    return { online: row?.online === 1, watching: row?.watching === 1, version: row?.version ?? 0 };
+    return { online: row?.online === 1, watching: row?.watching === 1, push: row?.push === 1, version: row?.version ?? 0 };
   }
 
   /**
@@ -57,12 +78,12 @@ export class Presence {
    */
   change(next: PresenceState): PresenceReport | null {
     const before = this.announced();
-    if (before.online === next.online && before.watching === next.watching) return null;
+    if (before.online === next.online && before.watching === next.watching && before.push === next.push) return null;
     const report = { ...next, version: before.version + 1 };
     this.sql.exec(
-      `INSERT INTO presence_state (id, online, watching, version) VALUES (1, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET online = excluded.online, watching = excluded.watching, version = excluded.version`,
-      report.online ? 1 : 0, report.watching ? 1 : 0, report.version,
+      `INSERT INTO presence_state (id, online, watching, push, version) VALUES (1, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET online = excluded.online, watching = excluded.watching, push = excluded.push, version = excluded.version`,
+      report.online ? 1 : 0, report.watching ? 1 : 0, report.push ? 1 : 0, report.version,
     );
     return report;
   }
