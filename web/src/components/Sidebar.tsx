@@ -71,7 +71,7 @@ function ConversationRow({ c }: { c: Summary }) {
     <li class="conv-item">
       <button
         type="button"
-        class={`conv${active ? " active" : ""}${c.unread > 0 ? " has-unread" : ""}`}
+        class={`conv${active ? " active" : ""}${c.unread > 0 ? " has-unread" : ""}${c.muted ? " is-muted" : ""}`}
         aria-current={active ? "true" : undefined}
         data-conv={c.id}
         onClick={() => { settingsOpen.value = false; open(c.id); }}
@@ -81,6 +81,7 @@ function ConversationRow({ c }: { c: Summary }) {
           <span class="conv-top">
             <span class="conv-title">{title}</span>
             {isPinned && <span class="pin-mark" aria-hidden="true">📌</span>}
+            {c.muted && <span class="pin-mark" role="img" aria-label={t("mutedLabel")}>🔕</span>}
             {last && <time class="muted small" dateTime={new Date(last.ts).toISOString()}>{short(last.ts)}</time>}
           </span>
           <span class="conv-bottom">

@@ -12,8 +12,7 @@ const BY_CODE: Record<string, Key> = {
   rate_limited: "errorTooMany",
   network: "errorNetwork",
   taken: "errorTaken",
-  denied: "errorDenied",
-  push_unavailable: "errorPush",
+  push: "errorPush",
 };
 
 const BY_STATUS: Record<number, Key> = {

@@ -219,8 +219,7 @@ export const en = {
   notifySection: "Notifications",
   pushDevice: "Notifications on this device",
   previews: "Show message previews",
-  errorDenied: "Notifications are blocked for this site in the browser's settings.",
-  errorPush: "This browser could not subscribe to notifications.",
+  errorPush: "Notifications could not be turned on: allow them for this site in the browser's settings.",
   mute: "Mute",
   mutedLabel: "muted",
 };

@@ -221,8 +221,7 @@ export const zh: Record<keyof typeof en, string> = {
   notifySection: "通知",
   pushDevice: "在此设备上接收通知",
   previews: "显示消息预览",
-  errorDenied: "浏览器设置已禁止此网站的通知。",
-  errorPush: "此浏览器无法订阅通知。",
+  errorPush: "无法开启通知：请在浏览器设置中允许此网站的通知。",
   mute: "静音",
   mutedLabel: "已静音",
 };

@@ -3,7 +3,7 @@
  * sessions that still deliver, the outbox, the tab title, desktop notifications and the network.
  */
 import { batch, computed, effect, signal } from "@preact/signals";
-import { CLOSE, parseInboxFrame, readMessage, readSummary, type Message, type Summary, type User } from "../../../protocol";
+import { CLOSE, parseInboxFrame, readMessage, readSummary, type Message, type Me, type Summary } from "../../../protocol";
 import { api, ApiFailure, type RoomListing } from "../lib/api";
 import { newClientId } from "../lib/ids";
 import { t } from "../lib/i18n";
@@ -18,7 +18,7 @@ import { learnNames, nameOf } from "./names";
 import { loadPins } from "./pins";
 import { ConversationSession } from "./session";
 
-export const me = signal<User | null | undefined>(undefined);
+export const me = signal<Me | null | undefined>(undefined);
 export const inbox = new InboxModel();
 export const currentId = signal<string | null>(null);
 export const sessions = signal<ReadonlyMap<string, ConversationSession>>(new Map());
@@ -51,15 +51,15 @@ export async function boot(): Promise<void> {
   document.addEventListener("visibilitychange", () => { visible.value = document.visibilityState === "visible"; });
   addEventListener("hashchange", () => openFromHash());
   addEventListener("popstate", () => openFromHash());
-  let user: User | null | undefined;
+  let user: Me | null | undefined;
   try {
     user = await api.me();
     // Signed out meanwhile (expired, or ended from another device): what was kept goes too.
-    if (!user) void kept<User>("me").then((u) => u && forgetKept(u.username)).catch(() => {});
+    if (!user) void kept<Me>("me").then((u) => u && forgetKept(u.username)).catch(() => {});
   } catch {
     // No network (or no server): start as whoever was signed in last, from what was kept. A
     // session ended meanwhile shows once the sockets connect (4401 signs out).
-    user = await kept<User>("me").catch(() => undefined);
+    user = await kept<Me>("me").catch(() => undefined);
   }
   if (user) await signedIn(user);
   else me.value = null;
@@ -71,7 +71,7 @@ export async function signIn(kind: "signup" | "login", username: string, passwor
   await signedIn(user);
 }
 
-async function signedIn(user: User): Promise<void> {
+async function signedIn(user: Me): Promise<void> {
   learnNames([user]);
   loadPins(user.username);
   signedOutWhy.value = null;
@@ -329,10 +329,10 @@ export async function send(body: string, replyTo?: number): Promise<void> {
 
 export const notificationsAllowed = signal(typeof Notification !== "undefined" && Notification.permission === "granted");
 
-/** A desktop notification: the conversation's title, and in a room who wrote ("Ann: hello"). */
+/** A desktop notification: the conversation's title, and in a room who wrote ("Ann: hello"). None for a muted conversation. */
 function notify(conv: string, from: string, text: string): void {
-  if (!notificationsAllowed.value || visible.value) return;
   const summary = inbox.find(conv);
+  if (!notificationsAllowed.value || visible.value || summary?.muted) return;
   const title = summary ? (summary.kind === "room" ? `# ${summary.title}` : summary.title) : nameOf(from);
   const body = summary?.kind === "room" ? `${nameOf(from)}: ${text}` : text;
   try {
@@ -403,6 +403,11 @@ export async function forget(id: string): Promise<void> {
     const queued = await outbox.list(user).catch(() => []);
     for (const e of queued) if (e.conv === id) await outbox.remove(e.id).catch(() => {});
   }
+}
+
+/** Mutes a conversation on all my devices: it still counts unread, but neither pushes nor notifies. */
+export async function mute(id: string, muted: boolean): Promise<void> {
+  inbox.upsert(asSummary(await api.mute(id, muted)));
 }
 
 export async function invite(username: string): Promise<void> {

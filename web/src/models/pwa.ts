@@ -53,13 +53,17 @@ export async function setPush(on: boolean): Promise<void> {
   if (on) {
     const allowed = (await Notification.requestPermission()) === "granted";
     notificationsAllowed.value = allowed;
-    if (!allowed) throw new ApiFailure(0, "denied", "");
+    if (!allowed) throw new ApiFailure(0, "push", "");
     const key = field(await call("GET", "/api/push/key"), "publicKey", (k): k is string => typeof k === "string");
     // A fresh subscription: the one before may be for another key.
     await old?.unsubscribe();
     const reg = await sw!.ready;
-    const sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key }).catch(() => {
-      throw new ApiFailure(0, "push_unavailable", "");
+    // Without its vendor's push service (no internet, a blocked host) a browser may never answer.
+    const sub = await Promise.race([
+      reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key }),
+      new Promise<never>((_, fail) => setTimeout(fail, 20_000)),
+    ]).catch(() => {
+      throw new ApiFailure(0, "push", "");
     });
     await call("POST", "/api/me/push", sub.toJSON());
   } else if (old) {

@@ -2,21 +2,12 @@
  * The service worker (built by web/build.mjs as /sw.js, a stable URL). It keeps the app shell (the
  * page, its hashed script and style sheet, the manifest) in a cache named after this build, so the
  * app starts without a network; the conversations and messages it shows then come from IndexedDB
- * (web/src/lib/offline.ts). A new build installs beside the old one and waits: the app offers to
+ * (web/src/lib/kept.ts). A new build installs beside the old one and waits: the app offers to
  * reload and sends "skip" only when the person agrees. It also shows Web Push notifications
  * (PROTOCOL.md 7.6) and opens their conversation when one is clicked.
  */
-/** The decrypted payload of a push (PROTOCOL.md 7.6). */
-interface PushPayload {
-  conv: string;
-  seq: number;
-  from: string;
-  title: string;
-  preview: string;
-}
+import type { PushPayload } from "../../../protocol/push";
 
-// A module (so that `self` can be declared with its service worker type).
-export type {};
 declare const self: ServiceWorkerGlobalScope;
 /** Injected by web/build.mjs: the shell's paths, and a hash of their contents. */
 declare const SHELL: string[];
@@ -31,7 +22,8 @@ self.oninstall = (e) => e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHEL
 self.onactivate = (e) => {
   e.waitUntil(
     caches.keys()
-      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("shell-") && k !== CACHE).map((k) => caches.delete(k))))
+      // Every cache of this origin is an older shell: the app keeps its data in IndexedDB.
+      .then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
       .then(() => self.clients.claim()),
   );
 };
@@ -57,9 +49,10 @@ self.onpush = (e) => {
   } catch {
     /* not JSON: still say that something arrived */
   }
-  const conv = typeof p.conv === "string" ? p.conv : "";
+  const conv = `${p.conv ?? ""}`;
+  const reg = self.registration;
   e.waitUntil(
-    self.registration.getNotifications({ tag: conv }).then((shown) => {
+    reg.getNotifications({ tag: conv }).then((shown) => {
       // Pushes may arrive out of order: an older message does not replace a newer one.
       if (shown.some((n) => (n.data?.seq ?? 0) > (p.seq ?? 0))) return;
       // `renotify` is not in TypeScript's lib yet.
@@ -71,7 +64,7 @@ self.onpush = (e) => {
         icon: "/icons/icon-192.png",
         data: { conv, seq: p.seq ?? 0 },
       };
-      return self.registration.showNotification(p.title || "Edge chat", options);
+      return reg.showNotification(p.title || "Edge chat", options);
     }),
   );
 };
