@@ -8,6 +8,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { PushPayload } from "../../protocol";
+import { png } from "../unit/image-fixtures";
+import { uploaded } from "./files-helpers";
 import { api, closeAll, connect, dm, join, room, sendAll, signup, type Account } from "./helpers";
 import {
   browserSubscription,
@@ -95,6 +97,19 @@ describe("a push for a new message", () => {
     await closeAll(a, b);
   });
 
+  it("a message with only a photo previews as the inbox does: 🖼 photo", async () => {
+    const [ann, ben] = [await signup("ann"), await signup("ben")];
+    const d = await dm(ann, ben);
+    const { id, sub } = await subscribed(ben);
+    const photo = await uploaded(ann, d.id, png(8, 8), { name: "cat.png", type: "image/png" });
+    const a = await join(d.id, ann);
+    a.send({ t: "send", id: "p1", body: "", files: [photo.id] });
+    const { seq } = await a.next("ack", (f) => f.id === "p1");
+    const [push] = await waitForPushes(id, 1);
+    expect(await decryptPush(push!, sub)).toEqual({ conv: d.id, seq, from: ann.username, title: ann.username, preview: "🖼 photo" });
+    await closeAll(a);
+  });
+
   it("carries an empty preview when the user turned previews off", async () => {
     const [ann, ben] = [await signup("ann"), await signup("ben")];
     const d = await dm(ann, ben);
@@ -137,13 +152,13 @@ describe("who gets a push", () => {
     const laptop = await subscribed(ben);
     // Ben looks at the room: a message in the DM does not push to that device either.
     const b = await join(r.id, ben);
-    await eventually(async () => (await runInDurableObject(userStub(ben.username), (i) => [...i.pushSenderLooking().sessions])).length === 1, "the room's lease");
+    await eventually(async () => (await runInDurableObject(userStub(ben.username), (i) => [...i.sessionsLooking().sessions])).length === 1, "the room's lease");
     const a = await join(d.id, ann);
     const [s1] = await sendAll(a, ["are you there"]);
     await pushSettled(ben.username, d.id, s1!);
     expect(await pushesTo(laptop.id)).toEqual([]);
     await closeAll(b);
-    await eventually(async () => (await runInDurableObject(userStub(ben.username), (i) => [...i.pushSenderLooking().sessions])).length === 0, "the lease gone");
+    await eventually(async () => (await runInDurableObject(userStub(ben.username), (i) => [...i.sessionsLooking().sessions])).length === 0, "the lease gone");
     const [s2] = await sendAll(a, ["gone now"]);
     const [push] = await waitForPushes(laptop.id, 1);
     expect(((await decryptPush(push!, laptop.sub)) as PushPayload).seq).toBe(s2);
@@ -181,6 +196,24 @@ describe("who gets a push", () => {
     await waitForPushes(away.id, 1);
     await pushSettled(ben.username, d.id, s1!);
     expect(await pushesTo(laptop.id)).toEqual([]);
+    await closeAll(a);
+  });
+
+  it("a session that expired gets nothing, and its subscription goes", async () => {
+    const [ann, ben] = [await signup("ann"), await signup("ben")];
+    const d = await dm(ann, ben);
+    const phone = await anotherDevice(ben);
+    const laptop = await subscribed(ben);
+    const away = await subscribed(phone);
+    await runInDurableObject(userStub(ben.username), (_i, state) => {
+      state.storage.sql.exec("UPDATE sessions SET expires = 1 WHERE id = (SELECT session FROM push_subs WHERE endpoint = ?)", laptop.endpoint);
+    });
+    const a = await join(d.id, ann);
+    const [s1] = await sendAll(a, ["still there?"]);
+    await waitForPushes(away.id, 1);
+    await pushSettled(ben.username, d.id, s1!);
+    expect(await pushesTo(laptop.id)).toEqual([]);
+    expect((await storedSubscriptions(ben.username)).map((s) => s.endpoint)).toEqual([away.endpoint]);
     await closeAll(a);
   });
 });

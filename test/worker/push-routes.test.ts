@@ -49,6 +49,15 @@ describe("POST /api/me/push and DELETE /api/me/push", () => {
     expect((await api("DELETE", "/api/me/push", ann.token, { endpoint: sub.body.endpoint, more: 1 })).status).toBe(400);
   });
 
+  it("takes keys with base64 padding and stores them in the one unpadded form browsers give", async () => {
+    const ann = await signup("ann");
+    const sub = await browserSubscription("https://push.example.com/send/padded");
+    const padded = { ...sub.body, keys: { p256dh: `${sub.body.keys.p256dh}=`, auth: `${sub.body.keys.auth}==` } };
+    expect((await subscribe(ann, padded)).status).toBe(201);
+    const [stored] = await storedSubscriptions(ann.username);
+    expect([stored!.p256dh, stored!.auth]).toEqual([sub.body.keys.p256dh, sub.body.keys.auth]);
+  });
+
   it("needs a session", async () => {
     const sub = await browserSubscription("https://push.example.com/send/x");
     expect((await api("POST", "/api/me/push", undefined, sub.body)).status).toBe(401);

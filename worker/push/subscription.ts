@@ -72,7 +72,8 @@ function key(keys: Record<string, unknown>, name: "p256dh" | "auth", bytes: numb
   const v = keys[name];
   const decoded = typeof v === "string" && v.length <= 128 ? base64urlBytes(v) : null;
   if (!decoded || decoded.length !== bytes) throw invalid(`keys.${name} must be ${bytes} bytes in base64url`);
-  return v as string;
+  // Stored without padding, the form browsers give: one spelling per key.
+  return (v as string).replace(/=+$/, "");
 }
 
 /**

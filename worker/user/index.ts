@@ -330,8 +330,8 @@ export class UserObject extends SocketObject {
     this.#reevaluate();
   }
 
-  /** Sessions with a socket open now, here (inbox) or in a conversation (by lease). */
-  pushSenderLooking(): LeasedSessions {
+  /** Sessions with a socket open now, here (inbox) or in a conversation (by lease): whom a push skips. */
+  sessionsLooking(): LeasedSessions {
     return this.#looking();
   }
 

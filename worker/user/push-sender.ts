@@ -135,8 +135,15 @@ export class PushSender {
     const urgency: Urgency = summary.kind === "dm" ? "high" : "normal";
     const now = Date.now();
     let queued = false;
+    let expired = false;
     for (const sub of subs) {
-      if (looking.sessions.has(sub.session) || !this.h.live(sub.session)) continue;
+      if (!this.h.live(sub.session)) {
+        // Its session ran out (30 days unused): the subscription goes with it, as at a logout.
+        this.h.subs.remove(sub.endpoint);
+        expired = true;
+        continue;
+      }
+      if (looking.sessions.has(sub.session)) continue;
       // A row already waiting (in backoff) keeps its time and count: the newer message replaces its payload.
       this.sql.exec(
         `INSERT INTO push_outbox (endpoint, conv, seq, payload, urgency, attempts, due, created) VALUES (?, ?, ?, ?, ?, 0, ?, ?)
@@ -146,6 +153,7 @@ export class PushSender {
       );
       queued = true;
     }
+    if (expired) this.h.subsChanged();
     if (queued) this.kick();
   }
 
