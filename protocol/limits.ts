@@ -48,6 +48,11 @@ export interface Limits {
   heartbeatMs: number;
   /** HTTP requests per signed-in user in any minute (socket upgrades included). `429`. */
   httpPerMinute: number;
+  /**
+   * File downloads (GET of a file route) per signed-in user in any minute, counted apart from
+   * `httpPerMinute`: a room full of images costs one request per image shown. `429`.
+   */
+  fileReadsPerMinute: number;
   /** Most conversations one user belongs to. `403 full`. */
   conversationsPerUser: number;
   /** Rooms one user may create in any 24 hours. `429`. */
@@ -77,6 +82,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   badFramesPerMinute: 20,
   heartbeatMs: 30_000,
   httpPerMinute: 300,
+  fileReadsPerMinute: 3000,
   conversationsPerUser: 1000,
   roomsPerDay: 50,
   loginFailuresPerUsername: 10,
@@ -102,6 +108,7 @@ export const LIMIT_ENV_VARS: Readonly<Record<keyof Limits, string>> = Object.fre
   badFramesPerMinute: "LIMIT_BAD_FRAMES_PER_MINUTE",
   heartbeatMs: "HEARTBEAT_MS",
   httpPerMinute: "LIMIT_HTTP_PER_MINUTE",
+  fileReadsPerMinute: "LIMIT_FILE_READS_PER_MINUTE",
   conversationsPerUser: "LIMIT_CONVERSATIONS_PER_USER",
   roomsPerDay: "LIMIT_ROOMS_PER_DAY",
   loginFailuresPerUsername: "LIMIT_LOGIN_FAILURES_PER_USERNAME",

@@ -393,3 +393,13 @@ export function readSummary(value: unknown): Summary | null {
     throw err;
   }
 }
+
+/** The `file` of an upload's answer (`POST /files`, 7.4), or null when it is not one. */
+export function readFileRef(value: unknown): FileRef | null {
+  try {
+    return fileRefs({ files: [value] })?.[0] ?? null;
+  } catch (err) {
+    if (err instanceof Invalid) return null;
+    throw err;
+  }
+}

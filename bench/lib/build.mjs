@@ -13,6 +13,16 @@ export async function loadProtocol(root, tmp) {
   return import(pathToFileURL(outfile).href);
 }
 
+/**
+ * The web app's reconnecting socket (web/src/lib/socket.ts, with its backoff and jitter from
+ * backoff.ts), bundled from its module for Node, which has a global WebSocket like a browser.
+ */
+export async function loadAppSocket(root, tmp) {
+  const outfile = join(tmp, "app-socket.mjs");
+  await build({ entryPoints: [join(root, "web", "src", "lib", "socket.ts")], bundle: true, format: "esm", platform: "node", outfile, logLevel: "warning" });
+  return import(pathToFileURL(outfile).href);
+}
+
 /** Bundles worker/ and writes a wrangler.toml beside it that mirrors the project's. Returns its path. */
 export async function freezeWorker(root, tmp) {
   const dir = join(tmp, "ours");

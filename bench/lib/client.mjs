@@ -8,12 +8,43 @@ const EVENT_TYPES = new Set(["msg", "edit", "delete", "react", "member"]);
 /** Bytes of a server-to-client websocket frame header (unmasked) for a payload of `n` bytes. */
 export const wsHeaderBytes = (n) => (n < 126 ? 2 : n < 65536 ? 4 : 10);
 
-export class BenchSocket {
-  /** The highest seq applied, from `synced` on, and what went wrong with the order. */
+/**
+ * The order one client sees, from its `synced` on: each seq once, ascending, no gaps. Shared by
+ * the bench's own sockets and the web app's reconnecting socket (bench/lib/deploy.mjs), which
+ * carries it across reconnects as the app carries its last applied seq.
+ */
+export class SeqCheck {
+  /** The highest seq applied; -1 until a `synced` (or a `since`) says where the log starts. */
   lastSeq = -1;
   dup = 0;
   outOfOrder = 0;
   #missing = new Set();
+
+  /** Counts one event's seq. */
+  see(seq) {
+    if (this.lastSeq < 0) return; // before `synced`: the welcome's replay sets the start
+    if (seq === this.lastSeq + 1) this.lastSeq = seq;
+    else if (seq > this.lastSeq + 1) {
+      for (let s = this.lastSeq + 1; s < seq && this.#missing.size < 100_000; s++) this.#missing.add(s);
+      this.lastSeq = seq;
+    } else if (this.#missing.delete(seq)) this.outOfOrder++;
+    else this.dup++;
+  }
+
+  /** A `synced` frame: the start of the log when nothing was applied yet. */
+  synced(lastSeq) {
+    if (this.lastSeq < 0) this.lastSeq = lastSeq;
+  }
+
+  /** Seqs up to `upTo` never received (gaps and a missing tail). */
+  lostUpTo(upTo) {
+    return this.#missing.size + Math.max(0, upTo - this.lastSeq);
+  }
+}
+
+export class BenchSocket {
+  /** What went wrong with the order (see SeqCheck). */
+  order = new SeqCheck();
   bytesIn = 0;
   messagesIn = 0;
   /**
@@ -38,6 +69,10 @@ export class BenchSocket {
     this.autoSync = autoSync;
     this.label = label;
     this.ws = new WebSocket(url, [protocol], { headers, perMessageDeflate: false });
+    /** When the handshake started and when its 101 came (null until then): a storm's accept time. */
+    this.startedAt = performance.now();
+    this.upgradedAt = null;
+    this.ws.once("upgrade", () => { this.upgradedAt = performance.now(); });
     this.opened = new Promise((resolve, reject) => {
       this.#synced = { resolve, reject };
       this.ws.once("unexpected-response", (_req, res) => reject(new Error(`${label}: upgrade answered ${res.statusCode}`)));
@@ -45,7 +80,9 @@ export class BenchSocket {
       this.ws.once("close", (code, reason) => reject(new Error(`${label}: closed ${code} ${reason}`)));
     });
     this.opened.catch(() => {});
-    this.closed = new Promise((resolve) => this.ws.once("close", (code) => resolve(code)));
+    /** The close code once closed (by either side), else null. */
+    this.closeCode = null;
+    this.closed = new Promise((resolve) => this.ws.once("close", (code) => { this.closeCode = code; resolve(code); }));
     this.ws.on("message", (data, isBinary) => this.#onMessage(data, isBinary));
   }
 
@@ -67,26 +104,27 @@ export class BenchSocket {
     }
     for (const f of frames) {
       if (EVENT_TYPES.has(f.t)) {
-        this.#checkOrder(f.seq);
+        this.order.see(f.seq);
         this.sink?.event(this, f, t);
       } else if (f.t === "ack") this.sink?.ack(this, f, t);
       else if (f.t === "synced") this.#onSynced(f);
       else if (f.t === "error") this.sink?.error?.(this, f, t);
+      else this.sink?.other?.(this, f, t);
     }
   }
 
-  #checkOrder(seq) {
-    if (this.lastSeq < 0) return; // before `synced`: the welcome's replay sets the start
-    if (seq === this.lastSeq + 1) this.lastSeq = seq;
-    else if (seq > this.lastSeq + 1) {
-      for (let s = this.lastSeq + 1; s < seq && this.#missing.size < 100_000; s++) this.#missing.add(s);
-      this.lastSeq = seq;
-    } else if (this.#missing.delete(seq)) this.outOfOrder++;
-    else this.dup++;
+  get lastSeq() {
+    return this.order.lastSeq;
+  }
+  get dup() {
+    return this.order.dup;
+  }
+  get outOfOrder() {
+    return this.order.outOfOrder;
   }
 
   #onSynced(f) {
-    if (this.lastSeq < 0) this.lastSeq = f.lastSeq;
+    this.order.synced(f.lastSeq);
     this.sink?.synced?.(this, f);
     if (f.more && this.autoSync) this.send({ t: "sync", since: this.lastSeq });
     else if (!f.more) this.#synced?.resolve(this);
@@ -94,12 +132,12 @@ export class BenchSocket {
 
   /** Seqs up to `upTo` this socket never received (gaps and a missing tail). */
   lostUpTo(upTo) {
-    return this.#missing.size + Math.max(0, upTo - this.lastSeq);
+    return this.order.lostUpTo(upTo);
   }
 
   /** Starts replaying after `since`: expects events then `synced`; the first seq is since + 1. */
   expectFrom(since) {
-    this.lastSeq = since;
+    this.order.lastSeq = since;
   }
 
   send(frame) {
@@ -153,4 +191,23 @@ export async function openAll(specs, concurrency, deadlineSeconds = Infinity) {
     clearTimeout(timer);
   }
   return out;
+}
+
+/**
+ * Pings every socket of `sockets()` once per `everyMs`, spread evenly, as the app does: the server
+ * closes a socket silent for two heartbeat intervals (60 s by default), which a scenario on a
+ * loaded machine can outlast. Returns a function that stops it.
+ */
+export function keepAlive(sockets, everyMs = 20_000) {
+  const TICK = 100;
+  let k = 0;
+  const timer = setInterval(() => {
+    const all = sockets();
+    const due = Math.ceil((all.length * TICK) / everyMs);
+    for (let i = 0; i < due && all.length > 0; i++) {
+      const s = all[k++ % all.length];
+      if (s.ws.readyState === WebSocket.OPEN) s.ping();
+    }
+  }, TICK);
+  return () => clearInterval(timer);
 }

@@ -37,6 +37,30 @@ export const METRICS = {
     ["worker CPU ms", (r) => r.workerCpuMs],
     ["seeding msgs/s (1 member, all servers at once)", (r) => r.seedPerSecond],
   ],
+  storm: [
+    ["sockets / users / rooms", (r) => `${r.sockets} / ${r.users} / ${r.rooms}`],
+    ["connect all, 50 at a time, ms", (r) => r.connectMs],
+    ["storm: all accepted (last 101) ms", (r) => r.acceptMs],
+    ["storm: all synced ms", (r) => r.syncedMs],
+    ["storm: upgrade p50 / p99 ms", (r) => `${r.upgradeMs.p50} / ${r.upgradeMs.p99}`],
+    ["one upgrade, objects awake, p50 ms", (r) => r.warmUpgradeMs.p50],
+    ["lost/dup/out-of-order", (r) => `${r.lost}/${r.duplicated}/${r.outOfOrder}`],
+    ["presence to a watching inbox: frames per user back (mean / max)", (r) => (r.presence ? `${r.presence.onlineFramesPerUser} / ${r.presence.onlineFramesPerUserMax}` : null)],
+    ["contacts seen offline before / online after / all (rooms shared with the watcher)", (r) => (r.presence ? `${r.presence.offlineSeenBefore} / ${r.presence.usersSeenOnline} / ${r.presence.watchedUsers} (${r.presence.sharedRoomsEach})` : null)],
+    ["presence frames to the conversation sockets", (r) => r.presence?.framesToConversationSockets],
+  ],
+  deploy: [
+    ["sockets (web app's ReconnectingSocket)", (r) => r.sockets],
+    ["closed by the server", (r) => r.closedByServer],
+    ["first close after the reload ms", (r) => r.firstCloseMs],
+    ["all synced again, from the first close, ms", (r) => r.allSyncedMs],
+    ["synced after the reload p50 / p99 ms", (r) => `${r.syncedAfterReloadMs.p50} / ${r.syncedAfterReloadMs.p99}`],
+    ["upgrades started / failed", (r) => `${r.attempts} / ${r.failedAttempts}`],
+    ["peak upgrades started per second", (r) => r.peakAttemptsPerSecond],
+    ["peak upgrades accepted per second", (r) => r.peakOpensPerSecond],
+    ["lost/dup/out-of-order", (r) => `${r.lost}/${r.duplicated}/${r.outOfOrder}`],
+    ["error frames / refused for good", (r) => `${r.errors}/${r.refusedForGood}`],
+  ],
   idle: [
     ["sockets / rooms", (r) => `${r.sockets} / ${r.rooms}`],
     ["connect all ms", (r) => r.connectMs],
@@ -69,8 +93,48 @@ export function table(title, kind, results) {
   for (const [name, get] of METRICS[kind]) {
     rows.push([name, ...labels.map((l) => fmt(value(l, get))), ...pairs.map(([o, r]) => ratio(value(o, get), value(r, get)))]);
   }
-  for (const l of labels) if (results[l].error) rows.push([`${l} failed`, results[l].error]);
-  const widths = header.map((_, i) => Math.max(...rows.filter((r) => r.length > 2).map((r) => (r[i] ?? "").length)));
-  const line = (r) => r.length === 2 && r[0].endsWith("failed") ? `${r[0]}: ${r[1]}` : r.map((c, i) => (i === 0 ? (c ?? "").padEnd(widths[i]) : (c ?? "").padStart(widths[i]))).join("  ");
-  return [`\n== ${title}`, ...rows.map(line)].join("\n");
+  // A failure is one line of text, outside the columns.
+  const failures = labels.filter((l) => results[l].error).map((l) => `${l} failed: ${results[l].error}`);
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? (c ?? "").padEnd(widths[i]) : (c ?? "").padStart(widths[i]))).join("  ");
+  return [`\n== ${title}`, ...rows.map(line), ...failures].join("\n");
+}
+
+const median = (v) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** The median of each number across passes, field by field (other values: the first pass's). */
+function medianOf(values) {
+  const first = values.find((v) => v !== undefined && v !== null);
+  // Rounded: the median of an even count is a mean, with float noise in the last digits.
+  if (typeof first === "number") return Math.round(median(values.filter((v) => typeof v === "number")) * 1000) / 1000;
+  if (first && typeof first === "object" && !Array.isArray(first)) {
+    return Object.fromEntries(Object.keys(first).map((k) => [k, medianOf(values.map((v) => v?.[k]))]));
+  }
+  return first;
+}
+
+/**
+ * One scenario table per key from the passes of --repeat: each figure the median of the passes
+ * that measured it (a failed pass is left out; its error shows when no pass succeeded).
+ */
+export function aggregate(runs) {
+  const out = {};
+  for (const key of new Set(runs.flatMap((r) => Object.keys(r)))) {
+    const passes = runs.map((r) => r[key]).filter(Boolean);
+    const last = passes[passes.length - 1];
+    if (last.kind === "profile") {
+      out[key] = last;
+      continue;
+    }
+    const by = {};
+    for (const label of new Set(passes.flatMap((p) => Object.keys(p.by)))) {
+      const good = passes.map((p) => p.by[label]).filter((v) => v && !v.error);
+      by[label] = good.length ? medianOf(good) : passes.map((p) => p.by[label]).find(Boolean);
+    }
+    out[key] = { title: last.title, kind: last.kind, by, ...(passes.every((p) => p.skipped) ? { skipped: last.skipped } : {}) };
+  }
+  return out;
 }

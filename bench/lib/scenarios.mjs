@@ -7,7 +7,7 @@ import { round, Samples } from "./stats.mjs";
 /** BENCH_TRACE=1 prints every ack slower than 50 ms; BENCH_TRACE=20, slower than 20 ms. */
 const TRACE_MS = process.env.BENCH_TRACE ? (Number(process.env.BENCH_TRACE) > 1 ? Number(process.env.BENCH_TRACE) : 50) : null;
 
-const CONNECT_CONCURRENCY = 50;
+export const CONNECT_CONCURRENCY = 50;
 /** Sends in flight while filling a catch-up room (more in flight, fewer commits per message). */
 const SEED_WINDOW = 400;
 let idCounter = 0;

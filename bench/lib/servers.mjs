@@ -94,7 +94,9 @@ export async function startWrangler({ name, root, config, port, inspectorPort, v
 export async function locateWorker(handle, probePath = handle.probePath, statuses = handle.statuses) {
   Object.assign(handle, { probePath, statuses });
   let found = null;
-  await waitFor(`${handle.name}: the workerd behind wrangler`, 30_000, async () => {
+  // Up to 90 s, as for a start: after a reload under load (1 000 sockets coming back) the new
+  // workerd can take a while to answer a probe.
+  await waitFor(`${handle.name}: the workerd behind wrangler`, 90_000, async () => {
     for (const pid of descendants(handle.wranglerPid)) {
       const cmd = commandLine(pid);
       if (!cmd[0]?.endsWith("workerd") || !cmd.includes("--socket-addr=entry=127.0.0.1:0")) continue;

@@ -65,6 +65,16 @@ export class OursServer {
   rooms(count, size) {
     return inParallel(Array.from({ length: count }, (_, r) => r), 8, (r) => this.room(size, r * size));
   }
+
+  /** `count` DMs between distinct pairs of users (2i, 2i + 1), made with `{kind: "dm"}`. */
+  dms(count) {
+    return inParallel(Array.from({ length: count }, (_, i) => i), 8, async (i) => {
+      const a = this.users[(2 * i) % this.users.length];
+      const b = this.users[(2 * i + 1) % this.users.length];
+      const { conversation } = await api(this.base, "POST", "/api/conversations", a.token, { kind: "dm", with: b.username });
+      return { id: conversation.id, members: [a, b] };
+    });
+  }
 }
 
 /** bench/bare and bench/floor: rooms exist on first use. */
@@ -78,12 +88,18 @@ export class ReferenceServer {
     this.users = Array.from({ length: count }, (_, i) => ({ username: `u${i}`, token: null }));
     return 0;
   }
+  /** Members drawn from the same pool as ours (wrapping), so a user's sockets span the same rooms. */
   async room(count, offset = 0) {
-    const members = Array.from({ length: count }, (_, i) => ({ username: `u${offset + i}`, token: null }));
+    const pool = this.users.length || Number.POSITIVE_INFINITY;
+    const members = Array.from({ length: Math.min(count, pool) }, (_, i) => ({ username: `u${(offset + i) % pool}`, token: null }));
     return { id: `r${Date.now().toString(36)}${this.#rooms++}`, members };
   }
   rooms(count, size) {
     return Promise.all(Array.from({ length: count }, (_, r) => this.room(size, r * size)));
+  }
+  /** The references have no DMs: a room of two is what they would do for one. */
+  dms(count) {
+    return this.rooms(count, 2);
   }
 }
 
@@ -96,14 +112,18 @@ export class Target {
     Object.assign(this, { label, server, port, via, workerPid, cpuPids, rssPid });
   }
 
-  /** A socket for member `m` of `room` (the `i`-th of that member's sockets). */
-  socket(room, m, protocol, codec, { since, autoSync = true } = {}) {
+  /** The URL and headers of a socket of member `m` on `path` (`/chat/<id>`, `/inbox`). */
+  address(path, m, { since } = {}) {
     const q = new URLSearchParams();
     if (since !== undefined) q.set("since", String(since));
     if (!m.token) q.set("user", m.username);
     const qs = q.toString();
-    const url = `ws://127.0.0.1:${this.port}/chat/${room.id}${qs ? `?${qs}` : ""}`;
-    const headers = m.token ? { Authorization: `Bearer ${m.token}` } : {};
+    return { url: `ws://127.0.0.1:${this.port}${path}${qs ? `?${qs}` : ""}`, headers: m.token ? { Authorization: `Bearer ${m.token}` } : {} };
+  }
+
+  /** A socket for member `m` of `room` (the `i`-th of that member's sockets). */
+  socket(room, m, protocol, codec, { since, autoSync = true } = {}) {
+    const { url, headers } = this.address(`/chat/${room.id}`, m, { since });
     const s = new BenchSocket(url, protocol, codec, { headers, autoSync, label: `${this.label} ${m.username}` });
     if (since !== undefined) s.expectFrom(since);
     return s;

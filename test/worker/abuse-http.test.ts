@@ -3,26 +3,16 @@
  * under parallel requests), Origin and Content-Type checks on state-changing requests, the
  * __Host- cookie and HSTS over https only, and the session expiry that sockets are closed on.
  */
-import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { CLOSE, DEFAULT_LIMITS } from "../../protocol";
 import { expiresFromHeader, SESSION_EXPIRES_HEADER, sessionExpired, sessionSecret } from "../../worker/auth/session";
 import { DEV_SESSION_SECRET } from "../../worker/auth/token";
 import { ApiError } from "../../worker/errors";
 import { limitsFromEnv } from "../../worker/config";
-import { api, BASE, connect, signup, uniqueName, type Account } from "./helpers";
+import { api, BASE, connect, signup, spend, uniqueName } from "./helpers";
 
 const BUDGET = limitsFromEnv(env).httpPerMinute;
-
-/** Puts `count` requests in the user's budget window, as if just made. */
-async function spend(account: Account, count: number): Promise<void> {
-  await runInDurableObject(env.USERS.get(env.USERS.idFromName(account.username)), (_i, state) => {
-    state.storage.sql.exec(
-      "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?) INSERT INTO http_hits (at) SELECT ? FROM n",
-      count, Date.now(),
-    );
-  });
-}
 
 async function status(res: Response | Promise<Response>): Promise<number> {
   const r = await res;

@@ -85,7 +85,7 @@ describe("one order, no gaps (promise 2)", () => {
     // What is stored is what was delivered.
     const [stored] = await convSql(conv.id, "SELECT count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM messages");
     expect(stored).toEqual({ n: total, lo: first, hi: last });
-    const [events] = await convSql(conv.id, "SELECT count(*) AS n, max(seq) AS hi FROM events");
+    const [events] = await convSql(conv.id, "SELECT count(*) AS n, max(seq) AS hi FROM log");
     expect(events).toEqual({ n: last, hi: last });
     await closeAll(...sockets);
   }, 2 * SLOW);
@@ -116,7 +116,7 @@ describe("resending the same id (promise 4 and 6)", () => {
       { seq: 1, client_id: "same-id", body: "attempt 0" },
       { seq: 2, client_id: "next", body: "next" },
     ]);
-    expect(await convSql(conv.id, "SELECT seq, type FROM events ORDER BY seq")).toEqual([
+    expect(await convSql(conv.id, "SELECT seq, type FROM log ORDER BY seq")).toEqual([
       { seq: 1, type: "msg" },
       { seq: 2, type: "msg" },
     ]);

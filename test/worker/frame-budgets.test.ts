@@ -23,7 +23,7 @@ async function ackedSeq(c: TestClient, id: string, body = id): Promise<number> {
 }
 
 const storedBy = async (conv: string, who: string) =>
-  Number((await convSql(conv, "SELECT count(*) AS n FROM events WHERE actor = ? AND type IN ('msg', 'edit', 'delete', 'react')", who))[0]?.n);
+  Number((await convSql(conv, "SELECT count(*) AS n FROM log WHERE actor = ? AND type IN ('msg', 'edit', 'delete', 'react')", who))[0]?.n);
 
 describe("the write budget: send, edit, delete and react together", () => {
   it("the last frame within the burst is applied, the next of any kind is refused and stores nothing", async () => {

@@ -137,7 +137,7 @@ async function fuzzSocket(protocol: Subprotocol, seed: number): Promise<{ valid:
   b.send({ t: "send", id: "after-fuzz", body: "still here" });
   const ack = await b.next("ack", (f) => f.id === "after-fuzz");
   await a.next("msg", (m) => m.id === "after-fuzz");
-  const seqs = (await convSql(conv.id, "SELECT seq FROM events ORDER BY seq")).map((r) => r.seq);
+  const seqs = (await convSql(conv.id, "SELECT seq FROM log ORDER BY seq")).map((r) => r.seq);
   expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
   expect(ack.seq).toBe(seqs.length);
   expect(a.closeCode).toBeNull();

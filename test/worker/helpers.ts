@@ -30,6 +30,25 @@ export interface Account {
   token: string;
 }
 
+/**
+ * Puts `count` requests in one of the user's budget windows (worker/user/account.ts), as if just
+ * made: `http_hits` (every request) or `file_hits` (file downloads).
+ */
+export async function spend(account: Account, count: number, table: "http_hits" | "file_hits" = "http_hits"): Promise<void> {
+  await runInDurableObject(env.USERS.get(env.USERS.idFromName(account.username)), (_i, state) => {
+    state.storage.sql.exec(
+      `WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?) INSERT INTO ${table} (at) SELECT ? FROM n`,
+      count, Date.now(),
+    );
+  });
+}
+
+/** How many requests the user's `table` window holds now. */
+export async function spent(account: Account, table: "http_hits" | "file_hits"): Promise<number> {
+  return runInDurableObject(env.USERS.get(env.USERS.idFromName(account.username)), (_i, state) =>
+    state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n);
+}
+
 export async function api(method: string, path: string, token?: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = {};
   if (token) headers.Authorization = `Bearer ${token}`;

@@ -64,15 +64,17 @@ export function tokenOf(request: Request): string | null {
 
 /**
  * The signed-in caller, or null for a missing, forged, expired or revoked session. Unless
- * `count` is false, the request is taken from the caller's HTTP budget in the same call; over
- * budget it throws a 429 with `retryAfterSec`.
+ * `count` is false, the request is taken from one of the caller's budgets in the same call (file
+ * downloads from their own, larger one; see RequestBudget); over budget it throws a 429 with
+ * `retryAfterSec`.
  */
-export async function authenticate(request: Request, env: Env, count = true): Promise<Caller | null> {
+export async function authenticate(request: Request, env: Env, count: "http" | "files" | false = "http"): Promise<Caller | null> {
   const token = tokenOf(request);
   if (!token) return null;
   const claims = await verifyToken(token, sessionSecret(env, new URL(request.url)));
   if (!claims) return null;
-  const budget = count ? { max: limitsFromEnv(env).httpPerMinute, windowMs: HTTP_WINDOW_MS } : undefined;
+  const limits = limitsFromEnv(env);
+  const budget = count ? { kind: count, max: count === "files" ? limits.fileReadsPerMinute : limits.httpPerMinute, windowMs: HTTP_WINDOW_MS } : undefined;
   const check = await env.USERS.get(env.USERS.idFromName(claims.username)).checkSession(claims.session, budget);
   if (!check.ok) {
     if (check.reason === "rate_limited") throw tooMany("too many requests; slow down", check.retryAfterSec);

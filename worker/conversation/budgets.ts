@@ -2,12 +2,16 @@
  * Every client frame kind within a budget, per user and conversation (PROTOCOL.md 5 and 7.5):
  * `send`, `edit`, `delete` and `react` share the send budget (a flood of edits costs what a flood
  * of sends does), `history`, `sync` and `read` share the read budget, and `typing` is relayed at
- * most once per interval. Token buckets in SQLite, so that hibernation does not refill them; the copy in
- * memory saves reading a busy sender's bucket back on every frame, and is written through in the
- * same turn as whatever the frame stores.
+ * most once per interval.
+ *
+ * Token buckets in memory, never written: a send's one durable write is its message. Forgetting
+ * them must not hand anyone a fresh burst, so after a wake (or a reset) the send budget is rebuilt
+ * from the log itself, which holds every write it paid for with its time: the bucket replayed over
+ * the user's writes within the window a full refill takes. The read and typing budgets start full
+ * after a wake: the object hibernates only after seconds without a frame, longer than either takes
+ * to refill at the defaults, and nobody can make it restart.
  */
 import type { ClientFrameType, Limits } from "../../protocol";
-import type { ConversationStore } from "./store";
 
 export type Budget = "write" | "read" | "typing";
 
@@ -18,9 +22,11 @@ export const BUDGET_OF: Readonly<Record<ClientFrameType, Budget>> = {
   typing: "typing",
 };
 
-export const BUDGET_SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS buckets (username TEXT NOT NULL, kind TEXT NOT NULL, tokens REAL NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (username, kind))`,
-];
+/** Objects made before the buckets left storage have this table: dropped (schema.ts). */
+export const BUDGET_SCHEMA = [`DROP TABLE IF EXISTS buckets`];
+
+/** The longest stretch of the log read back to rebuild send budgets (a slower refill is cut here). */
+const REBUILD_WINDOW_MAX_MS = 10 * 60_000;
 
 interface Bucket {
   tokens: number;
@@ -39,30 +45,53 @@ export function budgetRate(kind: Budget, limits: Limits): { rate: number; burst:
   }
 }
 
+/** The bucket after taking a token at `now`, or null when it holds less than one. */
+function drawn(bucket: Bucket | undefined, now: number, rate: number, burst: number): Bucket | null {
+  const available = bucket ? Math.min(burst, bucket.tokens + (Math.max(0, now - bucket.at) * rate) / 1000) : burst;
+  return available < 1 ? null : { tokens: available - 1, at: now };
+}
+
 export class Budgets {
-  readonly #buckets = new Map<string, Bucket | null>();
+  readonly #buckets = new Map<string, Bucket>();
+  /** Whether the send budgets were rebuilt from the log since the object woke. */
+  #rebuilt = false;
 
-  constructor(
-    private readonly sql: SqlStorage,
-    store: ConversationStore,
-  ) {
-    store.onRollback(() => this.#buckets.clear());
-  }
+  constructor(private readonly sql: SqlStorage) {}
 
-  /** Takes one token from `username`'s `kind` bucket; false (and nothing written) when empty. */
+  /** Takes one token from `username`'s `kind` bucket; false when empty. */
   take(username: string, kind: Budget, now: number, limits: Limits): boolean {
     const { rate, burst } = budgetRate(kind, limits);
+    if (kind === "write" && !this.#rebuilt) this.#rebuild(now, rate, burst);
     const key = `${kind}:${username}`;
-    let bucket = this.#buckets.get(key);
-    if (bucket === undefined) {
-      bucket = this.sql.exec<{ tokens: number; at: number }>("SELECT tokens, at FROM buckets WHERE username = ? AND kind = ?", username, kind).toArray()[0] ?? null;
-      this.#buckets.set(key, bucket);
-    }
-    const available = bucket ? Math.min(burst, bucket.tokens + (Math.max(0, now - bucket.at) * rate) / 1000) : burst;
-    if (available < 1) return false;
-    this.sql.exec("INSERT OR REPLACE INTO buckets (username, kind, tokens, at) VALUES (?, ?, ?, ?)", username, kind, available - 1, now);
-    this.#buckets.set(key, { tokens: available - 1, at: now });
+    const next = drawn(this.#buckets.get(key), now, rate, burst);
+    if (!next) return false;
+    this.#buckets.set(key, next);
     return true;
+  }
+
+  /**
+   * Every user's send bucket as their writes in the log left it: read newest first and only as far
+   * back as a full refill takes (older writes no longer count), then replayed oldest first.
+   */
+  #rebuild(now: number, rate: number, burst: number): void {
+    this.#rebuilt = true;
+    const since = now - Math.min(REBUILD_WINDOW_MAX_MS, rate > 0 ? Math.ceil((burst / rate) * 1000) : REBUILD_WINDOW_MAX_MS);
+    const writes: { user: string; ts: number }[] = [];
+    const cursor = this.sql.exec<{ user: string; ts: number }>(
+      `SELECT actor AS user, ts, seq FROM events WHERE type IN ('edit', 'delete', 'react')
+       UNION ALL SELECT sender, ts, seq FROM messages ORDER BY seq DESC`,
+    );
+    // The cursor reads lazily: stopping at the window's start reads no further back.
+    for (const row of cursor) {
+      if (row.ts < since) break;
+      writes.push({ user: row.user, ts: row.ts });
+    }
+    for (let i = writes.length - 1; i >= 0; i--) {
+      const { user, ts } = writes[i]!;
+      const key = `write:${user}`;
+      const before = this.#buckets.get(key) ?? { tokens: burst, at: since };
+      this.#buckets.set(key, drawn(before, ts, rate, burst) ?? { tokens: 0, at: ts });
+    }
   }
 }
 

@@ -119,7 +119,7 @@ export class ConversationObject extends SocketObject {
     });
     this.search = new SearchIndex(sql, this.store, ctx);
     this.sync = new MemberSync(sql, this.store, { env, convId, entryFor: (u) => this.members.entryOrNull(u), owing });
-    this.budgets = new Budgets(sql, this.store);
+    this.budgets = new Budgets(sql);
     this.mod = new Moderation(sql, {
       store: this.store, sync: this.sync,
       held: () => this.#held(),

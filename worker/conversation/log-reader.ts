@@ -12,9 +12,15 @@ export interface FileRefs {
 }
 
 /**
- * An event with, for a `msg`, its message's current state (nulls for other events): seq, type, ts,
- * actor, target, body, emoji, flag, then the message's client_id, body, reply_to, edited, deleted.
+ * The log is two tables sharing one sequence: a message's row is its own `msg` event (so a send
+ * writes one row), every other event is a row of `events`. Read back, both take one shape: seq,
+ * type, ts, actor, target, body, emoji, flag, then a message's client_id, body, reply_to, edited,
+ * deleted (nulls for other events), then by_user and data (nulls for messages). Objects made
+ * before messages left `events` still hold a `msg` row there for each message: never read.
  */
+export const LOG_COLUMNS = "seq, type, ts, actor, target, body, emoji, flag, NULL, NULL, NULL, NULL, NULL, by_user, data";
+export const MESSAGE_LOG_COLUMNS = "seq, 'msg', ts, sender, NULL, NULL, NULL, NULL, client_id, body, reply_to, edited, deleted, NULL, NULL";
+
 type ReplayRow = [
   number, string, number, string, number | null, string | null, string | null, number | null,
   string | null, string | null, number | null, number | null, number | null, string | null, string | null,
@@ -60,10 +66,10 @@ export class LogReader {
     const rows = [
       ...this.sql
         .exec(
-          `SELECT e.seq, e.type, e.ts, e.actor, e.target, e.body, e.emoji, e.flag,
-                  m.client_id, m.body, m.reply_to, m.edited, m.deleted, e.by_user, e.data
-             FROM events e LEFT JOIN messages m ON m.seq = e.seq AND e.type = 'msg'
-            WHERE e.seq > ? ORDER BY e.seq LIMIT ?`,
+          `SELECT ${LOG_COLUMNS} FROM events WHERE seq > ?1 AND type != 'msg'
+           UNION ALL
+           SELECT ${MESSAGE_LOG_COLUMNS} FROM messages WHERE seq > ?1
+           ORDER BY 1 LIMIT ?2`,
           since, limit,
         )
         .raw<ReplayRow>(),
@@ -80,7 +86,7 @@ export class LogReader {
     for (const [seq, type, ts, actor, target, body, emoji, flag, clientId, text, replyTo, edited, deleted, by, data] of rows) {
       switch (type) {
         case "msg": {
-          if (clientId === null) break; // cannot happen: written in one transaction with its event
+          if (clientId === null) break; // cannot happen: every message row has its client id
           const m: EventFrame = { t: "msg", seq, id: clientId, from: actor, body: text ?? "", ts };
           if (replyTo !== null) m.replyTo = replyTo;
           if (edited) m.edited = true;

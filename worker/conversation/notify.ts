@@ -6,11 +6,13 @@
  * them all in one call as soon as it answers, so a slow or absent member never holds up the
  * others. Failures are owed too, and the alarm retries them.
  *
- * Nothing is forgotten before it is done: the stored cursor moves past a round only once every
- * call of that round has returned or been written down as owed, and a debt is cleared only after
- * the call that pays it returned. An object reset mid-round therefore repeats the round (the
- * alarm starts it again), never skips it. Repeats are harmless: the user object counts each seq
- * once and ignores figures older than what it holds.
+ * Nothing is forgotten before it is done: the cursor moves past a round only once every call of
+ * that round has returned or been written down as owed, and a debt is cleared only after the call
+ * that paid it returned. The cursor is kept in memory and written by the alarm (every heartbeat
+ * while anything happens), never on a send's path: a send's one durable write is its message. An
+ * object reset therefore starts again from the last cursor written, at or before every round not
+ * finished (the alarm starts that round again), and may repeat rounds that had finished. Repeats
+ * are harmless: the user object counts each seq once and ignores figures older than it holds.
  */
 import type { ActivityBatch } from "../user";
 import type { ConversationStore } from "./store";
@@ -54,8 +56,10 @@ export class Notifier {
   #again = false;
   /** Calls under way, by member: in memory only (after a restart nothing is under way). */
   readonly #inFlight = new Map<string, Promise<void>>();
-  /** The stored cursor: every event up to it is told to every watcher or owed. */
+  /** The cursor: every event up to it is told to every watcher or owed (written by persist()). */
   #stored: number | undefined;
+  /** The cursor as last written to storage. */
+  #persisted: number | undefined;
   /** Where the next round starts: past the rounds under way (in memory only). */
   #sent: number | undefined;
   /** Rounds whose calls have not all returned, oldest first: the stored cursor waits for them. */
@@ -69,14 +73,36 @@ export class Notifier {
     // A cursor moved inside a transaction that rolled back must not stay ahead of the stored one.
     store.onRollback(() => {
       this.#stored = undefined;
+      this.#persisted = undefined;
       this.#sent = undefined;
     });
   }
 
-  /** The stored cursor. */
+  #written(): number {
+    this.#persisted ??= this.sql.exec<{ seq: number }>("SELECT seq FROM notify_cursor WHERE id = 1").toArray()[0]?.seq ?? 0;
+    return this.#persisted;
+  }
+
+  /** The cursor (after a wake, the one last written). */
   cursor(): number {
-    this.#stored ??= this.sql.exec<{ seq: number }>("SELECT seq FROM notify_cursor WHERE id = 1").toArray()[0]?.seq ?? 0;
+    this.#stored ??= this.#written();
     return this.#stored;
+  }
+
+  /** Writes the cursor if it moved since it was last written (the alarm's share). */
+  persist(): void {
+    const seq = this.cursor();
+    if (seq > this.#written()) this.#write(seq);
+  }
+
+  #write(seq: number): void {
+    this.sql.exec("INSERT INTO notify_cursor (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = max(seq, excluded.seq)", seq);
+    this.#persisted = Math.max(this.#written(), seq);
+  }
+
+  /** Moves the cursor in memory (persist() writes it). */
+  #pass(seq: number): void {
+    this.#stored = Math.max(this.cursor(), seq);
   }
 
   #next(): number {
@@ -84,17 +110,21 @@ export class Notifier {
     return this.#sent;
   }
 
-  /** Marks everything up to `seq` as told (a new conversation's first events; a round nobody watched). */
+  /**
+   * Marks everything up to `seq` as told, written at once: a new conversation's first events,
+   * which nobody must be told even after a reset (the rounds' own progress waits for the alarm).
+   */
   advanceTo(seq: number): void {
     if (seq <= this.cursor()) return;
-    this.sql.exec("INSERT INTO notify_cursor (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = max(seq, excluded.seq)", seq);
-    this.#stored = seq;
+    this.#write(seq);
+    this.#pass(seq);
     this.#sent = Math.max(this.#next(), seq);
   }
 
-  /** Events not yet told to everyone, or debts: the alarm must keep coming back. */
+  /** Events not yet told to everyone, a cursor not yet written, or debts: the alarm must come back. */
   pending(): boolean {
-    return this.cursor() < this.store.lastSeq() || this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM notify_retry").one().n > 0;
+    return this.cursor() < this.store.lastSeq() || this.#written() < this.cursor() ||
+      this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM notify_retry").one().n > 0;
   }
 
   /** Starts a round unless one runs; a send during a round makes it go round once more. */
@@ -113,6 +143,7 @@ export class Notifier {
    * (after a reset nothing else would start one), and a call to each member owed events.
    */
   tick(): void {
+    this.persist();
     if (this.#next() < this.store.lastSeq() || (this.#open.length === 0 && this.cursor() < this.#next())) this.schedule();
     this.retry();
   }
@@ -234,7 +265,8 @@ export class Notifier {
     // the cost of a send).
     const watchers = this.hooks.watchers();
     if (watchers.length === 0 && this.#open.length === 0) {
-      this.advanceTo(lastSeq);
+      this.#pass(lastSeq);
+      this.#sent = Math.max(this.#next(), lastSeq);
       return;
     }
     const first = this.batch(since);
@@ -258,13 +290,11 @@ export class Notifier {
     clearTimeout(timer);
   }
 
-  /** Moves the stored cursor past every finished round that no unfinished round precedes. */
+  /** Moves the cursor past every finished round that no unfinished round precedes. */
   #storeProgress(): void {
     let upTo: number | null = null;
     while (this.#open.length > 0 && this.#open[0]!.done) upTo = this.#open.shift()!.upTo;
-    if (upTo === null) return;
-    this.sql.exec("INSERT INTO notify_cursor (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = max(seq, excluded.seq)", upTo);
-    this.#stored = Math.max(this.cursor(), upTo);
+    if (upTo !== null) this.#pass(upTo);
   }
 
   /** Calls the members that are owed events and not busy (from the alarm); the calls are not waited on. */

@@ -1,6 +1,7 @@
 import { addMissingColumns, type AddedColumn } from "../schema-columns";
 import { BUDGET_SCHEMA } from "./budgets";
 import { FILES_SCHEMA } from "./files";
+import { LOG_COLUMNS, MESSAGE_LOG_COLUMNS } from "./log-reader";
 import { MEMBER_SYNC_SCHEMA } from "./member-sync";
 import { NOTIFY_SCHEMA } from "./notify";
 import { PRESENCE_TABLE_SCHEMA } from "./presence-table";
@@ -8,9 +9,11 @@ import { PROFILE_SCHEMA } from "./profile";
 import { adoptOwner, ROLES_SCHEMA } from "./roles";
 
 /**
- * The conversation object's SQLite schema. `events` is the ordered log every client replays;
- * `messages` holds each message's current state (edits applied, bodies erased on delete), so
- * history and search never have to fold the log.
+ * The conversation object's SQLite schema. The ordered log every client replays is two tables
+ * sharing one sequence: `messages`, one row per message that is its own `msg` event and holds the
+ * message's current state (edits applied, bodies erased on delete), and `events`, every other
+ * event. A send writes one row, and history and search never have to fold the log. The view
+ * `log` reads both as one (log-reader.ts reads the same union directly).
  */
 export const CONVERSATION_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
@@ -21,7 +24,8 @@ export const CONVERSATION_SCHEMA = [
      read_seq INTEGER NOT NULL DEFAULT 0,
      active INTEGER NOT NULL DEFAULT 1
    )`,
-  // type: msg | edit | delete | react | member | room | role (| deleted, never replayed). actor:
+  // type: edit | delete | react | member | room | role (| deleted, never replayed; | msg in
+  // objects made before messages left this table: ignored, and removed by installSchema). actor:
   // the sender, editor, reactor, member, the room's changer, or the member whose role changed.
   // target: the message an edit, delete or reaction is about. flag: react on / member joined.
   `CREATE TABLE IF NOT EXISTS events (
@@ -53,6 +57,8 @@ export const CONVERSATION_SCHEMA = [
      at INTEGER NOT NULL,
      PRIMARY KEY (target, emoji, username)
    )`,
+  `CREATE VIEW IF NOT EXISTS log (seq, type, ts, actor, target, body, emoji, flag, client_id, text, reply_to, edited, deleted, by_user, data) AS
+     SELECT ${LOG_COLUMNS} FROM events WHERE type != 'msg' UNION ALL SELECT ${MESSAGE_LOG_COLUMNS} FROM messages`,
   // Trigram tokens find substrings in any script (Chinese included); rowid = the message's seq.
   `CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5(body, tokenize = 'trigram')`,
   // Messages up to this seq are in messages_fts: indexing runs off the send path, in batches.
@@ -93,6 +99,7 @@ export function installSchema(sql: SqlStorage): void {
   for (const statement of CONVERSATION_SCHEMA) sql.exec(statement);
   addMissingColumns(sql, CONVERSATION_COLUMNS);
   adoptOwner(sql);
+  dropMessageEvents(sql);
   // Without this, FTS5 deletes only add delete markers and a deleted (or edited) body's trigrams
   // stay in the index segments until a merge: a deleted message must leave no text behind.
   // The option is stored in the table's own config, so objects created earlier get it too.
@@ -103,4 +110,16 @@ export function installSchema(sql: SqlStorage): void {
   if (sql.exec("SELECT 1 FROM fts_cursor WHERE id = 1").toArray().length === 0) {
     sql.exec("INSERT INTO fts_cursor (id, seq) SELECT 1, coalesce(max(rowid), 0) FROM messages_fts");
   }
+}
+
+/**
+ * Objects made before a message's row became its own event also hold a `msg` row in `events` for
+ * each message: removed once (they are never read), and the object marked as done in `meta`. An
+ * object without a conversation (a made-up id being erased) is left as it is.
+ */
+function dropMessageEvents(sql: SqlStorage): void {
+  const state = sql.exec<{ k: string }>("SELECT k FROM meta WHERE k IN ('kind', 'log')").toArray().map((r) => r.k);
+  if (!state.includes("kind") || state.includes("log")) return;
+  sql.exec("DELETE FROM events WHERE type = 'msg'");
+  sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('log', '2')");
 }

@@ -42,7 +42,14 @@ const toMember = (r: MemberSqlRow): MemberRow => ({
 
 export class ConversationStore {
   #lastSeq: number | undefined;
-  #active: Set<string> | undefined;
+  /**
+   * The active members, read once after a wake and kept in step with every write to them: every
+   * frame asks whether its sender is one, and every new socket's welcome lists them all.
+   */
+  #members: Map<string, MemberRow> | undefined;
+  #sortedMembers: MemberRow[] | undefined;
+  /** Unread counts as last computed, by member (see unreadFor). */
+  readonly #unread = new Map<string, { readSeq: number; upTo: number; n: number }>();
   readonly #rollbackDrops: (() => void)[] = [];
   readonly #reader: LogReader;
 
@@ -67,7 +74,8 @@ export class ConversationStore {
       return this.transact(fn);
     } catch (err) {
       this.#lastSeq = undefined;
-      this.#active = undefined;
+      this.#forgetMembers();
+      this.#unread.clear();
       for (const drop of this.#rollbackDrops) drop();
       throw err;
     }
@@ -109,6 +117,8 @@ export class ConversationStore {
     put("title", meta.title);
     put("private", meta.private ? "1" : "0");
     put("created", String(meta.created));
+    // The log's format: messages are their own events (schema.ts); nothing to migrate.
+    put("log", "2");
   }
 
   /**
@@ -119,30 +129,39 @@ export class ConversationStore {
     return this.#activeMembers().has(username);
   }
 
-  #activeMembers(): Set<string> {
-    this.#active ??= new Set(
-      this.sql.exec<{ username: string }>("SELECT username FROM members WHERE active = 1").toArray().map((r) => r.username),
-    );
-    return this.#active;
+  #activeMembers(): Map<string, MemberRow> {
+    if (this.#members === undefined) {
+      const rows = this.sql
+        .exec<MemberSqlRow>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE active = 1 ORDER BY joined_at, username`)
+        .toArray()
+        .map(toMember);
+      this.#members = new Map(rows.map((m) => [m.username, m]));
+      this.#sortedMembers = rows;
+    }
+    return this.#members;
+  }
+
+  /** Membership rows changed in storage: read them again when next asked. */
+  #forgetMembers(): void {
+    this.#members = undefined;
+    this.#sortedMembers = undefined;
   }
 
   /** Active members' usernames. */
   activeMembers(): string[] {
-    return [...this.#activeMembers()];
+    return [...this.#activeMembers().keys()];
   }
 
+  /** A copy: the rows kept here change only with storage. */
   member(username: string): MemberRow | null {
-    const row = this.sql
-      .exec<MemberSqlRow>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE username = ? AND active = 1`, username)
-      .toArray()[0];
-    return row ? toMember(row) : null;
+    const m = this.#activeMembers().get(username);
+    return m ? { ...m } : null;
   }
 
+  /** In the order they joined. */
   members(): MemberRow[] {
-    return this.sql
-      .exec<MemberSqlRow>(`SELECT ${MEMBER_COLUMNS} FROM members WHERE active = 1 ORDER BY joined_at, username`)
-      .toArray()
-      .map(toMember);
+    this.#activeMembers();
+    return (this.#sortedMembers ?? []).map((m) => ({ ...m }));
   }
 
   memberCount(): number {
@@ -152,7 +171,8 @@ export class ConversationStore {
   /** Adds or re-activates a member. Returns false when they were already an active member. */
   addMember(username: string, name: string, ts: number, role: Role = "member"): boolean {
     if (this.member(username)) return false;
-    this.#active = undefined;
+    this.#forgetMembers();
+    this.#unread.delete(username);
     // A returning member starts unread from now: what they missed while away is not "unread".
     // A returning member starts as a member again, whatever role they had before.
     this.sql.exec(
@@ -166,11 +186,12 @@ export class ConversationStore {
 
   /** Marks a member as gone; their rows stay so that a return keeps their read mark. */
   removeMember(username: string): boolean {
-    this.#active = undefined;
+    this.#forgetMembers();
     return this.sql.exec("UPDATE members SET active = 0, role = 'member' WHERE username = ? AND active = 1", username).rowsWritten > 0;
   }
 
   setRole(username: string, role: Role): void {
+    this.#forgetMembers();
     this.sql.exec("UPDATE members SET role = ? WHERE username = ? AND active = 1", role, username);
   }
 
@@ -179,11 +200,13 @@ export class ConversationStore {
    * one arriving late changes nothing. True when the name changed.
    */
   rename(username: string, name: string, version: number): boolean {
+    this.#forgetMembers();
     return this.sql.exec("UPDATE members SET name = ?, name_v = ? WHERE username = ? AND name_v < ?", name, version, username, version).rowsWritten > 0;
   }
 
   /** The member's account was erased: shown as a deleted account from now on (v1.1). */
   markErased(username: string, name: string): boolean {
+    this.#forgetMembers();
     return this.sql.exec("UPDATE members SET name = ?, erased = 1, name_v = ? WHERE username = ? AND erased = 0", name, Number.MAX_SAFE_INTEGER, username).rowsWritten > 0;
   }
 
@@ -194,18 +217,24 @@ export class ConversationStore {
       "UPDATE members SET read_seq = ? WHERE username = ? AND active = 1 AND read_seq < ?",
       target, username, target,
     );
-    return cursor.rowsWritten > 0 ? target : null;
+    if (cursor.rowsWritten === 0) return null;
+    const kept = this.#members?.get(username);
+    if (kept) kept.readSeq = target;
+    return target;
   }
 
   // ---- the event log ---------------------------------------------------------------------------
 
+  /** The log's last seq: messages and other events share one sequence (schema.ts). */
   lastSeq(): number {
-    this.#lastSeq ??= this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM events").one().s ?? 0;
+    this.#lastSeq ??= this.sql
+      .exec<{ s: number | null }>("SELECT max(coalesce((SELECT max(seq) FROM events), 0), coalesce((SELECT max(seq) FROM messages), 0)) AS s")
+      .one().s ?? 0;
     return this.#lastSeq;
   }
 
   #append(
-    type: EventFrame["t"] | "deleted",
+    type: Exclude<EventFrame["t"], "msg"> | "deleted",
     ts: number,
     actor: string,
     extra: { target?: number; body?: string; emoji?: string; flag?: boolean; by?: string; data?: string } = {},
@@ -248,17 +277,29 @@ export class ConversationStore {
     return row ?? null;
   }
 
-  /** `within`: more writes of the same transaction, given the new seq (v1.1: attaching files). */
+  /**
+   * Stores a message: its row is its own event in the log (one write, the one a send must make).
+   * `within`: more writes of the same transaction, given the new seq (v1.1: attaching files); a
+   * plain message needs no transaction, being one statement.
+   */
   insertMessage(sender: string, clientId: string, body: string, replyTo: number | undefined, ts: number, within?: (seq: number) => void): number {
-    return this.atomic(() => {
-      const seq = this.#append("msg", ts, sender);
+    const insert = () => {
+      const seq = this.lastSeq() + 1;
       this.sql.exec(
         "INSERT INTO messages (seq, client_id, sender, body, ts, reply_to) VALUES (?, ?, ?, ?, ?, ?)",
         seq, clientId, sender, body, ts, replyTo ?? null,
       );
+      this.#lastSeq = seq;
       within?.(seq);
       return seq;
-    });
+    };
+    if (within) return this.atomic(insert);
+    try {
+      return insert();
+    } catch (err) {
+      this.#lastSeq = undefined;
+      throw err;
+    }
   }
 
   /** The stored message, or null; deleted messages are returned with `deleted`. */
@@ -284,6 +325,7 @@ export class ConversationStore {
     return this.atomic(() => {
       const seq = this.#append("delete", ts, by, moderator ? { target, by } : { target });
       this.sql.exec("UPDATE messages SET body = '', deleted = 1 WHERE seq = ?", target);
+      this.#unread.clear();
       this.sql.exec("UPDATE events SET body = NULL WHERE target = ? AND type = 'edit'", target);
       this.sql.exec("DELETE FROM messages_fts WHERE rowid = ?", target);
       this.files?.dropFor(target);
@@ -324,11 +366,22 @@ export class ConversationStore {
     return this.history(undefined, 1).messages[0];
   }
 
-  /** Messages from others after `readSeq`, deleted ones not counted. */
+  /**
+   * Messages from others after `readSeq`, deleted ones not counted. Every new socket's welcome and
+   * every read mark asks, and counting a long backlog each time was most of a reconnect: the last
+   * count is kept per member and only what came after it is counted (a deletion, which can lower
+   * any count, starts them all over).
+   */
   unreadFor(username: string, readSeq: number): number {
-    return this.sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM messages WHERE seq > ? AND sender != ? AND deleted = 0", readSeq, username)
+    const last = this.lastSeq();
+    const kept = this.#unread.get(username);
+    const from = kept && kept.readSeq === readSeq ? kept.upTo : readSeq;
+    const more = from >= last ? 0 : this.sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM messages WHERE seq > ? AND sender != ? AND deleted = 0", from, username)
       .one().n;
+    const n = (kept && kept.readSeq === readSeq ? kept.n : 0) + more;
+    this.#unread.set(username, { readSeq, upTo: last, n });
+    return n;
   }
 
   /** Messages with their reactions and files, read for exactly these messages. */

@@ -24,6 +24,12 @@ export interface Budget {
   windowMs: number;
 }
 
+/**
+ * Which budget a request is taken from: file downloads have their own (a screen of images is many
+ * requests at once, and must not use up what the rest of the app needs), everything else `http`.
+ */
+export type RequestBudget = Budget & { kind: "http" | "files" };
+
 /** The answer to every authenticated request: the caller, or why not (one round trip for both). */
 export type SessionCheck =
   | { ok: true; user: User; expires: number }
@@ -266,7 +272,7 @@ export class Account {
    * request taken from the caller's HTTP budget: checked and counted in the same call, so parallel
    * requests cannot overdraw it.
    */
-  checkSession(session: string, budget?: Budget, now = Date.now()): SessionCheck {
+  checkSession(session: string, budget?: RequestBudget, now = Date.now()): SessionCheck {
     if (this.#vacant) return { ok: false, reason: "unknown" };
     const live = this.#sql
       .exec<{ expires: number }>("SELECT expires FROM sessions WHERE id = ? AND revoked = 0 AND expires > ?", session, now)
@@ -275,7 +281,7 @@ export class Account {
     if (!live || !user) return { ok: false, reason: "unknown" };
     this.#sql.exec("UPDATE sessions SET last_used = ? WHERE id = ? AND coalesce(last_used, 0) < ?", now, session, now - LAST_USED_GRANULARITY_MS);
     if (budget) {
-      const wait = takeFromWindow(this.#sql, "http_hits", budget, now);
+      const wait = takeFromWindow(this.#sql, budget.kind === "files" ? "file_hits" : "http_hits", budget, now);
       if (wait !== null) return { ok: false, reason: "rate_limited", retryAfterSec: wait };
     }
     return { ok: true, user, expires: live.expires };
@@ -329,7 +335,7 @@ export class Account {
  * `budget.max` fall in the window, else the seconds until the oldest one leaves it. The table holds
  * at most `max` rows.
  */
-function takeFromWindow(sql: SqlStorage, table: "http_hits" | "room_creations", budget: Budget, now: number): number | null {
+function takeFromWindow(sql: SqlStorage, table: "http_hits" | "file_hits" | "room_creations", budget: Budget, now: number): number | null {
   sql.exec(`DELETE FROM ${table} WHERE at <= ?`, now - budget.windowMs);
   const { n, oldest } = sql.exec<{ n: number; oldest: number | null }>(`SELECT count(*) AS n, min(at) AS oldest FROM ${table}`).one();
   if (n >= budget.max) return Math.max(1, Math.ceil(((oldest ?? now) + budget.windowMs - now) / 1000));

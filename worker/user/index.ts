@@ -5,7 +5,7 @@
  */
 import { CLOSE, type InboxServerFrame, type Me, type Summary, type User } from "../../protocol";
 import { dmId } from "../ids";
-import { Account, type SessionInfo, type Budget, type LoginResult, type RoomReservation, type SessionCheck, type SignupResult } from "./account";
+import { Account, type SessionInfo, type RequestBudget, type LoginResult, type RoomReservation, type SessionCheck, type SignupResult } from "./account";
 import { AlarmClock } from "../alarm-clock";
 import { SocketObject, type Identity, type Refusal } from "../socket-object";
 import { broadcast, readAttachment, type Attachment } from "../sockets";
@@ -96,7 +96,7 @@ export class UserObject extends SocketObject {
   }
 
   /** The session's user, with one request taken from their HTTP budget when one is given. */
-  checkSession(session: string, budget?: Budget): SessionCheck {
+  checkSession(session: string, budget?: RequestBudget): SessionCheck {
     return this.account.checkSession(session, budget);
   }
 

@@ -41,6 +41,8 @@ export const USER_SCHEMA = [
   // (Failed log-ins per username are counted in worker/limiter.ts; objects made before that keep
   // an unused login_failures table.)
   `CREATE TABLE IF NOT EXISTS http_hits (at INTEGER NOT NULL)`,
+  // File downloads in the last minute: a budget of their own, larger (see Account.checkSession).
+  `CREATE TABLE IF NOT EXISTS file_hits (at INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS room_creations (at INTEGER NOT NULL)`,
   // Places held under the cap on conversations for ones being created or joined right now.
   `CREATE TABLE IF NOT EXISTS conversation_holds (id TEXT PRIMARY KEY, at INTEGER NOT NULL)`,

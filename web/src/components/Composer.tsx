@@ -1,9 +1,10 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useLayoutEffect, useRef } from "preact/hooks";
 import { DEFAULT_LIMITS } from "../../../protocol";
+import { sizeText, textOf } from "../lib/files";
 import { t } from "../lib/i18n";
-import { send } from "../models/app";
-import { editing, replyingTo } from "../models/compose";
+import { OFFLINE_FILE_BYTES, send } from "../models/app";
+import { attach, attachError, attached, editing, replyingTo } from "../models/compose";
 import { loadDraft, saveDraft } from "../models/drafts";
 import { nameOf } from "../models/names";
 import type { ConversationSession } from "../models/session";
@@ -23,6 +24,8 @@ export function Composer({ s }: { s: ConversationSession }) {
   const caret = useSignal(0);
   const pick = useSignal(0);
   const ref = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
+  const files = attached.value;
   const edit = editing.value;
   const reply = replyingTo.value;
 
@@ -34,7 +37,19 @@ export function Composer({ s }: { s: ConversationSession }) {
     // On a desktop, opening a conversation puts the cursor where one types (on a phone this
     // would throw up the keyboard uninvited).
     if (matchMedia("(min-width: 721px)").matches) ref.current?.focus();
-    return () => { replyingTo.value = null; editing.value = null; };
+    // Files dropped on the page while a conversation is open are attached to its message.
+    const over = (e: DragEvent) => { if (e.dataTransfer?.types.includes("Files")) e.preventDefault(); };
+    const drop = (e: DragEvent) => { const f = e.dataTransfer?.files; if (f?.length) { e.preventDefault(); attach(f); } };
+    addEventListener("dragover", over);
+    addEventListener("drop", drop);
+    return () => {
+      replyingTo.value = null;
+      editing.value = null;
+      attached.value = [];
+      attachError.value = "";
+      removeEventListener("dragover", over);
+      removeEventListener("drop", drop);
+    };
   }, [s.id]);
 
   function setText(v: string) {
@@ -52,13 +67,21 @@ export function Composer({ s }: { s: ConversationSession }) {
   function submit(e?: Event) {
     e?.preventDefault();
     const body = text.value;
-    if (body.trim().length === 0 || body.length > LIMIT) return;
+    if ((body.trim().length === 0 && (edit || !files.length)) || body.length > LIMIT) return;
     if (edit) {
       if (body !== edit.body) s.send({ t: "edit", target: edit.seq, body });
       editing.value = null;
       text.value = loadDraft(s.model.me, s.id);
     } else {
-      void send(body, reply?.seq);
+      // Cleared at once (Enter twice sends once), put back if refused: offline with too much waiting.
+      attached.value = [];
+      attachError.value = "";
+      void send(body, reply?.seq, files).then((sent) => {
+        if (sent) return;
+        attached.value = files;
+        setText(body);
+        attachError.value = t("offlineFull", { max: sizeText(OFFLINE_FILE_BYTES) });
+      });
       replyingTo.value = null;
       setText("");
     }
@@ -130,14 +153,27 @@ export function Composer({ s }: { s: ConversationSession }) {
         <div class="composing small">
           <span class="grow">
             {edit ? t("editing") : t("replyingTo", { name: nameOf(reply!.from) })}
-            {reply && <span class="muted"> {reply.body.slice(0, 80)}</span>}
+            {reply && <span class="muted"> {textOf(reply).slice(0, 80)}</span>}
           </span>
           <button type="button" class="ghost small" onClick={cancel}>{t("cancel")}</button>
         </div>
       )}
       {candidates.length > 0 && <MentionList candidates={candidates} chosen={chosen} onPick={complete} />}
+      {files.length > 0 && (
+        <ul class="attached">
+          {files.map((f) => (
+            <li key={f} class="chip">
+              {f.name} <span class="muted">{sizeText(f.size)}</span>
+              <button type="button" class="ghost small" aria-label={t("removeFile", { name: f.name })} onClick={() => { attached.value = files.filter((x) => x !== f); }}>×</button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {attachError.value && <p class="error small" role="alert">{attachError.value}</p>}
       <div class="row">
         <EmojiPicker onPick={insert} />
+        <button type="button" class="ghost" aria-label={t("attach")} onClick={() => picker.current?.click()}>📎</button>
+        <input ref={picker} type="file" multiple hidden aria-label={t("attach")} onChange={(e) => { attach(e.currentTarget.files ?? []); e.currentTarget.value = ""; }} />
         <label class="grow">
           <span class="sr-only">{t("message")}</span>
           <textarea
@@ -155,6 +191,9 @@ export function Composer({ s }: { s: ConversationSession }) {
             onKeyUp={(e) => { caret.value = e.currentTarget.selectionStart; }}
             onClick={(e) => { caret.value = e.currentTarget.selectionStart; }}
             onKeyDown={onKeyDown}
+            // Pasted files (a screenshot, a copied image) are attached. Text goes in as usual, also
+            // when a picture of it comes along (cells copied from a spreadsheet carry both).
+            onPaste={(e) => { const d = e.clipboardData; if (d?.files.length && !d.types.includes("text/plain")) { e.preventDefault(); attach(d.files); } }}
           />
         </label>
         <button type="submit" class="send" disabled={over}>{edit ? t("save") : t("send")}</button>

@@ -16,6 +16,7 @@ import { useOutcome } from "./Outcome";
 import { Notice } from "./Notice";
 import { RoomSettings } from "./RoomSettings";
 import { SearchPanel } from "./SearchPanel";
+import { Viewer } from "./Viewer";
 
 export function ConversationView() {
   const s = current.value;
@@ -83,6 +84,7 @@ function Open({ s }: { s: ConversationSession }) {
         {panel.value === "search" && <SearchPanel s={s} />}
         {panel.value === "room" && summary?.kind === "room" && <RoomSettings s={s} summary={summary} />}
       </div>
+      <Viewer />
     </main>
   );
 }

@@ -1,9 +1,10 @@
 import { useSignal } from "@preact/signals";
 import { useRef } from "preact/hooks";
-import type { Message } from "../../../protocol";
+import type { FileRef, Message } from "../../../protocol";
+import { fileUrl, imageBox, isImage, pending, sizeText, textOf } from "../lib/files";
 import { full, time } from "../lib/format";
-import { t } from "../lib/i18n";
-import { menuFor } from "../models/compose";
+import { t, type Key } from "../lib/i18n";
+import { menuFor, viewing } from "../models/compose";
 import type { LocalMessage } from "../models/conversation";
 import { blocked } from "../models/blocks";
 import { nameOf } from "../models/names";
@@ -80,6 +81,7 @@ function Shown({ s, message: m, first, active, highlight, seenBy, deletedBy }: P
         <div class={`bubble${m.deleted ? " deleted" : ""}`}>
           <span class="sr-only">{mine ? t("you") : name}: </span>
           {m.replyTo !== undefined && <Quote s={s} seq={m.replyTo} tab={tab} />}
+          {m.files && !m.deleted && <Files conv={s.id} files={m.files} tab={tab} />}
           <span class="body">{m.deleted ? (deletedBy ? t("deletedByName", { name: nameOf(deletedBy) }) : t("deletedMessage")) : <MessageText body={m.body} me={s.model.me} tab={tab} />}</span>
           <span class="meta">
             {m.edited && !m.deleted && <span class="edited">{t("edited")}</span>}
@@ -114,6 +116,35 @@ function Shown({ s, message: m, first, active, highlight, seenBy, deletedBy }: P
   );
 }
 
+/**
+ * A message's files: images inline, in a box sized from their width and height before they load
+ * (the list does not move), opened full size in the viewer; anything else a chip that downloads.
+ */
+function Files({ conv, files, tab }: { conv: string; files: FileRef[]; tab: number }) {
+  const images = files.filter(isImage);
+  return (
+    <div class="files">
+      {files.map((f) => {
+        const url = fileUrl(conv, f.id);
+        if (!isImage(f)) {
+          return (
+            <a key={f.id} class="file chip" href={url} download={f.name} tabIndex={tab}>
+              <span aria-hidden="true">📄 </span>{f.name} <span class="muted">{sizeText(f.size)}</span>
+            </a>
+          );
+        }
+        const box = imageBox(f);
+        return (
+          <button key={f.id} type="button" class="image" tabIndex={tab} aria-label={t("openImage", { name: f.name })} style={{ width: `${box.width}px`, aspectRatio: `${box.width} / ${box.height}` }}
+            onClick={(e) => { viewing.value = { conv, files: images, i: images.indexOf(f), from: e.currentTarget }; }}>
+            <img src={url} alt="" loading="lazy" decoding="async" />
+          </button>
+        );
+      })}
+    </div>
+  );
+}
+
 function onBubble(target: EventTarget | null): boolean {
   return target instanceof Element && target.closest(".bubble") !== null;
 }
@@ -126,7 +157,7 @@ function Quote({ s, seq, tab }: { s: ConversationSession; seq: number; tab: numb
       {target ? (
         <>
           <span class="strong small">{nameOf(target.from)}</span>
-          <span class="small quote-text">{target.deleted ? t("deletedMessage") : target.body.slice(0, 140)}</span>
+          <span class="small quote-text">{target.deleted ? t("deletedMessage") : textOf(target).slice(0, 140)}</span>
         </>
       ) : (
         <span class="small muted">{t("earlierMessage")}</span>
@@ -135,14 +166,33 @@ function Quote({ s, seq, tab }: { s: ConversationSession; seq: number; tab: numb
   );
 }
 
+/** Why an upload was refused (session.ts UPLOAD_REFUSED), in words. */
+const FAILED: Record<string, Key> = { too_large: "notSentTooLarge", quota: "notSentQuota", unsupported: "notSentType" };
+
 /** A message of mine not in the log yet: sending, sent (acked), or failed with a retry. */
 export function LocalItem({ s, m, active }: { s: ConversationSession; m: LocalMessage; active: boolean }) {
   const tick = s.model.tick(m);
+  const up = s.upload.value;
   return (
     <li class="msg mine first local" data-id={m.id} data-local="yes" data-key={`l${m.id}`} tabIndex={active ? 0 : -1}>
       <div class="bubble-wrap">
         <div class="bubble">
           {m.replyTo !== undefined && <Quote s={s} seq={m.replyTo} tab={-1} />}
+          {m.files && (
+            <ul class="files">
+              {m.files.map((f) => (
+                <li key={f} class="file chip">
+                  {f.name} <span class="muted">{sizeText(pending(f) ? f.blob.size : f.size)}</span>
+                  {pending(f) && (
+                    <>
+                      <progress aria-label={f.name} max={1} value={up?.file === f ? up.done : 0} />
+                      <button type="button" class="ghost small" aria-label={t("cancelUpload", { name: f.name })} onClick={() => s.cancelFile(m.id, f)}>×</button>
+                    </>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
           <span class="body"><MessageText body={m.body} me={s.model.me} tab={-1} /></span>
           <span class="meta">
             <time title={full(m.created)}>{time(m.created)}</time>
@@ -152,7 +202,7 @@ export function LocalItem({ s, m, active }: { s: ConversationSession; m: LocalMe
         {tick === "failed" && (
           <div class="failed small">
             {/* A DM's `send` is refused with `forbidden` only when the other person blocks me (7.2). */}
-            <span class="error">{t(m.failed === "forbidden" && s.model.summary.value?.kind === "dm" ? "notSentBlocked" : "notSent")}</span>
+            <span class="error">{t(m.failed === "forbidden" && s.model.summary.value?.kind === "dm" ? "notSentBlocked" : (FAILED[m.failed ?? ""] ?? "notSent"))}</span>
             <button type="button" class="ghost small" onClick={() => void s.retry(m.id)}>{t("retry")}</button>
           </div>
         )}

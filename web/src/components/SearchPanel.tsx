@@ -1,3 +1,4 @@
+import { textOf } from "../lib/files";
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import type { Message } from "../../../protocol";
@@ -61,7 +62,7 @@ export function SearchPanel({ s }: { s: ConversationSession }) {
             <li key={m.seq}>
               <button type="button" class="result" onClick={() => jump(m.seq)}>
                 <span class="muted small">{nameOf(m.from)} · {day(m.ts)} {time(m.ts)}</span>
-                <span class="result-body"><MessageText body={m.body} me={s.model.me} tab={-1} /></span>
+                <span class="result-body"><MessageText body={textOf(m)} me={s.model.me} tab={-1} /></span>
               </button>
             </li>
           ))}

@@ -1,3 +1,4 @@
+import { textOf } from "../lib/files";
 import { useSignal } from "@preact/signals";
 import type { Summary } from "../../../protocol";
 import { short } from "../lib/format";
@@ -64,7 +65,7 @@ function ConversationRow({ c }: { c: Summary }) {
   const online = c.kind === "dm" && c.peer !== undefined && known ? inbox.online.value.has(c.peer) : undefined;
   const last = c.last;
   const n = c.members ?? 1;
-  const preview = last ? (last.deleted ? t("deleted") : last.body) : c.kind === "room" ? (n === 1 ? t("roomMembersOne") : t("roomMembers", { n })) : "";
+  const preview = last ? (last.deleted ? t("deleted") : textOf(last)) : c.kind === "room" ? (n === 1 ? t("roomMembersOne") : t("roomMembers", { n })) : "";
   const who = last && c.kind === "room" && last.from ? `${nameOf(last.from)}: ` : "";
   const title = c.kind === "room" ? `# ${c.title}` : c.title;
   return (

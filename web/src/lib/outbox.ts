@@ -2,7 +2,12 @@
  * Messages not yet acknowledged, kept in IndexedDB so they survive a reload. Each keeps the client
  * id it was given when typed: every resend uses it, so the server stores it once (PROTOCOL.md 4.4).
  * An entry leaves the outbox only when its `ack` arrives.
+ *
+ * A message with files keeps their bytes here (IndexedDB stores Blobs) until each is uploaded,
+ * and then the server's record of it: uploads chosen offline go when the network is back, and a
+ * reload in between loses nothing. Only then is the message sent, with its own id as always.
  */
+import type { QueuedFile } from "./files";
 import { database, type Transact } from "./idb";
 
 export interface OutboxEntry {
@@ -13,6 +18,7 @@ export interface OutboxEntry {
   conv: string;
   body: string;
   replyTo?: number;
+  files?: QueuedFile[];
   /** When it was typed (ms): the order of resending. */
   created: number;
   /** The server refused it (an error code): wait for the person to retry. */
@@ -23,7 +29,7 @@ function isEntry(v: unknown): v is OutboxEntry {
   if (typeof v !== "object" || v === null) return false;
   const e: Partial<Record<keyof OutboxEntry, unknown>> = v;
   return typeof e.id === "string" && typeof e.user === "string" && typeof e.conv === "string" &&
-    typeof e.body === "string" && typeof e.created === "number";
+    typeof e.body === "string" && typeof e.created === "number" && (e.files === undefined || Array.isArray(e.files));
 }
 
 export class Outbox {

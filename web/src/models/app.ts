@@ -5,6 +5,7 @@
 import { batch, computed, effect, signal } from "@preact/signals";
 import { CLOSE, parseInboxFrame, readMessage, readSummary, type Message, type Me, type Summary } from "../../../protocol";
 import { api, ApiFailure, type RoomListing } from "../lib/api";
+import { pendingBytes, textOf } from "../lib/files";
 import { newClientId } from "../lib/ids";
 import { t } from "../lib/i18n";
 import { drop, forget as forgetKept, keep as put, kept, keptConversations, type KeptConv } from "../lib/kept";
@@ -103,7 +104,7 @@ async function signedIn(user: Me): Promise<void> {
   const pending = await outbox.list(user.username).catch(() => []);
   for (const entry of pending) {
     const s = ensureSession(entry.conv);
-    s.model.addLocal({ id: entry.id, body: entry.body, created: entry.created, ...(entry.replyTo ? { replyTo: entry.replyTo } : {}), ...(entry.failed ? { failed: entry.failed } : {}) });
+    s.model.addLocal({ id: entry.id, body: entry.body, created: entry.created, ...(entry.replyTo ? { replyTo: entry.replyTo } : {}), ...(entry.files ? { files: entry.files } : {}), ...(entry.failed ? { failed: entry.failed } : {}) });
   }
   openFromHash();
 }
@@ -244,7 +245,7 @@ export function inviteLink(id: string): string {
 }
 
 function onIncoming(conv: string, m: Message): void {
-  if (!visible.value) notify(conv, m.from, m.body);
+  if (!visible.value) notify(conv, m.from, textOf(m));
 }
 
 function afterApplied(conv: string): void {
@@ -319,10 +320,20 @@ effect(() => {
   if (typeof document !== "undefined") document.title = n > 0 ? `(${n}) ${t("appName")}` : t("appName");
 });
 
-export async function send(body: string, replyTo?: number): Promise<void> {
+/** Files waiting for the network are kept (in IndexedDB) up to this many bytes in all; more is refused. */
+export const OFFLINE_FILE_BYTES = 25 << 20;
+
+/** Sends a message, with files if any; false when offline with too much already waiting. */
+export async function send(body: string, replyTo?: number, files: readonly File[] = []): Promise<boolean> {
   const s = current.value;
-  if (!s || body.trim().length === 0) return;
-  await s.post(newClientId(), body, replyTo);
+  const queued = files.map((blob) => ({ blob, name: blob.name }));
+  if (!s || (body.trim().length === 0 && !queued.length)) return true;
+  if (!networkUp.value && queued.length) {
+    const waiting = await outbox.list(s.model.me).catch(() => []);
+    if (waiting.reduce((n, e) => n + pendingBytes(e.files), pendingBytes(queued)) > OFFLINE_FILE_BYTES) return false;
+  }
+  await s.post(newClientId(), body, replyTo, queued);
+  return true;
 }
 
 // ---- notifications ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@
  */
 import { batch, signal } from "@preact/signals";
 import { TYPING_TTL_MS, type ErrorCode, type EventFrame, type Member, type Message, type Role, type ServerFrame, type Summary } from "../../../protocol";
+import type { QueuedFile } from "../lib/files";
 import { learnNames, markDeleted, nameOf } from "./names";
 import { tickOf, type Tick } from "./ticks";
 
@@ -25,6 +26,8 @@ export interface LocalMessage {
   id: string;
   body: string;
   replyTo?: number;
+  /** Its files: bytes until uploaded (then it is sent), the server's record after. */
+  files?: QueuedFile[];
   created: number;
   /** Set by its ack. */
   seq?: number;
@@ -248,7 +251,8 @@ export class ConversationModel {
         return this.#change(ev.target, (m) => ({ ...m, body: ev.body, edited: true }));
       case "delete": {
         this.#change(ev.target, (m) => {
-          const { reactions: _r, ...rest } = m;
+          // Its files are deleted with it (the server answers 404 for them from now on).
+          const { reactions: _r, files: _f, ...rest } = m;
           return { ...rest, body: "", deleted: true };
         });
         const item = this.#items.get(ev.target);
@@ -384,6 +388,14 @@ export class ConversationModel {
     const { failed: _f, ...again } = m;
     this.local.value = this.local.value.map((x) => (x.id === id ? again : x));
     return again;
+  }
+
+  /** Changes a message of mine not in the log yet (an upload done, a file cancelled); null drops it. */
+  setLocal(id: string, f: (m: LocalMessage) => LocalMessage | null): LocalMessage | null {
+    const m = this.local.value.find((x) => x.id === id);
+    const next = m ? f(m) : null;
+    this.local.value = this.local.value.flatMap((x) => (x !== m ? [x] : next ? [next] : []));
+    return next;
   }
 
   /** Messages still waiting for an ack: resent, in order, each time the socket opens. */

@@ -4,12 +4,17 @@
  * still have messages to deliver.
  */
 import { signal } from "@preact/signals";
-import { isRecord, parseServerFrame, TYPING_TTL_MS, type ClientFrame, type Message } from "../../../protocol";
+import { isRecord, parseServerFrame, TYPING_TTL_MS, type ClientFrame, type FileRef, type Message, type SendFrame } from "../../../protocol";
+import { ApiFailure } from "../lib/api";
 import { backoffDelay } from "../lib/backoff";
+import { pending, uploadFile, type PendingFile, type QueuedFile } from "../lib/files";
 import type { Outbox, OutboxEntry } from "../lib/outbox";
 import { ReconnectingSocket, type ConnState, type SocketFactory } from "../lib/socket";
-import { ConversationModel, type Effect } from "./conversation";
+import { ConversationModel, type Effect, type LocalMessage } from "./conversation";
 import { learnNames } from "./names";
+
+/** Upload refusals, as a message's failure: 413 too large, 415 a type not accepted, 429 the daily quota (or too fast). */
+const UPLOAD_REFUSED: Record<number, string> = { 413: "too_large", 415: "unsupported", 429: "quota" };
 
 /** How often a `typing` frame may be sent while the person types. */
 export const TYPING_EVERY_MS = 3000;
@@ -40,6 +45,11 @@ export class ConversationSession {
   /** Rate-limited sends waiting to go again: id → attempts so far. */
   #later = new Map<string, number>();
   #laterTimers = new Set<ReturnType<typeof setTimeout>>();
+  /** The upload in progress (one at a time, in the order typed): its file and the share sent. */
+  readonly upload = signal<{ file: PendingFile; done: number } | null>(null);
+  #uploading: AbortController | null = null;
+  #uploadFailures = 0;
+  #stopped = false;
 
   constructor(readonly id: string, since: number | null, private readonly hooks: SessionHooks) {
     this.model = new ConversationModel(id, hooks.user, since);
@@ -59,10 +69,13 @@ export class ConversationSession {
   }
 
   start(): void {
+    this.#stopped = false;
     this.socket.start();
   }
 
   stop(): void {
+    this.#stopped = true;
+    this.#uploading?.abort();
     this.socket.stop();
     if (this.#typingTimer) clearTimeout(this.#typingTimer);
     for (const timer of this.#laterTimers) clearTimeout(timer);
@@ -86,7 +99,10 @@ export class ConversationSession {
       // Newer servers name who joined (`name`, optional); the guard does not know it yet, so read it here.
       if (frame.t === "member" && isRecord(value) && typeof value.name === "string") learnNames([{ username: frame.username, name: value.name }]);
       const fx = this.model.receive(frame);
-      if (frame.t === "welcome") this.#flush();
+      if (frame.t === "welcome") {
+        this.#flush();
+        void this.#pump();
+      }
       if (frame.t === "typing") this.#pruneLater();
       for (const e of fx) this.#effect(e);
     }
@@ -125,9 +141,10 @@ export class ConversationSession {
     }
   }
 
-  #entry(m: { id: string; body: string; replyTo?: number; created: number }, failed?: string): OutboxEntry {
+  #entry(m: LocalMessage, failed?: string): OutboxEntry {
     const entry: OutboxEntry = { id: m.id, user: this.hooks.user, conv: this.id, body: m.body, created: m.created };
     if (m.replyTo !== undefined) entry.replyTo = m.replyTo;
+    if (m.files) entry.files = m.files;
     if (failed !== undefined) entry.failed = failed;
     return entry;
   }
@@ -142,15 +159,85 @@ export class ConversationSession {
     const timer = setTimeout(() => {
       this.#laterTimers.delete(timer);
       const m = this.model.unacked().find((x) => x.id === id);
-      if (m) this.send(m.replyTo === undefined ? { t: "send", id, body: m.body } : { t: "send", id, body: m.body, replyTo: m.replyTo });
+      if (m) this.#sendMessage(m);
     }, backoffDelay(attempt, Math.random, { baseMs: 1000, maxMs: 30_000, factor: 2, jitter: 0.5 }));
     this.#laterTimers.add(timer);
   }
 
   /** Every message still waiting for its ack, with its own id, in the order typed. */
   #flush(): void {
-    for (const m of this.model.unacked()) {
-      this.send(m.replyTo === undefined ? { t: "send", id: m.id, body: m.body } : { t: "send", id: m.id, body: m.body, replyTo: m.replyTo });
+    for (const m of this.model.unacked()) this.#sendMessage(m);
+  }
+
+  /** A message's `send`, unless it still has files to upload: it goes when the last is up (#pump). */
+  #sendMessage(m: LocalMessage): void {
+    const files = m.files ?? [];
+    const ids = files.filter((f): f is FileRef => !pending(f)).map((f) => f.id);
+    if (ids.length < files.length) return;
+    const frame: SendFrame = { t: "send", id: m.id, body: m.body };
+    if (m.replyTo !== undefined) frame.replyTo = m.replyTo;
+    if (ids.length) frame.files = ids;
+    this.send(frame);
+  }
+
+  async #keep(m: LocalMessage, failed?: string): Promise<void> {
+    await this.hooks.outbox.put(this.#entry(m, failed)).catch(() => {}); // no IndexedDB: still sent, not kept
+  }
+
+  /**
+   * Uploads the files of my queued messages, one at a time, in the order typed; a message is sent
+   * once its last file is up. Each finished upload is written to the outbox at once, so a reload
+   * uploads again only what had not finished; an upload whose answer was lost leaves a file that is
+   * never attached, which the server removes after a day. No network: tried again after a pause
+   * (and on the next welcome). A refusal (413, 415, 429) marks the message failed, with why.
+   */
+  async #pump(): Promise<void> {
+    while (!this.#uploading && !this.#stopped) {
+      const m = this.model.unacked().find((x) => x.files?.some(pending));
+      const file = m?.files?.find(pending);
+      if (!m || !file) return;
+      const stop = new AbortController();
+      this.#uploading = stop;
+      this.upload.value = { file, done: 0 };
+      try {
+        const ref = await uploadFile(this.id, file, (done) => { this.upload.value = { file, done }; }, stop.signal);
+        this.#uploadFailures = 0;
+        const next = this.model.setLocal(m.id, (x) => ({ ...x, files: (x.files ?? []).map((f) => (f === file ? ref : f)) }));
+        if (next) {
+          await this.#keep(next);
+          this.#sendMessage(next);
+        }
+      } catch (err) {
+        const status = err instanceof ApiFailure ? err.status : 0;
+        if (status === 0 && !stop.signal.aborted) {
+          const timer = setTimeout(() => { this.#laterTimers.delete(timer); void this.#pump(); }, backoffDelay(this.#uploadFailures++, Math.random, { baseMs: 1000, maxMs: 30_000, factor: 2, jitter: 0.5 }));
+          this.#laterTimers.add(timer);
+          return;
+        }
+        // Aborted: the file was cancelled (the loop goes on) or the session stopped (it ends).
+        if (status !== 0) {
+          const code = UPLOAD_REFUSED[status] ?? (err instanceof ApiFailure ? err.code : "invalid");
+          const next = this.model.setLocal(m.id, (x) => ({ ...x, failed: code }));
+          if (next) await this.#keep(next, code);
+        }
+      } finally {
+        this.#uploading = null;
+        this.upload.value = null;
+      }
+    }
+  }
+
+  /** Takes a file out of a queued message, stopping its upload; a message left with nothing is dropped. */
+  cancelFile(id: string, file: QueuedFile): void {
+    if (this.upload.value?.file === file) this.#uploading?.abort();
+    const next = this.model.setLocal(id, (m) => {
+      const files = (m.files ?? []).filter((f) => f !== file);
+      return files.length || m.body.trim() ? { ...m, files } : null;
+    });
+    if (!next) void this.hooks.outbox.remove(id).catch(() => {});
+    else {
+      void this.#keep(next, next.failed);
+      if (next.failed === undefined) this.#sendMessage(next);
     }
   }
 
@@ -159,18 +246,20 @@ export class ConversationSession {
    * on the next welcome). Shown only once stored, so whatever the person sees as "sending" survives
    * the tab being closed at once; the commit takes a few milliseconds.
    */
-  async post(id: string, body: string, replyTo: number | undefined): Promise<void> {
-    const m = { id, body, created: Date.now(), ...(replyTo === undefined ? {} : { replyTo }) };
-    await this.hooks.outbox.put(this.#entry(m)).catch(() => {}); // no IndexedDB: still sent, not kept
+  async post(id: string, body: string, replyTo: number | undefined, files: QueuedFile[] = []): Promise<void> {
+    const m: LocalMessage = { id, body, created: Date.now(), ...(replyTo === undefined ? {} : { replyTo }), ...(files.length ? { files } : {}) };
+    await this.#keep(m);
     this.model.addLocal(m);
-    this.send(replyTo === undefined ? { t: "send", id, body } : { t: "send", id, body, replyTo });
+    this.#sendMessage(m);
+    void this.#pump();
   }
 
   async retry(id: string): Promise<void> {
     const m = this.model.retry(id);
     if (!m) return;
-    await this.hooks.outbox.put(this.#entry(m)).catch(() => {});
-    this.send(m.replyTo === undefined ? { t: "send", id, body: m.body } : { t: "send", id, body: m.body, replyTo: m.replyTo });
+    await this.#keep(m);
+    this.#sendMessage(m);
+    void this.#pump();
   }
 
   /** At most one `typing` every TYPING_EVERY_MS. */

@@ -1,0 +1,143 @@
+// The issues' targets, read off the figures of a run: each a ratio (or a count) against its bound.
+// With --repeat=N each pass gives one value; the verdict is on the median, and the spread is
+// printed beside it, since one pass on this machine can be 2x off the next.
+import { round } from "./stats.mjs";
+
+const ok = (r) => r && !r.error;
+const x = (v) => `${v.toFixed(2)}x`;
+
+/**
+ * Each goal: `value(results)` gives { value, detail } from one pass, or null (not measured);
+ * `sense` and `bound` say what passes (null bound: a figure to read, no verdict).
+ */
+function goals(P) {
+  const pair = (key, ref, get, unit) => (res) => {
+    const o = res[key]?.by.ours;
+    const b = res[key]?.by[ref];
+    if (!ok(o) || !ok(b) || !get(o) || !get(b)) return null;
+    return { value: get(o) / get(b), detail: `${get(o)} vs ${get(b)} ${unit}` };
+  };
+  return [
+    { issue: 17, what: `${P.dms} DMs, 5 in flight each: messages/s, ours/bare`, sense: ">=", bound: 1, value: pair("dm20", "bare", (r) => r.messagesPerSecond, "msg/s") },
+    { issue: 17, what: "room of 2, 50 in flight: messages/s, ours/bare", sense: ">=", bound: 1, value: pair("room2", "bare", (r) => r.messagesPerSecond, "msg/s") },
+    { issue: 17, what: `100 msg/s into a room of ${P.mid}: fan-out p99, ours/bare`, sense: "<=", bound: 1.5, value: pair("latency100", "bare", (r) => r.fanoutMs.p99, "ms") },
+    { issue: 17, what: `100 msg/s into a room of ${P.mid}: fan-out p99, ours/floor (stretch; issue 6)`, sense: "<=", bound: 2, value: pair("latency100", "floor", (r) => r.fanoutMs.p99, "ms") },
+    {
+      issue: 17,
+      what: "reconnect storm: ours all synced / bare all accepted",
+      sense: "<=",
+      bound: 2,
+      value: (res) => {
+        const o = res.storm?.by.ours;
+        const b = res.storm?.by.bare;
+        if (!ok(o) || !ok(b)) return null;
+        return { value: o.syncedMs / b.acceptMs, detail: `${o.syncedMs} vs ${b.acceptMs} ms for ${o.sockets} sockets (bare synced: ${b.syncedMs} ms)` };
+      },
+    },
+    { issue: 17, what: "one upgrade with every object awake (p50 of 10), ours/bare", sense: "<=", bound: 2, value: pair("storm", "bare", (r) => r.warmUpgradeMs.p50, "ms") },
+    {
+      issue: 17,
+      what: "presence frames a watching inbox gets per user coming back (mean over the users)",
+      sense: "==",
+      bound: 1,
+      value: (res) => {
+        const p = res.storm?.by.ours?.presence;
+        if (!p) return null;
+        return {
+          value: p.onlineFramesPerUser,
+          // Exactly one for every user: fewer means a contact was not told.
+          pass: p.onlineFramesPerUserMax === 1 && p.usersSeenOnline === p.watchedUsers,
+          detail: `max ${p.onlineFramesPerUserMax}, ${p.usersSeenOnline} of ${p.watchedUsers} contacts seen online (${p.offlineSeenBefore} seen offline before); ${p.framesToConversationSockets} presence frames to the conversation sockets`,
+        };
+      },
+    },
+    {
+      issue: 17,
+      what: "a deploy: the server closes every socket, the app's sockets all synced again (ms from the first close)",
+      sense: null,
+      bound: null,
+      value: (res) => {
+        const d = res.deploy?.by.ours;
+        if (!ok(d)) return null;
+        return { value: d.allSyncedMs, detail: `${d.closedByServer} of ${d.sockets} closed by the server; peak ${d.peakAttemptsPerSecond} upgrades/s started, ${d.peakOpensPerSecond} accepted/s; ${d.failedAttempts} failed attempts` };
+      },
+    },
+    { issue: 17, what: `throughput, room of ${P.mid}: messages/s, ours/bare (kept)`, sense: ">=", bound: 1.5, value: pair("room100", "bare", (r) => r.messagesPerSecond, "msg/s") },
+    { issue: 6, what: "catch-up of the missed messages, ours/bare", sense: "<=", bound: 1.5, value: pair("catchUp", "bare", (r) => r.catchUpMs, "ms") },
+    // "Within 10 %" of the bare object: holding less than it is not a miss.
+    { issue: 6, what: "idle: memory per idle socket, ours/bare", sense: "<=", bound: 1.1, value: pair("idle", "bare", (r) => r.bytesPerSocketIdle, "bytes") },
+    {
+      issue: 6,
+      what: "msg frames with short names (as the web app speaks) / JSON",
+      sense: "<=",
+      bound: 0.8,
+      value: (res) => {
+        const sizes = ok(res.room100mixed?.by.ours) ? res.room100mixed.by.ours.msgFrameBytesByCodec : {};
+        const s = sizes["chat.v1.msgpack.short"];
+        const j = sizes["chat.v1.json"];
+        const plain = res.room100?.by.ours?.msgFrameBytes;
+        return s && j ? { value: s / j, detail: `${s} vs ${j} bytes${plain ? `; plain msgpack ${plain} bytes = ${x(plain / j)}` : ""}` } : null;
+      },
+    },
+  ];
+}
+
+const median = (v) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** The goals over the passes (`runs`: one results object per pass), and every delivery fault. */
+export function checkTargets(runs, P) {
+  const out = [];
+  for (const g of goals(P)) {
+    const each = runs.map((res) => g.value(res)).filter(Boolean);
+    if (each.length === 0) {
+      out.push({ issue: g.issue, what: g.what, met: null, detail: "not measured" });
+      continue;
+    }
+    const values = each.map((e) => e.value);
+    const m = median(values);
+    const met = g.bound === null ? null
+      : g.sense === ">=" ? m >= g.bound
+      : g.sense === "<=" ? m <= g.bound
+      : each.every((e) => e.pass);
+    out.push({
+      issue: g.issue,
+      what: g.what,
+      sense: g.sense,
+      bound: g.bound === null ? null : `${g.sense} ${g.bound}`,
+      met,
+      median: round(m, 3),
+      min: round(Math.min(...values), 3),
+      max: round(Math.max(...values), 3),
+      passes: values.length,
+      detail: each.length === 1 ? each[0].detail : `last pass: ${each[each.length - 1].detail}`,
+    });
+  }
+  // 0 lost, duplicated or reordered, in every scenario of every pass.
+  const faults = [];
+  runs.forEach((res, n) => {
+    for (const [key, r] of Object.entries(res)) {
+      for (const [label, f] of Object.entries(r.by ?? {})) {
+        if (ok(f) && (f.lost || f.duplicated || f.outOfOrder)) faults.push(`${key} ${label}${runs.length > 1 ? ` (pass ${n + 1})` : ""}: lost ${f.lost}, duplicated ${f.duplicated}, out of order ${f.outOfOrder}`);
+      }
+    }
+  });
+  out.push({ issue: 17, what: "0 lost, duplicated or out of order, every scenario and server", met: faults.length === 0, detail: faults.length ? faults.join("; ") : "none" });
+  return out;
+}
+
+/** The verdicts as text: one line a goal, the median's ratio and its spread over the passes. */
+export function printTargets(list) {
+  const lines = [];
+  for (const issue of [17, 6]) {
+    lines.push(`\n== Targets of issue ${issue}${issue === 6 ? " (kept)" : ""}`);
+    for (const g of list.filter((t) => t.issue === issue)) {
+      const verdict = g.met === null ? "    " : g.met ? "MET " : "MISS";
+      const fig = g.median === undefined ? "" : `${g.bound === null || g.sense === "==" ? g.median : x(g.median)}${g.bound ? ` (bound ${g.bound})` : ""}${g.passes > 1 ? `, median of ${g.passes}, ${g.min} - ${g.max}` : ""}: `;
+      lines.push(`${verdict}  ${g.what}: ${fig}${g.detail}`);
+    }
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,223 @@
+// The reconnect storm (issue 17): every socket of 100 users comes back at once with `since`, as
+// after a network blip or a load balancer's restart. Also what one upgrade costs with every object
+// awake, and, for ours, how much presence a contact watching from an inbox is told per user who
+// comes back (one frame per user is the promise; one per conversation per socket is the cost to find).
+import WebSocket from "ws";
+import { setTimeout as sleep } from "node:timers/promises";
+import { keepAlive, openAll } from "./client.mjs";
+import { body, CONNECT_CONCURRENCY, quietFor, settle } from "./scenarios.mjs";
+import { round, Samples } from "./stats.mjs";
+
+let idCounter = 0;
+
+/**
+ * An inbox socket of `member` that counts the `presence` frames it is told, by user and state.
+ * Resolves once the `inbox` frame came (the watcher is in place).
+ */
+async function watchInbox(target, member, proto) {
+  const { url, headers } = target.address("/inbox", member);
+  const ws = new WebSocket(url, [proto.name], { headers, perMessageDeflate: false });
+  const watcher = {
+    online: new Map(),
+    offline: new Map(),
+    reset() {
+      this.online.clear();
+      this.offline.clear();
+    },
+    close() {
+      clearInterval(pinger);
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
+      return closed;
+    },
+  };
+  // Kept alive as the app keeps its inbox (the server closes a socket silent for two intervals).
+  const pinger = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send("ping"), 20_000);
+  const closed = new Promise((resolve) => ws.once("close", resolve));
+  await new Promise((resolve, reject) => {
+    ws.on("message", (data, isBinary) => {
+      if (!isBinary && data.toString() === "pong") return;
+      for (const f of proto.codec.decodeAll(isBinary ? data : data.toString())) {
+        if (f.t === "inbox") resolve();
+        else if (f.t === "presence") {
+          const by = f.online ? watcher.online : watcher.offline;
+          by.set(f.username, (by.get(f.username) ?? 0) + 1);
+        }
+      }
+    });
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`inbox: upgrade answered ${res.statusCode}`)));
+    ws.once("error", reject);
+    ws.once("close", (code) => reject(new Error(`inbox: closed ${code}`)));
+  }).catch((err) => {
+    clearInterval(pinger);
+    throw err;
+  });
+  return watcher;
+}
+
+/**
+ * Every socket sends one message at once; resolves when each is acked and every socket of each
+ * room holds its room's last seq. Returns that seq per room.
+ */
+async function exchange(target, live, text, deadlineMs) {
+  let expected = 0;
+  let acked = 0;
+  let refused = null;
+  const top = new Map(live.map((r) => [r, 0]));
+  for (const r of live) {
+    for (const s of r.sockets) {
+      s.sink = {
+        event() {},
+        ack(_s, f) {
+          acked++;
+          top.set(r, Math.max(top.get(r), f.seq));
+        },
+        error(_s, f) {
+          refused ??= `${target.label}: error frame ${f.code}: ${f.message}`;
+        },
+      };
+    }
+  }
+  for (const r of live) {
+    for (const s of r.sockets) {
+      s.send({ t: "send", id: `s${(idCounter++).toString(36)}`, body: text });
+      expected++;
+    }
+  }
+  const until = performance.now() + deadlineMs;
+  const done = () => acked === expected && live.every((r) => r.sockets.every((s) => s.lastSeq >= top.get(r)));
+  while (!done()) {
+    if (refused) throw new Error(refused);
+    const gone = live.flatMap((r) => r.sockets).filter((s) => s.closeCode !== null);
+    if (gone.length > 0) throw new Error(`exchange: ${gone.length} sockets closed by the server (code ${gone[0].closeCode})`);
+    if (performance.now() > until) throw new Error(`exchange: ${acked} of ${expected} acked in ${deadlineMs} ms`);
+    await sleep(20);
+  }
+  return top;
+}
+
+/**
+ * 1. Connect `socketsPerRoom` sockets in each room (50 handshakes at a time), and for ours an
+ *    inbox of the first room's first member (the watcher: it stays online throughout).
+ * 2. Every socket sends one message; each socket remembers the seq it held before them.
+ * 3. Close every socket cleanly, let the server go quiet (ours: everyone else offline).
+ * 4. The storm: all sockets open at once, each with `since` = the seq it held before the
+ *    exchange, so each replays its room's messages (a socket that missed them costs the same).
+ *    accept: start to the last 101; synced: start to the last socket holding its room's last seq.
+ * 5. With the storm's sockets still open (every object awake), `warmUpgrades` more upgrades one
+ *    after the other for a member already online: time to the 101.
+ */
+export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadline, bodyChars, watch, warmUpgrades = 10 }) {
+  const text = body(bodyChars);
+  const live = [];
+  let back = [];
+  let watcher = null;
+  // The app pings every heartbeat interval; so do these sockets, whatever the phase.
+  const stopPings = keepAlive(() => [...live.flatMap((r) => r.sockets), ...back].filter((s) => s.closeCode === null));
+  try {
+    const t0 = performance.now();
+    // All rooms' sockets together, 50 handshakes at a time (as the idle scenario connects them).
+    const opened = await openAll(
+      rooms.flatMap((room) => Array.from({ length: socketsPerRoom }, (_, i) => () => target.socket(room, room.members[i % room.members.length], proto.name, proto.codec))),
+      CONNECT_CONCURRENCY,
+      connectDeadline * 2,
+    );
+    for (const [i, room] of rooms.entries()) live.push({ room, sockets: opened.slice(i * socketsPerRoom, (i + 1) * socketsPerRoom) });
+    const connectMs = performance.now() - t0;
+    const watchedUser = rooms[0].members[0];
+    // The watcher's contacts among the storm's users: those who share a storm room with it (each
+    // shares several, with a socket in each), whatever other rooms the run made.
+    const shared = rooms.filter((r) => r.members.some((m) => m.username === watchedUser.username));
+    const contacts = new Set(shared.flatMap((r) => r.members.map((m) => m.username)));
+    contacts.delete(watchedUser.username);
+    if (watch) watcher = await watchInbox(target, watchedUser, proto);
+    await settle(target, { quietMs: quietFor(target, 1500) });
+    const since = live.map((r) => r.sockets.map((s) => s.lastSeq));
+    const top = await exchange(target, live, text, connectDeadline * 1000);
+    await Promise.all(live.flatMap((r) => r.sockets.map((s) => s.close())));
+    // Everyone but the watcher is offline once the server is quiet (ours announces it).
+    await settle(target, { quietMs: quietFor(target, 2500) });
+    // Each contact must have been seen going offline, or coming back is no change to announce.
+    const offlineSeen = watcher ? [...contacts].filter((u) => watcher.offline.has(u)).length : null;
+    watcher?.reset();
+
+    // Presence frames the conversations send to the sockets coming back (ours), from the storm on.
+    let presenceToSockets = 0;
+    const sink = { event() {}, ack() {}, other(_s, f) { if (f.t === "presence") presenceToSockets++; } };
+    const specs = live.flatMap((r, i) =>
+      r.sockets.map((_, j) => () => {
+        const s = target.socket(r.room, r.room.members[j % r.room.members.length], proto.name, proto.codec, { since: since[i][j] });
+        s.sink = sink;
+        return s;
+      }),
+    );
+    const t1 = performance.now();
+    back = await openAll(specs, specs.length, connectDeadline * 2);
+    // Every socket is synced (no `more`); each must hold its room's last seq.
+    const syncedMs = performance.now() - t1;
+    const upgrade = new Samples();
+    let acceptMs = 0;
+    for (const s of back) {
+      upgrade.push(s.upgradedAt - s.startedAt);
+      acceptMs = Math.max(acceptMs, s.upgradedAt - t1);
+    }
+    let k = 0;
+    let lost = 0;
+    let dup = 0;
+    let ooo = 0;
+    for (const r of live) {
+      for (let j = 0; j < r.sockets.length; j++) {
+        const s = back[k++];
+        lost += s.lostUpTo(top.get(r));
+        dup += s.dup;
+        ooo += s.outOfOrder;
+      }
+    }
+    // Presence rounds are deferred (ours: up to a second): count what the watcher is told until quiet.
+    await settle(target, { quietMs: quietFor(target, 2500) });
+    const others = new Set(rooms.flatMap((r) => r.members.map((m) => m.username)));
+    others.delete(watchedUser.username);
+    const perUser = watcher ? [...contacts].map((u) => watcher.online.get(u) ?? 0) : [];
+
+    // One more upgrade at a time, with every object awake and the member already online.
+    const warm = new Samples();
+    const member = rooms[0].members[1 % rooms[0].members.length];
+    const last = top.get(live[0]);
+    for (let i = 0; i < warmUpgrades; i++) {
+      const s = target.socket(rooms[0], member, proto.name, proto.codec, { since: last });
+      s.sink = { event() {}, ack() {} };
+      await s.opened;
+      warm.push(s.upgradedAt - s.startedAt);
+      await s.close();
+    }
+    return {
+      sockets: back.length,
+      users: others.size + 1,
+      rooms: rooms.length,
+      connectMs: round(connectMs, 0),
+      messagesExchanged: back.length,
+      acceptMs: round(acceptMs, 0),
+      syncedMs: round(syncedMs, 0),
+      upgradeMs: upgrade.summary(),
+      warmUpgradeMs: warm.summary(),
+      lost,
+      duplicated: dup,
+      outOfOrder: ooo,
+      // Ours only: what the watcher's inbox was told about the users who came back.
+      presence: watcher
+        ? {
+            watchedUsers: perUser.length,
+            sharedRoomsEach: shared.length,
+            offlineSeenBefore: offlineSeen,
+            usersSeenOnline: perUser.filter((n) => n > 0).length,
+            onlineFramesPerUser: round(perUser.reduce((a, b) => a + b, 0) / (perUser.length || 1), 2),
+            onlineFramesPerUserMax: Math.max(0, ...perUser),
+            framesToConversationSockets: presenceToSockets,
+          }
+        : null,
+    };
+  } finally {
+    stopPings();
+    await Promise.all([...live.flatMap((r) => r.sockets.map((s) => s.close())), ...back.map((s) => s.close())]);
+    await watcher?.close();
+  }
+}
