@@ -15,7 +15,7 @@ import { unnamedControls } from "./a11y";
 import { person, uniqueName } from "./browser";
 import { recordNotifications, setHidden, shown } from "./notifications";
 import { decryptPush, fakePushManager, standInPushService, type PageSubscription, type StandIn } from "./push-service";
-import { apiDm, apiSignup, sendAll } from "./seed";
+import { apiDm, apiSignup, onlineIn, sendAll } from "./seed";
 import { row, signUp } from "./steps";
 
 const baseUrl = inject("baseUrl");
@@ -90,6 +90,12 @@ describe("push notifications", () => {
     await service?.close();
   });
 
+  /** Closes Ann's app and waits until the server knows she has no socket open (it pushes only then). */
+  async function closeApp(): Promise<void> {
+    await a.page.close();
+    await expect.poll(() => onlineIn(baseUrl, benToken, conv, ann), { timeout: 30_000 }).toBe(false);
+  }
+
   it("never asks on load; Settings offers notifications on this device, off, and previews, on", async () => {
     await openSettings(a.page);
     expect(await pushBox(a.page).isChecked()).toBe(false);
@@ -113,21 +119,21 @@ describe("push notifications", () => {
   });
 
   it("a DM while no tab is open is pushed; the service worker shows it, a newer one replaces it, and a click opens the conversation", async () => {
-    await a.page.close(); // no socket open: the server pushes
+    await closeApp();
     const [seq] = await sendAll(baseUrl, benToken, conv, ["are you up?"], "p");
     await expect.poll(() => service.received(ann).length, { timeout: 30_000 }).toBe(1);
     const payload = await decryptPush(service.received(ann)[0]!, sub);
     expect(payload).toEqual({ conv, seq, from: "Ben Bird", title: "Ben Bird", preview: "are you up?" });
 
     await deliver(a.context, payload);
-    await expect.poll(() => notifications(a.context)).toEqual([{ title: "Ben Bird", body: "Ben Bird: are you up?", tag: conv }]);
+    await expect.poll(() => notifications(a.context), { timeout: 20_000 }).toEqual([{ title: "Ben Bird", body: "Ben Bird: are you up?", tag: conv }]);
     // One per conversation: a newer message replaces it; an older one arriving late does not.
     await deliver(a.context, { conv, seq: seq! + 1, from: "Ben Bird", title: "Ben Bird", preview: "still there?" });
-    await expect.poll(() => notifications(a.context)).toEqual([{ title: "Ben Bird", body: "Ben Bird: still there?", tag: conv }]);
+    await expect.poll(() => notifications(a.context), { timeout: 20_000 }).toEqual([{ title: "Ben Bird", body: "Ben Bird: still there?", tag: conv }]);
     await deliver(a.context, payload);
     // Then a push of another conversation: once it shows, the late one was handled before it.
     await deliver(a.context, { conv: "elsewhere", seq: 1, from: "Cy", title: "Cy", preview: "marker" });
-    await expect.poll(() => notifications(a.context)).toEqual([
+    await expect.poll(() => notifications(a.context), { timeout: 20_000 }).toEqual([
       { title: "Ben Bird", body: "Ben Bird: still there?", tag: conv },
       { title: "Cy", body: "Cy: marker", tag: "elsewhere" },
     ]);
@@ -136,7 +142,7 @@ describe("push notifications", () => {
     });
     // With previews off, the push has no text: the notification has no body.
     await deliver(a.context, { conv, seq: seq! + 2, from: "Ben Bird", title: "Ben Bird", preview: "" });
-    await expect.poll(() => notifications(a.context)).toEqual([{ title: "Ben Bird", body: "", tag: conv }]);
+    await expect.poll(() => notifications(a.context), { timeout: 20_000 }).toEqual([{ title: "Ben Bird", body: "", tag: conv }]);
 
     // A window is open at the list: the click brings that window to the conversation.
     a.page = await a.context.newPage();
@@ -161,7 +167,7 @@ describe("push notifications", () => {
     await previewsBox(a.page).click();
     expect((await patched).status()).toBe(200);
     expect(await a.page.evaluate(() => fetch("/api/me").then((r) => r.json()))).toMatchObject({ user: { previews: false } });
-    await a.page.close();
+    await closeApp();
     const [seq] = await sendAll(baseUrl, benToken, conv, ["the secret plans"], "q");
     await expect.poll(() => service.received(ann).length, { timeout: 30_000 }).toBe(2);
     expect(await decryptPush(service.received(ann)[1]!, sub)).toEqual({ conv, seq, from: "Ben Bird", title: "Ben Bird", preview: "" });

@@ -2,7 +2,7 @@
  * The installed app: its service worker (web/src/sw/sw.ts), the new version that waits until the
  * person agrees to reload, and Web Push on this device (PROTOCOL.md 7.6).
  */
-import { effect, signal } from "@preact/signals";
+import { computed, effect, signal } from "@preact/signals";
 import { ApiFailure, call, field } from "../lib/api";
 import { settingsOpen } from "./account";
 import { me, notificationsAllowed, open } from "./app";
@@ -76,16 +76,13 @@ export async function setPush(on: boolean): Promise<void> {
 // Signed in: a subscription this device has is given to the server again (it may have dropped it,
 // and the call is idempotent), so what the switch shows is true. Signed out: the server dropped it
 // with the session; the browser drops it too, so that nobody signing in next gets it by accident.
+/** The username signed in, null when nobody is, undefined until known: a new name or setting is no change. */
+const who = computed(() => (me.value === null ? null : me.value?.username));
 effect(() => {
-  const signedIn = !!me.value;
+  const user = who.value;
   void subscription().then(async (sub) => {
-    if (!sub) return;
-    if (signedIn) {
-      pushOn.value = true;
-      await call("POST", "/api/me/push", sub.toJSON());
-    } else if (me.value === null) {
-      pushOn.value = false;
-      await sub.unsubscribe();
-    }
+    if (!sub || user === undefined) return;
+    pushOn.value = !!user;
+    await (user ? call("POST", "/api/me/push", sub.toJSON()) : sub.unsubscribe());
   }).catch(() => {});
 });
