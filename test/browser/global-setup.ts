@@ -16,7 +16,7 @@ export async function setup(project: TestProject): Promise<void> {
   const root = join(import.meta.dirname, "..", "..");
   execFileSync(process.execPath, [join(root, "web", "build.mjs")], { cwd: root, stdio: "inherit" });
   // Generous send limits, so that a test can seed a long history quickly.
-  server = await startDev(root, ["--var", "LIMIT_SENDS_PER_SECOND:100000", "--var", "LIMIT_SEND_BURST:100000"]);
+  server = await startDev(root, ["--var", "LIMIT_SENDS_PER_SECOND:100000", "--var", "LIMIT_SEND_BURST:100000", "--var", "PUSH_ALLOW_LOOPBACK:1"]);
   project.provide("baseUrl", server.url);
 }
 

@@ -3,52 +3,13 @@
  * allowed notifications; none while the tab is on screen. Constructions of Notification are
  * recorded by an init script; the tab's visibility is emulated (headless tabs are always visible).
  */
-import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { person, uniqueName } from "./browser";
+import { recordNotifications, setHidden, shown } from "./notifications";
 import { apiDm, apiRoom, apiSignup, sendAll } from "./seed";
 import { messages, row, signUp } from "./steps";
 
 const baseUrl = inject("baseUrl");
-
-declare global {
-  interface Window {
-    shown?: { title: string; body: string }[];
-  }
-}
-
-/** Wraps window.Notification so that every construction is recorded in window.shown. */
-function recordNotifications(): void {
-  const Real = window.Notification;
-  const shown: { title: string; body: string }[] = [];
-  window.shown = shown;
-  class Recorded extends Real {
-    constructor(title: string, options?: NotificationOptions) {
-      shown.push({ title, body: options?.body ?? "" });
-      super(title, options);
-    }
-    static override get permission(): NotificationPermission {
-      return Real.permission;
-    }
-  }
-  window.Notification = Recorded;
-}
-
-async function setHidden(page: Page, hidden: boolean): Promise<void> {
-  await page.evaluate((h) => {
-    if (h) {
-      Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
-      Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
-    } else {
-      // Drop the own properties: the real (prototype) getters answer again.
-      Reflect.deleteProperty(document, "visibilityState");
-      Reflect.deleteProperty(document, "hidden");
-    }
-    document.dispatchEvent(new Event("visibilitychange"));
-  }, hidden);
-}
-
-const shown = (page: Page) => page.evaluate(() => window.shown ?? []);
 
 describe("desktop notifications", () => {
   const reader = uniqueName("nora");

@@ -90,3 +90,19 @@ export function sendFrames(baseUrl: string, token: string, conv: string, frames:
     ws.on("error", reject);
   });
 }
+
+/** Whether `username` is online as the conversation's welcome to `token`'s user says (PROTOCOL.md 3.1). */
+export function onlineIn(baseUrl: string, token: string, conv: string, username: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${baseUrl.replace("http", "ws")}/chat/${conv}`, [SUBPROTOCOL_MSGPACK], { headers: { Authorization: `Bearer ${token}` } });
+    ws.on("message", (data: Buffer) => {
+      for (const f of codec.decodeAll(new Uint8Array(data))) {
+        if (isRecord(f) && f.t === "welcome" && Array.isArray(f.members)) {
+          ws.close();
+          resolve(f.members.some((m) => isRecord(m) && m.username === username && m.online === true));
+        }
+      }
+    });
+    ws.on("error", reject);
+  });
+}

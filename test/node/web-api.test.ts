@@ -49,10 +49,16 @@ describe("public rooms", () => {
 describe("sign-up and leaving", () => {
   it("sends the display name only when one was given", async () => {
     const fetch = answer(201, { user: { username: "ann", name: "Ann" }, token: "t" });
-    expect(await api.signup("ann", "password1", "Ann")).toEqual({ username: "ann", name: "Ann" });
+    // `previews` (7.6) is on unless the server says it is off.
+    expect(await api.signup("ann", "password1", "Ann")).toEqual({ username: "ann", name: "Ann", previews: true });
     await api.signup("ann", "password1");
     expect(JSON.parse(String(fetch.mock.calls[0]?.[1]?.body))).toEqual({ username: "ann", password: "password1", name: "Ann" });
     expect(JSON.parse(String(fetch.mock.calls[1]?.[1]?.body))).toEqual({ username: "ann", password: "password1" });
+  });
+
+  it("reads previews off from the user", async () => {
+    answer(200, { user: { username: "ann", name: "Ann", previews: false } });
+    expect(await api.me()).toEqual({ username: "ann", name: "Ann", previews: false });
   });
 
   it("leaves with a POST and takes the empty 204", async () => {

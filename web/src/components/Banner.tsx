@@ -1,15 +1,21 @@
 import { current, inboxState, networkUp } from "../models/app";
+import { applyUpdate, waiting } from "../models/pwa";
 import { t } from "../lib/i18n";
 
-/** Offline, or a socket is reconnecting: say so, and that typed messages will wait. */
+/**
+ * Offline, or a socket is reconnecting: say so, and that typed messages will wait. A new version
+ * of the app is ready: offer to reload (only when the person chooses to, never mid-typing).
+ */
 export function Banner() {
   const conv = current.value?.state.value;
   const down = !networkUp.value;
   const reconnecting = !down && (conv === "waiting" || inboxState.value === "waiting");
-  if (!down && !reconnecting) return null;
+  const update = waiting.value !== null;
+  if (!down && !reconnecting && !update) return null;
   return (
-    <div class={`banner ${down ? "offline" : "reconnecting"}`} role="status" aria-live="polite">
-      {down ? t("offline") : t("reconnecting")}
+    <div class={`banner ${down ? "offline" : reconnecting ? "reconnecting" : "update"}`} role="status" aria-live="polite">
+      {down ? t("offline") : reconnecting ? t("reconnecting") : ""}
+      {update && <> {t("updateReady")} <button type="button" class="ghost small" onClick={applyUpdate}>{t("reload")}</button></>}
     </div>
   );
 }

@@ -2,7 +2,7 @@ import { useSignal } from "@preact/signals";
 import { CLOSE } from "../../../protocol";
 import { t } from "../lib/i18n";
 import { refusal } from "../lib/refusal";
-import { current, inbox, networkUp, open, pendingJoin } from "../models/app";
+import { current, inbox, mute, networkUp, open, pendingJoin } from "../models/app";
 import { blocked, setBlocked } from "../models/blocks";
 import { nameOf } from "../models/names";
 import { canModerate } from "../models/roles";
@@ -12,6 +12,7 @@ import { Composer } from "./Composer";
 import { JoinScreen } from "./JoinScreen";
 import { MembersPanel } from "./MembersPanel";
 import { MessageList } from "./MessageList";
+import { useOutcome } from "./Outcome";
 import { Notice } from "./Notice";
 import { RoomSettings } from "./RoomSettings";
 import { SearchPanel } from "./SearchPanel";
@@ -60,6 +61,7 @@ function Open({ s }: { s: ConversationSession }) {
           <div class="muted small" data-testid="conv-status">{status}</div>
           {summary?.topic && <div class="muted small topic" title={summary.topic}>{summary.topic}</div>}
         </div>
+        <MuteToggle id={s.id} />
         {peer && !peer.deleted && <BlockToggle username={peer.username} />}
         {summary?.kind === "room" && canModerate(summary.role) && (
           <button type="button" id="toggle-room" class={`ghost${panel.value === "room" ? " pressed" : ""}`} aria-pressed={panel.value === "room"} onClick={() => toggle("room")}>{t("roomSettings")}</button>
@@ -114,6 +116,18 @@ function BlockToggle({ username }: { username: string }) {
   return (
     <>
       <button type="button" class="ghost" aria-pressed={on} aria-label={t(on ? "unblockNamed" : "blockNamed", { name })} onClick={() => void toggle()}>{t(on ? "unblock" : "block")}</button>
+      {error.value && <span class="error small" role="alert">{error.value}</span>}
+    </>
+  );
+}
+
+/** Mutes the conversation on all my devices (it still counts unread), or unmutes it. */
+function MuteToggle({ id }: { id: string }) {
+  const { error, run } = useOutcome();
+  const on = inbox.find(id)?.muted === true;
+  return (
+    <>
+      <button type="button" class={`ghost${on ? " pressed" : ""}`} aria-pressed={on} onClick={() => void run(() => mute(id, !on))}>{t("mute")}</button>
       {error.value && <span class="error small" role="alert">{error.value}</span>}
     </>
   );

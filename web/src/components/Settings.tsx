@@ -1,8 +1,9 @@
 import { useEffect, useRef } from "preact/hooks";
 import { formOf } from "../lib/form";
 import { t } from "../lib/i18n";
-import { changePassword, rename, settingsOpen } from "../models/account";
+import { changePassword, rename, setPreviews, settingsOpen } from "../models/account";
 import { me } from "../models/app";
+import { pushOn, setPush } from "../models/pwa";
 import { BlockedList } from "./BlockedList";
 import { DeleteAccount } from "./DeleteAccount";
 import { Outcome, useOutcome } from "./Outcome";
@@ -28,6 +29,7 @@ export function Settings() {
       <div class="settings-body">
         <NameForm />
         <PasswordForm />
+        <NotificationSettings />
         <SessionList />
         <BlockedList />
         <DeleteAccount />
@@ -53,6 +55,30 @@ function NameForm() {
         <button type="submit">{t("saveName")}</button>
         <Outcome ok={ok.value} error={error.value} />
       </form>
+    </section>
+  );
+}
+
+/** Push on this device (asked for only here, or from the side bar, never on load), and whether pushes show text. */
+function NotificationSettings() {
+  const { error, run } = useOutcome();
+  // A refused change puts the box back as it was.
+  const change = (set: (on: boolean) => Promise<void>, was: boolean) => (e: { currentTarget: HTMLInputElement }) => {
+    const box = e.currentTarget;
+    void run(() => set(box.checked)).then((ok) => { if (!ok) box.checked = was; });
+  };
+  return (
+    <section aria-labelledby="set-notify">
+      <h3 id="set-notify">{t("notifySection")}</h3>
+      <label class="check">
+        <input type="checkbox" checked={pushOn.value} disabled={typeof PushManager === "undefined"} onChange={change(setPush, pushOn.value)} />
+        {t("pushDevice")}
+      </label>
+      <label class="check">
+        <input type="checkbox" checked={me.value?.previews !== false} onChange={change(setPreviews, me.value?.previews !== false)} />
+        {t("previews")}
+      </label>
+      <Outcome ok="" error={error.value} />
     </section>
   );
 }

@@ -3,10 +3,11 @@ import { useSignal } from "@preact/signals";
 import type { Summary } from "../../../protocol";
 import { short } from "../lib/format";
 import { t } from "../lib/i18n";
-import { askNotifications, currentId, inbox, inboxState, me, networkUp, notificationsAllowed, open, signOut } from "../models/app";
+import { currentId, inbox, inboxState, me, networkUp, notificationsAllowed, open, signOut } from "../models/app";
 import { settingsOpen } from "../models/account";
 import { nameOf } from "../models/names";
 import { pinned, togglePin } from "../models/pins";
+import { setPush } from "../models/pwa";
 import { Avatar } from "./Avatar";
 import { LangSwitch } from "./LangSwitch";
 import { NewConversation } from "./NewConversation";
@@ -35,7 +36,7 @@ export function Sidebar() {
       <div class="side-tools">
         <LangSwitch />
         {!notificationsAllowed.value && typeof Notification !== "undefined" && Notification.permission !== "denied" && (
-          <button type="button" class="ghost small" onClick={() => void askNotifications()}>{t("enableNotifications")}</button>
+          <button type="button" class="ghost small" onClick={() => void setPush(true).catch(() => {})}>{t("enableNotifications")}</button>
         )}
       </div>
       <NewConversation />
@@ -71,7 +72,7 @@ function ConversationRow({ c }: { c: Summary }) {
     <li class="conv-item">
       <button
         type="button"
-        class={`conv${active ? " active" : ""}${c.unread > 0 ? " has-unread" : ""}`}
+        class={`conv${active ? " active" : ""}${c.unread > 0 ? " has-unread" : ""}${c.muted ? " is-muted" : ""}`}
         aria-current={active ? "true" : undefined}
         data-conv={c.id}
         onClick={() => { settingsOpen.value = false; open(c.id); }}
@@ -81,6 +82,7 @@ function ConversationRow({ c }: { c: Summary }) {
           <span class="conv-top">
             <span class="conv-title">{title}</span>
             {isPinned && <span class="pin-mark" aria-hidden="true">📌</span>}
+            {c.muted && <span class="pin-mark" role="img" aria-label={t("mutedLabel")}>🔕</span>}
             {last && <time class="muted small" dateTime={new Date(last.ts).toISOString()}>{short(last.ts)}</time>}
           </span>
           <span class="conv-bottom">

@@ -1,6 +1,6 @@
 /** My account (PROTOCOL.md 7.1) and whom I block (7.2): the routes under /api/me. */
-import type { User } from "../../../protocol";
-import { ApiFailure, call, field, isArray, isObject } from "./api";
+import type { Me } from "../../../protocol";
+import { call, field, isArray, isObject, user } from "./api";
 
 /** One of my signed-in sessions, as GET /api/me/sessions lists them. */
 export interface SessionInfo {
@@ -22,11 +22,8 @@ const me = "/api/me";
 const enc = encodeURIComponent;
 
 export const accountApi = {
-  rename: async (name: string): Promise<User> => {
-    const user = field(await call("PATCH", me, { name }), "user", isObject);
-    if (typeof user.username !== "string" || typeof user.name !== "string") throw new ApiFailure(500, "bad_answer", "unexpected answer");
-    return { username: user.username, name: user.name };
-  },
+  /** My name, or whether pushes show message text (PROTOCOL.md 7.6). */
+  update: async (patch: { name: string } | { previews: boolean }): Promise<Me> => user(await call("PATCH", me, patch)),
   changePassword: async (current: string, password: string) => { await call("POST", `${me}/password`, { current, password }); },
   sessions: async () => field(await call("GET", `${me}/sessions`), "sessions", isArray).map(readSession).filter((s): s is SessionInfo => s !== null),
   endSession: async (id: string) => { await call("DELETE", `${me}/sessions/${enc(id)}`); },

@@ -1,5 +1,5 @@
 /** The HTTP API of PROTOCOL.md sections 1 and 2, with the session cookie (same origin). */
-import type { Message, RoomListing, Summary, User } from "../../../protocol";
+import type { Me, Message, RoomListing, Summary } from "../../../protocol";
 
 export class ApiFailure extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
@@ -32,9 +32,10 @@ export async function call(method: string, path: string, body?: unknown): Promis
   return data;
 }
 
-function user(v: unknown): User {
+/** The `user` of an answer: me, with my settings (`previews` is true unless the server says false). */
+export function user(v: unknown): Me {
   if (isObject(v) && isObject(v.user) && typeof v.user.username === "string" && typeof v.user.name === "string") {
-    return { username: v.user.username, name: v.user.name };
+    return { username: v.user.username, name: v.user.name, previews: v.user.previews !== false };
   }
   throw new ApiFailure(500, "bad_answer", "unexpected answer");
 }
@@ -55,7 +56,7 @@ export function readRoom(v: unknown): RoomListing | null {
 }
 
 export const api = {
-  me: async (): Promise<User | null> => {
+  me: async (): Promise<Me | null> => {
     try {
       return user(await call("GET", "/api/me"));
     } catch (err) {
@@ -77,6 +78,8 @@ export const api = {
   publicRooms: async (q: string) =>
     field(await call("GET", `/api/conversations/public?q=${encodeURIComponent(q)}`), "rooms", isArray).map(readRoom).filter((r): r is RoomListing => r !== null),
   invite: async (id: string, username: string) => { await call("POST", `/api/conversations/${encodeURIComponent(id)}/members`, { username }); },
+  /** PROTOCOL.md 7.6: my own settings of a conversation. */
+  mute: async (id: string, muted: boolean) => field(await call("PATCH", `/api/conversations/${encodeURIComponent(id)}/settings`, { muted }), "conversation", isObject),
   search: async (id: string, q: string) =>
     field(await call("GET", `/api/conversations/${encodeURIComponent(id)}/search?q=${encodeURIComponent(q)}`), "messages", isArray),
 };

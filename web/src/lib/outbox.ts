@@ -8,6 +8,7 @@
  * reload in between loses nothing. Only then is the message sent, with its own id as always.
  */
 import type { QueuedFile } from "./files";
+import { database, type Transact } from "./idb";
 
 export interface OutboxEntry {
   /** The client message id, also the key. */
@@ -24,16 +25,6 @@ export interface OutboxEntry {
   failed?: string;
 }
 
-const DB = "edge-chat";
-const STORE = "outbox";
-
-function request<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
 function isEntry(v: unknown): v is OutboxEntry {
   if (typeof v !== "object" || v === null) return false;
   const e: Partial<Record<keyof OutboxEntry, unknown>> = v;
@@ -42,54 +33,24 @@ function isEntry(v: unknown): v is OutboxEntry {
 }
 
 export class Outbox {
-  #db: Promise<IDBDatabase> | null = null;
+  readonly #tx: Transact;
 
-  constructor(private readonly factory: IDBFactory = indexedDB) {}
-
-  #open(): Promise<IDBDatabase> {
-    this.#db ??= new Promise((resolve, reject) => {
-      const req = this.factory.open(DB, 1);
-      req.onupgradeneeded = () => {
-        const store = req.result.createObjectStore(STORE, { keyPath: "id" });
-        store.createIndex("user", "user");
-      };
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-    return this.#db;
-  }
-
-  async #store(mode: IDBTransactionMode): Promise<IDBObjectStore> {
-    return (await this.#open()).transaction(STORE, mode, { durability: "strict" }).objectStore(STORE);
-  }
-
-  /**
-   * Resolves once the transaction has committed, not when the request succeeds: a request's success
-   * comes before the commit, and a tab closed in between loses the write.
-   */
-  async #write(change: (store: IDBObjectStore) => IDBRequest): Promise<void> {
-    const store = await this.#store("readwrite");
-    const tx = store.transaction;
-    await new Promise<void>((resolve, reject) => {
-      tx.oncomplete = () => resolve();
-      tx.onabort = () => reject(tx.error);
-      tx.onerror = () => reject(tx.error);
-      change(store);
-    });
+  constructor(factory?: IDBFactory) {
+    this.#tx = database("edge-chat", (db) => db.createObjectStore("outbox", { keyPath: "id" }).createIndex("user", "user"), factory);
   }
 
   /** Stored before it is sent: a reload between typing and the ack loses nothing. */
   async put(entry: OutboxEntry): Promise<void> {
-    await this.#write((store) => store.put(entry));
+    await this.#tx("readwrite", (store) => store.put(entry));
   }
 
   async remove(id: string): Promise<void> {
-    await this.#write((store) => store.delete(id));
+    await this.#tx("readwrite", (store) => store.delete(id));
   }
 
   /** One user's entries, oldest first. */
   async list(user: string): Promise<OutboxEntry[]> {
-    const all: unknown[] = await request((await this.#store("readonly")).index("user").getAll(user));
+    const all: unknown[] = await this.#tx("readonly", (store) => store.index("user").getAll(user));
     return all.filter(isEntry).sort((a, b) => a.created - b.created);
   }
 }

@@ -12,6 +12,7 @@ const BY_CODE: Record<string, Key> = {
   rate_limited: "errorTooMany",
   network: "errorNetwork",
   taken: "errorTaken",
+  push: "errorPush",
 };
 
 const BY_STATUS: Record<number, Key> = {

@@ -229,4 +229,12 @@ export const en = {
   previous: "Previous image",
   next: "Next image",
   download: "Download",
+  updateReady: "A new version is ready —",
+  reload: "Reload",
+  notifySection: "Notifications",
+  pushDevice: "Notifications on this device",
+  previews: "Show message previews",
+  errorPush: "Notifications could not be turned on: allow them for this site in the browser's settings.",
+  mute: "Mute",
+  mutedLabel: "muted",
 };

@@ -231,4 +231,12 @@ export const zh: Record<keyof typeof en, string> = {
   previous: "上一张",
   next: "下一张",
   download: "下载",
+  updateReady: "新版本已就绪 —",
+  reload: "重新加载",
+  notifySection: "通知",
+  pushDevice: "在此设备上接收通知",
+  previews: "显示消息预览",
+  errorPush: "无法开启通知：请在浏览器设置中允许此网站的通知。",
+  mute: "静音",
+  mutedLabel: "已静音",
 };

@@ -17,9 +17,14 @@ effect(() => {
 });
 
 export async function rename(name: string): Promise<void> {
-  const user = await accountApi.rename(name.trim());
+  const user = await accountApi.update({ name: name.trim() });
   learnNames([user]);
   me.value = user;
+}
+
+/** Whether pushes to my devices show the message's text. */
+export async function setPreviews(previews: boolean): Promise<void> {
+  me.value = await accountApi.update({ previews });
 }
 
 /** The server keeps this session and ends every other one (their sockets close with 4401). */

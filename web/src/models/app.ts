@@ -3,11 +3,12 @@
  * sessions that still deliver, the outbox, the tab title, desktop notifications and the network.
  */
 import { batch, computed, effect, signal } from "@preact/signals";
-import { CLOSE, parseInboxFrame, readMessage, readSummary, type Message, type Summary, type User } from "../../../protocol";
+import { CLOSE, parseInboxFrame, readMessage, readSummary, type Message, type Me, type Summary } from "../../../protocol";
 import { api, ApiFailure, type RoomListing } from "../lib/api";
 import { pendingBytes, textOf } from "../lib/files";
 import { newClientId } from "../lib/ids";
 import { t } from "../lib/i18n";
+import { drop, forget as forgetKept, keep as put, kept, keptConversations, type KeptConv } from "../lib/kept";
 import { Outbox } from "../lib/outbox";
 import { ReconnectingSocket, type ConnState } from "../lib/socket";
 import { menuFor } from "./compose";
@@ -18,7 +19,7 @@ import { learnNames, nameOf } from "./names";
 import { loadPins } from "./pins";
 import { ConversationSession } from "./session";
 
-export const me = signal<User | null | undefined>(undefined);
+export const me = signal<Me | null | undefined>(undefined);
 export const inbox = new InboxModel();
 export const currentId = signal<string | null>(null);
 export const sessions = signal<ReadonlyMap<string, ConversationSession>>(new Map());
@@ -34,6 +35,8 @@ export const signedOutWhy = signal<"revoked" | "erased" | null>(null);
 export const visible = signal(typeof document === "undefined" ? true : document.visibilityState === "visible");
 
 const outbox = new Outbox();
+/** Kept conversations not opened yet since signing in: the first session of each starts from it. */
+let keptConvs = new Map<string, KeptConv>();
 let inboxSocket: ReconnectingSocket | null = null;
 const lastReadSent = new Map<string, number>();
 
@@ -49,13 +52,18 @@ export async function boot(): Promise<void> {
   document.addEventListener("visibilitychange", () => { visible.value = document.visibilityState === "visible"; });
   addEventListener("hashchange", () => openFromHash());
   addEventListener("popstate", () => openFromHash());
+  let user: Me | null | undefined;
   try {
-    const user = await api.me();
-    if (user) await signedIn(user);
-    else me.value = null;
+    user = await api.me();
+    // Signed out meanwhile (expired, or ended from another device): what was kept goes too.
+    if (!user) void kept<Me>("me").then((u) => u && forgetKept(u.username)).catch(() => {});
   } catch {
-    me.value = null;
+    // No network (or no server): start as whoever was signed in last, from what was kept. A
+    // session ended meanwhile shows once the sockets connect (4401 signs out).
+    user = await kept<Me>("me").catch(() => undefined);
   }
+  if (user) await signedIn(user);
+  else me.value = null;
 }
 
 /** `name` (the display name) is used on sign-up only. */
@@ -64,7 +72,7 @@ export async function signIn(kind: "signup" | "login", username: string, passwor
   await signedIn(user);
 }
 
-async function signedIn(user: User): Promise<void> {
+async function signedIn(user: Me): Promise<void> {
   learnNames([user]);
   loadPins(user.username);
   signedOutWhy.value = null;
@@ -81,7 +89,13 @@ async function signedIn(user: User): Promise<void> {
     onState: (s) => { inboxState.value = s; },
     onFinal: (code) => { if (code === CLOSE.UNAUTHORIZED) void signedOut("revoked"); },
   });
+  // Offline, a paused socket starts when the network comes back (resume()).
   if (networkUp.value) inboxSocket.start();
+  else inboxSocket.pause();
+  // What was kept, until the server answers.
+  const [list, convs] = await Promise.all([kept<Summary[]>([user.username, "l"]), keptConversations(user.username)]).catch(() => []);
+  if (!inbox.loaded.value && list) inbox.conversations.value = list;
+  keptConvs = new Map(convs?.map((k) => [k.id, k]));
   // The list once, so the side bar fills even before the inbox socket answers.
   api.conversations().then((list) => {
     if (!inbox.loaded.value) inbox.replace(list.map(readSummary).filter((s): s is Summary => s !== null));
@@ -103,7 +117,8 @@ export async function signOut(): Promise<void> {
 
 /** Back to the sign-in screen; `why` is said there when the person did not ask for it. */
 export async function signedOut(why: "revoked" | "erased" | null = null): Promise<void> {
-  if (!me.value) return;
+  const user = me.value;
+  if (!user) return;
   inboxSocket?.stop();
   inboxSocket = null;
   for (const s of sessions.value.values()) s.stop();
@@ -116,6 +131,7 @@ export async function signedOut(why: "revoked" | "erased" | null = null): Promis
     me.value = null;
   });
   lastReadSent.clear();
+  void forgetKept(user.username).catch(() => {});
   if (location.hash) history.replaceState(null, "", location.pathname);
 }
 
@@ -132,7 +148,10 @@ function onInboxFrame(frame: Parameters<InboxModel["receive"]>[0]): void {
   inbox.receive(frame);
   // Removed, banned or the room deleted: a socket kept only to deliver goes too (the one on screen
   // stays, to say why it closed).
-  if (frame.t === "left") dropIfIdle(frame.conv);
+  if (frame.t === "left") {
+    dropIfIdle(frame.conv);
+    if (me.value) void drop([me.value.username, "c", frame.conv]).catch(() => {});
+  }
   // A fresh list may count as unread what is on screen right now.
   if (frame.t === "inbox") markRead();
   if (frame.t === "activity") {
@@ -154,9 +173,11 @@ function ensureSession(id: string): ConversationSession {
   existing?.stop();
   const user = me.value?.username ?? "";
   const known = inbox.find(id);
-  // Resume a little before the end, so recent joins and reactions show as events; older
-  // messages come from `history`.
-  const since = known ? Math.max(0, known.lastSeq - 100) : null;
+  const k = keptConvs.get(id);
+  keptConvs.delete(id);
+  // From what was kept, or a little before the end, so recent joins and reactions show as
+  // events; older messages come from `history`.
+  const since = k ? k.applied : known ? Math.max(0, known.lastSeq - 100) : null;
   const s = new ConversationSession(id, since, {
     outbox,
     user,
@@ -165,8 +186,10 @@ function ensureSession(id: string): ConversationSession {
     onApplied: (conv) => afterApplied(conv),
     onFinal: (conv, code) => { if (code === CLOSE.UNAUTHORIZED) void signedOut("revoked"); else dropIfIdle(conv); },
   });
+  if (k) s.model.restore(k);
   sessions.value = new Map(sessions.value).set(id, s);
   if (networkUp.value) s.start();
+  else s.socket.pause();
   return s;
 }
 
@@ -228,11 +251,42 @@ function onIncoming(conv: string, m: Message): void {
 function afterApplied(conv: string): void {
   const s = sessions.value.get(conv);
   if (!s) return;
+  keep(conv);
   const last = [...s.model.timeline.value].reverse().find((i) => i.kind === "msg");
   if (last?.kind === "msg") inbox.sawMessage(conv, last.message);
   markRead();
   if (conv !== currentId.value) dropIfIdle(conv);
 }
+
+// ---- what is kept for starting offline (lib/kept.ts) --------------------------------------------
+
+const changed = new Set<string>();
+let keepTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** Writes the list and the conversations that changed, at most about once a second. */
+function keep(conv?: string): void {
+  if (conv) changed.add(conv);
+  if (keepTimer) return;
+  keepTimer = setTimeout(() => {
+    keepTimer = undefined;
+    const user = me.value;
+    if (!user) return;
+    const writes: unknown[] = [put("me", user), inbox.loaded.value && put([user.username, "l"], inbox.conversations.value)];
+    for (const id of changed) {
+      const m = sessions.value.get(id)?.model;
+      const k: KeptConv | null = m?.applied != null && inbox.find(id) ? { id, applied: m.applied, items: m.timeline.value.slice(-60), members: m.members.value, at: Date.now() } : null;
+      writes.push(k && put([user.username, "c", id], k));
+    }
+    Promise.all(writes).catch(() => {});
+    changed.clear();
+  }, 1000);
+}
+
+// The list and who I am (a new name too) are kept whenever they change.
+effect(() => {
+  void inbox.conversations.value;
+  if (me.value) keep();
+});
 
 /** Sends `read` for the conversation on screen when it is visible and scrolled to the end. */
 export function markRead(): void {
@@ -286,15 +340,10 @@ export async function send(body: string, replyTo?: number, files: readonly File[
 
 export const notificationsAllowed = signal(typeof Notification !== "undefined" && Notification.permission === "granted");
 
-export async function askNotifications(): Promise<void> {
-  if (typeof Notification === "undefined") return;
-  notificationsAllowed.value = (await Notification.requestPermission()) === "granted";
-}
-
-/** A desktop notification: the conversation's title, and in a room who wrote ("Ann: hello"). */
+/** A desktop notification: the conversation's title, and in a room who wrote ("Ann: hello"). None for a muted conversation. */
 function notify(conv: string, from: string, text: string): void {
-  if (!notificationsAllowed.value || visible.value) return;
   const summary = inbox.find(conv);
+  if (!notificationsAllowed.value || visible.value || summary?.muted) return;
   const title = summary ? (summary.kind === "room" ? `# ${summary.title}` : summary.title) : nameOf(from);
   const body = summary?.kind === "room" ? `${nameOf(from)}: ${text}` : text;
   try {
@@ -361,9 +410,15 @@ export async function forget(id: string): Promise<void> {
   lastReadSent.delete(id);
   const user = me.value?.username;
   if (user) {
+    void drop([user, "c", id]).catch(() => {});
     const queued = await outbox.list(user).catch(() => []);
     for (const e of queued) if (e.conv === id) await outbox.remove(e.id).catch(() => {});
   }
+}
+
+/** Mutes a conversation on all my devices: it still counts unread, but neither pushes nor notifies. */
+export async function mute(id: string, muted: boolean): Promise<void> {
+  inbox.upsert(asSummary(await api.mute(id, muted)));
 }
 
 export async function invite(username: string): Promise<void> {

@@ -326,6 +326,17 @@ export class ConversationModel {
     fx.push(before === undefined ? { t: "history" } : { t: "history", before });
   }
 
+  /**
+   * What was kept for starting offline (lib/kept.ts): the state once event `applied` was in. Called
+   * before the socket opens, which then resumes from `applied`: whatever changed since comes as events.
+   */
+  restore(k: { applied: number; items: Item[]; members: Member[] }): void {
+    this.applied = k.applied;
+    for (const i of k.items) this.#items.set(i.seq, i);
+    this.members.value = k.members;
+    this.#publish();
+  }
+
   dismissNotice(): void {
     this.notice.value = null;
   }

@@ -44,6 +44,9 @@ export class InboxModel {
           // The room is gone for me (deleted, or I was removed): it leaves the list.
           this.remove(frame.conv);
           return;
+        case "muted":
+          // Muted or unmuted on another device (or tab): `Summary.muted` is absent when not muted.
+          return this.#update(frame.conv, ({ muted: _m, ...c }) => (frame.muted ? { ...c, muted: true } : c));
         case "error":
           return;
         default:
