@@ -48,6 +48,8 @@ export class ConversationStore {
    */
   #members: Map<string, MemberRow> | undefined;
   #sortedMembers: MemberRow[] | undefined;
+  /** The newest message as a welcome or a notification shows it; dropped by every change to it. */
+  #last: Message | null | undefined;
   /** Unread counts as last computed, by member (see unreadFor). */
   readonly #unread = new Map<string, { readSeq: number; upTo: number; n: number }>();
   readonly #rollbackDrops: (() => void)[] = [];
@@ -76,6 +78,7 @@ export class ConversationStore {
       this.#lastSeq = undefined;
       this.#forgetMembers();
       this.#unread.clear();
+      this.#last = undefined;
       for (const drop of this.#rollbackDrops) drop();
       throw err;
     }
@@ -152,16 +155,15 @@ export class ConversationStore {
     return [...this.#activeMembers().keys()];
   }
 
-  /** A copy: the rows kept here change only with storage. */
-  member(username: string): MemberRow | null {
-    const m = this.#activeMembers().get(username);
-    return m ? { ...m } : null;
+  /** The row kept here (read-only: it changes only with storage). */
+  member(username: string): Readonly<MemberRow> | null {
+    return this.#activeMembers().get(username) ?? null;
   }
 
-  /** In the order they joined. */
-  members(): MemberRow[] {
+  /** In the order they joined; the rows kept here, read-only. */
+  members(): readonly Readonly<MemberRow>[] {
     this.#activeMembers();
-    return (this.#sortedMembers ?? []).map((m) => ({ ...m }));
+    return this.#sortedMembers ?? [];
   }
 
   memberCount(): number {
@@ -284,6 +286,7 @@ export class ConversationStore {
    */
   insertMessage(sender: string, clientId: string, body: string, replyTo: number | undefined, ts: number, within?: (seq: number) => void): number {
     const insert = () => {
+      this.#last = undefined;
       const seq = this.lastSeq() + 1;
       this.sql.exec(
         "INSERT INTO messages (seq, client_id, sender, body, ts, reply_to) VALUES (?, ?, ?, ?, ?, ?)",
@@ -310,6 +313,7 @@ export class ConversationStore {
 
   editMessage(target: number, editor: string, body: string, ts: number): number {
     return this.atomic(() => {
+      this.#last = undefined;
       const seq = this.#append("edit", ts, editor, { target, body });
       this.sql.exec("UPDATE messages SET body = ?, edited = 1 WHERE seq = ?", body, target);
       this.sql.exec("UPDATE messages_fts SET body = ? WHERE rowid = ?", body, target);
@@ -323,6 +327,7 @@ export class ConversationStore {
    */
   deleteMessage(target: number, by: string, ts: number, moderator = false): number {
     return this.atomic(() => {
+      this.#last = undefined;
       const seq = this.#append("delete", ts, by, moderator ? { target, by } : { target });
       this.sql.exec("UPDATE messages SET body = '', deleted = 1 WHERE seq = ?", target);
       this.#unread.clear();
@@ -336,6 +341,7 @@ export class ConversationStore {
   /** Sets or clears one reaction. Returns the event's seq, or null when nothing changed. */
   react(target: number, username: string, emoji: string, on: boolean, ts: number): number | null {
     return this.atomic(() => {
+      this.#last = undefined;
       const changed = on
         ? this.sql.exec("INSERT OR IGNORE INTO reactions (target, emoji, username, at) VALUES (?, ?, ?, ?)", target, emoji, username, ts).rowsWritten
         : this.sql.exec("DELETE FROM reactions WHERE target = ? AND emoji = ? AND username = ?", target, emoji, username).rowsWritten;
@@ -362,8 +368,10 @@ export class ConversationStore {
     return this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM messages").one().s ?? 0;
   }
 
+  /** Asked by every welcome and every notification round: kept until a message changes. */
   lastMessage(): Message | undefined {
-    return this.history(undefined, 1).messages[0];
+    if (this.#last === undefined) this.#last = this.history(undefined, 1).messages[0] ?? null;
+    return this.#last ?? undefined;
   }
 
   /**
