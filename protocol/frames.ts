@@ -66,6 +66,8 @@ export interface Summary {
   lastSeq: number;
   readSeq: number;
   unread: number;
+  /** How many of the unread messages mention me (`@username`, protocol/markup.ts); absent when none. */
+  mentions?: number;
   last?: Message;
 }
 
@@ -160,8 +162,10 @@ export type ClientFrameType = ClientFrame["t"];
 // ---- inbox socket: server to client --------------------------------------------------------
 
 export interface InboxFrame { t: "inbox"; conversations: Summary[]; online: string[] }
-export interface ActivityFrame { t: "activity"; conv: string; seq: number; from: string; preview: string; ts: number; unread: number }
-export interface InboxReadFrame { t: "read"; conv: string; seq: number; unread: number }
+/** `mentions`: how many unread messages mention me after this one (absent from older servers: none). */
+export interface ActivityFrame { t: "activity"; conv: string; seq: number; from: string; preview: string; ts: number; unread: number; mentions?: number }
+/** `unread` and `mentions` are the counts now (deletions too send this frame). */
+export interface InboxReadFrame { t: "read"; conv: string; seq: number; unread: number; mentions?: number }
 export interface JoinedFrame { t: "joined"; conversation: Summary }
 /** I am no longer a member of `conv` (I left on another device, was removed, or it was deleted). */
 export interface LeftFrame { t: "left"; conv: string }

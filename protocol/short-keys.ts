@@ -22,6 +22,8 @@ export const SHORT_KEYS: Readonly<Record<string, string>> = Object.freeze({
   role: "G", topic: "q", by: "Q",
   // v1.1: files (a message's `files`, each `{id, name, type, size, width?, height?}`).
   files: "F", type: "K", size: "Z", width: "W", height: "I",
+  // v1.1: unread mentions (issue 14).
+  mentions: "@",
 });
 
 /** Frame type (the value of `t`) → short type. */

@@ -52,6 +52,7 @@ export const roomSummary: Summary = {
   lastSeq: 4_294_967_296,
   readSeq: 12,
   unread: 3,
+  mentions: 2,
   last: fullMessage,
 };
 
@@ -117,8 +118,11 @@ export const inboxSamples: ByType<InboxServerFrame> = {
     { t: "inbox", conversations: [roomSummary, dmSummary], online: ["alice", "bob"] },
     { t: "inbox", conversations: [], online: [] },
   ],
-  activity: [{ t: "activity", conv: "r_123", seq: 13, from: "bob", preview: "hello th…", ts: TS, unread: 4 }],
-  read: [{ t: "read", conv: "r_123", seq: 13, unread: 0 }],
+  activity: [
+    { t: "activity", conv: "r_123", seq: 13, from: "bob", preview: "hello th…", ts: TS, unread: 4 },
+    { t: "activity", conv: "r_123", seq: 14, from: "bob", preview: "@ann look", ts: TS, unread: 5, mentions: 1 },
+  ],
+  read: [{ t: "read", conv: "r_123", seq: 13, unread: 0 }, { t: "read", conv: "r_123", seq: 14, unread: 0, mentions: 0 }],
   presence: [{ t: "presence", username: "carol", online: true }],
   joined: [{ t: "joined", conversation: roomSummary }],
   left: [{ t: "left", conv: "r_123" }],

@@ -212,7 +212,7 @@ describe("counts applied by version", () => {
     // Bob read the first message on another device; the count computed then (as of the second
     // message) arrives only now, after the third was counted.
     await convSql(conv.id, "UPDATE members SET read_seq = ? WHERE username = ?", seqs[0]!, bob.username);
-    await userStub(bob).readMoved(conv.id, seqs[0]!, 1, seqs[1]!);
+    await userStub(bob).readMoved(conv.id, seqs[0]!, 1, seqs[1]!, []);
     await expect.poll(async () => (await userStub(bob).summary(conv.id))?.unread, { timeout: 10_000 }).toBe(2);
     await inbox.next("read", (f) => f.conv === conv.id && f.unread === 2);
     expect(inbox.of("read").every((f) => f.unread === 2)).toBe(true);

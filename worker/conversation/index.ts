@@ -338,7 +338,7 @@ export class ConversationObject extends SocketObject {
     if (this.access(username) !== "ok") return { member: false };
     this.presence.announce(username, report);
     if (!report.watching) return { member: true, snapshot: null };
-    return { member: true, snapshot: { presence: this.presence.announcedStates(), entry: this.members.entryFor(username) } };
+    return { member: true, snapshot: { presence: this.presence.announcedStates(), entry: this.members.indexEntry(username) } };
   }
 
   // ---- sockets (hooks of SocketObject) ------------------------------------------------------------
@@ -409,9 +409,10 @@ export class ConversationObject extends SocketObject {
   /** Tells the member's own object that their read mark moved (off the frame's path). */
   #readMoved(username: string, seq: number): void {
     const unread = this.store.unreadFor(username, seq);
+    const mentionSeqs = this.store.unreadMentions(username, seq);
     const asOf = this.store.lastSeq();
     const conv = this.#metaOrThrow().id;
-    this.ctx.waitUntil(this.#user(username).readMoved(conv, seq, unread, asOf).catch(() => {}));
+    this.ctx.waitUntil(this.#user(username).readMoved(conv, seq, unread, asOf, mentionSeqs).catch(() => {}));
   }
 
   // ---- the alarm: heartbeat, leases and retries --------------------------------------------------

@@ -90,8 +90,15 @@ export class Membership {
     return entry;
   }
 
+  /** As entryFor, with the member's unread mentions: for their own index only. */
+  indexEntry(username: string): IndexEntry {
+    const entry = this.entryFor(username);
+    entry.mentionSeqs = this.h.store.unreadMentions(username, entry.readSeq);
+    return entry;
+  }
+
   entryOrNull(username: string): IndexEntry | null {
-    return this.h.access(username) === "ok" ? this.entryFor(username) : null;
+    return this.h.access(username) === "ok" ? this.indexEntry(username) : null;
   }
 
   /** Joins a public room, or re-joins any room one was invited to. */

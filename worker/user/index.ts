@@ -160,7 +160,7 @@ export class UserObject extends SocketObject {
     this.ctx.storage.transactionSync(() => {
       this.settings.note(convs, { kind: "erase" });
       this.settings.forget();
-      for (const table of ["convs", "contacts", "conversation_holds"]) this.sql.exec(`DELETE FROM ${table}`);
+      for (const table of ["convs", "unread_mentions", "contacts", "conversation_holds"]) this.sql.exec(`DELETE FROM ${table}`);
     });
     await this.settings.deliver();
     return true;
@@ -244,9 +244,9 @@ export class UserObject extends SocketObject {
   }
 
   /** My read mark moved on some device: every inbox of mine clears the badge. */
-  readMoved(conv: string, seq: number, unread: number, asOf: number): void {
-    const result = this.index.readMoved(conv, seq, unread, asOf);
-    if (result === "applied") this.#toInbox([{ t: "read", conv, seq, unread }]);
+  readMoved(conv: string, seq: number, unread: number, asOf: number, mentionSeqs: number[]): void {
+    const result = this.index.readMoved(conv, seq, unread, asOf, mentionSeqs);
+    if (result === "applied") this.#toInbox([{ t: "read", conv, seq, unread, mentions: this.index.mentions(conv) }]);
     // The figure is older than what I counted since: ask the conversation for an exact one.
     else if (result === "stale") this.ctx.waitUntil(this.watch.refreshOne(conv));
   }

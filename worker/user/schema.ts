@@ -33,6 +33,9 @@ export const USER_SCHEMA = [
      updated INTEGER NOT NULL
    )`,
   `CREATE INDEX IF NOT EXISTS convs_updated ON convs (updated DESC)`,
+  // The unread messages that mention me, by conversation (conversations.ts): a set of seqs rather
+  // than a count, so a repeated batch adds nothing and a deletion takes off only a real mention.
+  `CREATE TABLE IF NOT EXISTS unread_mentions (conv TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (conv, seq)) WITHOUT ROWID`,
   // Conversations I am no longer in, with the seq as of which: a late add from before cannot
   // bring one back (see ConversationIndex.upsert and remove).
   `CREATE TABLE IF NOT EXISTS left_convs (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)`,

@@ -8,6 +8,8 @@ export interface ActivityItem {
   ts: number;
   /** Deleted before this batch was made: never counted as unread. */
   deleted?: boolean;
+  /** Who the message mentions (protocol/markup.ts `mentions`), when anyone. */
+  mentions?: string[];
 }
 
 /** New events of one conversation, for one member's index. */
@@ -39,6 +41,12 @@ export interface IndexEntry {
   readSeq: number;
   unread: number;
   last?: Message;
+  /**
+   * The unread messages that mention this member, as seqs (the newest MENTIONS_COUNTED_MAX), exact
+   * as of lastSeq. Seqs rather than a count: a later deletion must know whether it took one away.
+   * Only on entries for the member's own index, never in a Summary a client sees.
+   */
+  mentionSeqs?: number[];
 }
 
 /**

@@ -105,7 +105,7 @@ export class Watch {
       if (!entry) return this.#drop(conv);
       this.h.index.refresh(entry);
       const s = this.h.index.summary(conv);
-      if (s) this.h.toInbox([{ t: "read", conv, seq: s.readSeq, unread: s.unread }]);
+      if (s) this.h.toInbox([{ t: "read", conv, seq: s.readSeq, unread: s.unread, mentions: s.mentions ?? 0 }]);
     } catch {
       // The next inbox opening rebuilds every count.
     }

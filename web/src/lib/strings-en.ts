@@ -25,6 +25,7 @@ export const en = {
   join: "Join",
   roomMembers: "{n} members",
   unreadCount: "{n} unread",
+  mentionCount: "{n} mentioning you",
   online: "online",
   offlineStatus: "offline",
   deleted: "Message deleted",

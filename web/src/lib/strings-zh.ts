@@ -27,6 +27,7 @@ export const zh: Record<keyof typeof en, string> = {
   join: "加入",
   roomMembers: "{n} 位成员",
   unreadCount: "{n} 条未读",
+  mentionCount: "{n} 条提及你",
   online: "在线",
   offlineStatus: "离线",
   deleted: "消息已删除",
