@@ -80,6 +80,8 @@ export interface Member {
   role?: Role;
   /** v1.1: the account was erased (its messages stay in DMs; show it as a deleted account). */
   deleted?: boolean;
+  /** v1.1: when an offline member was last online, ms since the epoch (absent when unknown). */
+  lastSeen?: number;
 }
 
 export interface User {
@@ -114,7 +116,8 @@ export interface SyncedFrame { t: "synced"; lastSeq: number; more: boolean; rese
 export interface AckFrame { t: "ack"; id: string; seq: number; ts: number; dup?: boolean }
 export interface ReceiptFrame { t: "receipt"; username: string; seq: number }
 export interface TypingFrame { t: "typing"; username: string }
-export interface PresenceFrame { t: "presence"; username: string; online: boolean }
+/** `lastSeen` (v1.1): with `online: false`, when they were last online (absent when unknown). */
+export interface PresenceFrame { t: "presence"; username: string; online: boolean; lastSeen?: number }
 export interface HistoryFrame { t: "history"; messages: Message[]; more: boolean }
 /** A member's display name changed, or their account was erased (`deleted`); not an event (v1.1). */
 export interface ProfileFrame { t: "profile"; username: string; name: string; deleted?: boolean }

@@ -234,13 +234,20 @@ function members(f: Fields): Member[] {
     const r = optRole(m);
     if (r !== undefined) member.role = r;
     if (optBool(m, "deleted") === true) member.deleted = true;
-    out.push(member);
+    out.push(withLastSeen(m, member));
   }
   return out;
 }
 
 function presence(f: Fields): PresenceFrame {
-  return { t: "presence", username: str(f, "username"), online: bool(f, "online") };
+  return withLastSeen<PresenceFrame>(f, { t: "presence", username: str(f, "username"), online: bool(f, "online") });
+}
+
+/** `lastSeen` (v1.1) when the server sent it. */
+function withLastSeen<T extends { lastSeen?: number }>(f: Fields, out: T): T {
+  const at = optInt(f, "lastSeen", 0);
+  if (at !== undefined) out.lastSeen = at;
+  return out;
 }
 
 function error(f: Fields): ErrorFrame {

@@ -24,6 +24,8 @@ export const SHORT_KEYS: Readonly<Record<string, string>> = Object.freeze({
   files: "F", type: "K", size: "Z", width: "W", height: "I",
   // v1.1: unread mentions (issue 14).
   mentions: "@",
+  // v1.1: when someone offline was last online.
+  lastSeen: "a",
 });
 
 /** Frame type (the value of `t`) → short type. */

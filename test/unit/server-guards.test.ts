@@ -78,7 +78,7 @@ function isOptional(t: string, path: Path): boolean {
   // v1.1: a message's `files`, and an image file's `width` and `height`.
   if (key === "files" || key === "width" || key === "height") return true;
   // v1.1 (issue 14): unread mentions, in a Summary and on activity and read frames.
-  if (key === "mentions") return true;
+  if (key === "mentions" || key === "lastSeen") return true;
   if (key === "members") return path.length > 1; // welcome.members is the member list
   if (t === "member" && key === "name" && path.length === 1) return true; // v1.1: the display name
   return t === "error" && key === "id";

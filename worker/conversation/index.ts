@@ -130,6 +130,7 @@ export class ConversationObject extends SocketObject {
       },
       scheduleNotify: () => this.notifier.schedule(),
       online: () => this.presence.onlineSet(),
+      lastSeen: (u) => this.presence.lastSeen(u),
       background: (work) => this.ctx.waitUntil(work),
     });
     this.profiles = new AccountChanges(sql, {

@@ -15,6 +15,8 @@ export interface Announced {
   /** An inbox of the member's is open: presence changes and activity here are worth sending. */
   watching: boolean;
   version: number;
+  /** Offline: when they were last online, as their object announced it. */
+  lastSeen?: number;
 }
 
 export const PRESENCE_TABLE_SCHEMA = [
@@ -36,9 +38,9 @@ export class PresenceTable {
   #table(): Map<string, Announced> {
     this.#rows ??= new Map(
       this.sql
-        .exec<{ username: string; online: number; watching: number; version: number }>("SELECT username, online, watching, version FROM presence")
+        .exec<{ username: string; online: number; watching: number; version: number; last_seen: number | null }>("SELECT username, online, watching, version, last_seen FROM presence")
         .toArray()
-        .map((r) => [r.username, { online: r.online === 1, watching: r.watching === 1, version: r.version }]),
+        .map((r) => [r.username, { online: r.online === 1, watching: r.watching === 1, version: r.version, ...(r.last_seen ? { lastSeen: r.last_seen } : {}) }]),
     );
     return this.#rows;
   }
@@ -57,9 +59,9 @@ export class PresenceTable {
     if (before && before.version > next.version) return null;
     if (before && before.version === next.version && before.online === next.online && before.watching === next.watching) return before;
     this.sql.exec(
-      `INSERT INTO presence (username, online, watching, version) VALUES (?, ?, ?, ?)
-       ON CONFLICT (username) DO UPDATE SET online = excluded.online, watching = excluded.watching, version = excluded.version`,
-      username, next.online ? 1 : 0, next.watching ? 1 : 0, next.version,
+      `INSERT INTO presence (username, online, watching, version, last_seen) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (username) DO UPDATE SET online = excluded.online, watching = excluded.watching, version = excluded.version, last_seen = excluded.last_seen`,
+      username, next.online ? 1 : 0, next.watching ? 1 : 0, next.version, next.lastSeen ?? null,
     );
     table.set(username, next);
     return before;

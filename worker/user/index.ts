@@ -10,7 +10,7 @@ import { AlarmClock } from "../alarm-clock";
 import { SocketObject, type Identity, type Refusal } from "../socket-object";
 import { broadcast, type Attachment } from "../sockets";
 import { ConversationIndex } from "./conversations";
-import { Presence } from "./presence";
+import { Presence, presenceFrame } from "./presence";
 import { Settings } from "./settings";
 import { addMissingColumns } from "../schema-columns";
 import { FileQuota, type QuotaAnswer } from "./file-quota";
@@ -276,7 +276,7 @@ export class UserObject extends SocketObject {
     const me = this.profile()?.username;
     const frames: InboxServerFrame[] = changes
       .filter((c) => c.username !== me && this.presence.setContact(c, now))
-      .map((c) => ({ t: "presence", username: c.username, online: c.online }));
+      .map((c) => presenceFrame(c));
     if (frames.length > 0) this.#toInbox(frames);
   }
 

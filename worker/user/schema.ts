@@ -73,6 +73,8 @@ export const PRESENCE_COLUMNS: readonly AddedColumn[] = [
   { table: "presence_state", column: "watching", definition: "INTEGER NOT NULL DEFAULT 0" },
   { table: "presence_state", column: "version", definition: "INTEGER NOT NULL DEFAULT 0" },
   { table: "contacts", column: "version", definition: "INTEGER NOT NULL DEFAULT 0" },
+  // v1.1 (issue 14): when I went offline (null while online), announced with my state.
+  { table: "presence_state", column: "last_seen", definition: "INTEGER" },
 ];
 
 /** Columns added to the tables of USER_SCHEMA after they were first created (v1.1, issue 13). */

@@ -55,6 +55,8 @@ export interface IndexEntry {
  */
 export interface PresenceReport {
   online: boolean;
+  /** Offline: when the user went offline, ms since the epoch (absent when not known). */
+  lastSeen?: number;
   /** An inbox of the user's is open: their conversations tell them about activity and presence. */
   watching: boolean;
   version: number;
@@ -64,6 +66,8 @@ export interface PresenceReport {
 export interface PeerPresence {
   username: string;
   online: boolean;
+  /** Offline: when they were last online (see PresenceReport). */
+  lastSeen?: number;
   version: number;
 }
 

@@ -1,6 +1,7 @@
 import { useSignal } from "@preact/signals";
 import { CLOSE } from "../../../protocol";
 import { t } from "../lib/i18n";
+import { presence } from "../lib/format";
 import { refusal } from "../lib/refusal";
 import { current, inbox, networkUp, open, pendingJoin } from "../models/app";
 import { blocked, setBlocked } from "../models/blocks";
@@ -46,7 +47,7 @@ function Open({ s }: { s: ConversationSession }) {
     : !known
       ? t("connecting")
     : peer
-      ? (peer.online ? t("online") : t("offlineStatus"))
+      ? presence(peer.online, peer.lastSeen)
       : members.length === 1 ? t("membersOnlineOne", { online }) : t("membersOnline", { n: members.length, online });
   const refused = s.refused.value;
   const toggle = (p: "members" | "search" | "room") => { panel.value = panel.value === p ? null : p; };
