@@ -89,6 +89,18 @@ export interface User {
   name: string;
 }
 
+/**
+ * An invite link to a private room (v1.1, issue 14; `/api/conversations/:id/invites`): whoever
+ * holds `token` may join until `expires` (ms since the epoch) unless it is revoked first.
+ */
+export interface InviteLink {
+  token: string;
+  /** The admin or owner who made it. */
+  by: string;
+  created: number;
+  expires: number;
+}
+
 /** A public room in the directory (GET /api/conversations/public). */
 export interface RoomListing {
   id: string;

@@ -1,6 +1,7 @@
 import { addMissingColumns, type AddedColumn } from "../schema-columns";
 import { BUDGET_SCHEMA } from "./budgets";
 import { FILES_SCHEMA } from "./files";
+import { INVITES_SCHEMA } from "./invites";
 import { MEMBER_SYNC_SCHEMA } from "./member-sync";
 import { NOTIFY_SCHEMA } from "./notify";
 import { PRESENCE_TABLE_SCHEMA } from "./presence-table";
@@ -60,6 +61,7 @@ export const CONVERSATION_SCHEMA = [
   // Members' presence as their own objects announced it, the senders' budgets, what is owed to
   // members' objects (notifications, membership): see the modules.
   ...PRESENCE_TABLE_SCHEMA,
+  ...INVITES_SCHEMA,
   ...BUDGET_SCHEMA,
   ...NOTIFY_SCHEMA,
   ...MEMBER_SYNC_SCHEMA,
