@@ -20,7 +20,7 @@ import { SearchPanel } from "./SearchPanel";
 export function ConversationView() {
   const s = current.value;
   const joining = pendingJoin.value;
-  if (!s && joining) return <JoinScreen id={joining} />;
+  if (!s && joining) return <JoinScreen {...joining} />;
   if (!s) {
     return (
       <main class="main empty-main">

@@ -72,7 +72,8 @@ export const api = {
   startDm: async (username: string) => field(await call("POST", "/api/conversations", { kind: "dm", with: username }), "conversation", isObject),
   createRoom: async (title: string, isPrivate: boolean) =>
     field(await call("POST", "/api/conversations", { kind: "room", title, private: isPrivate }), "conversation", isObject),
-  join: async (id: string) => field(await call("POST", `/api/conversations/${encodeURIComponent(id)}/join`), "conversation", isObject),
+  join: async (id: string, invite?: string) =>
+    field(await call("POST", `/api/conversations/${encodeURIComponent(id)}/join`, invite ? { invite } : undefined), "conversation", isObject),
   leave: async (id: string) => { await call("POST", `/api/conversations/${encodeURIComponent(id)}/leave`); },
   publicRooms: async (q: string) =>
     field(await call("GET", `/api/conversations/public?q=${encodeURIComponent(q)}`), "rooms", isArray).map(readRoom).filter((r): r is RoomListing => r !== null),

@@ -25,7 +25,7 @@ export const current = computed(() => (currentId.value ? (sessions.value.get(cur
 export const networkUp = signal(typeof navigator === "undefined" ? true : navigator.onLine);
 export const inboxState = signal<ConnState>("closed");
 /** A room opened from an invite link (#/join/ID) that I am not in yet: the view asks before joining. */
-export const pendingJoin = signal<string | null>(null);
+export const pendingJoin = signal<{ id: string; token?: string } | null>(null);
 /** The view reports whether the message list is scrolled to the bottom. */
 export const atBottom = signal(true);
 /** Why the app went back to the sign-in screen by itself (another device ended this session, the account was erased). */
@@ -202,7 +202,8 @@ export function open(id: string | null, push = true): void {
 
 function openFromHash(): void {
   if (!me.value) return;
-  const m = /^#\/(c|join)\/(.+)$/.exec(location.hash);
+  // #/join/ID, or #/join/ID/TOKEN for a private room's invite link.
+  const m = /^#\/(c|join)\/([^/]+)(?:\/([\w-]+))?$/.exec(location.hash);
   let id: string | null = null;
   try {
     id = m ? decodeURIComponent(m[2]!) : null;
@@ -212,12 +213,12 @@ function openFromHash(): void {
   // An invite link to a room I am not in: ask first (joining is a choice, not a side effect of a click).
   const invited = m?.[1] === "join" && id !== null && inbox.loaded.value && !inbox.find(id);
   open(invited ? null : id, false);
-  pendingJoin.value = invited ? id : null;
+  pendingJoin.value = invited && id !== null ? { id, ...(m?.[3] ? { token: m[3] } : {}) } : null;
 }
 
-/** The link that opens the app at a room's join screen. */
-export function inviteLink(id: string): string {
-  return `${location.origin}${location.pathname}#/join/${encodeURIComponent(id)}`;
+/** The link that opens the app at a room's join screen (with a private room's invite token). */
+export function inviteLink(id: string, token?: string): string {
+  return `${location.origin}${location.pathname}#/join/${encodeURIComponent(id)}${token ? `/${token}` : ""}`;
 }
 
 function onIncoming(conv: string, m: Message): void {
@@ -318,8 +319,8 @@ export async function createRoom(title: string, isPrivate: boolean): Promise<voi
   open(s.id);
 }
 
-export async function joinRoom(id: string): Promise<void> {
-  const s = asSummary(await api.join(id.trim()));
+export async function joinRoom(id: string, token?: string): Promise<void> {
+  const s = asSummary(await api.join(id.trim(), token));
   inbox.upsert(s);
   pendingJoin.value = null;
   open(s.id);
