@@ -23,11 +23,19 @@ export default defineConfig({
                 // Every test request comes from one address; the per-address test uses its own.
                 LIMIT_SIGNUPS_PER_ADDRESS: "100000",
                 LIMIT_LOGIN_FAILURES_PER_ADDRESS: "100000",
+                // The push tests' stand-in push service listens on http://127.0.0.1 (push-*.test.ts).
+                PUSH_ALLOW_LOOPBACK: "1",
               },
             },
           }),
         ],
-        test: { name: "workers", include: ["test/worker/**/*.test.ts", "test/unit/**/*.test.ts"], testTimeout: 30_000 },
+        test: {
+          name: "workers",
+          include: ["test/worker/**/*.test.ts", "test/unit/**/*.test.ts"],
+          testTimeout: 30_000,
+          // A stand-in push service on 127.0.0.1 for push-*.test.ts (its URL: inject("pushService")).
+          globalSetup: ["test/worker/push-service.global.ts"],
+        },
       },
       {
         // Things that need Node: the web client's models, the load generator's pieces.

@@ -69,6 +69,8 @@ export interface Summary {
   /** How many of the unread messages mention me (`@username`, protocol/markup.ts); absent when none. */
   mentions?: number;
   last?: Message;
+  /** v1.1 (7.6): I muted it (it counts unread but never pushes); absent when not muted. */
+  muted?: boolean;
 }
 
 export interface Member {
@@ -90,7 +92,7 @@ export interface User {
 }
 
 /**
- * An invite link to a private room (v1.1, issue 14; `/api/conversations/:id/invites`): whoever
+  * An invite link to a private room (v1.1, issue 14; `/api/conversations/:id/invites`): whoever
  * holds `token` may join until `expires` (ms since the epoch) unless it is revoked first.
  */
 export interface InviteLink {
@@ -99,6 +101,14 @@ export interface InviteLink {
   by: string;
   created: number;
   expires: number;
+}
+
+/**
+ * The signed-in user as /api/me, sign-up, log-in and `PATCH /api/me` answer it (an extension of
+ * 7.6): `previews` false means pushes carry no message text (their `preview` is "").
+ */
+export interface Me extends User {
+  previews: boolean;
 }
 
 /** A public room in the directory (GET /api/conversations/public). */
@@ -184,8 +194,10 @@ export interface InboxReadFrame { t: "read"; conv: string; seq: number; unread: 
 export interface JoinedFrame { t: "joined"; conversation: Summary }
 /** I am no longer a member of `conv` (I left on another device, was removed, or it was deleted). */
 export interface LeftFrame { t: "left"; conv: string }
+/** v1.1 (7.6): I muted or unmuted `conv` (on this or another device); `Summary.muted` follows. */
+export interface MutedFrame { t: "muted"; conv: string; muted: boolean }
 
-export type InboxServerFrame = InboxFrame | ActivityFrame | InboxReadFrame | PresenceFrame | JoinedFrame | LeftFrame | ErrorFrame;
+export type InboxServerFrame = InboxFrame | ActivityFrame | InboxReadFrame | PresenceFrame | JoinedFrame | LeftFrame | MutedFrame | ErrorFrame;
 
 /** Any frame a server sends, on either socket. */
 export type AnyServerFrame = ServerFrame | InboxServerFrame;

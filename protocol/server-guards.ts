@@ -205,6 +205,7 @@ function summary(f: Fields): Summary {
   if (r !== undefined) out.role = r;
   const topic = optStr(f, "topic");
   if (topic !== undefined) out.topic = topic;
+  if (optBool(f, "muted") === true) out.muted = true;
   const last = f.last;
   if (last !== undefined && last !== null) {
     if (!isRecord(last)) fail("last", "a map");
@@ -354,6 +355,8 @@ function inboxFrame(t: string, f: Fields): InboxServerFrame | null {
       return { t, conversation: summary(record(f, "conversation")) };
     case "left":
       return { t, conv: str(f, "conv") };
+    case "muted":
+      return { t, conv: str(f, "conv"), muted: bool(f, "muted") };
     case "error":
       return error(f);
     default:

@@ -26,6 +26,8 @@ export const SHORT_KEYS: Readonly<Record<string, string>> = Object.freeze({
   mentions: "@",
   // v1.1: when someone offline was last online.
   lastSeen: "a",
+  // v1.1: push notifications (a conversation muted: `Summary.muted`, the `muted` frame).
+  muted: "X",
 });
 
 /** Frame type (the value of `t`) → short type. */
@@ -35,6 +37,8 @@ export const SHORT_TYPES: Readonly<Record<string, string>> = Object.freeze({
   read: "r", joined: "j", send: "s", sync: "y", left: "l",
   // v1.1: roles and moderation.
   room: "o", role: "g", profile: "f",
+  // v1.1: push notifications.
+  muted: "M",
 });
 
 function invert(table: Readonly<Record<string, string>>): ReadonlyMap<string, string> {

@@ -9,12 +9,14 @@ import { conversations } from "./routes/conversations";
 import { me } from "./routes/me";
 import { requestGuard } from "./routes/guard";
 import { chatSocket, inboxSocket } from "./routes/sockets";
+import { pushKey } from "./routes/push";
 import { HSTS, SECURITY_HEADERS } from "./security-headers";
 
 export { ConversationObject } from "./conversation";
 export { UserObject } from "./user";
 export { AddressLimiter } from "./limiter";
 export { RoomDirectory } from "./directory";
+export { PushKeyStore } from "./push/keys";
 
 const app = createApp();
 
@@ -33,6 +35,7 @@ app.use("*", async (c, next) => {
 app.use("/api/*", requestGuard);
 app.route("/api", accounts);
 app.route("/api/me", me);
+app.route("/api/push", pushKey);
 app.route("/api/conversations", conversations);
 app.get("/chat/:id", (c) => chatSocket(c.req.raw, c.env, c.req.param("id")));
 app.get("/inbox", (c) => inboxSocket(c.req.raw, c.env));

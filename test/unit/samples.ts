@@ -124,8 +124,9 @@ export const inboxSamples: ByType<InboxServerFrame> = {
   ],
   read: [{ t: "read", conv: "r_123", seq: 13, unread: 0 }, { t: "read", conv: "r_123", seq: 14, unread: 0, mentions: 0 }],
   presence: [{ t: "presence", username: "carol", online: true }, { t: "presence", username: "carol", online: false, lastSeen: TS }],
-  joined: [{ t: "joined", conversation: roomSummary }],
+  joined: [{ t: "joined", conversation: roomSummary }, { t: "joined", conversation: { ...dmSummary, muted: true } }],
   left: [{ t: "left", conv: "r_123" }],
+  muted: [{ t: "muted", conv: "r_123", muted: true }, { t: "muted", conv: "r_123", muted: false }],
   error: [{ t: "error", code: "internal", message: "internal error" }],
 };
 

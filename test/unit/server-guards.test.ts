@@ -81,6 +81,7 @@ function isOptional(t: string, path: Path): boolean {
   if (key === "mentions" || key === "lastSeen") return true;
   if (key === "members") return path.length > 1; // welcome.members is the member list
   if (t === "member" && key === "name" && path.length === 1) return true; // v1.1: the display name
+  if (key === "muted" && path.length > 1) return true; // v1.1 (7.6): Summary.muted; the `muted` frame's is required
   return t === "error" && key === "id";
 }
 

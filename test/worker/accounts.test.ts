@@ -40,7 +40,7 @@ describe("sign-up", () => {
     expect(res.status).toBe(201);
     const body = (await res.json()) as AuthBody;
     expect(Object.keys(body).sort()).toEqual(["token", "user"]);
-    expect(body.user).toEqual({ username, name: username });
+    expect(body.user).toEqual({ username, name: username, previews: true });
     expect(body.token).toMatch(/^v1\.[\w-]+\.[\w-]+$/);
     const cookie = res.headers.get("Set-Cookie") ?? "";
     const parts = cookie.split(";").map((p) => p.trim());
@@ -48,8 +48,8 @@ describe("sign-up", () => {
     expect(parts).toEqual(expect.arrayContaining(["HttpOnly", "SameSite=Lax", "Path=/", "Secure"]));
     expect(parts.find((p) => p.startsWith("Max-Age="))).toMatch(/^Max-Age=[1-9]\d*$/);
     // The token works as a bearer token and as the cookie.
-    expect(await (await api("GET", "/api/me", body.token)).json()).toEqual({ user: { username, name: username } });
-    expect(await (await withCookie("GET", "/api/me", body.token)).json()).toEqual({ user: { username, name: username } });
+    expect(await (await api("GET", "/api/me", body.token)).json()).toEqual({ user: { username, name: username, previews: true } });
+    expect(await (await withCookie("GET", "/api/me", body.token)).json()).toEqual({ user: { username, name: username, previews: true } });
   });
 
   it("stores the username lower-case, keeps a given display name, and never stores the password", async () => {
@@ -57,7 +57,7 @@ describe("sign-up", () => {
     const res = await signupAs(`  ${base.toUpperCase()}  `, PASSWORD, "  Ada Lovelace ");
     expect(res.status).toBe(201);
     const { user } = (await res.json()) as AuthBody;
-    expect(user).toEqual({ username: base.toLowerCase(), name: "Ada Lovelace" });
+    expect(user).toEqual({ username: base.toLowerCase(), name: "Ada Lovelace", previews: true });
     const stored = await runInDurableObject(env.USERS.get(env.USERS.idFromName(base.toLowerCase())), (_i, state) =>
       state.storage.sql.exec("SELECT * FROM account").toArray(),
     );
@@ -122,7 +122,7 @@ describe("log-in, log-out and me", () => {
     const res = await api("POST", "/api/login", undefined, { username: username.toUpperCase(), password: PASSWORD });
     expect(res.status).toBe(200);
     const body = (await res.json()) as AuthBody;
-    expect(body.user).toEqual({ username, name: "Grace" });
+    expect(body.user).toEqual({ username, name: "Grace", previews: true });
     expect(res.headers.get("Set-Cookie")).toMatch(new RegExp(`^__Host-session=${body.token.replaceAll(".", "\\.")}; HttpOnly; SameSite=Lax; Path=/`));
     const second = (await (await api("POST", "/api/login", undefined, { username, password: PASSWORD })).json()) as AuthBody;
     expect(second.token).not.toBe(body.token);
@@ -172,7 +172,7 @@ describe("log-in, log-out and me", () => {
   it("me: 200 {user} when signed in; 401 JSON without a session or with a forged one", async () => {
     const username = uniqueName("me");
     const { token } = (await (await signupAs(username)).json()) as AuthBody;
-    expect(await (await api("GET", "/api/me", token)).json()).toEqual({ user: { username, name: username } });
+    expect(await (await api("GET", "/api/me", token)).json()).toEqual({ user: { username, name: username, previews: true } });
     for (const bad of [undefined, "garbage", `${token.slice(0, -3)}abc`, token.replace(/^v1\./, "v2.")]) {
       const res = await api("GET", "/api/me", bad);
       expect(res.status).toBe(401);

@@ -39,7 +39,7 @@ describe("PATCH /api/me: the display name", () => {
     await inbox.next("inbox");
     const res = await api("PATCH", "/api/me", ann.token, { name: "Ann Example" });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ user: { username: ann.username, name: "Ann Example" } });
+    expect(await res.json()).toEqual({ user: { username: ann.username, name: "Ann Example", previews: true } });
     expect(((await (await api("GET", "/api/me", ann.token)).json()) as { user: { name: string } }).user.name).toBe("Ann Example");
     expect(await b.next("profile")).toEqual({ t: "profile", username: ann.username, name: "Ann Example" });
     expect((await membersOf(r.id, ben)).find((m) => m.username === ann.username)?.name).toBe("Ann Example");

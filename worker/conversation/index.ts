@@ -101,13 +101,15 @@ export class ConversationObject extends SocketObject {
     this.notifier = new Notifier(sql, this.store, {
       convId: () => this.#metaOrThrow().id,
       deliver: (username, batch) => this.#user(username).activity(batch),
-      watchers: () => this.#table.watchers(),
+      // Inboxes open and (v1.1) push subscriptions: presence-table.ts.
+      watchers: () => this.#table.recipients(),
       owing,
     });
     this.presence = new ConversationPresence({
       env, ctx, store: this.store, table: this.#table, convId,
       heartbeatMs: () => this.limits.heartbeatMs,
       hasSocket: (u) => this.openSockets(u).length > 0,
+      sessionsOf: (u) => [...new Set(this.openSockets(u).map((ws) => readAttachment(ws)?.session ?? ""))].filter((s) => s !== ""),
       connected: () => {
         const users = new Set<string>();
         for (const ws of this.openSockets()) {
@@ -380,6 +382,8 @@ export class ConversationObject extends SocketObject {
     const since = sinceParam !== null && /^\d{1,15}$/.test(sinceParam) ? Number(sinceParam) : null;
     const first = this.openSockets(a.user).length === 1;
     if (first) this.presence.firstSocketOpened(a.user);
+    // Another device's socket: its session joins the lease (a push then skips that device).
+    else this.presence.report(a.user, true);
     this.#welcome(ws, a, since);
     await this.#ensureAlarm();
   }
@@ -420,6 +424,7 @@ export class ConversationObject extends SocketObject {
   protected gone(_ws: WebSocket, a: Attachment): void {
     // The socket is no longer counted as open (SocketObject reports it once it ended).
     if (this.openSockets(a.user).length === 0) this.presence.lastSocketGone(a.user);
+    else this.presence.report(a.user, true);
   }
 
   /** Tells the member's own object that their read mark moved (off the frame's path). */

@@ -44,7 +44,7 @@ export type Deliver = (username: string, batch: ActivityBatch) => Promise<void>;
 export interface NotifierHooks {
   convId: () => string;
   deliver: Deliver;
-  /** Members with an inbox open (the presence table knows). */
+  /** Members to tell: an inbox open, or (v1.1) push subscriptions (the presence table knows). */
   watchers: () => string[];
   /** A debt was written down: the alarm must come back to pay it. */
   owing: () => void;
@@ -146,13 +146,22 @@ export class Notifier {
       deleted: [],
     };
     if (this.store.meta()?.kind === "room") batch.members = this.store.memberCount();
+    // v1.1 (7.6): senders' display names, for pushes; one lookup per sender and batch.
+    const names = new Map<string, string>();
+    const nameOf = (u: string) => {
+      const known = names.get(u);
+      if (known !== undefined) return known;
+      const name = this.store.member(u)?.name ?? u;
+      names.set(u, name);
+      return name;
+    };
     for (const e of events) {
       if (e.t === "msg") {
         if (e.deleted) {
           batch.items.push({ seq: e.seq, from: e.from, preview: "", ts: e.ts, deleted: true });
           continue;
         }
-        const item: ActivityItem = { seq: e.seq, from: e.from, preview: messagePreview(e).slice(0, PREVIEW_CHARS), ts: e.ts };
+        const item: ActivityItem = { seq: e.seq, from: e.from, name: nameOf(e.from), preview: messagePreview(e).slice(0, PREVIEW_CHARS), ts: e.ts };
         const who = mentions(e.body);
         if (who.length > 0) item.mentions = who;
         batch.items.push(item);

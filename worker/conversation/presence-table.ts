@@ -14,13 +14,15 @@ export interface Announced {
   online: boolean;
   /** An inbox of the member's is open: presence changes and activity here are worth sending. */
   watching: boolean;
+  /** v1.1 (7.6): the member has push subscriptions: activity here is worth sending, too. */
+  push?: boolean;
   version: number;
   /** Offline: when they were last online, as their object announced it. */
   lastSeen?: number;
 }
 
 export const PRESENCE_TABLE_SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS presence (username TEXT PRIMARY KEY, online INTEGER NOT NULL, watching INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0)`,
+  `CREATE TABLE IF NOT EXISTS presence (username TEXT PRIMARY KEY, online INTEGER NOT NULL, watching INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0, push INTEGER NOT NULL DEFAULT 0)`,
 ];
 
 export class PresenceTable {
@@ -38,9 +40,9 @@ export class PresenceTable {
   #table(): Map<string, Announced> {
     this.#rows ??= new Map(
       this.sql
-        .exec<{ username: string; online: number; watching: number; version: number; last_seen: number | null }>("SELECT username, online, watching, version, last_seen FROM presence")
+        .exec<{ username: string; online: number; watching: number; push: number; version: number; last_seen: number | null }>("SELECT username, online, watching, push, version, last_seen FROM presence")
         .toArray()
-        .map((r) => [r.username, { online: r.online === 1, watching: r.watching === 1, version: r.version, ...(r.last_seen ? { lastSeen: r.last_seen } : {}) }]),
+        .map((r) => [r.username, { online: r.online === 1, watching: r.watching === 1, push: r.push === 1, version: r.version, ...(r.last_seen ? { lastSeen: r.last_seen } : {}) }]),
     );
     return this.#rows;
   }
@@ -57,13 +59,14 @@ export class PresenceTable {
     const table = this.#table();
     const before = table.get(username);
     if (before && before.version > next.version) return null;
-    if (before && before.version === next.version && before.online === next.online && before.watching === next.watching) return before;
+    const push = next.push === true;
+    if (before && before.version === next.version && before.online === next.online && before.watching === next.watching && (before.push === true) === push) return before;
     this.sql.exec(
-      `INSERT INTO presence (username, online, watching, version, last_seen) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (username) DO UPDATE SET online = excluded.online, watching = excluded.watching, version = excluded.version, last_seen = excluded.last_seen`,
-      username, next.online ? 1 : 0, next.watching ? 1 : 0, next.version, next.lastSeen ?? null,
+      `INSERT INTO presence (username, online, watching, push, version, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (username) DO UPDATE SET online = excluded.online, watching = excluded.watching, push = excluded.push, version = excluded.version, last_seen = excluded.last_seen`,
+      username, next.online ? 1 : 0, next.watching ? 1 : 0, push ? 1 : 0, next.version, next.lastSeen ?? null,
     );
-    table.set(username, next);
+    table.set(username, { online: next.online, watching: next.watching, push, version: next.version, ...(next.lastSeen ? { lastSeen: next.lastSeen } : {}) });
     return before;
   }
 
@@ -74,8 +77,16 @@ export class PresenceTable {
     return out;
   }
 
-  /** Members with an inbox open: the only ones told about presence changes and new messages. */
+  /** Members with an inbox open: the only ones told about presence changes. */
   watchers(): string[] {
     return this.members((p) => p.watching);
+  }
+
+  /**
+   * Members told about new messages: those with an inbox open, and (v1.1, 7.6) those with push
+   * subscriptions, whose objects decide per device whether to push.
+   */
+  recipients(): string[] {
+    return this.members((p) => p.watching || p.push === true);
   }
 }

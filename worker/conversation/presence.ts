@@ -38,6 +38,8 @@ export interface PresenceHooks {
   heartbeatMs: () => number;
   /** Whether the member has a socket open here. */
   hasSocket: (username: string) => boolean;
+  /** The sessions of the member's sockets open here (v1.1: a push skips those devices). */
+  sessionsOf: (username: string) => string[];
   /** Everyone with a socket open here (one pass over the sockets). */
   connected: () => ReadonlySet<string>;
   /** To every socket here but `exceptUser`'s. */
@@ -125,14 +127,16 @@ export class ConversationPresence {
   }
 
   /**
-   * Tells the member's object that they have sockets here (a lease until `until`) or none any more.
-   * Its answer comes back as an announcement.
+   * Tells the member's object that they have sockets here (a lease until `until`, with the
+   * sessions they were opened with) or none any more. Its answer comes back as an announcement.
+   * Called when any of their sockets here opens or ends, and by each renewal.
    */
   report(username: string, online: boolean): void {
     const conv = this.h.convId();
     if (!conv) return;
     const until = Date.now() + PRESENCE_LEASE_INTERVALS * this.h.heartbeatMs();
-    this.h.ctx.waitUntil(this.#user(username).connection(conv, online, until).catch(() => {}));
+    const sessions = online ? this.h.sessionsOf(username) : [];
+    this.h.ctx.waitUntil(this.#user(username).connection(conv, online, until, sessions).catch(() => {}));
   }
 
   /**

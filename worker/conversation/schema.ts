@@ -75,6 +75,8 @@ export const CONVERSATION_SCHEMA = [
 export const CONVERSATION_COLUMNS: readonly AddedColumn[] = [
   { table: "presence", column: "watching", definition: "INTEGER NOT NULL DEFAULT 0" },
   { table: "presence", column: "version", definition: "INTEGER NOT NULL DEFAULT 0" },
+  // v1.1 (7.6): the member has push subscriptions (presence-table.ts).
+  { table: "presence", column: "push", definition: "INTEGER NOT NULL DEFAULT 0" },
   // v1.1 (issue 14): when an offline member was last online, as announced.
   { table: "presence", column: "last_seen", definition: "INTEGER" },
   // v1.1 (issue 13): roles, display-name versions and erased accounts; who moderated an event,

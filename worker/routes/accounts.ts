@@ -79,4 +79,9 @@ accounts.post("/logout", async (c) => {
   return c.body(null, 204);
 });
 
-accounts.get("/me", requireCaller, (c) => c.json({ user: c.get("caller").user }));
+accounts.get("/me", requireCaller, async (c) => {
+  // The caller's own settings (7.6 `previews`) come with it: one more call to their object.
+  const user = await users(c.env, c.get("caller").user.username).me();
+  if (!user) throw new ApiError(401, "unauthorized", "not signed in");
+  return c.json({ user });
+});

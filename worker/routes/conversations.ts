@@ -172,5 +172,17 @@ conversations.get("/:id/search", async (c) => {
   return c.json({ messages: found?.ok ? found.messages : [] });
 });
 
+/** 7.6: my own settings for a conversation of mine (members only): `{muted: boolean}`. */
+conversations.patch("/:id/settings", async (c) => {
+  const me = c.get("caller").user;
+  const id = convId(c.req.param("id"));
+  const body = await v.jsonBody(c.req.raw);
+  for (const k of Object.keys(body)) if (k !== "muted") throw invalid(`unknown field ${JSON.stringify(k.slice(0, 32))}`);
+  if (typeof body.muted !== "boolean") throw invalid("muted must be a boolean");
+  const summary = await users(c.env, me.username).setMuted(id, body.muted);
+  if (!summary) throw notFound("no such conversation");
+  return c.json({ conversation: summary });
+});
+
 roomRoutes(conversations);
 fileRoutes(conversations);

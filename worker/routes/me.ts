@@ -5,13 +5,15 @@
  */
 import { users, createApp } from "../app";
 import { clearedCookies } from "../auth/session";
-import { ApiError, notFound, tooMany } from "../errors";
+import { ApiError, invalid, notFound, tooMany } from "../errors";
 import { addressLimits, usernameLimiter } from "../limiter";
 import { requireCaller } from "./middleware";
+import { mePushRoutes } from "./push";
 import * as v from "../validate";
 
 export const me = createApp();
 me.use("*", requireCaller);
+mePushRoutes(me);
 
 /** A wrong password here counts toward the log-in lockout for the username (as a failed log-in). */
 async function withPassword<T>(env: Env, username: string, attempt: () => Promise<T | null | false>): Promise<T> {
@@ -25,11 +27,17 @@ async function withPassword<T>(env: Env, username: string, attempt: () => Promis
   return result;
 }
 
+/** `{name?, previews?}`, at least one; both are checked before either changes. */
 me.patch("/", async (c) => {
   const caller = c.get("caller");
   const body = await v.jsonBody(c.req.raw);
-  const name = v.label(body.name, "name", 64);
-  const user = await users(c.env, caller.user.username).rename(name);
+  for (const k of Object.keys(body)) if (k !== "name" && k !== "previews") throw invalid(`unknown field ${JSON.stringify(k.slice(0, 32))}`);
+  if (body.name === undefined && body.previews === undefined) throw invalid("give a name or previews");
+  const name = body.name === undefined ? undefined : v.label(body.name, "name", 64);
+  if (body.previews !== undefined && typeof body.previews !== "boolean") throw invalid("previews must be a boolean");
+  const stub = users(c.env, caller.user.username);
+  if (name !== undefined && !(await stub.rename(name))) throw new ApiError(401, "unauthorized", "not signed in");
+  const user = typeof body.previews === "boolean" ? await stub.setPreviews(body.previews) : await stub.me();
   if (!user) throw new ApiError(401, "unauthorized", "not signed in");
   return c.json({ user });
 });

@@ -7,14 +7,16 @@
  * The per-username log-in lockout is not here: it lives in the limiter shards (worker/limiter.ts),
  * so that it answers the same for a made-up username, which has no object worth keeping.
  */
-import { DEFAULT_LIMITS, type User } from "../../protocol";
+import { DEFAULT_LIMITS, type Me, type User } from "../../protocol";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../auth/password";
 import { newSessionId, SESSION_TTL_MS } from "../auth/token";
 import { addMissingColumns } from "../schema-columns";
 import { PRESENCE_SCHEMA, USER_COLUMNS, USER_SCHEMA } from "./schema";
+import { PUSH_SENDER_SCHEMA } from "./push-sender";
+import { PUSH_SUBSCRIPTION_SCHEMA } from "./push-subscriptions";
 
-export type SignupResult = { ok: true; user: User } | { ok: false; reason: "taken" };
-export type LoginResult = { ok: true; user: User; session: string; expires: number } | { ok: false; reason: "wrong" };
+export type SignupResult = { ok: true; user: Me } | { ok: false; reason: "taken" };
+export type LoginResult = { ok: true; user: Me; session: string; expires: number } | { ok: false; reason: "wrong" };
 
 /** A window budget: at most `max` events in any `windowMs`. */
 export interface Budget {
@@ -110,7 +112,7 @@ export class Account {
   /** Before the first write after a vacate: the tables the constructor would have made. */
   #occupy(): void {
     if (!this.#vacant) return;
-    for (const statement of [...USER_SCHEMA, ...PRESENCE_SCHEMA]) this.#sql.exec(statement);
+    for (const statement of [...USER_SCHEMA, ...PRESENCE_SCHEMA, ...PUSH_SUBSCRIPTION_SCHEMA, ...PUSH_SENDER_SCHEMA]) this.#sql.exec(statement);
     addMissingColumns(this.#sql, USER_COLUMNS);
     this.#vacant = false;
   }
@@ -125,7 +127,7 @@ export class Account {
       "INSERT INTO account (username, name, salt, hash, iterations, created) VALUES (?, ?, ?, ?, ?, ?)",
       username, name, h.salt, h.hash, h.iterations, Date.now(),
     );
-    return { ok: true, user: { username, name } };
+    return { ok: true, user: { username, name, previews: true } };
   }
 
   /** Checks the password; an unknown username costs the same work, and leaves nothing stored. */
@@ -139,15 +141,15 @@ export class Account {
     if (!(await verifyPassword(password, { salt: row.salt, hash: row.hash, iterations: row.iterations }))) {
       return { ok: false, reason: "wrong" };
     }
-    return { ok: true, user: { username: row.username, name: row.name }, ...this.createSession(agent) };
+    return { ok: true, user: { username: row.username, name: row.name, previews: row.previews !== 0 }, ...this.createSession(agent) };
   }
 
   /** The live account's name and hash (an erased account has none). */
   #credentials() {
     if (this.#vacant) return undefined;
     return this.#sql
-      .exec<{ username: string; name: string; salt: string; hash: string; iterations: number }>(
-        "SELECT username, name, salt, hash, iterations FROM account WHERE erased = 0",
+      .exec<{ username: string; name: string; salt: string; hash: string; iterations: number; previews: number }>(
+        "SELECT username, name, salt, hash, iterations, previews FROM account WHERE erased = 0",
       )
       .toArray()[0];
   }
@@ -187,6 +189,23 @@ export class Account {
     return this.#profile;
   }
 
+  /** The account with its own settings (v1.1, 7.6: whether pushes carry message previews). */
+  me(): Me | null {
+    const user = this.#read();
+    if (!user) return null;
+    return { ...user, previews: this.previews() };
+  }
+
+  /** Whether pushes may carry message text (true unless the user turned it off). */
+  previews(): boolean {
+    if (this.#vacant) return true;
+    return (this.#sql.exec<{ previews: number }>("SELECT previews FROM account WHERE erased = 0").toArray()[0]?.previews ?? 1) !== 0;
+  }
+
+  setPreviews(on: boolean): void {
+    if (this.#read()) this.#sql.exec("UPDATE account SET previews = ? WHERE erased = 0", on ? 1 : 0);
+  }
+
   /** Replaces the password if `current` is right; the caller revokes the other sessions. */
   async changePassword(current: string, password: string): Promise<boolean> {
     if (!(await this.#passwordOk(current))) return false;
@@ -207,6 +226,11 @@ export class Account {
     this.#sql.exec("UPDATE account SET name = '', salt = '', hash = '', iterations = 0, erased = 1");
     this.#profile = undefined;
     return live;
+  }
+
+  isLive(session: string, now = Date.now()): boolean {
+    if (this.#vacant) return false;
+    return this.#sql.exec("SELECT 1 FROM sessions WHERE id = ? AND revoked = 0 AND expires > ?", session, now).toArray().length > 0;
   }
 
   liveSessions(now = Date.now()): string[] {

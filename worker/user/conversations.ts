@@ -20,6 +20,7 @@ interface ConvRow extends Record<string, SqlStorageValue> {
   private: number;
   role: string | null;
   topic: string | null;
+  muted: number;
   last_seq: number;
   read_seq: number;
   unread: number;
@@ -51,6 +52,7 @@ function toSummary(row: ConvRow): Summary {
   if (row.role === "owner" || row.role === "admin" || row.role === "member") s.role = row.role;
   if (row.topic) s.topic = row.topic;
   if (row.mentions > 0) s.mentions = row.mentions;
+  if (row.muted) s.muted = true;
   const last = parseLast(row.last);
   if (last) s.last = last;
   return s;
@@ -65,6 +67,15 @@ export class ConversationIndex {
 
   ids(): string[] {
     return this.sql.exec<{ id: string }>("SELECT id FROM convs").toArray().map((r) => r.id);
+  }
+
+  /** Mutes or unmutes a conversation of mine (7.6); true when that changed anything. */
+  setMuted(id: string, muted: boolean): boolean {
+    return this.sql.exec("UPDATE convs SET muted = ? WHERE id = ? AND muted <> ?", muted ? 1 : 0, id, muted ? 1 : 0).rowsWritten > 0;
+  }
+
+  isMuted(id: string): boolean {
+    return this.sql.exec("SELECT 1 FROM convs WHERE id = ? AND muted = 1", id).toArray().length > 0;
   }
 
   /** DM peers: the people whose presence I always want to know. */

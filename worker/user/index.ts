@@ -3,17 +3,21 @@
  * the index of the user's conversations with unread counts, presence, and the inbox socket that
  * keeps a side bar current without opening every conversation.
  */
-import { CLOSE, type InboxServerFrame, type Summary, type User } from "../../protocol";
+import { CLOSE, type InboxServerFrame, type Me, type Summary, type User } from "../../protocol";
 import { dmId } from "../ids";
 import { Account, type SessionInfo, type Budget, type LoginResult, type RoomReservation, type SessionCheck, type SignupResult } from "./account";
 import { AlarmClock } from "../alarm-clock";
 import { SocketObject, type Identity, type Refusal } from "../socket-object";
-import { broadcast, type Attachment } from "../sockets";
+import { broadcast, readAttachment, type Attachment } from "../sockets";
 import { ConversationIndex } from "./conversations";
 import { Presence, presenceFrame } from "./presence";
 import { Settings } from "./settings";
 import { addMissingColumns } from "../schema-columns";
 import { FileQuota, type QuotaAnswer } from "./file-quota";
+import type { CheckedSubscription } from "../push/subscription";
+import { PushSubscriptions } from "./push-subscriptions";
+import { PushSender } from "./push-sender";
+import type { LeasedSessions } from "./presence";
 import { USER_COLUMNS, USER_SCHEMA } from "./schema";
 import type { ActivityBatch, IndexEntry, PeerPresence, PresenceReport } from "./types";
 import { Watch } from "./watch";
@@ -37,6 +41,8 @@ export class UserObject extends SocketObject {
   readonly watch: Watch;
   readonly fileQuota: FileQuota;
   readonly settings: Settings;
+  readonly pushSubs: PushSubscriptions;
+  readonly pushSender: PushSender;
   readonly #clock: AlarmClock;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -49,9 +55,19 @@ export class UserObject extends SocketObject {
     this.presence = new Presence(this.sql);
     this.#clock = new AlarmClock(ctx.storage);
     this.fileQuota = new FileQuota(this.sql);
+    this.pushSubs = new PushSubscriptions(this.sql);
+    this.pushSender = new PushSender(this.sql, {
+      env, ctx, subs: this.pushSubs, index: this.index,
+      looking: () => this.#looking(),
+      live: (session) => this.account.isLive(session),
+      previews: () => this.account.previews(),
+      subsChanged: () => this.#reevaluate(),
+      wake: (at) => this.ctx.waitUntil(this.#clock.ensure(at).catch(() => {})),
+    });
     this.watch = new Watch({
       env, ctx, index: this.index, presence: this.presence,
       me: () => this.profile()?.username ?? null,
+      pushing: () => this.pushSubs.any(),
       toInbox: (frames) => this.#toInbox(frames),
     });
     this.settings = new Settings(this.sql, {
@@ -102,9 +118,13 @@ export class UserObject extends SocketObject {
     this.fileQuota.settle(upload, bytes);
   }
 
-  /** Revokes a session and closes every socket opened with it, here and in my conversations. */
+  /**
+   * Revokes a session and closes every socket opened with it, here and in my conversations; its
+   * push subscriptions go with it (nothing more reaches a device signed out).
+   */
   async revokeSession(session: string): Promise<void> {
     this.account.revoke(session);
+    this.pushSender.dropEndpoints(this.pushSubs.removeSession(session));
     for (const ws of this.ctx.getWebSockets(`s:${session}`)) this.closeSocket(ws, CLOSE.UNAUTHORIZED, "session revoked");
     await Promise.allSettled(this.index.ids().map((id) => this.#conversation(id).closeSession(session)));
     this.#reevaluate();
@@ -160,10 +180,51 @@ export class UserObject extends SocketObject {
     this.ctx.storage.transactionSync(() => {
       this.settings.note(convs, { kind: "erase" });
       this.settings.forget();
+      this.pushSubs.removeAll();
+      this.pushSender.clear();
       for (const table of ["convs", "unread_mentions", "contacts", "conversation_holds"]) this.sql.exec(`DELETE FROM ${table}`);
     });
     await this.settings.deliver();
     return true;
+  }
+
+  // ---- push notifications (7.6): subscriptions, previews, muting ----------------------------
+
+  /** The account with its own settings, for /api/me and `PATCH /api/me`. */
+  me(): Me | null {
+    return this.account.me();
+  }
+
+  setPreviews(on: boolean): Me | null {
+    this.account.setPreviews(on);
+    return this.account.me();
+  }
+
+  /**
+   * Stores a browser's subscription for `session` (false when that session is not live). The
+   * first one is announced to my conversations (they start telling me about new messages) before
+   * this returns, so a message sent after the answer is pushed.
+   */
+  async subscribePush(session: string, sub: CheckedSubscription, origin: string): Promise<boolean> {
+    if (!this.account.isLive(session)) return false;
+    this.pushSender.dropEndpoints(this.pushSubs.add(session, sub, origin));
+    await this.#reevaluate();
+    return true;
+  }
+
+  async unsubscribePush(endpoint: string): Promise<void> {
+    if (this.pushSubs.remove(endpoint)) this.pushSender.dropEndpoints([endpoint]);
+    await this.#reevaluate();
+  }
+
+  /**
+   * Mutes or unmutes a conversation of mine; every inbox of mine hears it (`muted`). Null when it
+   * is not in my list.
+   */
+  setMuted(conv: string, muted: boolean): Summary | null {
+    if (!this.index.has(conv)) return null;
+    if (this.index.setMuted(conv, muted)) this.#toInbox([{ t: "muted", conv, muted }]);
+    return this.index.summary(conv);
   }
 
   /** I block `username` (7.2); our DM, if there is one, refuses their sends from now on. */
@@ -216,7 +277,10 @@ export class UserObject extends SocketObject {
 
   /** I am not a member of `conv` as of `seq`: it leaves my list and every inbox of mine. */
   removeConversation(conv: string, seq: number): void {
-    if (this.index.remove(conv, seq)) this.#toInbox([{ t: "left", conv }]);
+    if (this.index.remove(conv, seq)) {
+      this.pushSender.forget(conv);
+      this.#toInbox([{ t: "left", conv }]);
+    }
   }
 
   summary(id: string): Summary | null {
@@ -241,11 +305,14 @@ export class UserObject extends SocketObject {
     if (!me) return;
     const frames = this.index.apply(me, batch);
     if (frames.length > 0) this.#toInbox(frames);
+    // v1.1 (7.6): pushes to my devices that are not looking (push-sender.ts; never waited on).
+    this.pushSender.consider(me, batch);
   }
 
   /** My read mark moved on some device: every inbox of mine clears the badge. */
   readMoved(conv: string, seq: number, unread: number, asOf: number, mentionSeqs: number[]): void {
     const result = this.index.readMoved(conv, seq, unread, asOf, mentionSeqs);
+    this.pushSender.read(conv, seq);
     if (result === "applied") this.#toInbox([{ t: "read", conv, seq, unread, mentions: this.index.mentions(conv) }]);
     // The figure is older than what I counted since: ask the conversation for an exact one.
     else if (result === "stale") this.ctx.waitUntil(this.watch.refreshOne(conv));
@@ -253,11 +320,29 @@ export class UserObject extends SocketObject {
 
   // ---- presence ------------------------------------------------------------------------------
 
-  /** A conversation object says I have sockets there (with a lease until `until`) or no more. */
-  connection(conv: string, online: boolean, until: number): void {
-    if (online) this.presence.setLease(conv, until);
+  /**
+   * A conversation object says I have sockets there (with a lease until `until`, opened with
+   * `sessions`) or no more.
+   */
+  connection(conv: string, online: boolean, until: number, sessions?: string[]): void {
+    if (online) this.presence.setLease(conv, until, Array.isArray(sessions) ? sessions.filter((s) => typeof s === "string") : undefined);
     else this.presence.dropLease(conv);
     this.#reevaluate();
+  }
+
+  /** Sessions with a socket open now, here (inbox) or in a conversation (by lease). */
+  pushSenderLooking(): LeasedSessions {
+    return this.#looking();
+  }
+
+  #looking(): LeasedSessions {
+    const leased = this.presence.leasedSessions(Date.now());
+    const sessions = new Set(leased.sessions);
+    for (const ws of this.#inboxSockets()) {
+      const a = readAttachment(ws);
+      if (a) sessions.add(a.session);
+    }
+    return { sessions, unknown: leased.unknown };
   }
 
   isOnline(): boolean {
@@ -284,14 +369,16 @@ export class UserObject extends SocketObject {
    * Announces a change of my state to each of my conversations (they tell their members), and sets
    * the alarm that expires leases and sweeps inbox sockets.
    */
-  #reevaluate(): void {
+  #reevaluate(): Promise<void> {
     const now = Date.now();
-    const report = this.presence.change({ online: this.isOnline(), watching: this.#inboxSockets().length > 0 });
-    if (report) this.ctx.waitUntil(this.watch.announce(report));
+    const report = this.presence.change({ online: this.isOnline(), watching: this.#inboxSockets().length > 0, push: this.pushSubs.any() });
+    const announced = report ? this.watch.announce(report) : Promise.resolve();
+    this.ctx.waitUntil(announced);
     const leaseEnd = this.presence.sweep(now);
     const sweep = this.#inboxSockets().length > 0 ? now + this.limits.heartbeatMs : null;
     const next = [leaseEnd, sweep].filter((t): t is number => t !== null);
     if (next.length > 0) this.ctx.waitUntil(this.#clock.ensure(Math.min(...next)).catch(() => {}));
+    return announced;
   }
 
   /** Expires leases and closes inbox sockets silent for two heartbeat intervals. */
@@ -299,6 +386,8 @@ export class UserObject extends SocketObject {
     this.#clock.fired();
     this.sweep(Date.now());
     this.#reevaluate();
+    // v1.1 (7.6): pushes waiting for their retry.
+    this.pushSender.kick();
     // v1.1: notes my conversations are still owed (a name, an erasure, a block) are retried.
     if (this.settings.pending()) {
       await this.#clock.ensure(Date.now() + this.limits.heartbeatMs).catch(() => {});

@@ -20,6 +20,14 @@ export interface PresenceState {
   online: boolean;
   /** An inbox of mine is open: my conversations tell me about their members. */
   watching: boolean;
+  /** I have push subscriptions: my conversations tell me about new messages (7.6). */
+  push: boolean;
+}
+
+/** The sessions with a socket open in some conversation; `unknown`: a lease that did not say. */
+export interface LeasedSessions {
+  sessions: ReadonlySet<string>;
+  unknown: boolean;
 }
 
 export class Presence {
@@ -28,11 +36,24 @@ export class Presence {
     addMissingColumns(sql, PRESENCE_COLUMNS);
   }
 
-  setLease(conv: string, until: number): void {
+  /** `sessions`: whose sockets are open there (undefined from objects that do not say). */
+  setLease(conv: string, until: number, sessions?: readonly string[]): void {
     this.sql.exec(
-      "INSERT INTO presence_leases (conv, until) VALUES (?, ?) ON CONFLICT (conv) DO UPDATE SET until = excluded.until",
-      conv, until,
+      "INSERT INTO presence_leases (conv, until, sessions) VALUES (?, ?, ?) ON CONFLICT (conv) DO UPDATE SET until = excluded.until, sessions = excluded.sessions",
+      conv, until, sessions ? JSON.stringify(sessions) : null,
     );
+  }
+
+  /** Sessions with a socket open in a conversation, by the live leases. */
+  leasedSessions(now: number): LeasedSessions {
+    const sessions = new Set<string>();
+    let unknown = false;
+    for (const row of this.sql.exec<{ sessions: string | null }>("SELECT sessions FROM presence_leases WHERE until > ?", now)) {
+      const list: unknown = row.sessions === null ? null : JSON.parse(row.sessions);
+      if (!Array.isArray(list)) unknown = true;
+      else for (const s of list) if (typeof s === "string") sessions.add(s);
+    }
+    return { sessions, unknown };
   }
 
   dropLease(conv: string): void {
@@ -52,9 +73,9 @@ export class Presence {
   /** My state as last announced, with its version. */
   announced(): PresenceReport {
     const row = this.sql
-      .exec<{ online: number; watching: number; version: number; last_seen: number | null }>("SELECT online, watching, version, last_seen FROM presence_state WHERE id = 1")
+      .exec<{ online: number; watching: number; push: number; version: number; last_seen: number | null }>("SELECT online, watching, push, version, last_seen FROM presence_state WHERE id = 1")
       .toArray()[0];
-    const report: PresenceReport = { online: row?.online === 1, watching: row?.watching === 1, version: row?.version ?? 0 };
+    const report: PresenceReport = { online: row?.online === 1, watching: row?.watching === 1, push: row?.push === 1, version: row?.version ?? 0 };
     if (!report.online && row?.last_seen) report.lastSeen = row.last_seen;
     return report;
   }
@@ -66,13 +87,14 @@ export class Presence {
    */
   change(next: PresenceState, now = Date.now()): PresenceReport | null {
     const before = this.announced();
-    if (before.online === next.online && before.watching === next.watching) return null;
+    if (before.online === next.online && before.watching === next.watching && before.push === next.push) return null;
     const report: PresenceReport = { ...next, version: before.version + 1 };
+    // Offline since when: a change of something else while offline keeps the moment.
     if (!next.online) report.lastSeen = before.online ? now : (before.lastSeen ?? now);
     this.sql.exec(
-      `INSERT INTO presence_state (id, online, watching, version, last_seen) VALUES (1, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET online = excluded.online, watching = excluded.watching, version = excluded.version, last_seen = excluded.last_seen`,
-      report.online ? 1 : 0, report.watching ? 1 : 0, report.version, report.lastSeen ?? null,
+      `INSERT INTO presence_state (id, online, watching, push, version, last_seen) VALUES (1, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET online = excluded.online, watching = excluded.watching, push = excluded.push, version = excluded.version, last_seen = excluded.last_seen`,
+      report.online ? 1 : 0, report.watching ? 1 : 0, report.push ? 1 : 0, report.version, report.lastSeen ?? null,
     );
     return report;
   }

@@ -58,12 +58,15 @@ export const USER_SCHEMA = [
 export const PRESENCE_SCHEMA = [
   // A conversation object where I have open sockets holds a lease here, renewed by its heartbeat
   // alarm: if that object crashes and never says goodbye, the lease runs out and I go offline.
-  `CREATE TABLE IF NOT EXISTS presence_leases (conv TEXT PRIMARY KEY, until INTEGER NOT NULL)`,
+  // sessions (v1.1, 7.6): JSON list of the sessions whose sockets are open there, so that a push
+  // skips a device that is looking; NULL from objects that did not say (then: any session may be).
+  `CREATE TABLE IF NOT EXISTS presence_leases (conv TEXT PRIMARY KEY, until INTEGER NOT NULL, sessions TEXT)`,
   // My last announced state, so that only changes are announced. watching: an inbox of mine is
   // open, so my conversations send me their members' presence changes.
   // version: stamped on every change of my state, only growing, carried by each announcement so
   // that a late one is recognised as older than what a conversation or contact already holds.
-  `CREATE TABLE IF NOT EXISTS presence_state (id INTEGER PRIMARY KEY CHECK (id = 1), online INTEGER NOT NULL, watching INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0)`,
+  // push (v1.1, 7.6): I have push subscriptions, so my conversations tell me about new messages.
+  `CREATE TABLE IF NOT EXISTS presence_state (id INTEGER PRIMARY KEY CHECK (id = 1), online INTEGER NOT NULL, watching INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0, push INTEGER NOT NULL DEFAULT 0)`,
   // version: the version of the contact's own announcement that set this state.
   `CREATE TABLE IF NOT EXISTS contacts (username TEXT PRIMARY KEY, online INTEGER NOT NULL, at INTEGER NOT NULL, version INTEGER NOT NULL DEFAULT 0)`,
 ];
@@ -73,6 +76,8 @@ export const PRESENCE_COLUMNS: readonly AddedColumn[] = [
   { table: "presence_state", column: "watching", definition: "INTEGER NOT NULL DEFAULT 0" },
   { table: "presence_state", column: "version", definition: "INTEGER NOT NULL DEFAULT 0" },
   { table: "contacts", column: "version", definition: "INTEGER NOT NULL DEFAULT 0" },
+  { table: "presence_state", column: "push", definition: "INTEGER NOT NULL DEFAULT 0" },
+  { table: "presence_leases", column: "sessions", definition: "TEXT" },
   // v1.1 (issue 14): when I went offline (null while online), announced with my state.
   { table: "presence_state", column: "last_seen", definition: "INTEGER" },
 ];
@@ -88,4 +93,7 @@ export const USER_COLUMNS: readonly AddedColumn[] = [
   { table: "sessions", column: "agent", definition: "TEXT" },
   // The account was erased: the row stays as a tombstone (the username is never given out again).
   { table: "account", column: "erased", definition: "INTEGER NOT NULL DEFAULT 0" },
+  // v1.1 (7.6): pushes carry message previews (1) or not (0); I muted a conversation (1).
+  { table: "account", column: "previews", definition: "INTEGER NOT NULL DEFAULT 1" },
+  { table: "convs", column: "muted", definition: "INTEGER NOT NULL DEFAULT 0" },
 ];

@@ -4,6 +4,8 @@ import type { ConversationKind, Message, Role } from "../../protocol";
 export interface ActivityItem {
   seq: number;
   from: string;
+  /** The sender's display name (v1.1, for pushes; absent from older objects' batches). */
+  name?: string;
   preview: string;
   ts: number;
   /** Deleted before this batch was made: never counted as unread. */
@@ -59,6 +61,12 @@ export interface PresenceReport {
   lastSeen?: number;
   /** An inbox of the user's is open: their conversations tell them about activity and presence. */
   watching: boolean;
+  /**
+   * v1.1 (7.6): the user has push subscriptions, so their conversations tell them about new
+   * messages even while no inbox is open (their object decides whom to push to). Absent from
+   * objects older than that: no subscriptions.
+   */
+  push?: boolean;
   version: number;
 }
 

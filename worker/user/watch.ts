@@ -22,6 +22,8 @@ export interface WatchHooks {
   index: ConversationIndex;
   presence: Presence;
   me: () => string | null;
+  /** Whether I have push subscriptions (part of what I announce). */
+  pushing: () => boolean;
   toInbox: (frames: InboxServerFrame[]) => void;
 }
 
@@ -44,7 +46,7 @@ export class Watch {
    * conversation (changed or not), and rebuild my list and contacts from their answers.
    */
   start(): Promise<void> {
-    const report = this.h.presence.change({ online: true, watching: true }) ?? this.h.presence.announced();
+    const report = this.h.presence.change({ online: true, watching: true, push: this.h.pushing() }) ?? this.h.presence.announced();
     this.#refreshing = this.announce({ ...report, online: true, watching: true });
     return this.#refreshing;
   }
