@@ -3,7 +3,7 @@ import { CLOSE } from "../../../protocol";
 import { t } from "../lib/i18n";
 import { presence } from "../lib/format";
 import { refusal } from "../lib/refusal";
-import { current, inbox, networkUp, open, pendingJoin } from "../models/app";
+import { current, inbox, networkUp, open, pendingJoin, setMuted } from "../models/app";
 import { blocked, setBlocked } from "../models/blocks";
 import { nameOf } from "../models/names";
 import { canModerate } from "../models/roles";
@@ -50,6 +50,8 @@ function Open({ s }: { s: ConversationSession }) {
       ? presence(peer.online, peer.lastSeen)
       : members.length === 1 ? t("membersOnlineOne", { online }) : t("membersOnline", { n: members.length, online });
   const refused = s.refused.value;
+  // Muting is mine, kept in my list (welcome's summary does not carry it).
+  const muted = inbox.find(s.id)?.muted === true;
   const toggle = (p: "members" | "search" | "room") => { panel.value = panel.value === p ? null : p; };
   return (
     <main class="main" aria-labelledby="conv-title">
@@ -63,6 +65,9 @@ function Open({ s }: { s: ConversationSession }) {
         {peer && !peer.deleted && <BlockToggle username={peer.username} />}
         {summary?.kind === "room" && canModerate(summary.role) && (
           <button type="button" id="toggle-room" class={`ghost${panel.value === "room" ? " pressed" : ""}`} aria-pressed={panel.value === "room"} onClick={() => toggle("room")}>{t("roomSettings")}</button>
+        )}
+        {summary && (
+          <button type="button" class="ghost" aria-pressed={muted} title={t("muteHint")} onClick={() => void setMuted(s.id, !muted).catch(() => {})}>{t(muted ? "unmute" : "mute")}</button>
         )}
         <button type="button" id="toggle-search" class={`ghost${panel.value === "search" ? " pressed" : ""}`} aria-pressed={panel.value === "search"} onClick={() => toggle("search")}>{t("search")}</button>
         <button type="button" id="toggle-members" class={`ghost${panel.value === "members" ? " pressed" : ""}`} aria-pressed={panel.value === "members"} onClick={() => toggle("members")}>{t("members")}</button>

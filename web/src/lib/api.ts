@@ -74,6 +74,7 @@ export const api = {
     field(await call("POST", "/api/conversations", { kind: "room", title, private: isPrivate }), "conversation", isObject),
   join: async (id: string, invite?: string) =>
     field(await call("POST", `/api/conversations/${encodeURIComponent(id)}/join`, invite ? { invite } : undefined), "conversation", isObject),
+  mute: async (id: string, muted: boolean) => field(await call("PATCH", `/api/conversations/${encodeURIComponent(id)}/settings`, { muted }), "conversation", isObject),
   leave: async (id: string) => { await call("POST", `/api/conversations/${encodeURIComponent(id)}/leave`); },
   publicRooms: async (q: string) =>
     field(await call("GET", `/api/conversations/public?q=${encodeURIComponent(q)}`), "rooms", isArray).map(readRoom).filter((r): r is RoomListing => r !== null),

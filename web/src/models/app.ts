@@ -3,6 +3,7 @@
  * sessions that still deliver, the outbox, the tab title, desktop notifications and the network.
  */
 import { batch, computed, effect, signal } from "@preact/signals";
+import { mentions } from "../../../protocol/markup";
 import { CLOSE, parseInboxFrame, readMessage, readSummary, type Message, type Summary, type User } from "../../../protocol";
 import { api, ApiFailure, type RoomListing } from "../lib/api";
 import { newClientId } from "../lib/ids";
@@ -128,6 +129,8 @@ function setNetwork(up: boolean): void {
 // ---- the inbox --------------------------------------------------------------------------------
 
 function onInboxFrame(frame: Parameters<InboxModel["receive"]>[0]): void {
+  // Whether this message mentions me: the server's count of my unread mentions went up with it.
+  const mentionsBefore = frame.t === "activity" ? (inbox.find(frame.conv)?.mentions ?? 0) : 0;
   inbox.receive(frame);
   // Removed, banned or the room deleted: a socket kept only to deliver goes too (the one on screen
   // stays, to say why it closed).
@@ -138,7 +141,7 @@ function onInboxFrame(frame: Parameters<InboxModel["receive"]>[0]): void {
     const reading = frame.conv === currentId.value && visible.value && atBottom.value;
     if (reading) inbox.markedRead(frame.conv, frame.seq);
     if (frame.from !== me.value?.username && !sessions.value.has(frame.conv)) {
-      notify(frame.conv, frame.from, frame.preview);
+      notify(frame.conv, frame.from, frame.preview, (frame.mentions ?? 0) > mentionsBefore);
     }
   }
 }
@@ -222,7 +225,7 @@ export function inviteLink(id: string, token?: string): string {
 }
 
 function onIncoming(conv: string, m: Message): void {
-  if (!visible.value) notify(conv, m.from, m.body);
+  if (!visible.value) notify(conv, m.from, m.body, mentions(m.body).includes(me.value?.username ?? ""));
 }
 
 function afterApplied(conv: string): void {
@@ -282,9 +285,10 @@ export async function askNotifications(): Promise<void> {
 }
 
 /** A desktop notification: the conversation's title, and in a room who wrote ("Ann: hello"). */
-function notify(conv: string, from: string, text: string): void {
-  if (!notificationsAllowed.value || visible.value) return;
+/** A desktop notification; in a muted conversation only for a message that mentions me. */
+function notify(conv: string, from: string, text: string, mentioned: boolean): void {
   const summary = inbox.find(conv);
+  if (!notificationsAllowed.value || visible.value || (summary?.muted && !mentioned)) return;
   const title = summary ? (summary.kind === "room" ? `# ${summary.title}` : summary.title) : nameOf(from);
   const body = summary?.kind === "room" ? `${nameOf(from)}: ${text}` : text;
   try {
@@ -365,4 +369,9 @@ export async function search(q: string): Promise<Message[]> {
   const id = currentId.value;
   if (!id) return [];
   return (await api.search(id, q)).map(readMessage).filter((m): m is Message => m !== null);
+}
+
+/** Mutes or unmutes a conversation (7.6): it still counts unread, and notifies only of mentions. */
+export async function setMuted(id: string, muted: boolean): Promise<void> {
+  inbox.upsert(asSummary(await api.mute(id, muted)));
 }
