@@ -66,6 +66,8 @@ export interface Summary {
   lastSeq: number;
   readSeq: number;
   unread: number;
+  /** How many of the unread messages mention me (`@username`, protocol/markup.ts); absent when none. */
+  mentions?: number;
   last?: Message;
   /** v1.1 (7.6): I muted it (it counts unread but never pushes); absent when not muted. */
   muted?: boolean;
@@ -80,11 +82,25 @@ export interface Member {
   role?: Role;
   /** v1.1: the account was erased (its messages stay in DMs; show it as a deleted account). */
   deleted?: boolean;
+  /** v1.1: when an offline member was last online, ms since the epoch (absent when unknown). */
+  lastSeen?: number;
 }
 
 export interface User {
   username: string;
   name: string;
+}
+
+/**
+  * An invite link to a private room (v1.1, issue 14; `/api/conversations/:id/invites`): whoever
+ * holds `token` may join until `expires` (ms since the epoch) unless it is revoked first.
+ */
+export interface InviteLink {
+  token: string;
+  /** The admin or owner who made it. */
+  by: string;
+  created: number;
+  expires: number;
 }
 
 /**
@@ -122,7 +138,8 @@ export interface SyncedFrame { t: "synced"; lastSeq: number; more: boolean; rese
 export interface AckFrame { t: "ack"; id: string; seq: number; ts: number; dup?: boolean }
 export interface ReceiptFrame { t: "receipt"; username: string; seq: number }
 export interface TypingFrame { t: "typing"; username: string }
-export interface PresenceFrame { t: "presence"; username: string; online: boolean }
+/** `lastSeen` (v1.1): with `online: false`, when they were last online (absent when unknown). */
+export interface PresenceFrame { t: "presence"; username: string; online: boolean; lastSeen?: number }
 export interface HistoryFrame { t: "history"; messages: Message[]; more: boolean }
 /** A member's display name changed, or their account was erased (`deleted`); not an event (v1.1). */
 export interface ProfileFrame { t: "profile"; username: string; name: string; deleted?: boolean }
@@ -170,8 +187,10 @@ export type ClientFrameType = ClientFrame["t"];
 // ---- inbox socket: server to client --------------------------------------------------------
 
 export interface InboxFrame { t: "inbox"; conversations: Summary[]; online: string[] }
-export interface ActivityFrame { t: "activity"; conv: string; seq: number; from: string; preview: string; ts: number; unread: number }
-export interface InboxReadFrame { t: "read"; conv: string; seq: number; unread: number }
+/** `mentions`: how many unread messages mention me after this one (absent from older servers: none). */
+export interface ActivityFrame { t: "activity"; conv: string; seq: number; from: string; preview: string; ts: number; unread: number; mentions?: number }
+/** `unread` and `mentions` are the counts now (deletions too send this frame). */
+export interface InboxReadFrame { t: "read"; conv: string; seq: number; unread: number; mentions?: number }
 export interface JoinedFrame { t: "joined"; conversation: Summary }
 /** I am no longer a member of `conv` (I left on another device, was removed, or it was deleted). */
 export interface LeftFrame { t: "left"; conv: string }

@@ -8,6 +8,8 @@
  */
 import type {
   AckFrame,
+  ActivityFrame,
+  InboxReadFrame,
   DeleteFrame,
   MemberFrame,
   ConversationKind,
@@ -177,15 +179,22 @@ function messages(f: Fields, key: string): Message[] {
   return out;
 }
 
+/** `mentions` (v1.1) when the server sent it: older servers do not. */
+function withMentions<T extends { mentions?: number }>(f: Fields, out: T): T {
+  const n = optInt(f, "mentions", 0);
+  if (n !== undefined) out.mentions = n;
+  return out;
+}
+
 function summary(f: Fields): Summary {
-  const out: Summary = {
+  const out = withMentions<Summary>(f, {
     id: str(f, "id"),
     kind: kind(f),
     title: str(f, "title"),
     lastSeq: int(f, "lastSeq", 0),
     readSeq: int(f, "readSeq", 0),
     unread: int(f, "unread", 0),
-  };
+  });
   const members = optInt(f, "members", 0);
   if (members !== undefined) out.members = members;
   const peer = optStr(f, "peer");
@@ -226,13 +235,20 @@ function members(f: Fields): Member[] {
     const r = optRole(m);
     if (r !== undefined) member.role = r;
     if (optBool(m, "deleted") === true) member.deleted = true;
-    out.push(member);
+    out.push(withLastSeen(m, member));
   }
   return out;
 }
 
 function presence(f: Fields): PresenceFrame {
-  return { t: "presence", username: str(f, "username"), online: bool(f, "online") };
+  return withLastSeen<PresenceFrame>(f, { t: "presence", username: str(f, "username"), online: bool(f, "online") });
+}
+
+/** `lastSeen` (v1.1) when the server sent it. */
+function withLastSeen<T extends { lastSeen?: number }>(f: Fields, out: T): T {
+  const at = optInt(f, "lastSeen", 0);
+  if (at !== undefined) out.lastSeen = at;
+  return out;
 }
 
 function error(f: Fields): ErrorFrame {
@@ -322,7 +338,7 @@ function inboxFrame(t: string, f: Fields): InboxServerFrame | null {
     case "inbox":
       return { t, conversations: summaries(f, "conversations"), online: strings(f, "online") };
     case "activity":
-      return {
+      return withMentions<ActivityFrame>(f, {
         t,
         conv: str(f, "conv"),
         seq: int(f, "seq", 1),
@@ -330,9 +346,9 @@ function inboxFrame(t: string, f: Fields): InboxServerFrame | null {
         preview: str(f, "preview"),
         ts: int(f, "ts", 0),
         unread: int(f, "unread", 0),
-      };
+      });
     case "read":
-      return { t, conv: str(f, "conv"), seq: int(f, "seq", 0), unread: int(f, "unread", 0) };
+      return withMentions<InboxReadFrame>(f, { t, conv: str(f, "conv"), seq: int(f, "seq", 0), unread: int(f, "unread", 0) });
     case "presence":
       return presence(f);
     case "joined":

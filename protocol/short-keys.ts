@@ -22,6 +22,10 @@ export const SHORT_KEYS: Readonly<Record<string, string>> = Object.freeze({
   role: "G", topic: "q", by: "Q",
   // v1.1: files (a message's `files`, each `{id, name, type, size, width?, height?}`).
   files: "F", type: "K", size: "Z", width: "W", height: "I",
+  // v1.1: unread mentions (issue 14).
+  mentions: "@",
+  // v1.1: when someone offline was last online.
+  lastSeen: "a",
   // v1.1: push notifications (a conversation muted: `Summary.muted`, the `muted` frame).
   muted: "X",
 });

@@ -67,7 +67,7 @@ describe("two people chatting", () => {
     await expect.poll(() => status.textContent()).toBe("online");
     await b.page.getByRole("button", { name: "Sign out" }).click();
     await b.page.getByRole("button", { name: "Sign in" }).waitFor();
-    await expect.poll(() => status.textContent(), { timeout: 30_000 }).toBe("offline");
+    await expect.poll(() => status.textContent(), { timeout: 30_000 }).toBe("last seen just now"); // issue 14: when, not just "offline"
     // The side bar's dot follows (through the inbox socket).
     await expect.poll(() => row(a.page, bob).locator(".dot.on").count(), { timeout: 30_000 }).toBe(0);
     // And back.

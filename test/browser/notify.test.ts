@@ -72,4 +72,25 @@ describe("desktop notifications", () => {
     await expect.poll(() => shown(r.page), { timeout: 20_000 }).toContainEqual({ title: "# Notified room", body: "Hal Host: lunch?" });
     await setHidden(r.page, false);
   });
+
+  it("in a muted conversation, notifies only of a message that mentions me, open or not", async () => {
+    await row(r.page, writer).click();
+    const mute = r.page.getByRole("button", { name: "Mute", exact: true });
+    await mute.click();
+    await r.page.getByRole("button", { name: "Mute", exact: true, pressed: true }).waitFor();
+    await r.page.evaluate(() => window.shown?.splice(0)); // the recorder keeps this very array
+    await setHidden(r.page, true);
+    // Open: messages come over the conversation's own socket.
+    await sendAll(baseUrl, token, conv, ["muted chatter", `@${reader} need you`], "e");
+    await messages(r.page, `@${reader} need you`).waitFor();
+    await expect.poll(() => shown(r.page), { timeout: 20_000 }).toEqual([{ title: writer, body: `@${reader} need you` }]);
+    // Not open: they come over the inbox, which tells by the server's mention count.
+    await setHidden(r.page, false);
+    await r.page.evaluate(() => history.back());
+    await setHidden(r.page, true);
+    await sendAll(baseUrl, token, conv, ["more chatter", `still there @${reader}?`], "f");
+    await expect.poll(() => shown(r.page), { timeout: 20_000 }).toHaveLength(2);
+    expect((await shown(r.page))[1]).toEqual({ title: writer, body: `still there @${reader}?` });
+    await setHidden(r.page, false);
+  });
 });

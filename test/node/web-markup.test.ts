@@ -1,7 +1,7 @@
 /** The light formatting of message text, as data: what is formatted, what stays plain, nothing lost. */
 import { describe, expect, it } from "vitest";
-import { blocks, inline, mentions } from "../../web/src/lib/markup";
-import { linkify } from "../../web/src/lib/text";
+import { blocks, inline, mentions } from "../../protocol/markup";
+import { linkify } from "../../protocol/text";
 
 /** The text of pieces, formatting dropped. */
 function flat(pieces: ReturnType<typeof inline>): string {
@@ -41,6 +41,8 @@ describe("markup", () => {
 
   it("finds @mentions, not e-mail addresses, and links inside bold", () => {
     expect(mentions("hi @Ann and @bob_2, mail x@example.com")).toEqual(["ann", "bob_2"]);
+    // The same rule as the highlight: each once, and never inside code or a link.
+    expect(mentions("@ann *@Ann* `@bob` https://x.test/@carol\n```\n@dave\n```")).toEqual(["ann"]);
     expect(inline("*see https://example.com*")).toEqual([{ t: "b", children: [{ t: "text", text: "see " }, { t: "link", text: "https://example.com", href: "https://example.com/" }] }]);
   });
 

@@ -1,7 +1,7 @@
 /** Message text as text and safe links; avatars from names; the language from the browser. */
 import { describe, expect, it } from "vitest";
 import { colourIndex, initials } from "../../web/src/lib/avatar";
-import { linkify, safeHref } from "../../web/src/lib/text";
+import { linkify, safeHref } from "../../protocol/text";
 import { pickLang } from "../../web/src/lib/i18n";
 
 describe("linkify", () => {

@@ -52,6 +52,7 @@ export const roomSummary: Summary = {
   lastSeq: 4_294_967_296,
   readSeq: 12,
   unread: 3,
+  mentions: 2,
   last: fullMessage,
 };
 
@@ -78,7 +79,7 @@ export const serverSamples: ByType<ServerFrame> = {
       me: "alice",
       members: [
         { username: "alice", name: "Alice", online: true, readSeq: 12 },
-        { username: "bob", name: "Bob B.", online: false, readSeq: 0 },
+        { username: "bob", name: "Bob B.", online: false, readSeq: 0, lastSeen: TS },
       ],
     },
     {
@@ -104,7 +105,7 @@ export const serverSamples: ByType<ServerFrame> = {
   ack: [{ t: "ack", id: "m1", seq: 1, ts: TS }, { t: "ack", id: "m1", seq: 1, ts: TS, dup: true }],
   receipt: [{ t: "receipt", username: "bob", seq: 7 }],
   typing: [{ t: "typing", username: "bob" }],
-  presence: [{ t: "presence", username: "bob", online: true }, { t: "presence", username: "bob", online: false }],
+  presence: [{ t: "presence", username: "bob", online: true }, { t: "presence", username: "bob", online: false }, { t: "presence", username: "bob", online: false, lastSeen: TS }],
   history: [{ t: "history", messages: [plainMessage, deletedMessage, fullMessage], more: true }, { t: "history", messages: [], more: false }],
   error: [
     { t: "error", code: "invalid", message: "send: body must not be empty", id: "m1" },
@@ -117,9 +118,12 @@ export const inboxSamples: ByType<InboxServerFrame> = {
     { t: "inbox", conversations: [roomSummary, dmSummary], online: ["alice", "bob"] },
     { t: "inbox", conversations: [], online: [] },
   ],
-  activity: [{ t: "activity", conv: "r_123", seq: 13, from: "bob", preview: "hello th…", ts: TS, unread: 4 }],
-  read: [{ t: "read", conv: "r_123", seq: 13, unread: 0 }],
-  presence: [{ t: "presence", username: "carol", online: true }],
+  activity: [
+    { t: "activity", conv: "r_123", seq: 13, from: "bob", preview: "hello th…", ts: TS, unread: 4 },
+    { t: "activity", conv: "r_123", seq: 14, from: "bob", preview: "@ann look", ts: TS, unread: 5, mentions: 1 },
+  ],
+  read: [{ t: "read", conv: "r_123", seq: 13, unread: 0 }, { t: "read", conv: "r_123", seq: 14, unread: 0, mentions: 0 }],
+  presence: [{ t: "presence", username: "carol", online: true }, { t: "presence", username: "carol", online: false, lastSeen: TS }],
   joined: [{ t: "joined", conversation: roomSummary }, { t: "joined", conversation: { ...dmSummary, muted: true } }],
   left: [{ t: "left", conv: "r_123" }],
   muted: [{ t: "muted", conv: "r_123", muted: true }, { t: "muted", conv: "r_123", muted: false }],

@@ -77,6 +77,8 @@ function isOptional(t: string, path: Path): boolean {
   if (["replyTo", "edited", "deleted", "reactions", "peer", "private", "last", "reset", "dup"].includes(key)) return true;
   // v1.1: a message's `files`, and an image file's `width` and `height`.
   if (key === "files" || key === "width" || key === "height") return true;
+  // v1.1 (issue 14): unread mentions, in a Summary and on activity and read frames.
+  if (key === "mentions" || key === "lastSeen") return true;
   if (key === "members") return path.length > 1; // welcome.members is the member list
   if (t === "member" && key === "name" && path.length === 1) return true; // v1.1: the display name
   if (key === "muted" && path.length > 1) return true; // v1.1 (7.6): Summary.muted; the `muted` frame's is required

@@ -215,7 +215,7 @@ describe("counts applied by version", () => {
     await runInDurableObject(convStub(conv.id), (instance) => {
       instance.store.markRead(bob.username, seqs[0]!);
     });
-    await userStub(bob).readMoved(conv.id, seqs[0]!, 1, seqs[1]!);
+    await userStub(bob).readMoved(conv.id, seqs[0]!, 1, seqs[1]!, []);
     await expect.poll(async () => (await userStub(bob).summary(conv.id))?.unread, { timeout: 10_000 }).toBe(2);
     await inbox.next("read", (f) => f.conv === conv.id && f.unread === 2);
     expect(inbox.of("read").every((f) => f.unread === 2)).toBe(true);

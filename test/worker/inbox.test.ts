@@ -45,7 +45,7 @@ describe("unread counts", () => {
     const laptop = await join(conv.id, bob);
     laptop.send({ t: "read", seq: seqs[2] });
     const read = await phone.next("read");
-    expect(read).toEqual({ t: "read", conv: conv.id, seq: seqs[2], unread: 2 });
+    expect(read).toEqual({ t: "read", conv: conv.id, seq: seqs[2], unread: 2, mentions: 0 });
     expect(await summaryWhen(bob, conv.id, (x) => x.readSeq === seqs[2])).toMatchObject({ unread: 2 });
     for (const c of [a, phone, laptop]) c.close();
   });

@@ -25,6 +25,7 @@ import type { AnnounceAnswer, IndexEntry, PeerPresence, PresenceReport } from ".
 import { Budgets, replayStopped } from "./budgets";
 import { ConversationFiles, type FileRecord } from "./files";
 import { FrameHandler } from "./frames";
+import { Invites, type InviteAnswer, type InviteOp } from "./invites";
 import { LiveQueue } from "./live";
 import { MemberSync } from "./member-sync";
 import { Membership } from "./membership";
@@ -55,6 +56,7 @@ export interface CreateInit {
 export type Access = "ok" | "not_found" | "forbidden";
 export type JoinResult = { ok: true; summary: Summary; added: boolean } | { ok: false; reason: "not_found" | "forbidden" | "full" | "banned" };
 export type { ModAction, ModAnswer, RoomPatch } from "./roles";
+export type { InviteAnswer, InviteOp } from "./invites";
 export type { AccountChange } from "./profile";
 
 export class ConversationObject extends SocketObject {
@@ -68,6 +70,7 @@ export class ConversationObject extends SocketObject {
   readonly profiles: AccountChanges;
   readonly files: ConversationFiles;
   readonly members: Membership;
+  readonly invites: Invites;
   readonly #table: PresenceTable;
   readonly #clock: AlarmClock;
   readonly #frames: FrameHandler;
@@ -132,6 +135,7 @@ export class ConversationObject extends SocketObject {
       },
       scheduleNotify: () => this.notifier.schedule(),
       online: () => this.presence.onlineSet(),
+      lastSeen: (u) => this.presence.lastSeen(u),
       background: (work) => this.ctx.waitUntil(work),
     });
     this.profiles = new AccountChanges(sql, {
@@ -162,6 +166,7 @@ export class ConversationObject extends SocketObject {
       openSockets: (u) => this.openSockets(u),
       closeSocket: (ws, code, reason) => this.closeSocket(ws, code, reason),
     });
+    this.invites = new Invites(sql, { store: this.store, mod: this.mod, held: () => this.#held() });
     const self = this;
     this.#frames = new FrameHandler({
       get limits() {
@@ -238,6 +243,17 @@ export class ConversationObject extends SocketObject {
   /** Joins a public room, or re-joins any room one was invited to. */
   join(user: User): Promise<JoinResult> {
     return this.members.join(user);
+  }
+
+  /** Joins a private room with an invite link: refused (forbidden) when it is not a live link of this room. */
+  joinByInvite(user: User, token: string): Promise<JoinResult> {
+    if (!this.#held()) return Promise.resolve({ ok: false, reason: "not_found" });
+    return this.members.join(user, this.invites.valid(token));
+  }
+
+  /** Invite links: made, listed and revoked by admins and the owner (invites.ts). */
+  manageInvites(by: string, action: InviteOp): InviteAnswer {
+    return this.invites.run(by, action);
   }
 
   /** A member adds someone to a room (membership.ts has the rules). */
@@ -340,7 +356,7 @@ export class ConversationObject extends SocketObject {
     if (this.access(username) !== "ok") return { member: false };
     this.presence.announce(username, report);
     if (!report.watching) return { member: true, snapshot: null };
-    return { member: true, snapshot: { presence: this.presence.announcedStates(), entry: this.members.entryFor(username) } };
+    return { member: true, snapshot: { presence: this.presence.announcedStates(), entry: this.members.indexEntry(username) } };
   }
 
   // ---- sockets (hooks of SocketObject) ------------------------------------------------------------
@@ -423,9 +439,10 @@ export class ConversationObject extends SocketObject {
   /** Tells the member's own object that their read mark moved (off the frame's path). */
   #readMoved(username: string, seq: number): void {
     const unread = this.store.unreadFor(username, seq);
+    const mentionSeqs = this.store.unreadMentions(username, seq);
     const asOf = this.store.lastSeq();
     const conv = this.#metaOrThrow().id;
-    this.ctx.waitUntil(this.#user(username).readMoved(conv, seq, unread, asOf).catch(() => {}));
+    this.ctx.waitUntil(this.#user(username).readMoved(conv, seq, unread, asOf, mentionSeqs).catch(() => {}));
   }
 
   // ---- the alarm: heartbeat, leases and retries --------------------------------------------------

@@ -90,16 +90,23 @@ export class Membership {
     return entry;
   }
 
-  entryOrNull(username: string): IndexEntry | null {
-    return this.h.access(username) === "ok" ? this.entryFor(username) : null;
+  /** As entryFor, with the member's unread mentions: for their own index only. */
+  indexEntry(username: string): IndexEntry {
+    const entry = this.entryFor(username);
+    entry.mentionSeqs = this.h.store.unreadMentions(username, entry.readSeq);
+    return entry;
   }
 
-  /** Joins a public room, or re-joins any room one was invited to. */
-  async join(user: User): Promise<JoinResult> {
+  entryOrNull(username: string): IndexEntry | null {
+    return this.h.access(username) === "ok" ? this.indexEntry(username) : null;
+  }
+
+  /** Joins a public room, or a private one with a live invite link (`invited`, checked by the caller). */
+  async join(user: User, invited = false): Promise<JoinResult> {
     const meta = this.h.held();
     if (!meta) return { ok: false, reason: "not_found" };
     if (this.h.store.isMember(user.username)) return this.#already(user.username);
-    if (meta.kind === "dm" || meta.private) return { ok: false, reason: "forbidden" };
+    if (meta.kind === "dm" || (meta.private && !invited)) return { ok: false, reason: "forbidden" };
     if (this.h.mod.isBanned(user.username)) return { ok: false, reason: "banned" };
     return this.#add(user);
   }

@@ -14,8 +14,9 @@
  * finished (the alarm starts that round again), and may repeat rounds that had finished. Repeats
  * are harmless: the user object counts each seq once and ignores figures older than it holds.
  */
-import type { ActivityBatch } from "../user";
+import type { ActivityBatch, ActivityItem } from "../user";
 import type { ConversationStore } from "./store";
+import { mentions } from "../../protocol/markup";
 import { messagePreview } from "./files";
 
 /**
@@ -187,11 +188,14 @@ export class Notifier {
     };
     for (const e of events) {
       if (e.t === "msg") {
-        batch.items.push(
-          e.deleted
-            ? { seq: e.seq, from: e.from, preview: "", ts: e.ts, deleted: true }
-            : { seq: e.seq, from: e.from, name: nameOf(e.from), preview: messagePreview(e).slice(0, PREVIEW_CHARS), ts: e.ts },
-        );
+        if (e.deleted) {
+          batch.items.push({ seq: e.seq, from: e.from, preview: "", ts: e.ts, deleted: true });
+          continue;
+        }
+        const item: ActivityItem = { seq: e.seq, from: e.from, name: nameOf(e.from), preview: messagePreview(e).slice(0, PREVIEW_CHARS), ts: e.ts };
+        const who = mentions(e.body);
+        if (who.length > 0) item.mentions = who;
+        batch.items.push(item);
       } else if (e.t === "delete") {
         const target = this.store.message(e.target);
         if (target) batch.deleted.push({ target: e.target, from: target.from, seq: e.seq });

@@ -17,6 +17,8 @@ export interface Announced {
   /** v1.1 (7.6): the member has push subscriptions: activity here is worth sending, too. */
   push?: boolean;
   version: number;
+  /** Offline: when they were last online, as their object announced it. */
+  lastSeen?: number;
 }
 
 export const PRESENCE_TABLE_SCHEMA = [
@@ -38,9 +40,9 @@ export class PresenceTable {
   #table(): Map<string, Announced> {
     this.#rows ??= new Map(
       this.sql
-        .exec<{ username: string; online: number; watching: number; push: number; version: number }>("SELECT username, online, watching, push, version FROM presence")
+        .exec<{ username: string; online: number; watching: number; push: number; version: number; last_seen: number | null }>("SELECT username, online, watching, push, version, last_seen FROM presence")
         .toArray()
-        .map((r) => [r.username, { online: r.online === 1, watching: r.watching === 1, push: r.push === 1, version: r.version }]),
+        .map((r) => [r.username, { online: r.online === 1, watching: r.watching === 1, push: r.push === 1, version: r.version, ...(r.last_seen ? { lastSeen: r.last_seen } : {}) }]),
     );
     return this.#rows;
   }
@@ -60,11 +62,11 @@ export class PresenceTable {
     const push = next.push === true;
     if (before && before.version === next.version && before.online === next.online && before.watching === next.watching && (before.push === true) === push) return before;
     this.sql.exec(
-      `INSERT INTO presence (username, online, watching, push, version) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (username) DO UPDATE SET online = excluded.online, watching = excluded.watching, push = excluded.push, version = excluded.version`,
-      username, next.online ? 1 : 0, next.watching ? 1 : 0, push ? 1 : 0, next.version,
+      `INSERT INTO presence (username, online, watching, push, version, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (username) DO UPDATE SET online = excluded.online, watching = excluded.watching, push = excluded.push, version = excluded.version, last_seen = excluded.last_seen`,
+      username, next.online ? 1 : 0, next.watching ? 1 : 0, push ? 1 : 0, next.version, next.lastSeen ?? null,
     );
-    table.set(username, { online: next.online, watching: next.watching, push, version: next.version });
+    table.set(username, { online: next.online, watching: next.watching, push, version: next.version, ...(next.lastSeen ? { lastSeen: next.lastSeen } : {}) });
     return before;
   }
 

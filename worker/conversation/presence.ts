@@ -77,8 +77,13 @@ export class ConversationPresence {
     if (this.h.store.memberCount() > PRESENCE_FANOUT_MAX_MEMBERS) return [];
     return this.h.store.activeMembers().flatMap((username) => {
       const p = this.h.table.get(username);
-      return p ? [{ username, online: p.online, version: p.version }] : [];
+      return p ? [{ username, online: p.online, version: p.version, ...(p.lastSeen ? { lastSeen: p.lastSeen } : {}) }] : [];
     });
+  }
+
+  /** When a member shown offline here was last online, as announced (undefined: unknown). */
+  lastSeen(username: string): number | undefined {
+    return this.h.table.get(username)?.lastSeen;
   }
 
   /** A member's first socket here opened (call after it is counted by hasSocket). */
@@ -89,7 +94,8 @@ export class ConversationPresence {
 
   /** A member's last socket here ended (call once it is no longer counted by hasSocket). */
   lastSocketGone(username: string): void {
-    if (!(this.h.table.get(username)?.online ?? false)) this.h.broadcast([{ t: "presence", username, online: false }], username);
+    // Not online elsewhere as far as announced: they were last seen here, just now.
+    if (!(this.h.table.get(username)?.online ?? false)) this.h.broadcast([{ t: "presence", username, online: false, lastSeen: Date.now() }], username);
     this.report(username, false);
   }
 
@@ -99,9 +105,11 @@ export class ConversationPresence {
     const wasOnline = this.isOnline(username);
     const before = this.h.table.apply(username, report);
     if (before !== null) {
-      if (this.isOnline(username) !== wasOnline) this.h.broadcast([{ t: "presence", username, online: !wasOnline }], username);
+      if (this.isOnline(username) !== wasOnline) {
+        this.h.broadcast([wasOnline && report.lastSeen ? { t: "presence", username, online: false, lastSeen: report.lastSeen } : { t: "presence", username, online: !wasOnline }], username);
+      }
       if ((before?.online ?? false) !== report.online && this.h.store.memberCount() <= PRESENCE_FANOUT_MAX_MEMBERS) {
-        this.#out.set(username, { username, online: report.online, version: report.version });
+        this.#out.set(username, { username, online: report.online, version: report.version, ...(report.lastSeen ? { lastSeen: report.lastSeen } : {}) });
         this.#scheduleFanout();
       }
     }

@@ -52,6 +52,8 @@ export interface ModerationHooks {
   scheduleNotify: () => void;
   /** Everyone shown online here, computed once per list. */
   online: () => ReadonlySet<string>;
+  /** When a member shown offline was last online (undefined: unknown). */
+  lastSeen: (username: string) => number | undefined;
   /** Work that outlives the call (telling members' lists; the alarm retries what fails). */
   background: (work: Promise<unknown>) => void;
 }
@@ -139,6 +141,8 @@ export class Moderation {
     const online = this.h.online();
     return this.h.store.members().map((m) => {
       const out: Member = { username: m.username, name: m.name, online: online.has(m.username), readSeq: m.readSeq };
+      const seen = out.online || m.erased ? undefined : this.h.lastSeen(m.username);
+      if (seen) out.lastSeen = seen;
       if (room) out.role = m.role;
       if (m.erased) out.deleted = true;
       return out;

@@ -1,6 +1,7 @@
 import { addMissingColumns, type AddedColumn } from "../schema-columns";
 import { BUDGET_SCHEMA } from "./budgets";
 import { FILES_SCHEMA } from "./files";
+import { INVITES_SCHEMA } from "./invites";
 import { LOG_COLUMNS, MESSAGE_LOG_COLUMNS } from "./log-reader";
 import { MEMBER_SYNC_SCHEMA } from "./member-sync";
 import { NOTIFY_SCHEMA } from "./notify";
@@ -66,6 +67,7 @@ export const CONVERSATION_SCHEMA = [
   // Members' presence as their own objects announced it, the senders' budgets, what is owed to
   // members' objects (notifications, membership): see the modules.
   ...PRESENCE_TABLE_SCHEMA,
+  ...INVITES_SCHEMA,
   ...BUDGET_SCHEMA,
   ...NOTIFY_SCHEMA,
   ...MEMBER_SYNC_SCHEMA,
@@ -81,6 +83,8 @@ export const CONVERSATION_COLUMNS: readonly AddedColumn[] = [
   { table: "presence", column: "version", definition: "INTEGER NOT NULL DEFAULT 0" },
   // v1.1 (7.6): the member has push subscriptions (presence-table.ts).
   { table: "presence", column: "push", definition: "INTEGER NOT NULL DEFAULT 0" },
+  // v1.1 (issue 14): when an offline member was last online, as announced.
+  { table: "presence", column: "last_seen", definition: "INTEGER" },
   // v1.1 (issue 13): roles, display-name versions and erased accounts; who moderated an event,
   // and a room event's settings (JSON).
   { table: "members", column: "role", definition: "TEXT NOT NULL DEFAULT 'member'" },

@@ -4,10 +4,14 @@
  * is what makes `seq` gap-free without locks (see docs/architecture.md).
  */
 import type { ConversationKind, EventFrame, FileRef, Message, Role } from "../../protocol";
+import { mentions } from "../../protocol/markup";
 import { LogReader } from "./log-reader";
 import { asRole, MESSAGE_COLUMNS, type MessageRow } from "./rows";
 
 export { MESSAGE_COLUMNS, type MessageRow } from "./rows";
+
+/** Unread mentions counted per member and conversation: a badge shows "99+" past that anyway. */
+export const MENTIONS_COUNTED_MAX = 100;
 import { installSchema } from "./schema";
 
 export interface ConversationMeta {
@@ -390,6 +394,25 @@ export class ConversationStore {
     const n = (kept && kept.readSeq === readSeq ? kept.n : 0) + more;
     this.#unread.set(username, { readSeq, upTo: last, n });
     return n;
+  }
+
+  /**
+   * The seqs of unread messages from others that mention `username` (the app's rule), ascending,
+   * the newest MENTIONS_COUNTED_MAX at most. SQL finds the candidates ("@name" anywhere, any
+   * case), the shared rule decides (not in code, not a longer name).
+   */
+  unreadMentions(username: string, readSeq: number): number[] {
+    const out: number[] = [];
+    const rows = this.sql.exec<{ seq: number; body: string }>(
+      "SELECT seq, body FROM messages WHERE seq > ? AND sender != ? AND deleted = 0 AND instr(lower(body), ?) > 0 ORDER BY seq DESC",
+      readSeq, username, `@${username}`,
+    );
+    for (const r of rows) {
+      if (!mentions(r.body).includes(username)) continue;
+      out.push(r.seq);
+      if (out.length === MENTIONS_COUNTED_MAX) break;
+    }
+    return out.reverse();
   }
 
   /** Messages with their reactions and files, read for exactly these messages. */

@@ -7,7 +7,7 @@ import { dmId, roomId } from "../ids";
 import type { JoinResult } from "../conversation";
 import type { User } from "../../protocol";
 import { requireCaller } from "./middleware";
-import { roomRoutes } from "./rooms";
+import { inviteToken, roomRoutes } from "./rooms";
 import { fileRoutes } from "./files";
 import * as v from "../validate";
 
@@ -97,8 +97,13 @@ conversations.get("/public", async (c) => {
 conversations.post("/:id/join", async (c) => {
   const me = c.get("caller").user;
   const id = convId(c.req.param("id"));
+  // v1.1 (issue 14): `{invite}`, an invite link's token, opens a private room. No body: as before.
+  const body = c.req.header("content-length") === "0" || !c.req.raw.body ? {} : await v.jsonBody(c.req.raw);
+  const token = body.invite === undefined ? null : inviteToken(body.invite);
   await placeFor(c.env, me.username, id, "you are");
-  const result = await convStub(c.env, id).join(me);
+  const stub = convStub(c.env, id);
+  const result = token === null ? await stub.join(me) : await stub.joinByInvite(me, token);
+  if (!result.ok && token !== null && result.reason === "forbidden") throw forbidden("this invite link has expired, was revoked, or is not for this room");
   if (!result.ok) joinFailure(result);
   return c.json({ conversation: result.summary }, 200);
 });

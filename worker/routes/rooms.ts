@@ -8,9 +8,10 @@
 import type { Hono } from "hono";
 import { ROLES, type Role } from "../../protocol";
 import { conversations as convStub, users, type AppEnv } from "../app";
-import type { ModAction, ModAnswer, RoomPatch } from "../conversation";
+import type { InviteAnswer, InviteOp, ModAction, ModAnswer, RoomPatch } from "../conversation";
+import { INVITE_DAYS_DEFAULT, INVITE_DAYS_MAX } from "../conversation/invites";
 import { directory } from "../directory";
-import { ApiError, forbidden, invalid, notFound } from "../errors";
+import { ApiError, forbidden, full, invalid, notFound } from "../errors";
 import * as v from "../validate";
 
 /** Longest room topic, in characters. */
@@ -28,6 +29,23 @@ async function moderate(env: Env, me: string, id: string, action: ModAction): Pr
   if (answer.reason === "banned") throw new ApiError(403, "banned", answer.message);
   if (answer.reason === "invalid") throw invalid(answer.message);
   throw forbidden(answer.message);
+}
+
+/** Invite links (issue 14): the conversation object checks who may manage them. */
+async function invites(env: Env, me: string, id: string, action: InviteOp): Promise<Extract<InviteAnswer, { ok: true }>> {
+  await listed(env, me, id);
+  const answer = await convStub(env, id).manageInvites(me, action);
+  if (answer.ok) return answer;
+  if (answer.reason === "not_found") throw notFound(answer.message);
+  if (answer.reason === "invalid") throw invalid(answer.message);
+  if (answer.reason === "full") throw full(answer.message);
+  throw forbidden(answer.message);
+}
+
+/** An invite link's token as it is made (invites.ts): 24 of A-Z a-z 0-9 _ -. */
+export function inviteToken(value: unknown): string {
+  if (typeof value !== "string" || !/^[A-Za-z0-9_-]{24}$/.test(value)) throw invalid("invite must be an invite link's token");
+  return value;
 }
 
 /** A username that names an account (a made-up one stores nothing: its object erases itself). */
@@ -112,6 +130,24 @@ export function roomRoutes(app: Hono<AppEnv>): void {
     const me = c.get("caller").user.username;
     const answer = await moderate(c.env, me, c.req.param("id"), { op: "bans" });
     return c.json({ banned: answer.banned ?? [] });
+  });
+
+  app.post("/:id/invites", async (c) => {
+    const body = await v.jsonBody(c.req.raw);
+    const days = body.days ?? INVITE_DAYS_DEFAULT;
+    if (typeof days !== "number" || !Number.isInteger(days) || days < 1 || days > INVITE_DAYS_MAX) throw invalid(`days must be a whole number from 1 to ${INVITE_DAYS_MAX}`);
+    const answer = await invites(c.env, c.get("caller").user.username, c.req.param("id"), { op: "create", days });
+    return c.json({ invite: answer.links[0] }, 201);
+  });
+
+  app.get("/:id/invites", async (c) => {
+    const answer = await invites(c.env, c.get("caller").user.username, c.req.param("id"), { op: "list" });
+    return c.json({ invites: answer.links });
+  });
+
+  app.delete("/:id/invites/:token", async (c) => {
+    await invites(c.env, c.get("caller").user.username, c.req.param("id"), { op: "revoke", token: inviteToken(c.req.param("token")) });
+    return c.body(null, 204);
   });
 
   app.delete("/:id", async (c) => {

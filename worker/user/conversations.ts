@@ -3,6 +3,10 @@
  * objects' notifications while an inbox is open, and refreshed with exact figures otherwise. Counting is idempotent: each seq is counted at most once (notified_seq),
  * so a retried or repeated batch never counts twice, and a read resets the count to the exact
  * figure the conversation computed.
+ *
+ * Unread mentions of me are kept as the set of their seqs (`unread_mentions`), beside `unread` and
+ * by the same rules: added once per seq, taken off by a deletion of that seq or a read mark past
+ * it, and replaced by the conversation's exact set whenever `unread` is.
  */
 import type { ActivityFrame, ConversationKind, InboxReadFrame, Message, Summary } from "../../protocol";
 import type { ActivityBatch, IndexEntry } from "./types";
@@ -21,7 +25,11 @@ interface ConvRow extends Record<string, SqlStorageValue> {
   read_seq: number;
   unread: number;
   last: string | null;
+  /** Not a column: counted from unread_mentions by the queries below. */
+  mentions: number;
 }
+
+const WITH_MENTIONS = "SELECT convs.*, (SELECT count(*) FROM unread_mentions m WHERE m.conv = convs.id) AS mentions FROM convs";
 
 /** `last` is JSON we wrote ourselves from a Message; only its shape is re-checked. */
 function parseLast(text: string | null): Message | undefined {
@@ -43,6 +51,7 @@ function toSummary(row: ConvRow): Summary {
   if (row.private) s.private = true;
   if (row.role === "owner" || row.role === "admin" || row.role === "member") s.role = row.role;
   if (row.topic) s.topic = row.topic;
+  if (row.mentions > 0) s.mentions = row.mentions;
   if (row.muted) s.muted = true;
   const last = parseLast(row.last);
   if (last) s.last = last;
@@ -82,6 +91,7 @@ export class ConversationIndex {
     const left = this.sql.exec<{ seq: number }>("SELECT seq FROM left_convs WHERE id = ?", entry.id).toArray()[0];
     if (left && left.seq > entry.lastSeq) return null;
     if (left) this.sql.exec("DELETE FROM left_convs WHERE id = ?", entry.id);
+    const counted = this.#notifiedSeq(entry.id);
     this.sql.exec(
       `INSERT INTO convs (id, kind, title, peer, members, private, last_seq, read_seq, unread, notified_seq, last, updated, role, topic)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -95,6 +105,7 @@ export class ConversationIndex {
       entry.lastSeq, entry.readSeq, entry.unread, entry.lastSeq, entry.last ? JSON.stringify(entry.last) : null,
       entry.last?.ts ?? now, entry.role ?? null, entry.topic ?? null,
     );
+    this.#exactMentions(entry, counted);
     return this.summary(entry.id);
   }
 
@@ -103,7 +114,8 @@ export class ConversationIndex {
    * or a list asked for while none was open). A row that is already newer keeps its counts.
    */
   refresh(entry: IndexEntry): void {
-    if (!this.has(entry.id)) return;
+    const counted = this.#notifiedSeq(entry.id);
+    if (counted === null) return;
     this.sql.exec(
       `UPDATE convs SET title = ?, members = ?, private = ?, role = ?, topic = ?, read_seq = max(read_seq, ?),
          unread = CASE WHEN ? >= notified_seq THEN ? ELSE unread END,
@@ -114,6 +126,36 @@ export class ConversationIndex {
       entry.lastSeq, entry.last ? JSON.stringify(entry.last) : null,
       entry.last?.ts ?? 0, entry.lastSeq, entry.lastSeq, entry.id,
     );
+    this.#exactMentions(entry, counted);
+  }
+
+  #notifiedSeq(id: string): number | null {
+    return this.sql.exec<{ n: number }>("SELECT notified_seq AS n FROM convs WHERE id = ?", id).toArray()[0]?.n ?? null;
+  }
+
+  /**
+   * The conversation's exact set of my unread mentions replaces mine when `unread` was replaced
+   * too (the entry is not older than what I counted before it: `counted`); either way none at or
+   * before my read mark stays.
+   */
+  #exactMentions(entry: IndexEntry, counted: number | null): void {
+    if (counted === null || entry.lastSeq >= counted) this.#replaceMentions(entry.id, entry.mentionSeqs ?? []);
+    else this.#dropRead(entry.id);
+  }
+
+  #replaceMentions(conv: string, seqs: readonly number[]): void {
+    this.sql.exec("DELETE FROM unread_mentions WHERE conv = ?", conv);
+    for (const seq of seqs) this.sql.exec("INSERT OR IGNORE INTO unread_mentions (conv, seq) VALUES (?, ?)", conv, seq);
+    this.#dropRead(conv);
+  }
+
+  #dropRead(conv: string): void {
+    this.sql.exec("DELETE FROM unread_mentions WHERE conv = ? AND seq <= (SELECT read_seq FROM convs WHERE id = ?)", conv, conv);
+  }
+
+  /** How many unread messages mention me in `conv`. */
+  mentions(conv: string): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM unread_mentions WHERE conv = ?", conv).one().n;
   }
 
   /**
@@ -126,7 +168,9 @@ export class ConversationIndex {
       "INSERT INTO left_convs (id, seq) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET seq = max(seq, excluded.seq)",
       id, seq,
     );
-    return this.sql.exec("DELETE FROM convs WHERE id = ? AND last_seq <= ?", id, seq).rowsWritten > 0;
+    if (this.sql.exec("DELETE FROM convs WHERE id = ? AND last_seq <= ?", id, seq).rowsWritten === 0) return false;
+    this.sql.exec("DELETE FROM unread_mentions WHERE conv = ?", id);
+    return true;
   }
 
   /** The seq a row describes, for a removal that knows no seq of its own. */
@@ -135,13 +179,13 @@ export class ConversationIndex {
   }
 
   summary(id: string): Summary | null {
-    const row = this.sql.exec<ConvRow>("SELECT * FROM convs WHERE id = ?", id).toArray()[0];
+    const row = this.sql.exec<ConvRow>(`${WITH_MENTIONS} WHERE id = ?`, id).toArray()[0];
     return row ? toSummary(row) : null;
   }
 
   /** Most recent activity first. */
   summaries(): Summary[] {
-    return this.sql.exec<ConvRow>("SELECT * FROM convs ORDER BY updated DESC, id").toArray().map(toSummary);
+    return this.sql.exec<ConvRow>(`${WITH_MENTIONS} ORDER BY updated DESC, id`).toArray().map(toSummary);
   }
 
   /**
@@ -156,6 +200,7 @@ export class ConversationIndex {
       )
       .toArray()[0];
     if (!row) return [];
+    const mentionsBefore = this.mentions(batch.conv);
     let { unread, updated } = row;
     let notified = row.notified_seq;
     const fresh: ActivityBatch["items"] = [];
@@ -164,12 +209,17 @@ export class ConversationIndex {
       notified = item.seq;
       if (item.deleted) continue;
       updated = Math.max(updated, item.ts);
-      if (item.from !== me && item.seq > row.read_seq) unread++;
+      if (item.from !== me && item.seq > row.read_seq) {
+        unread++;
+        if (item.mentions?.includes(me)) this.sql.exec("INSERT OR IGNORE INTO unread_mentions (conv, seq) VALUES (?, ?)", batch.conv, item.seq);
+      }
       fresh.push(item);
     }
     for (const d of batch.deleted) {
       // Only a message counted in an earlier batch, from someone else, still unread, is taken off.
       if (d.seq <= row.notified_seq) continue;
+      // A deleted mention is no longer one (a no-op for any other message).
+      this.sql.exec("DELETE FROM unread_mentions WHERE conv = ? AND seq = ?", batch.conv, d.target);
       if (d.from !== me && d.target > row.read_seq && d.target <= row.notified_seq) unread = Math.max(0, unread - 1);
       notified = Math.max(notified, d.seq);
     }
@@ -178,32 +228,41 @@ export class ConversationIndex {
          last = CASE WHEN ? >= last_seq THEN ? ELSE last END, last_seq = max(last_seq, ?) WHERE id = ?`,
       unread, notified, updated, batch.members ?? null, batch.lastSeq, batch.last ? JSON.stringify(batch.last) : null, batch.lastSeq, batch.conv,
     );
-    // Each frame carries the count after its own message, so a badge can follow them one by one.
-    let running = unread - fresh.filter((i) => i.from !== me && i.seq > row.read_seq).length;
+    // Each frame carries the counts after its own message, so a badge can follow them one by one.
+    const counts = (i: ActivityBatch["items"][number]) => i.from !== me && i.seq > row.read_seq;
+    const mentioned = (i: ActivityBatch["items"][number]) => counts(i) && i.mentions?.includes(me) === true;
+    const mentionsNow = this.mentions(batch.conv);
+    let running = unread - fresh.filter(counts).length;
+    let runningMentions = mentionsNow - fresh.filter(mentioned).length;
     const frames: (ActivityFrame | InboxReadFrame)[] = fresh.map((i) => {
-      if (i.from !== me && i.seq > row.read_seq) running++;
-      return { t: "activity", conv: batch.conv, seq: i.seq, from: i.from, preview: i.preview, ts: i.ts, unread: running };
+      if (counts(i)) running++;
+      if (mentioned(i)) runningMentions++;
+      return { t: "activity", conv: batch.conv, seq: i.seq, from: i.from, preview: i.preview, ts: i.ts, unread: running, mentions: runningMentions };
     });
-    // Only deletions changed the count: no activity carries it, so the badge is told with `read`
-    // (the mark where it was, the new count), which every client applies as "unread is now".
-    if (frames.length === 0 && unread !== row.unread) frames.push({ t: "read", conv: batch.conv, seq: row.read_seq, unread });
+    // Only deletions changed a count: no activity carries it, so the badge is told with `read`
+    // (the mark where it was, the new counts), which every client applies as "unread is now".
+    if (frames.length === 0 && (unread !== row.unread || mentionsNow !== mentionsBefore)) {
+      frames.push({ t: "read", conv: batch.conv, seq: row.read_seq, unread, mentions: mentionsNow });
+    }
     return frames;
   }
 
   /**
-   * My read mark moved to `seq`; `unread` is exact as of `asOf`. A figure older than what the row
+   * My read mark moved to `seq`; `unread` and `mentionSeqs` are exact as of `asOf`. A figure older than what the row
    * already counted (an activity newer than it was applied first) is not applied over it: the
    * mark moves, and the caller asks the conversation for an exact figure ("stale"). Returns
    * "ahead" when the mark was not behind `seq`.
    */
-  readMoved(conv: string, seq: number, unread: number, asOf: number): "applied" | "stale" | "ahead" {
+  readMoved(conv: string, seq: number, unread: number, asOf: number, mentionSeqs: readonly number[]): "applied" | "stale" | "ahead" {
     const row = this.sql.exec<{ read_seq: number; notified_seq: number }>("SELECT read_seq, notified_seq FROM convs WHERE id = ?", conv).toArray()[0];
     if (!row || row.read_seq >= seq) return "ahead";
     if (asOf < row.notified_seq) {
       this.sql.exec("UPDATE convs SET read_seq = ? WHERE id = ?", seq, conv);
+      this.#dropRead(conv);
       return "stale";
     }
     this.sql.exec("UPDATE convs SET read_seq = ?, unread = ?, notified_seq = ? WHERE id = ?", seq, unread, asOf, conv);
+    this.#replaceMentions(conv, mentionSeqs);
     return "applied";
   }
 }

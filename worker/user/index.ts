@@ -10,7 +10,7 @@ import { AlarmClock } from "../alarm-clock";
 import { SocketObject, type Identity, type Refusal } from "../socket-object";
 import { broadcast, readAttachment, type Attachment } from "../sockets";
 import { ConversationIndex } from "./conversations";
-import { Presence } from "./presence";
+import { Presence, presenceFrame } from "./presence";
 import { Settings } from "./settings";
 import { addMissingColumns } from "../schema-columns";
 import { FileQuota, type QuotaAnswer } from "./file-quota";
@@ -182,7 +182,7 @@ export class UserObject extends SocketObject {
       this.settings.forget();
       this.pushSubs.removeAll();
       this.pushSender.clear();
-      for (const table of ["convs", "contacts", "conversation_holds"]) this.sql.exec(`DELETE FROM ${table}`);
+      for (const table of ["convs", "unread_mentions", "contacts", "conversation_holds"]) this.sql.exec(`DELETE FROM ${table}`);
     });
     await this.settings.deliver();
     return true;
@@ -310,10 +310,10 @@ export class UserObject extends SocketObject {
   }
 
   /** My read mark moved on some device: every inbox of mine clears the badge. */
-  readMoved(conv: string, seq: number, unread: number, asOf: number): void {
-    const result = this.index.readMoved(conv, seq, unread, asOf);
+  readMoved(conv: string, seq: number, unread: number, asOf: number, mentionSeqs: number[]): void {
+    const result = this.index.readMoved(conv, seq, unread, asOf, mentionSeqs);
     this.pushSender.read(conv, seq);
-    if (result === "applied") this.#toInbox([{ t: "read", conv, seq, unread }]);
+    if (result === "applied") this.#toInbox([{ t: "read", conv, seq, unread, mentions: this.index.mentions(conv) }]);
     // The figure is older than what I counted since: ask the conversation for an exact one.
     else if (result === "stale") this.ctx.waitUntil(this.watch.refreshOne(conv));
   }
@@ -361,7 +361,7 @@ export class UserObject extends SocketObject {
     const me = this.profile()?.username;
     const frames: InboxServerFrame[] = changes
       .filter((c) => c.username !== me && this.presence.setContact(c, now))
-      .map((c) => ({ t: "presence", username: c.username, online: c.online }));
+      .map((c) => presenceFrame(c));
     if (frames.length > 0) this.#toInbox(frames);
   }
 

@@ -5,9 +5,15 @@
  * `contacts` is what I was told of the people I share a conversation with, each with the version
  * of their own announcement, so that a late announcement never overwrites a newer one.
  */
+import type { PresenceFrame } from "../../protocol";
 import { addMissingColumns } from "../schema-columns";
 import type { PeerPresence, PresenceReport } from "./types";
 import { PRESENCE_COLUMNS, PRESENCE_SCHEMA } from "./schema";
+
+/** A contact's state for my inboxes: with when they were last online, when offline and known. */
+export function presenceFrame(c: PeerPresence): PresenceFrame {
+  return !c.online && c.lastSeen ? { t: "presence", username: c.username, online: false, lastSeen: c.lastSeen } : { t: "presence", username: c.username, online: c.online };
+}
 
 /** My state as announced to my conversations. */
 export interface PresenceState {
@@ -67,23 +73,28 @@ export class Presence {
   /** My state as last announced, with its version. */
   announced(): PresenceReport {
     const row = this.sql
-      .exec<{ online: number; watching: number; push: number; version: number }>("SELECT online, watching, push, version FROM presence_state WHERE id = 1")
+      .exec<{ online: number; watching: number; push: number; version: number; last_seen: number | null }>("SELECT online, watching, push, version, last_seen FROM presence_state WHERE id = 1")
       .toArray()[0];
-    return { online: row?.online === 1, watching: row?.watching === 1, push: row?.push === 1, version: row?.version ?? 0 };
+    const report: PresenceReport = { online: row?.online === 1, watching: row?.watching === 1, push: row?.push === 1, version: row?.version ?? 0 };
+    if (!report.online && row?.last_seen) report.lastSeen = row.last_seen;
+    return report;
   }
 
   /**
    * Records my state. When it differs from the one announced last, it gets the next version and
-   * the new report is returned (it must be announced); otherwise null.
+   * the new report is returned (it must be announced); otherwise null. Going offline stamps when
+   * (`lastSeen`, kept until I am online again).
    */
-  change(next: PresenceState): PresenceReport | null {
+  change(next: PresenceState, now = Date.now()): PresenceReport | null {
     const before = this.announced();
     if (before.online === next.online && before.watching === next.watching && before.push === next.push) return null;
-    const report = { ...next, version: before.version + 1 };
+    const report: PresenceReport = { ...next, version: before.version + 1 };
+    // Offline since when: a change of something else while offline keeps the moment.
+    if (!next.online) report.lastSeen = before.online ? now : (before.lastSeen ?? now);
     this.sql.exec(
-      `INSERT INTO presence_state (id, online, watching, push, version) VALUES (1, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET online = excluded.online, watching = excluded.watching, push = excluded.push, version = excluded.version`,
-      report.online ? 1 : 0, report.watching ? 1 : 0, report.push ? 1 : 0, report.version,
+      `INSERT INTO presence_state (id, online, watching, push, version, last_seen) VALUES (1, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET online = excluded.online, watching = excluded.watching, push = excluded.push, version = excluded.version, last_seen = excluded.last_seen`,
+      report.online ? 1 : 0, report.watching ? 1 : 0, report.push ? 1 : 0, report.version, report.lastSeen ?? null,
     );
     return report;
   }

@@ -33,6 +33,9 @@ export const USER_SCHEMA = [
      updated INTEGER NOT NULL
    )`,
   `CREATE INDEX IF NOT EXISTS convs_updated ON convs (updated DESC)`,
+  // The unread messages that mention me, by conversation (conversations.ts): a set of seqs rather
+  // than a count, so a repeated batch adds nothing and a deletion takes off only a real mention.
+  `CREATE TABLE IF NOT EXISTS unread_mentions (conv TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (conv, seq)) WITHOUT ROWID`,
   // Conversations I am no longer in, with the seq as of which: a late add from before cannot
   // bring one back (see ConversationIndex.upsert and remove).
   `CREATE TABLE IF NOT EXISTS left_convs (id TEXT PRIMARY KEY, seq INTEGER NOT NULL)`,
@@ -77,6 +80,8 @@ export const PRESENCE_COLUMNS: readonly AddedColumn[] = [
   { table: "contacts", column: "version", definition: "INTEGER NOT NULL DEFAULT 0" },
   { table: "presence_state", column: "push", definition: "INTEGER NOT NULL DEFAULT 0" },
   { table: "presence_leases", column: "sessions", definition: "TEXT" },
+  // v1.1 (issue 14): when I went offline (null while online), announced with my state.
+  { table: "presence_state", column: "last_seen", definition: "INTEGER" },
 ];
 
 /** Columns added to the tables of USER_SCHEMA after they were first created (v1.1, issue 13). */

@@ -10,6 +10,8 @@ export interface ActivityItem {
   ts: number;
   /** Deleted before this batch was made: never counted as unread. */
   deleted?: boolean;
+  /** Who the message mentions (protocol/markup.ts `mentions`), when anyone. */
+  mentions?: string[];
 }
 
 /** New events of one conversation, for one member's index. */
@@ -41,6 +43,12 @@ export interface IndexEntry {
   readSeq: number;
   unread: number;
   last?: Message;
+  /**
+   * The unread messages that mention this member, as seqs (the newest MENTIONS_COUNTED_MAX), exact
+   * as of lastSeq. Seqs rather than a count: a later deletion must know whether it took one away.
+   * Only on entries for the member's own index, never in a Summary a client sees.
+   */
+  mentionSeqs?: number[];
 }
 
 /**
@@ -49,6 +57,8 @@ export interface IndexEntry {
  */
 export interface PresenceReport {
   online: boolean;
+  /** Offline: when the user went offline, ms since the epoch (absent when not known). */
+  lastSeen?: number;
   /** An inbox of the user's is open: their conversations tell them about activity and presence. */
   watching: boolean;
   /**
@@ -64,6 +74,8 @@ export interface PresenceReport {
 export interface PeerPresence {
   username: string;
   online: boolean;
+  /** Offline: when they were last online (see PresenceReport). */
+  lastSeen?: number;
   version: number;
 }
 

@@ -10,8 +10,8 @@
  */
 import type { InboxServerFrame } from "../../protocol";
 import type { ConversationIndex } from "./conversations";
-import type { Presence } from "./presence";
 import type { AnnounceAnswer, PeerPresence, PresenceReport } from "./types";
+import { type Presence, presenceFrame } from "./presence";
 
 /** How many DM peers an inbox connect asks for their presence, to heal missed announcements. */
 const PRESENCE_REFRESH_MAX = 100;
@@ -65,7 +65,7 @@ export class Watch {
     // Only an announcement that I watch asked for views; a later one may have superseded it.
     if (report.watching && this.h.presence.announced().version === report.version) {
       const changes = this.h.presence.rebuildContacts(states, me, Date.now());
-      if (changes.length > 0) this.h.toInbox(changes.map((c) => ({ t: "presence", username: c.username, online: c.online })));
+      if (changes.length > 0) this.h.toInbox(changes.map(presenceFrame));
     }
   }
 
@@ -107,7 +107,7 @@ export class Watch {
       if (!entry) return this.#drop(conv);
       this.h.index.refresh(entry);
       const s = this.h.index.summary(conv);
-      if (s) this.h.toInbox([{ t: "read", conv, seq: s.readSeq, unread: s.unread }]);
+      if (s) this.h.toInbox([{ t: "read", conv, seq: s.readSeq, unread: s.unread, mentions: s.mentions ?? 0 }]);
     } catch {
       // The next inbox opening rebuilds every count.
     }
@@ -134,7 +134,7 @@ export class Watch {
     const now = Date.now();
     const frames: InboxServerFrame[] = states
       .filter((c) => c.username !== me && this.h.presence.setContact({ username: c.username, online: c.online, version: c.version }, now))
-      .map((c) => ({ t: "presence", username: c.username, online: c.online }));
+      .map(presenceFrame);
     if (frames.length > 0) this.h.toInbox(frames);
   }
 }

@@ -1,6 +1,7 @@
 import { useSignal } from "@preact/signals";
 import { CLOSE } from "../../../protocol";
 import { t } from "../lib/i18n";
+import { presence } from "../lib/format";
 import { refusal } from "../lib/refusal";
 import { current, inbox, mute, networkUp, open, pendingJoin } from "../models/app";
 import { blocked, setBlocked } from "../models/blocks";
@@ -21,7 +22,7 @@ import { Viewer } from "./Viewer";
 export function ConversationView() {
   const s = current.value;
   const joining = pendingJoin.value;
-  if (!s && joining) return <JoinScreen id={joining} />;
+  if (!s && joining) return <JoinScreen {...joining} />;
   if (!s) {
     return (
       <main class="main empty-main">
@@ -48,7 +49,7 @@ function Open({ s }: { s: ConversationSession }) {
     : !known
       ? t("connecting")
     : peer
-      ? (peer.online ? t("online") : t("offlineStatus"))
+      ? presence(peer.online, peer.lastSeen)
       : members.length === 1 ? t("membersOnlineOne", { online }) : t("membersOnline", { n: members.length, online });
   const refused = s.refused.value;
   const toggle = (p: "members" | "search" | "room") => { panel.value = panel.value === p ? null : p; };
@@ -127,7 +128,7 @@ function MuteToggle({ id }: { id: string }) {
   const on = inbox.find(id)?.muted === true;
   return (
     <>
-      <button type="button" class={`ghost${on ? " pressed" : ""}`} aria-pressed={on} onClick={() => void run(() => mute(id, !on))}>{t("mute")}</button>
+      <button type="button" class={`ghost${on ? " pressed" : ""}`} aria-pressed={on} title={t("muteHint")} onClick={() => void run(() => mute(id, !on))}>{t("mute")}</button>
       {error.value && <span class="error small" role="alert">{error.value}</span>}
     </>
   );

@@ -5,7 +5,7 @@ import { refusal } from "../lib/refusal";
 import { joinRoom, pendingJoin } from "../models/app";
 
 /** Opened from an invite link to a room I am not in: join it, or not. */
-export function JoinScreen({ id }: { id: string }) {
+export function JoinScreen({ id, token }: { id: string; token?: string }) {
   const error = useSignal("");
   const button = useRef<HTMLButtonElement>(null);
   useLayoutEffect(() => button.current?.focus(), []);
@@ -13,9 +13,9 @@ export function JoinScreen({ id }: { id: string }) {
   async function join() {
     error.value = "";
     try {
-      await joinRoom(id);
+      await joinRoom(id, token);
     } catch (err) {
-      error.value = refusal(err, { 403: "joinPrivate" });
+      error.value = refusal(err, { 403: token ? "inviteDead" : "joinPrivate" });
     }
   }
 

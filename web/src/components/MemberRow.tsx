@@ -1,6 +1,7 @@
 import { useSignal } from "@preact/signals";
 import type { Member, Role } from "../../../protocol";
 import { t, type Key } from "../lib/i18n";
+import { presence } from "../lib/format";
 import { refusal } from "../lib/refusal";
 import { blocked, setBlocked } from "../models/blocks";
 import { banMember, removeMember, setRole } from "../models/moderation";
@@ -56,7 +57,7 @@ export function MemberRow({ conv, member: m, me, myRole, room, online, onError }
           {room && m.role && m.role !== "member" && <> <span class="role">{t(ROLE_LABEL[m.role])}</span></>}
           {isBlocked && <span class="sr-only">, {t("youBlockThem")}</span>}
         </span>
-        <span class="muted small">{online === undefined ? "" : online ? t("online") : t("offlineStatus")}</span>
+        <span class="muted small">{online === undefined ? "" : presence(online, m.lastSeen)}</span>
         {!isMe && !m.deleted && (
           <button type="button" class="ghost small" aria-expanded={open.value} aria-label={t("manageNamed", { name })} onClick={() => { open.value = !open.value; }}>⋯</button>
         )}

@@ -1,4 +1,7 @@
 import { useSignal } from "@preact/signals";
+import { useEffect } from "preact/hooks";
+import { roomsApi } from "../lib/api-rooms";
+import { short, time } from "../lib/format";
 import { t } from "../lib/i18n";
 import { refusal } from "../lib/refusal";
 import { invite, inviteLink, leaveRoom, networkUp } from "../models/app";
@@ -14,16 +17,40 @@ export function MembersPanel({ s }: { s: ConversationSession }) {
   const members = [...s.model.members.value].sort((a, b) => Number(b.online) - Number(a.online) || a.username.localeCompare(b.username));
   const room = s.model.summary.value?.kind === "room";
   const myRole = s.model.summary.value?.role;
-  // Anyone may join a public room by its link; a private one needs an invitation by username.
+  // Anyone may join a public room by its link; a private one by an invite link (a token its admins
+  // and owner make, expire and revoke) or an invitation by username.
   const open = room && s.model.summary.value?.private !== true;
+  const manages = room && !open && myRole !== undefined && myRole !== "member";
+  const links = useSignal<{ token: string; expires: number }[]>([]);
+  const reload = () => roomsApi.invites(s.id).then((l) => { links.value = l; }, () => {});
+  useEffect(() => { if (manages) void reload(); }, [manages, s.id]);
 
   async function copyLink() {
+    let link = inviteLink(s.id);
+    if (manages) {
+      try {
+        link = inviteLink(s.id, await roomsApi.makeInvite(s.id));
+      } catch (err) {
+        note.value = refusal(err);
+        return;
+      }
+      void reload();
+    }
     try {
-      await navigator.clipboard.writeText(inviteLink(s.id));
+      await navigator.clipboard.writeText(link);
       note.value = t("linkCopied");
     } catch {
-      note.value = inviteLink(s.id); // no clipboard: show it, to be copied by hand
+      note.value = link; // no clipboard: show it, to be copied by hand
     }
+  }
+
+  async function revoke(token: string) {
+    try {
+      await roomsApi.revokeInvite(s.id, token);
+    } catch (err) {
+      note.value = refusal(err);
+    }
+    void reload();
   }
 
   async function leave() {
@@ -72,7 +99,17 @@ export function MembersPanel({ s }: { s: ConversationSession }) {
           </label>
           <button type="submit">{t("invite")}</button>
           {note.value && <p class="small" role="status">{note.value}</p>}
-          {open && <button type="button" class="secondary" onClick={() => void copyLink()}>{t("copyInviteLink")}</button>}
+          {(open || manages) && <button type="button" class="secondary" onClick={() => void copyLink()}>{t("copyInviteLink")}</button>}
+          {links.value.length > 0 && (
+            <ul class="invite-links" aria-label={t("inviteLinks")}>
+              {links.value.map((l) => (
+                <li key={l.token}>
+                  <span class="muted small">{t("linkUntil", { date: `${short(l.expires)} ${time(l.expires)}` })}</span>
+                  <button type="button" class="ghost small" aria-label={`${t("revoke")}: ${t("linkUntil", { date: `${short(l.expires)} ${time(l.expires)}` })}`} onClick={() => void revoke(l.token)}>{t("revoke")}</button>
+                </li>
+              ))}
+            </ul>
+          )}
           <p class="muted small">{t("roomIdIs")} <code>{s.id}</code></p>
         </form>
       )}

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import { blocks, type Inline } from "../lib/markup";
+import { blocks, type Inline } from "../../../protocol/markup";
 
 /**
  * Message text with its light formatting (lib/markup.ts) built as elements, never parsed as HTML.

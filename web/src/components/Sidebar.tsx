@@ -87,8 +87,10 @@ function ConversationRow({ c }: { c: Summary }) {
           </span>
           <span class="conv-bottom">
             <span class="conv-last muted">{who}{preview}</span>
+            {!!c.mentions && <span class="badge at" aria-hidden="true">@</span>}
             {c.unread > 0 && <span class="badge" aria-hidden="true">{c.unread > 99 ? "99+" : c.unread}</span>}
             {c.unread > 0 && <span class="sr-only">{t("unreadCount", { n: c.unread })}</span>}
+            {!!c.mentions && <span class="sr-only">{t("mentionCount", { n: c.mentions })}</span>}
           </span>
         </span>
         {online !== undefined && <span class="sr-only">{online ? t("online") : t("offlineStatus")}</span>}

@@ -19,4 +19,9 @@ export const roomsApi = {
   unban: async (id: string, username: string) => { await call("DELETE", `${room(id)}/bans/${enc(username)}`); },
   bans: async (id: string) => field(await call("GET", `${room(id)}/bans`), "banned", isArray).filter((u): u is string => typeof u === "string"),
   erase: async (id: string) => { await call("DELETE", room(id)); },
+  /** Invite links of a private room (issue 14): a new one's token; the live ones; revoking one. */
+  makeInvite: async (id: string) => String(field(await call("POST", `${room(id)}/invites`, {}), "invite", isObject).token),
+  invites: async (id: string) => field(await call("GET", `${room(id)}/invites`), "invites", isArray)
+    .flatMap((l) => (isObject(l) && typeof l.token === "string" && typeof l.expires === "number" ? [{ token: l.token, expires: l.expires }] : [])),
+  revokeInvite: async (id: string, token: string) => { await call("DELETE", `${room(id)}/invites/${enc(token)}`); },
 };

@@ -73,13 +73,14 @@ export const api = {
   startDm: async (username: string) => field(await call("POST", "/api/conversations", { kind: "dm", with: username }), "conversation", isObject),
   createRoom: async (title: string, isPrivate: boolean) =>
     field(await call("POST", "/api/conversations", { kind: "room", title, private: isPrivate }), "conversation", isObject),
-  join: async (id: string) => field(await call("POST", `/api/conversations/${encodeURIComponent(id)}/join`), "conversation", isObject),
+  join: async (id: string, invite?: string) =>
+    field(await call("POST", `/api/conversations/${encodeURIComponent(id)}/join`, invite ? { invite } : undefined), "conversation", isObject),
+  mute: async (id: string, muted: boolean) => field(await call("PATCH", `/api/conversations/${encodeURIComponent(id)}/settings`, { muted }), "conversation", isObject),
   leave: async (id: string) => { await call("POST", `/api/conversations/${encodeURIComponent(id)}/leave`); },
   publicRooms: async (q: string) =>
     field(await call("GET", `/api/conversations/public?q=${encodeURIComponent(q)}`), "rooms", isArray).map(readRoom).filter((r): r is RoomListing => r !== null),
   invite: async (id: string, username: string) => { await call("POST", `/api/conversations/${encodeURIComponent(id)}/members`, { username }); },
   /** PROTOCOL.md 7.6: my own settings of a conversation. */
-  mute: async (id: string, muted: boolean) => field(await call("PATCH", `/api/conversations/${encodeURIComponent(id)}/settings`, { muted }), "conversation", isObject),
   search: async (id: string, q: string) =>
     field(await call("GET", `/api/conversations/${encodeURIComponent(id)}/search?q=${encodeURIComponent(q)}`), "messages", isArray),
 };

@@ -1,5 +1,5 @@
 /** Times and days in the chosen language. */
-import { lang } from "./i18n";
+import { lang, t } from "./i18n";
 
 const locale = () => (lang.value === "zh" ? "zh-CN" : "en");
 
@@ -28,4 +28,16 @@ export function short(ts: number, now = Date.now()): string {
 /** The whole date and time, for the tooltip of a message's time. */
 export function full(ts: number): string {
   return new Date(ts).toLocaleString(locale(), { dateStyle: "full", timeStyle: "short" });
+}
+
+/** Someone's presence in words: online, or when they were last online ("last seen 5 min ago"). */
+export function presence(online: boolean, seen?: number, now = Date.now()): string {
+  if (online) return t("online");
+  if (!seen) return t("offlineStatus");
+  const min = Math.floor((now - seen) / 60_000);
+  const at = time(seen);
+  const when = min < 1 ? t("justNow") : min < 60 ? t("minAgo", { n: min })
+    : dayKey(seen) === dayKey(now) ? t("todayAt", { at })
+    : dayKey(seen) === dayKey(now - 86_400_000) ? t("yesterdayAt", { at }) : `${short(seen, now)} ${at}`;
+  return t("lastSeen", { when });
 }

@@ -3,6 +3,7 @@
  * sessions that still deliver, the outbox, the tab title, desktop notifications and the network.
  */
 import { batch, computed, effect, signal } from "@preact/signals";
+import { mentions } from "../../../protocol/markup";
 import { CLOSE, parseInboxFrame, readMessage, readSummary, type Message, type Me, type Summary } from "../../../protocol";
 import { api, ApiFailure, type RoomListing } from "../lib/api";
 import { pendingBytes, textOf } from "../lib/files";
@@ -27,7 +28,7 @@ export const current = computed(() => (currentId.value ? (sessions.value.get(cur
 export const networkUp = signal(typeof navigator === "undefined" ? true : navigator.onLine);
 export const inboxState = signal<ConnState>("closed");
 /** A room opened from an invite link (#/join/ID) that I am not in yet: the view asks before joining. */
-export const pendingJoin = signal<string | null>(null);
+export const pendingJoin = signal<{ id: string; token?: string } | null>(null);
 /** The view reports whether the message list is scrolled to the bottom. */
 export const atBottom = signal(true);
 /** Why the app went back to the sign-in screen by itself (another device ended this session, the account was erased). */
@@ -145,6 +146,8 @@ function setNetwork(up: boolean): void {
 // ---- the inbox --------------------------------------------------------------------------------
 
 function onInboxFrame(frame: Parameters<InboxModel["receive"]>[0]): void {
+  // Whether this message mentions me: the server's count of my unread mentions went up with it.
+  const mentionsBefore = frame.t === "activity" ? (inbox.find(frame.conv)?.mentions ?? 0) : 0;
   inbox.receive(frame);
   // Removed, banned or the room deleted: a socket kept only to deliver goes too (the one on screen
   // stays, to say why it closed).
@@ -158,7 +161,7 @@ function onInboxFrame(frame: Parameters<InboxModel["receive"]>[0]): void {
     const reading = frame.conv === currentId.value && visible.value && atBottom.value;
     if (reading) inbox.markedRead(frame.conv, frame.seq);
     if (frame.from !== me.value?.username && !sessions.value.has(frame.conv)) {
-      notify(frame.conv, frame.from, frame.preview);
+      notify(frame.conv, frame.from, frame.preview, (frame.mentions ?? 0) > mentionsBefore);
     }
   }
 }
@@ -226,7 +229,8 @@ export function open(id: string | null, push = true): void {
 
 function openFromHash(): void {
   if (!me.value) return;
-  const m = /^#\/(c|join)\/(.+)$/.exec(location.hash);
+  // #/join/ID, or #/join/ID/TOKEN for a private room's invite link.
+  const m = /^#\/(c|join)\/([^/]+)(?:\/([\w-]+))?$/.exec(location.hash);
   let id: string | null = null;
   try {
     id = m ? decodeURIComponent(m[2]!) : null;
@@ -236,16 +240,16 @@ function openFromHash(): void {
   // An invite link to a room I am not in: ask first (joining is a choice, not a side effect of a click).
   const invited = m?.[1] === "join" && id !== null && inbox.loaded.value && !inbox.find(id);
   open(invited ? null : id, false);
-  pendingJoin.value = invited ? id : null;
+  pendingJoin.value = invited && id !== null ? { id, ...(m?.[3] ? { token: m[3] } : {}) } : null;
 }
 
-/** The link that opens the app at a room's join screen. */
-export function inviteLink(id: string): string {
-  return `${location.origin}${location.pathname}#/join/${encodeURIComponent(id)}`;
+/** The link that opens the app at a room's join screen (with a private room's invite token). */
+export function inviteLink(id: string, token?: string): string {
+  return `${location.origin}${location.pathname}#/join/${encodeURIComponent(id)}${token ? `/${token}` : ""}`;
 }
 
 function onIncoming(conv: string, m: Message): void {
-  if (!visible.value) notify(conv, m.from, textOf(m));
+  if (!visible.value) notify(conv, m.from, textOf(m), mentions(m.body).includes(me.value?.username ?? ""));
 }
 
 function afterApplied(conv: string): void {
@@ -340,10 +344,13 @@ export async function send(body: string, replyTo?: number, files: readonly File[
 
 export const notificationsAllowed = signal(typeof Notification !== "undefined" && Notification.permission === "granted");
 
-/** A desktop notification: the conversation's title, and in a room who wrote ("Ann: hello"). None for a muted conversation. */
-function notify(conv: string, from: string, text: string): void {
+/**
+ * A desktop notification: the conversation's title, and in a room who wrote ("Ann: hello"). In a
+ * muted conversation only for a message that mentions me.
+ */
+function notify(conv: string, from: string, text: string, mentioned: boolean): void {
   const summary = inbox.find(conv);
-  if (!notificationsAllowed.value || visible.value || summary?.muted) return;
+  if (!notificationsAllowed.value || visible.value || (summary?.muted && !mentioned)) return;
   const title = summary ? (summary.kind === "room" ? `# ${summary.title}` : summary.title) : nameOf(from);
   const body = summary?.kind === "room" ? `${nameOf(from)}: ${text}` : text;
   try {
@@ -378,8 +385,8 @@ export async function createRoom(title: string, isPrivate: boolean): Promise<voi
   open(s.id);
 }
 
-export async function joinRoom(id: string): Promise<void> {
-  const s = asSummary(await api.join(id.trim()));
+export async function joinRoom(id: string, token?: string): Promise<void> {
+  const s = asSummary(await api.join(id.trim(), token));
   inbox.upsert(s);
   pendingJoin.value = null;
   open(s.id);
@@ -431,3 +438,4 @@ export async function search(q: string): Promise<Message[]> {
   if (!id) return [];
   return (await api.search(id, q)).map(readMessage).filter((m): m is Message => m !== null);
 }
+

@@ -144,7 +144,8 @@ export class ConversationModel {
         );
         return;
       case "presence":
-        this.members.value = this.members.value.map((m) => (m.username === frame.username ? { ...m, online: frame.online } : m));
+        // Going offline brings when (v1.1); an older server's frame keeps what was known.
+        this.members.value = this.members.value.map((m) => (m.username === frame.username ? { ...m, online: frame.online, lastSeen: frame.lastSeen ?? m.lastSeen } : m));
         this.#touchDelivered();
         return;
       case "typing":

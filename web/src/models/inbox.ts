@@ -26,10 +26,11 @@ export class InboxModel {
             ...c,
             lastSeq: Math.max(c.lastSeq, frame.seq),
             unread: frame.unread,
+            mentions: frame.mentions ?? 0,
             last: c.last && c.last.seq > frame.seq ? c.last : { seq: frame.seq, id: "", from: frame.from, body: frame.preview, ts: frame.ts },
           }));
         case "read":
-          return this.#update(frame.conv, (c) => ({ ...c, readSeq: Math.max(c.readSeq, frame.seq), unread: frame.unread }));
+          return this.#update(frame.conv, (c) => ({ ...c, readSeq: Math.max(c.readSeq, frame.seq), unread: frame.unread, mentions: frame.mentions ?? 0 }));
         case "presence": {
           const next = new Set(this.online.value);
           if (frame.online) next.add(frame.username);
@@ -40,6 +41,8 @@ export class InboxModel {
         case "joined":
           this.upsert(frame.conversation);
           return;
+        case "muted":
+          return this.#update(frame.conv, (c) => ({ ...c, muted: frame.muted }));
         case "left":
           // The room is gone for me (deleted, or I was removed): it leaves the list.
           this.remove(frame.conv);
@@ -78,7 +81,7 @@ export class InboxModel {
 
   /** I read the open conversation up to `seq`. */
   markedRead(conv: string, seq: number): void {
-    this.#update(conv, (c) => (c.readSeq >= seq && c.unread === 0 ? c : { ...c, readSeq: Math.max(c.readSeq, seq), unread: 0 }));
+    this.#update(conv, (c) => (c.readSeq >= seq && c.unread === 0 && !c.mentions ? c : { ...c, readSeq: Math.max(c.readSeq, seq), unread: 0, mentions: 0 }));
   }
 
   find(id: string): Summary | undefined {

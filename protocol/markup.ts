@@ -2,6 +2,9 @@
  * The little formatting people type anyway, as data the view turns into elements: ``` fenced code
  * blocks, `code`, *bold*, _italic_, links and @mentions. Never HTML: the view builds every node
  * itself, so a message can only ever produce these few kinds of element with text inside.
+ *
+ * Shared by the app and the server (no DOM here): what the app highlights as a mention of someone
+ * is exactly what the server counts in that person's mention badge (`mentions` below).
  */
 import { linkify } from "./text";
 
@@ -82,7 +85,19 @@ function plain(text: string): Inline[] {
   return out;
 }
 
-/** The usernames a message mentions. */
+/**
+ * The usernames a message mentions, each once, lower case: the mentions the app highlights, so
+ * not those inside code or a link. The `@` test first keeps the common case (no mention) cheap.
+ */
 export function mentions(body: string): string[] {
-  return [...body.matchAll(MENTION)].map((m) => (m[1] ?? "").toLowerCase());
+  if (!body.includes("@")) return [];
+  const out = new Set<string>();
+  const walk = (xs: Inline[]): void => {
+    for (const x of xs) {
+      if (x.t === "mention") out.add(x.user);
+      else if (x.t === "b" || x.t === "i") walk(x.children);
+    }
+  };
+  for (const b of blocks(body)) if (b.t === "p") walk(b.inline);
+  return [...out];
 }
