@@ -6,7 +6,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { Summary } from "../../protocol";
 import { UserObject, type ActivityBatch } from "../../worker/user";
-import { api, connect, dm, join, room, signup, type Account, sendAll } from "./helpers";
+import { api, connect, dm, join, room, signup, type Account, sendAll, uniqueName } from "./helpers";
 
 const userStub = (a: Account) => env.USERS.get(env.USERS.idFromName(a.username));
 
@@ -233,4 +233,24 @@ describe("fan-out to a large room", () => {
     // Let the last flush finish inside the test, not during teardown.
     await runInDurableObject(convStub, (instance) => instance.notifier.settle());
   }, 120_000);
+});
+
+describe("an account whose name was tried before it existed", () => {
+  it("has every table: its inbox opens, goes offline with a last-seen time, and counts uploads", async () => {
+    const username = uniqueName("early");
+    // A log-in under a name nobody has: the object erases the tables its constructor made.
+    expect((await api("POST", "/api/login", undefined, { username, password: "correct horse battery" })).status).toBe(401);
+    const res = await api("POST", "/api/signup", undefined, { username, password: "correct horse battery" });
+    expect(res.status).toBe(201);
+    const account: Account = { username, token: ((await res.json()) as { token: string }).token };
+    const inbox = await connect("/inbox", account);
+    expect((await inbox.next("inbox")).conversations).toEqual([]);
+    inbox.close();
+    await expect
+      .poll(() => runInDurableObject(env.USERS.get(env.USERS.idFromName(username)), (instance: UserObject) => instance.presenceState()))
+      .toMatchObject({ online: false, lastSeen: expect.any(Number) });
+    await runInDurableObject(env.USERS.get(env.USERS.idFromName(username)), (instance: UserObject) => {
+      expect(instance.reserveFileBytes("upload-1", 10, 1000)).toMatchObject({ ok: true });
+    });
+  });
 });

@@ -10,10 +10,7 @@
 import { DEFAULT_LIMITS, type Me, type User } from "../../protocol";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../auth/password";
 import { newSessionId, SESSION_TTL_MS } from "../auth/token";
-import { addMissingColumns } from "../schema-columns";
-import { PRESENCE_SCHEMA, USER_COLUMNS, USER_SCHEMA } from "./schema";
-import { PUSH_SENDER_SCHEMA } from "./push-sender";
-import { PUSH_SUBSCRIPTION_SCHEMA } from "./push-subscriptions";
+import { installUserSchema } from "./install-schema";
 
 export type SignupResult = { ok: true; user: Me } | { ok: false; reason: "taken" };
 export type LoginResult = { ok: true; user: Me; session: string; expires: number } | { ok: false; reason: "wrong" };
@@ -118,8 +115,7 @@ export class Account {
   /** Before the first write after a vacate: the tables the constructor would have made. */
   #occupy(): void {
     if (!this.#vacant) return;
-    for (const statement of [...USER_SCHEMA, ...PRESENCE_SCHEMA, ...PUSH_SUBSCRIPTION_SCHEMA, ...PUSH_SENDER_SCHEMA]) this.#sql.exec(statement);
-    addMissingColumns(this.#sql, USER_COLUMNS);
+    installUserSchema(this.#sql);
     this.#vacant = false;
   }
 

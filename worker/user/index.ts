@@ -12,13 +12,12 @@ import { broadcast, readAttachment, type Attachment } from "../sockets";
 import { ConversationIndex } from "./conversations";
 import { Presence, presenceFrame } from "./presence";
 import { Settings } from "./settings";
-import { addMissingColumns } from "../schema-columns";
 import { FileQuota, type QuotaAnswer } from "./file-quota";
 import type { CheckedSubscription } from "../push/subscription";
 import { PushSubscriptions } from "./push-subscriptions";
 import { PushSender } from "./push-sender";
 import type { LeasedSessions } from "./presence";
-import { USER_COLUMNS, USER_SCHEMA } from "./schema";
+import { installUserSchema } from "./install-schema";
 import type { ActivityBatch, IndexEntry, PeerPresence, PresenceReport } from "./types";
 import { Watch } from "./watch";
 
@@ -48,8 +47,7 @@ export class UserObject extends SocketObject {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    for (const statement of USER_SCHEMA) this.sql.exec(statement);
-    addMissingColumns(this.sql, USER_COLUMNS);
+    installUserSchema(this.sql);
     this.index = new ConversationIndex(this.sql);
     this.account = new Account(ctx.storage);
     this.presence = new Presence(this.sql);
