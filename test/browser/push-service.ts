@@ -4,6 +4,7 @@
  * aes128gcm), so that a test can hand the server's real payload to the service worker.
  */
 import { createServer, type Server } from "node:http";
+import { decryptAes128gcm } from "../push-decrypt";
 
 export interface StandIn {
   endpoint: (id: string) => string;
@@ -33,13 +34,8 @@ export async function standInPushService(): Promise<StandIn> {
   };
 }
 
-const enc = { encode: (s: string) => new Uint8Array(new TextEncoder().encode(s)) };
 const fromB64url = (s: string) => new Uint8Array(Buffer.from(s, "base64url"));
 
-async function hkdf(salt: BufferSource, ikm: BufferSource, info: BufferSource, bytes: number): Promise<Uint8Array<ArrayBuffer>> {
-  const key = await crypto.subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
-  return new Uint8Array(await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt, info }, key, bytes * 8));
-}
 
 /** A subscription's secrets as the page made them: its JSON, and its private key as a JWK. */
 export interface PageSubscription {
@@ -49,24 +45,8 @@ export interface PageSubscription {
 
 /** Decrypts one aes128gcm push body (a single record) with the subscription's keys. */
 export async function decryptPush(body: Uint8Array<ArrayBuffer>, sub: PageSubscription): Promise<unknown> {
-  const salt = body.slice(0, 16);
-  const idLength = body[20]!;
-  const serverPublic = body.slice(21, 21 + idLength);
-  const mine = fromB64url(sub.json.keys.p256dh);
-  const auth = fromB64url(sub.json.keys.auth);
   const privateKey = await crypto.subtle.importKey("jwk", sub.jwk, { name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
-  const server = await crypto.subtle.importKey("raw", serverPublic, { name: "ECDH", namedCurve: "P-256" }, false, []);
-  const shared = await crypto.subtle.deriveBits({ name: "ECDH", public: server }, privateKey, 256);
-  const ikm = await hkdf(auth, shared, new Uint8Array([...enc.encode("WebPush: info\0"), ...mine, ...serverPublic]), 32);
-  const cek = await hkdf(salt, ikm, enc.encode("Content-Encoding: aes128gcm\0"), 16);
-  const nonce = await hkdf(salt, ikm, enc.encode("Content-Encoding: nonce\0"), 12);
-  const key = await crypto.subtle.importKey("raw", cek, "AES-GCM", false, ["decrypt"]);
-  const padded = new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv: nonce }, key, body.slice(21 + idLength)));
-  // The last record: the content, the delimiter 2, then zeroes.
-  let end = padded.length - 1;
-  while (end >= 0 && padded[end] === 0) end--;
-  if (padded[end] !== 2) throw new Error("no last-record delimiter");
-  return JSON.parse(new TextDecoder().decode(padded.slice(0, end)));
+  return decryptAes128gcm(body, { privateKey, publicKey: fromB64url(sub.json.keys.p256dh), auth: fromB64url(sub.json.keys.auth) });
 }
 
 /**

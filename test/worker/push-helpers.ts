@@ -8,6 +8,7 @@ import { inject } from "vitest";
 import type { PushSubscriptionBody } from "../../protocol";
 import type { StoredSubscription } from "../../worker/user/push-subscriptions";
 import { api, type Account } from "./helpers";
+import { decryptAes128gcm } from "../push-decrypt";
 
 export const b64url = (bytes: ArrayBuffer | Uint8Array) =>
   btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -114,45 +115,13 @@ export async function pushSettled(username: string, conv: string, seq: number): 
 
 const enc = new TextEncoder();
 
-async function hkdf(salt: Uint8Array, ikm: Uint8Array | ArrayBuffer, info: Uint8Array, bytes: number): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
-  return new Uint8Array(await crypto.subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt, info }, key, bytes * 8));
-}
-
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
 
 /**
  * Decrypts an `aes128gcm` push body as the browser does (RFC 8188 header, RFC 8291 keys), with
  * Web Crypto only: independent of the library the server encrypts with.
  */
-export async function decryptPush(received: ReceivedPush, sub: BrowserSubscription): Promise<unknown> {
-  const data = Uint8Array.from(atob(received.body), (c) => c.charCodeAt(0));
-  const salt = data.slice(0, 16);
-  const idLength = data[20]!;
-  const serverPublic = data.slice(21, 21 + idLength);
-  const ciphertext = data.slice(21 + idLength);
-  const server = await crypto.subtle.importKey("raw", serverPublic, { name: "ECDH", namedCurve: "P-256" }, false, []);
-  // The standard's name is `public` (the Workers types spell it `$public`).
-  const ecdh = { name: "ECDH", public: server } as unknown as SubtleCryptoDeriveKeyAlgorithm;
-  const shared = await crypto.subtle.deriveBits(ecdh, sub.privateKey, 256);
-  const ikm = await hkdf(sub.auth, shared, concat(enc.encode("WebPush: info\0"), sub.publicKey, serverPublic), 32);
-  const cek = await hkdf(salt, ikm, enc.encode("Content-Encoding: aes128gcm\0"), 16);
-  const nonce = await hkdf(salt, ikm, enc.encode("Content-Encoding: nonce\0"), 12);
-  const key = await crypto.subtle.importKey("raw", cek, "AES-GCM", false, ["decrypt"]);
-  const padded = new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv: nonce }, key, ciphertext));
-  // The last record: the content, the delimiter 0x02, then zeroes.
-  let end = padded.length - 1;
-  while (end >= 0 && padded[end] === 0) end--;
-  if (padded[end] !== 2) throw new Error("no last-record delimiter");
-  return JSON.parse(new TextDecoder().decode(padded.slice(0, end)));
+export function decryptPush(received: ReceivedPush, sub: BrowserSubscription): Promise<unknown> {
+  return decryptAes128gcm(Uint8Array.from(atob(received.body), (c) => c.charCodeAt(0)), sub);
 }
 
 /**

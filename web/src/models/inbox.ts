@@ -41,8 +41,6 @@ export class InboxModel {
         case "joined":
           this.upsert(frame.conversation);
           return;
-        case "muted":
-          return this.#update(frame.conv, (c) => ({ ...c, muted: frame.muted }));
         case "left":
           // The room is gone for me (deleted, or I was removed): it leaves the list.
           this.remove(frame.conv);
