@@ -96,6 +96,8 @@ describe("tools", () => {
     await page.keyboard.press("Enter");
     await expect.poll(() => box.inputValue()).toBe("good 😂");
     await toggle.click();
+    // The grid takes the focus once it is drawn: Escape is for the grid, so wait for it there.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.closest("#emoji-grid") !== null)).toBe(true);
     await page.keyboard.press("Escape");
     await expect.poll(() => page.getByRole("group", { name: "Insert an emoji" }).count()).toBe(0);
     expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("Insert an emoji");
@@ -119,6 +121,7 @@ describe("tools", () => {
     expect(list).toContain(`button "Actions for the message from you"`);
     // The mention list.
     const box = page.getByRole("textbox", { name: "Message" });
+    await box.fill("");
     await box.pressSequentially("@");
     const mentions = await page.getByRole("listbox", { name: "Mention someone" }).ariaSnapshot();
     expect(mentions).toMatch(/option ".+ \(@.+\)" \[selected\]/);
