@@ -74,6 +74,9 @@ describe("the conversation list and header fit the screen", () => {
     await expect.poll(() => h2.textContent()).toBe(`# ${TITLE}`);
     const lines = await h2.evaluate((el) => Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight)));
     expect(lines).toBeGreaterThanOrEqual(2);
+    // The header's buttons (mute, search, members...) go below it rather than squeeze it.
+    const width = await h2.evaluate((el) => el.getBoundingClientRect().width);
+    expect(width).toBeGreaterThan((page.viewportSize()?.width ?? 0) / 2);
     expect(await h2.getAttribute("title")).toBe(`# ${TITLE}`);
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth)).toBe(true);
     await page.setViewportSize({ width: 1280, height: 800 });
