@@ -117,44 +117,48 @@ async function main() {
     });
     if (heap) log(`Worker isolate heap fields: ${JSON.stringify(await heap.fields())}`);
 
+    /**
+     * Runs one transfer with the workerd's RSS and the Worker's heap sampled around it (after a
+     * forced GC), checks that `size` bytes moved, and logs and returns the figures.
+     */
+    const measured = async (label, transfer) => {
+      await heap?.gc();
+      const heapBefore = heap ? await heap.usage() : 0;
+      const stopHeap = heap?.sample();
+      const stop = sampler(h.workerdPid);
+      const before = rssBytes(h.workerdPid);
+      const t0 = performance.now();
+      const { bytes: moved, value } = await transfer();
+      const ms = performance.now() - t0;
+      const peak = stop();
+      const heapPeak = stopHeap ? await stopHeap() : 0;
+      if (moved !== SIZE) throw new Error(`${label}: ${moved} bytes, expected ${SIZE}`);
+      log(`${label}: ${ms.toFixed(0)} ms, ${(mib(SIZE) / (ms / 1000)).toFixed(1)} MiB/s, RSS ${mib(before).toFixed(1)} → peak ${mib(peak).toFixed(1)} MiB; Worker heap ${mib(heapBefore).toFixed(2)} → peak ${mib(heapPeak).toFixed(2)} MiB`);
+      return { run: { ms, mibPerSec: mib(SIZE) / (ms / 1000), rssBefore: before, rssPeak: peak, heapBefore, heapPeak }, value };
+    };
+
     const uploads = [];
     const ids = [];
     for (let i = 0; i < RUNS; i++) {
-      await heap?.gc();
-      const heapBefore = heap ? await heap.usage() : 0;
-      const stopHeap = heap?.sample();
-      const stop = sampler(h.workerdPid);
-      const before = rssBytes(h.workerdPid);
-      const t0 = performance.now();
-      const res = await fetch(`${base}/api/conversations/${conversation.id}/files`, { method: "POST", headers: { authorization: `Bearer ${alice.token}`, "content-type": "application/octet-stream", "x-file-name": `run-${i}.bin` }, body: bytes });
-      const { file } = await json(res);
-      const ms = performance.now() - t0;
-      const peak = stop();
-      const heapPeak = stopHeap ? await stopHeap() : 0;
-      if (file.size !== SIZE) throw new Error(`uploaded ${file.size} bytes, expected ${SIZE}`);
-      ids.push(file.id);
-      uploads.push({ ms, mibPerSec: mib(SIZE) / (ms / 1000), rssBefore: before, rssPeak: peak, heapBefore, heapPeak });
-      log(`upload ${i + 1}: ${ms.toFixed(0)} ms, ${(mib(SIZE) / (ms / 1000)).toFixed(1)} MiB/s, RSS ${mib(before).toFixed(1)} → peak ${mib(peak).toFixed(1)} MiB; Worker heap ${mib(heapBefore).toFixed(2)} → peak ${mib(heapPeak).toFixed(2)} MiB`);
+      const { run, value } = await measured(`upload ${i + 1}`, async () => {
+        const res = await fetch(`${base}/api/conversations/${conversation.id}/files`, { method: "POST", headers: { authorization: `Bearer ${alice.token}`, "content-type": "application/octet-stream", "x-file-name": `run-${i}.bin` }, body: bytes });
+        const { file } = await json(res);
+        return { bytes: file.size, value: file.id };
+      });
+      ids.push(value);
+      uploads.push(run);
     }
     const downloads = [];
     for (let i = 0; i < RUNS; i++) {
-      await heap?.gc();
-      const heapBefore = heap ? await heap.usage() : 0;
-      const stopHeap = heap?.sample();
-      const stop = sampler(h.workerdPid);
-      const before = rssBytes(h.workerdPid);
-      const t0 = performance.now();
-      const res = await fetch(`${base}/api/conversations/${conversation.id}/files/${ids[i]}`, { headers: { authorization: `Bearer ${bob.token}` } });
-      if (res.status !== 200) throw new Error(`download: ${res.status}`);
-      // Read as a stream, as a browser would, counting bytes.
-      let got = 0;
-      for await (const chunk of res.body) got += chunk.byteLength;
-      const ms = performance.now() - t0;
-      const peak = stop();
-      const heapPeak = stopHeap ? await stopHeap() : 0;
-      if (got !== SIZE) throw new Error(`downloaded ${got} bytes, expected ${SIZE}`);
-      downloads.push({ ms, mibPerSec: mib(SIZE) / (ms / 1000), rssBefore: before, rssPeak: peak, heapBefore, heapPeak });
-      log(`download ${i + 1}: ${ms.toFixed(0)} ms, ${(mib(SIZE) / (ms / 1000)).toFixed(1)} MiB/s, RSS ${mib(before).toFixed(1)} → peak ${mib(peak).toFixed(1)} MiB; Worker heap ${mib(heapBefore).toFixed(2)} → peak ${mib(heapPeak).toFixed(2)} MiB`);
+      const { run } = await measured(`download ${i + 1}`, async () => {
+        const res = await fetch(`${base}/api/conversations/${conversation.id}/files/${ids[i]}`, { headers: { authorization: `Bearer ${bob.token}` } });
+        if (res.status !== 200) throw new Error(`download: ${res.status}`);
+        // Read as a stream, as a browser would, counting bytes.
+        let got = 0;
+        for await (const chunk of res.body) got += chunk.byteLength;
+        return { bytes: got, value: null };
+      });
+      downloads.push(run);
     }
     heap?.close();
     await sleep(1000);
