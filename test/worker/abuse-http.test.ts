@@ -3,14 +3,44 @@
  * under parallel requests), Origin and Content-Type checks on state-changing requests, the
  * __Host- cookie and HSTS over https only, and the session expiry that sockets are closed on.
  */
-import { env, SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { env, evictDurableObject, runInDurableObject, SELF } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
 import { CLOSE, DEFAULT_LIMITS } from "../../protocol";
 import { expiresFromHeader, SESSION_EXPIRES_HEADER, sessionExpired, sessionSecret } from "../../worker/auth/session";
 import { DEV_SESSION_SECRET } from "../../worker/auth/token";
 import { ApiError } from "../../worker/errors";
 import { limitsFromEnv } from "../../worker/config";
-import { api, BASE, connect, signup, spend, uniqueName } from "./helpers";
+import { FLUSH_DELAY_MS } from "../../worker/user/hit-window";
+import { api, BASE, connect, signup, spend, uniqueName, userStub, type Account } from "./helpers";
+
+const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
+
+/** The write statements the user's object runs while `during` runs. */
+async function writesDuring(account: Account, during: () => Promise<void>): Promise<string[]> {
+  const stub = userStub(account.username);
+  const recorded: string[] = [];
+  let original: SqlStorage["exec"] | null = null;
+  await runInDurableObject(stub, (_i, state) => {
+    const sql = state.storage.sql;
+    original = sql.exec;
+    sql.exec = ((query: string, ...bindings: SqlStorageValue[]) => {
+      if (WRITE.test(query)) recorded.push(query);
+      return original!.call(sql, query, ...bindings);
+    }) as SqlStorage["exec"];
+  });
+  try {
+    await during();
+  } finally {
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec = original!;
+    });
+  }
+  return recorded;
+}
+
+/** Rows the user's `http_hits` table holds (what a restarted object would find). */
+const storedHits = (account: Account) =>
+  runInDurableObject(userStub(account.username), (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM http_hits").one().n);
 
 const BUDGET = limitsFromEnv(env).httpPerMinute;
 
@@ -55,6 +85,31 @@ describe("HTTP requests per user", () => {
     await spend(dave, BUDGET);
     const inbox = await connect("/inbox", dave);
     expect(await inbox.closed()).toBe(CLOSE.TOO_MANY_SOCKETS);
+  });
+});
+
+describe("the request budget is kept in memory (issue 17)", () => {
+  it("a request waits for no durable write: the window is written a moment later, in one batch", async () => {
+    const erin = await signup("budget");
+    expect(await status(api("GET", "/api/me", erin.token))).toBe(200); // the session's last use is written once
+    await vi.waitFor(async () => expect(await storedHits(erin)).toBe(1), { timeout: FLUSH_DELAY_MS * 5, interval: 100 });
+    const onRequests = await writesDuring(erin, async () => {
+      for (let i = 0; i < 5; i++) expect(await status(api("GET", "/api/me", erin.token))).toBe(200);
+    });
+    const later = await writesDuring(erin, async () => {
+      await vi.waitFor(async () => expect(await storedHits(erin)).toBe(6), { timeout: FLUSH_DELAY_MS * 5, interval: 100 });
+    });
+    expect(onRequests).toEqual([]);
+    expect(later.filter((q) => /INSERT INTO http_hits/.test(q))).toHaveLength(1);
+  });
+
+  it("a restart hands out no fresh budget: what was taken is found again", async () => {
+    const fay = await signup("budget");
+    await spend(fay, BUDGET - 3);
+    for (let i = 0; i < 3; i++) expect(await status(api("GET", "/api/me", fay.token))).toBe(200);
+    await vi.waitFor(async () => expect(await storedHits(fay)).toBe(BUDGET), { timeout: FLUSH_DELAY_MS * 5, interval: 100 });
+    await evictDurableObject(userStub(fay.username));
+    expect(await status(api("GET", "/api/me", fay.token))).toBe(429);
   });
 });
 

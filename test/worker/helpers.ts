@@ -4,6 +4,8 @@
  */
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import type { ConversationObject } from "../../worker/conversation";
+import type { UserObject } from "../../worker/user";
+import { HTTP_WINDOW_MS } from "../../worker/user/account";
 import {
   createCodec,
   DEFAULT_LIMITS,
@@ -31,22 +33,26 @@ export interface Account {
 }
 
 /**
- * Puts `count` requests in one of the user's budget windows (worker/user/account.ts), as if just
- * made: `http_hits` (every request) or `file_hits` (file downloads).
+ * Puts `count` requests in one of the user's budget windows (worker/user/hit-window.ts), as if just
+ * made: `http_hits` (every request) or `file_hits` (file downloads). Written to the window's table
+ * and read back, the way a restarted object would find them.
  */
 export async function spend(account: Account, count: number, table: "http_hits" | "file_hits" = "http_hits"): Promise<void> {
-  await runInDurableObject(env.USERS.get(env.USERS.idFromName(account.username)), (_i, state) => {
+  await runInDurableObject(userStub(account.username), (instance, state) => {
+    const window = instance.account.requests[table === "http_hits" ? "http" : "files"];
+    window.flush(HTTP_WINDOW_MS);
     state.storage.sql.exec(
       `WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?) INSERT INTO ${table} (at) SELECT ? FROM n`,
       count, Date.now(),
     );
+    window.reset();
   });
 }
 
-/** How many requests the user's `table` window holds now. */
+/** How many requests the user's window holds now. */
 export async function spent(account: Account, table: "http_hits" | "file_hits"): Promise<number> {
-  return runInDurableObject(env.USERS.get(env.USERS.idFromName(account.username)), (_i, state) =>
-    state.storage.sql.exec<{ n: number }>(`SELECT count(*) AS n FROM ${table}`).one().n);
+  return runInDurableObject(userStub(account.username), (instance) =>
+    instance.account.requests[table === "http_hits" ? "http" : "files"].held(HTTP_WINDOW_MS, Date.now()));
 }
 
 export async function api(method: string, path: string, token?: string, body?: unknown): Promise<Response> {
@@ -219,6 +225,11 @@ export async function join(convId: string, account: Account, opts: ClientOptions
 }
 
 // ---- reaching into the conversation object (Durable Object test helpers) ----------------------
+
+/** The user object's stub, as the Worker addresses it. */
+export function userStub(username: string): DurableObjectStub<UserObject> {
+  return env.USERS.get(env.USERS.idFromName(username)) as DurableObjectStub<UserObject>;
+}
 
 /** The conversation object's stub, as the Worker addresses it. */
 export function convStub(id: string): DurableObjectStub<ConversationObject> {

@@ -10,6 +10,7 @@
 import { DEFAULT_LIMITS, type Me, type User } from "../../protocol";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../auth/password";
 import { newSessionId, SESSION_TTL_MS } from "../auth/token";
+import { HitWindow } from "./hit-window";
 import { installUserSchema } from "./install-schema";
 
 export type SignupResult = { ok: true; user: Me } | { ok: false; reason: "taken" };
@@ -65,9 +66,12 @@ export class Account {
   #profile: User | undefined;
   /** Storage was erased: the object holds no account, and no table until a sign-up. */
   #vacant = false;
+  /** Requests in the last minute: in memory, written a moment later (hit-window.ts). */
+  readonly requests: Readonly<Record<RequestBudget["kind"], HitWindow>>;
 
   constructor(private readonly storage: DurableObjectStorage) {
     this.#sql = storage.sql;
+    this.requests = { http: new HitWindow(this.#sql, "http_hits"), files: new HitWindow(this.#sql, "file_hits") };
   }
 
   #read(): User | null {
@@ -109,6 +113,7 @@ export class Account {
   #vacate(): void {
     if (this.#vacant || this.#exists()) return;
     this.#vacant = true;
+    for (const w of Object.values(this.requests)) w.reset();
     this.storage.deleteAll().catch(() => {});
   }
 
@@ -271,13 +276,15 @@ export class Account {
   checkSession(session: string, budget?: RequestBudget, now = Date.now()): SessionCheck {
     if (this.#vacant) return { ok: false, reason: "unknown" };
     const live = this.#sql
-      .exec<{ expires: number }>("SELECT expires FROM sessions WHERE id = ? AND revoked = 0 AND expires > ?", session, now)
+      .exec<{ expires: number; used: number }>(
+        "SELECT expires, coalesce(last_used, 0) AS used FROM sessions WHERE id = ? AND revoked = 0 AND expires > ?", session, now)
       .toArray()[0];
     const user = live ? this.#read() : null;
     if (!live || !user) return { ok: false, reason: "unknown" };
-    this.#sql.exec("UPDATE sessions SET last_used = ? WHERE id = ? AND coalesce(last_used, 0) < ?", now, session, now - LAST_USED_GRANULARITY_MS);
+    // Only when due: a statement that writes, even nothing, would hold the answer for a commit.
+    if (live.used < now - LAST_USED_GRANULARITY_MS) this.#sql.exec("UPDATE sessions SET last_used = ? WHERE id = ?", now, session);
     if (budget) {
-      const wait = takeFromWindow(this.#sql, budget.kind === "files" ? "file_hits" : "http_hits", budget, now);
+      const wait = this.requests[budget.kind].take(budget, now);
       if (wait !== null) return { ok: false, reason: "rate_limited", retryAfterSec: wait };
     }
     return { ok: true, user, expires: live.expires };
@@ -331,7 +338,7 @@ export class Account {
  * `budget.max` fall in the window, else the seconds until the oldest one leaves it. The table holds
  * at most `max` rows.
  */
-function takeFromWindow(sql: SqlStorage, table: "http_hits" | "file_hits" | "room_creations", budget: Budget, now: number): number | null {
+function takeFromWindow(sql: SqlStorage, table: "room_creations", budget: Budget, now: number): number | null {
   sql.exec(`DELETE FROM ${table} WHERE at <= ?`, now - budget.windowMs);
   const { n, oldest } = sql.exec<{ n: number; oldest: number | null }>(`SELECT count(*) AS n, min(at) AS oldest FROM ${table}`).one();
   if (n >= budget.max) return Math.max(1, Math.ceil(((oldest ?? now) + budget.windowMs - now) / 1000));
