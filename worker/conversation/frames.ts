@@ -115,7 +115,7 @@ export class FrameHandler {
         if (files !== undefined) msg.files = this.c.files.refs(files);
         this.c.broadcastAll([msg]);
         this.c.notifier.schedule();
-        this.c.search.schedule();
+        this.c.search.sent(seq);
         return;
       }
       case "sync":

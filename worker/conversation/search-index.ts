@@ -2,19 +2,26 @@
  * Full-text search of one conversation: a trigram FTS5 index (any script, Chinese included),
  * built off the send path in slices, and queried without ever building it inside a request.
  *
- * A trigram index costs many page writes per message, so sends only move a cursor-less backlog;
- * a timer a moment later indexes a slice at a time with a turn of the event loop between slices
- * (one long slice would hold up every send that arrives meanwhile). A search made before the
- * indexer caught up also scans the few messages it has not reached yet, bounded by INDEX_BACKLOG_SCAN.
+ * A trigram index costs many page writes per message, so sends only grow a backlog; the indexer
+ * runs once the conversation has been quiet for a moment, or once the backlog fills a batch,
+ * whichever comes first, a slice at a time with a turn of the event loop between slices (one long
+ * slice would hold up every send that arrives meanwhile). Each slice is one transaction and one new
+ * segment of the FTS index: under a steady stream, indexing every second in small slices made
+ * many small segments for SQLite to merge and write again, and in `npm run bench` (20 DMs on this
+ * machine's disk) cost about a third of the messages per second (issue 17, BENCHMARKS.md). A
+ * search made before the indexer caught up also scans the messages it has not reached yet: the
+ * batch is well under INDEX_BACKLOG_SCAN, so none is missed.
  */
 import type { Message } from "../../protocol";
 import { MESSAGE_COLUMNS, type ConversationStore, type MessageRow } from "./store";
 
-/** Sends are added to the index this long after the first of them... */
-const INDEX_DELAY_MS = 1000;
-/** ...this many per turn of the event loop. */
-export const INDEX_SLICE = 25;
-/** Most unindexed messages a query also scans directly (the indexer's backlog, normally small). */
+/** Sends are indexed once none came for this long... */
+export const INDEX_QUIET_MS = 1000;
+/** ...or once this many wait, */
+export const INDEX_BATCH = 200;
+/** this many per turn of the event loop. */
+export const INDEX_SLICE = 100;
+/** Most unindexed messages a query also scans directly (the indexer's backlog, under a batch or two). */
 export const INDEX_BACKLOG_SCAN = 500;
 /** Shortest query: trigram tokens need three characters. */
 export const SEARCH_MIN_CHARS = 3;
@@ -30,6 +37,14 @@ export type SearchResult = { ok: true; messages: Message[] } | { ok: false; reas
 
 export class SearchIndex {
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** Ends the pending timer's promise (the object's waitUntil) once it ran or was replaced. */
+  #done: (() => void) | null = null;
+  /** The pending timer runs the indexer at once (a full batch), not after a quiet wait. */
+  #immediate = false;
+  /** When the last send came (for the quiet wait). */
+  #quietSince = 0;
+  /** The last seq the index holds, as last read or written (null until needed). */
+  #indexed: number | null = null;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -52,27 +67,63 @@ export class SearchIndex {
         .toArray();
       for (const r of rows) if (!r.deleted) this.sql.exec("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", r.seq, r.body);
       if (rows.length > 0) this.sql.exec("UPDATE fts_cursor SET seq = ? WHERE id = 1", rows[rows.length - 1]!.seq);
+      this.#indexed = rows.length > 0 ? rows[rows.length - 1]!.seq : null;
       return rows.length;
     });
   }
 
-  /** Indexes recent sends a moment from now, a slice per turn. */
-  schedule(delay = INDEX_DELAY_MS): void {
-    if (this.#timer !== null) return;
+  /**
+   * A message was stored (`seq`): the indexer runs once sends pause for INDEX_QUIET_MS, at once
+   * when INDEX_BATCH wait. The backlog is counted in memory, from the seq the index holds.
+   */
+  sent(seq: number): void {
+    this.#quietSince = Date.now();
+    try {
+      this.#indexed ??= this.#cursor();
+    } catch {
+      // No index table (storage erased meanwhile): nothing to schedule.
+      return;
+    }
+    this.schedule(seq - this.#indexed >= INDEX_BATCH ? 0 : INDEX_QUIET_MS);
+  }
+
+  /** Indexes what waits, `delay` from now (0: at once; else later if sends keep coming), a slice per turn. */
+  schedule(delay = INDEX_QUIET_MS): void {
+    if (this.#timer !== null) {
+      // A timer due at once will do, and so will any for a caller who can wait. A timer that is
+      // replaced is never pushed back by new sends: only "at once" replaces one.
+      if (this.#immediate || delay > 0) return;
+      clearTimeout(this.#timer);
+      this.#finish();
+    }
+    this.#immediate = delay === 0;
     this.ctx.waitUntil(
       new Promise<void>((resolve) => {
-        this.#timer = setTimeout(() => {
-          this.#timer = null;
-          try {
-            if (this.indexPending(INDEX_SLICE) === INDEX_SLICE) this.schedule(0);
-          } catch (err) {
-            // The next send or alarm schedules it again; queries scan the backlog meanwhile.
-            console.error("conversation: indexing failed", err instanceof Error ? err.name : typeof err);
-          }
-          resolve();
-        }, delay);
+        this.#done = resolve;
+        this.#timer = setTimeout(() => this.#run(delay > 0), delay);
       }),
     );
+  }
+
+  #finish(): void {
+    const done = this.#done;
+    this.#timer = null;
+    this.#done = null;
+    this.#immediate = false;
+    done?.();
+  }
+
+  #run(waited: boolean): void {
+    this.#finish();
+    // Sends came meanwhile: wait for the rest of their quiet (a full batch cuts it short).
+    const rest = waited ? this.#quietSince + INDEX_QUIET_MS - Date.now() : 0;
+    if (rest > 0) return this.schedule(rest);
+    try {
+      if (this.indexPending(INDEX_SLICE) === INDEX_SLICE) this.schedule(0);
+    } catch (err) {
+      // The next send or alarm schedules it again; queries scan the backlog meanwhile.
+      console.error("conversation: indexing failed", err instanceof Error ? err.name : typeof err);
+    }
   }
 
   /** Whether messages wait to be indexed (the alarm restarts an indexer that an eviction stopped). */
