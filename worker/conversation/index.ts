@@ -408,7 +408,8 @@ export class ConversationObject extends SocketObject {
       this.send(ws, a, { t: "synced", lastSeq, more: false, reset: true });
       return;
     }
-    const events = this.store.eventsAfter(since, this.limits.backlog);
+    // Nothing missed (a reconnect that was already up to date, a second tab): no log query.
+    const events = since === lastSeq ? [] : this.store.eventsAfter(since, this.limits.backlog);
     const codec = this.codecs.for(a.proto);
     for (let i = 0; i < events.length; i += REPLAY_BATCH) {
       const chunk = events.slice(i, i + REPLAY_BATCH);

@@ -60,10 +60,16 @@ export class Presence {
     this.sql.exec("DELETE FROM presence_leases WHERE conv = ?", conv);
   }
 
-  /** Forgets expired leases; returns the earliest expiry still ahead, if any. */
+  /**
+   * Forgets expired leases; returns the earliest expiry still ahead, if any. Asked on every
+   * lease report: it writes only when a lease has expired (a reconnect storm reports a thousand).
+   */
   sweep(now: number): number | null {
+    const earliest = () => this.sql.exec<{ m: number | null }>("SELECT min(until) AS m FROM presence_leases").one().m;
+    const first = earliest();
+    if (first === null || first > now) return first;
     this.sql.exec("DELETE FROM presence_leases WHERE until <= ?", now);
-    return this.sql.exec<{ m: number | null }>("SELECT min(until) AS m FROM presence_leases").one().m;
+    return earliest();
   }
 
   hasLease(now: number): boolean {
