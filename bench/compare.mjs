@@ -1,0 +1,148 @@
+// Compares builds of the Worker on one measurement, to find where a cost comes from: each build
+// is a checkout of this repository (a git worktree with one change, for example), all run under
+// wrangler dev side by side with the bare reference, servers on core 0 and this generator on core 1.
+//
+//   node bench/compare.mjs --what=upgrade|storm|dm --builds=main=.,nocheck=../wt/nocheck[:noassets],bare
+//     [--n=100] [--seconds=3] [--repeat=2] [--state=/dev/shm]
+//
+// upgrade: upgrades one after the other for a member already online, alternating between the
+//   builds (a slow spell falls on all alike): time to the 101 and workerd CPU per upgrade and close.
+// storm:   100 users in 100 rooms of 10 open 1 000 sockets, close them, and open them all at once
+//   again: time until all are synced, and workerd CPU for it. One build at a time.
+// dm:      20 DMs, 5 sends in flight each, closed loop: messages/s and CPU per message, builds
+//   taking turns for --repeat passes.
+// `:noassets` drops the [assets] section from that build's wrangler.toml (what the asset router
+// costs). Figures go to stdout only: BENCHMARKS.md says which were recorded and why.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freezeBare, freezeWorker, loadProtocol } from "./lib/build.mjs";
+import { openAll } from "./lib/client.mjs";
+import { cpuSeconds } from "./lib/proc.mjs";
+import { fanout } from "./lib/scenarios.mjs";
+import { hasTaskset, startWrangler, stopAll } from "./lib/servers.mjs";
+import { OursServer, ReferenceServer, Target } from "./lib/targets.mjs";
+
+const here = join(dirname(fileURLToPath(import.meta.url)), "..");
+// --key=value, split at the first "=" only (a build is name=directory).
+const args = new Map(process.argv.slice(2).map((a) => {
+  const [k, ...v] = a.replace(/^--/, "").split("=");
+  return [k, v.length > 0 ? v.join("=") : true];
+}));
+const what = String(args.get("what") ?? "upgrade");
+const n = Number(args.get("n") ?? 100);
+const seconds = Number(args.get("seconds") ?? 3);
+const repeat = Number(args.get("repeat") ?? 2);
+const builds = String(args.get("builds") ?? "main=.,bare").split(",").map((spec) => {
+  const [name, where = ""] = spec.includes("=") ? spec.split("=") : [spec, spec];
+  const [dir, flag] = where.split(":");
+  return { name, bare: dir === "bare", root: dir === "bare" ? here : resolve(dir), noassets: flag === "noassets" };
+});
+// The limits a load generator must not measure (as in run.mjs).
+const VARS = {
+  LIMIT_SENDS_PER_SECOND: 1_000_000, LIMIT_SEND_BURST: 1_000_000, LIMIT_READS_PER_SECOND: 1_000_000, LIMIT_READ_BURST: 1_000_000,
+  LIMIT_HTTP_PER_MINUTE: 1_000_000, LIMIT_ROOMS_PER_DAY: 1_000_000, LIMIT_CONVERSATIONS_PER_USER: 1_000_000, LIMIT_SOCKETS_PER_USER: 1000,
+};
+
+if (hasTaskset) execFileSync("taskset", ["-a", "-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
+const tmp = mkdtempSync(join(String(args.get("state") ?? tmpdir()), "edge-chat-compare-"));
+const proto = await loadProtocol(here, tmp);
+const msgpack = { name: proto.SUBPROTOCOL_MSGPACK, codec: proto.createCodec(proto.SUBPROTOCOL_MSGPACK, proto.DEFAULT_LIMITS) };
+const quiet = { event() {}, ack() {} };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))];
+
+async function start(build, port) {
+  const dir = mkdtempSync(join(tmp, `${build.name}-`));
+  const core = hasTaskset ? 0 : null;
+  if (build.bare) {
+    return startWrangler({ name: build.name, root: here, config: await freezeBare(here, dir), port, inspectorPort: port + 100, vars: {}, tmp: dir, core, probePath: "/health", statuses: [200] });
+  }
+  const config = await freezeWorker(build.root, dir);
+  if (build.noassets) writeFileSync(config, readFileSync(config, "utf8").replace(/\[assets\]\n(?:[^\n]+\n)*/, ""));
+  return startWrangler({ name: build.name, root: build.root, config, port, inspectorPort: port + 100, vars: VARS, tmp: dir, core, probePath: "/api/me", statuses: [401] });
+}
+
+function target(build, h) {
+  const server = build.bare ? new ReferenceServer("bare") : new OursServer(() => `http://127.0.0.1:${h.directPort}`);
+  return new Target({ label: build.name, server, port: h.directPort, via: "direct", workerPid: h.workerdPid, cpuPids: [h.workerdPid], rssPid: h.workerdPid });
+}
+
+async function upgrades(all) {
+  for (const x of all) {
+    await x.t.server.signup(3);
+    x.room = await x.t.server.room(3);
+    // Two members online, so that every upgrade below finds its member online and every object awake.
+    x.keep = x.room.members.slice(0, 2).map((m) => Object.assign(x.t.socket(x.room, m, msgpack.name, msgpack.codec), { sink: quiet }));
+    await Promise.all(x.keep.map((s) => s.opened));
+    Object.assign(x, { ms: [], cpu: 0 });
+  }
+  for (let i = 0; i < n + 10; i++) {
+    for (const x of all) {
+      const c0 = cpuSeconds(x.h.workerdPid);
+      const s = Object.assign(x.t.socket(x.room, x.room.members[1], msgpack.name, msgpack.codec, { since: 0 }), { sink: quiet });
+      await s.opened;
+      await s.close();
+      if (i < 10) continue; // warm-up
+      x.ms.push(s.upgradedAt - s.startedAt);
+      x.cpu += cpuSeconds(x.h.workerdPid) - c0;
+    }
+  }
+  for (const x of all) {
+    console.log(`${x.name.padEnd(14)} upgrade p10 ${quantile(x.ms, 0.1).toFixed(2)}  p50 ${quantile(x.ms, 0.5).toFixed(2)}  p90 ${quantile(x.ms, 0.9).toFixed(2)} ms; workerd CPU per upgrade and close ${((x.cpu / x.ms.length) * 1000).toFixed(2)} ms (n=${x.ms.length})`);
+    await Promise.all(x.keep.map((s) => s.close()));
+  }
+}
+
+async function storms(all) {
+  for (const x of all) {
+    await x.t.server.signup(100);
+    const rooms = await x.t.server.rooms(100, 10);
+    const specs = () => rooms.flatMap((room) => room.members.map((m) => () => Object.assign(x.t.socket(room, m, msgpack.name, msgpack.codec), { sink: quiet })));
+    const first = await openAll(specs(), 50, 120);
+    await Promise.all(first.map((s) => s.close()));
+    await sleep(4000);
+    const c0 = cpuSeconds(x.h.workerdPid);
+    const t0 = performance.now();
+    const back = await openAll(specs(), 1000, 120);
+    const ms = performance.now() - t0;
+    await sleep(1500); // what the storm leaves behind (presence) is part of its cost
+    const cpu = cpuSeconds(x.h.workerdPid) - c0;
+    console.log(`${x.name.padEnd(14)} storm: ${back.length} sockets synced in ${ms.toFixed(0)} ms; workerd CPU ${(cpu * 1000).toFixed(0)} ms (${((cpu / back.length) * 1e6).toFixed(0)} us a socket, the 1.5 s after included)`);
+    await Promise.all(back.map((s) => s.close()));
+  }
+}
+
+async function dms(all) {
+  for (const x of all) {
+    await x.t.server.signup(40);
+    x.dms = await x.t.server.dms(20);
+    x.runs = [];
+  }
+  for (let r = 0; r < repeat; r++) {
+    for (const x of all) {
+      x.runs.push(await fanout(x.t, msgpack, x.dms, { mode: "closed", window: 5, seconds, warmup: 0.5, bodyChars: 50, socketsPerRoom: 2, connectDeadline: 60 }));
+    }
+  }
+  for (const x of all) {
+    const col = (k) => x.runs.map((o) => o[k]).join(" / ");
+    console.log(`${x.name.padEnd(14)} messages/s ${col("messagesPerSecond")}; CPU us/message ${col("serverCpuUsPerMessage")}; ack p50 ms ${x.runs.map((o) => o.ackMs.p50).join(" / ")}; lost ${col("lost")}, duplicated ${col("duplicated")}`);
+  }
+}
+
+try {
+  const all = [];
+  for (const [i, build] of builds.entries()) {
+    const h = await start(build, 8850 + i);
+    all.push({ ...build, h, t: target(build, h) });
+  }
+  if (what === "upgrade") await upgrades(all);
+  else if (what === "storm") await storms(all);
+  else if (what === "dm") await dms(all);
+  else throw new Error(`--what=${what}: upgrade, storm or dm`);
+} finally {
+  await stopAll();
+  rmSync(tmp, { recursive: true, force: true });
+}
