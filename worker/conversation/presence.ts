@@ -168,6 +168,8 @@ export class ConversationPresence {
           this.#timer = null;
           const changes = [...this.#out.values()];
           this.#out.clear();
+          // A room deleted meanwhile has no tables left to ask, and tells nobody.
+          if (this.h.convId() === null) return resolve();
           // Only members with an inbox open: the others learn the state when they next open one.
           const calls = this.h.table.watchers().map((u) => this.#tell(u, changes));
           void Promise.allSettled(calls).then(() => resolve());
