@@ -22,15 +22,12 @@ import { freezeBare, freezeWorker, loadProtocol } from "./lib/build.mjs";
 import { openAll } from "./lib/client.mjs";
 import { cpuSeconds } from "./lib/proc.mjs";
 import { fanout } from "./lib/scenarios.mjs";
+import { LOAD_LIMITS, parseArgs } from "./lib/options.mjs";
 import { hasTaskset, startWrangler, stopAll } from "./lib/servers.mjs";
 import { OursServer, ReferenceServer, Target } from "./lib/targets.mjs";
 
 const here = join(dirname(fileURLToPath(import.meta.url)), "..");
-// --key=value, split at the first "=" only (a build is name=directory).
-const args = new Map(process.argv.slice(2).map((a) => {
-  const [k, ...v] = a.replace(/^--/, "").split("=");
-  return [k, v.length > 0 ? v.join("=") : true];
-}));
+const args = parseArgs(process.argv.slice(2));
 const what = String(args.get("what") ?? "upgrade");
 const n = Number(args.get("n") ?? 100);
 const seconds = Number(args.get("seconds") ?? 3);
@@ -40,12 +37,6 @@ const builds = String(args.get("builds") ?? "main=.,bare").split(",").map((spec)
   const [dir, flag] = where.split(":");
   return { name, bare: dir === "bare", root: dir === "bare" ? here : resolve(dir), noassets: flag === "noassets" };
 });
-// The limits a load generator must not measure (as in run.mjs).
-const VARS = {
-  LIMIT_SENDS_PER_SECOND: 1_000_000, LIMIT_SEND_BURST: 1_000_000, LIMIT_READS_PER_SECOND: 1_000_000, LIMIT_READ_BURST: 1_000_000,
-  LIMIT_HTTP_PER_MINUTE: 1_000_000, LIMIT_ROOMS_PER_DAY: 1_000_000, LIMIT_CONVERSATIONS_PER_USER: 1_000_000, LIMIT_SOCKETS_PER_USER: 1000,
-};
-
 if (hasTaskset) execFileSync("taskset", ["-a", "-p", "-c", "1", String(process.pid)], { stdio: "ignore" });
 const tmp = mkdtempSync(join(String(args.get("state") ?? tmpdir()), "edge-chat-compare-"));
 const proto = await loadProtocol(here, tmp);
@@ -62,7 +53,7 @@ async function start(build, port) {
   }
   const config = await freezeWorker(build.root, dir);
   if (build.noassets) writeFileSync(config, readFileSync(config, "utf8").replace(/\[assets\]\n(?:[^\n]+\n)*/, ""));
-  return startWrangler({ name: build.name, root: build.root, config, port, inspectorPort: port + 100, vars: VARS, tmp: dir, core, probePath: "/api/me", statuses: [401] });
+  return startWrangler({ name: build.name, root: build.root, config, port, inspectorPort: port + 100, vars: LOAD_LIMITS, tmp: dir, core, probePath: "/api/me", statuses: [401] });
 }
 
 function target(build, h) {

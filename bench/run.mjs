@@ -18,10 +18,11 @@ import { checkTargets, printTargets } from "./lib/goals.mjs";
 import { startProfile } from "./lib/profile.mjs";
 import { catchUp, connectRoom, drive, fanout, idle, quietFor, seedCatchUp, settle, settleScale } from "./lib/scenarios.mjs";
 import { hasTaskset, killAllNow, locateWorker, startFloor, startWrangler, stopAll, stopOne, workerAlive } from "./lib/servers.mjs";
+import { LOAD_LIMITS, parseArgs } from "./lib/options.mjs";
 import { OursServer, ReferenceServer, Target } from "./lib/targets.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const args = new Map(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, "").split("="); return [k, v ?? true]; }));
+const args = parseArgs(process.argv.slice(2));
 const quick = args.has("quick");
 const only = new Set(String(args.get("only") ?? "ours,bare,floor").split(","));
 // The @wrangler rows repeat the room of 100 through wrangler's proxy; --quick leaves them out
@@ -122,20 +123,7 @@ async function main() {
   const short = { name: proto.SUBPROTOCOL_MSGPACK_SHORT, codec: proto.createCodec(proto.SUBPROTOCOL_MSGPACK_SHORT, proto.DEFAULT_LIMITS) };
 
   log("starting servers");
-  const vars = {
-    LIMIT_SENDS_PER_SECOND: 1_000_000,
-    LIMIT_SEND_BURST: 1_000_000,
-    // A load generator is one very busy user per room owner: the per-user budgets of HTTP
-    // requests (one owner invites 999 people), rooms and conversations, and of history and sync,
-    // would measure the limits instead of the service.
-    LIMIT_READS_PER_SECOND: 1_000_000,
-    LIMIT_READ_BURST: 1_000_000,
-    LIMIT_HTTP_PER_MINUTE: 1_000_000,
-    LIMIT_ROOMS_PER_DAY: 1_000_000,
-    LIMIT_CONVERSATIONS_PER_USER: 1_000_000,
-    // 1 000-socket rooms use 100 users with 10 sockets each (sign-up is PBKDF2, ~costly).
-    LIMIT_SOCKETS_PER_USER: 1000,
-  };
+  const vars = LOAD_LIMITS;
   // wrangler dev's local trace collector, off for both Workers unless asked for (bench/lib/servers.mjs).
   const observability = args.has("observability");
   const [ours, bare, floor] = await Promise.all([

@@ -9,6 +9,8 @@ import { peakPer } from "../../bench/lib/deploy.mjs";
 // @ts-expect-error: as above
 import { checkTargets, printTargets } from "../../bench/lib/goals.mjs";
 // @ts-expect-error: as above
+import { parseArgs } from "../../bench/lib/options.mjs";
+// @ts-expect-error: as above
 import { aggregate } from "../../bench/lib/report.mjs";
 
 const P = { dms: 20, mid: 100 };
@@ -89,5 +91,14 @@ describe("checkTargets", () => {
     const list = checkTargets([run(100), bad], P);
     expect(goal(list, "0 lost")).toMatchObject({ met: false });
     expect(goal(list, "0 lost").detail).toContain("dm20 bare (pass 2)");
+  });
+});
+
+describe("the tools' flags", () => {
+  it("splits a value at its first '=' only, and a bare flag is true", () => {
+    const args = parseArgs(["--builds=main=.,nocheck=../wt/nocheck:noassets", "--quick", "--repeat=3"]);
+    expect(args.get("builds")).toBe("main=.,nocheck=../wt/nocheck:noassets");
+    expect(args.get("quick")).toBe(true);
+    expect(args.get("repeat")).toBe("3");
   });
 });

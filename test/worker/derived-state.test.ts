@@ -3,16 +3,15 @@
  * heartbeat that clears dead sockets) converges to the truth after faults, reordering and
  * retries. Each test here failed on the code before the fix it names (run against that commit).
  */
-import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { Summary } from "../../protocol";
 import { SESSION_EXPIRES_HEADER } from "../../worker/auth/session";
 import { ConversationObject } from "../../worker/conversation";
 import { IDENTITY_HEADERS } from "../../worker/identity";
 import { UserObject } from "../../worker/user";
-import { api, connect, convSql, convStub, dm, join, room, setLimits, signup, type Account, sendAll } from "./helpers";
+import { api, connect, convSql, convStub, dm, join, room, setLimits, signup, type Account, sendAll, userStub, watchedDm } from "./helpers";
 
-const userStub = (a: Account) => env.USERS.get(env.USERS.idFromName(a.username));
 
 
 async function listed(account: Account): Promise<Summary[]> {
@@ -201,12 +200,7 @@ describe("presence versions", () => {
 
 describe("counts applied by version", () => {
   it("a read mark whose count is older than an activity already applied does not undercount", async () => {
-    const alice = await signup("alice");
-    const bob = await signup("bob");
-    const conv = await dm(alice, bob);
-    const inbox = await connect("/inbox", bob);
-    await inbox.next("inbox");
-    const a = await join(conv.id, alice);
+    const { bob, conv, inbox, a } = await watchedDm();
     const seqs = await sendAll(a, ["one", "two", "three"]);
     await inbox.next("activity", (f) => f.seq === seqs[2] && f.unread === 3);
     // Bob read the first message on another device; the count computed then (as of the second

@@ -224,11 +224,25 @@ export async function join(convId: string, account: Account, opts: ClientOptions
   return c;
 }
 
+/**
+ * A DM between two new people, the second watching (an inbox open, its first frame read) and the
+ * first connected to the conversation: the set-up of every count and notification test.
+ */
+export async function watchedDm(): Promise<{ alice: Account; bob: Account; conv: Summary; inbox: TestClient; a: TestClient }> {
+  const alice = await signup("alice");
+  const bob = await signup("bob");
+  const conv = await dm(alice, bob);
+  const inbox = await connect("/inbox", bob);
+  await inbox.next("inbox");
+  const a = await join(conv.id, alice);
+  return { alice, bob, conv, inbox, a };
+}
+
 // ---- reaching into the conversation object (Durable Object test helpers) ----------------------
 
-/** The user object's stub, as the Worker addresses it. */
-export function userStub(username: string): DurableObjectStub<UserObject> {
-  return env.USERS.get(env.USERS.idFromName(username)) as DurableObjectStub<UserObject>;
+/** The user object's stub, as the Worker addresses it: by username, or an account's. */
+export function userStub(who: string | { username: string }): DurableObjectStub<UserObject> {
+  return env.USERS.get(env.USERS.idFromName(typeof who === "string" ? who : who.username)) as DurableObjectStub<UserObject>;
 }
 
 /** The conversation object's stub, as the Worker addresses it. */

@@ -6,9 +6,8 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { Summary } from "../../protocol";
 import { UserObject, type ActivityBatch } from "../../worker/user";
-import { api, connect, dm, join, room, signup, type Account, sendAll, uniqueName } from "./helpers";
+import { api, connect, dm, join, room, signup, type Account, sendAll, uniqueName, userStub, watchedDm } from "./helpers";
 
-const userStub = (a: Account) => env.USERS.get(env.USERS.idFromName(a.username));
 
 async function summaries(account: Account): Promise<Summary[]> {
   const res = await api("GET", "/api/conversations", account.token);
@@ -103,12 +102,7 @@ describe("unread counts", () => {
   });
 
   it("takes a deleted message off the count while an inbox is open, and tells the inbox", async () => {
-    const alice = await signup("alice");
-    const bob = await signup("bob");
-    const conv = await dm(alice, bob);
-    const inbox = await connect("/inbox", bob);
-    await inbox.next("inbox");
-    const a = await join(conv.id, alice);
+    const { bob, conv, inbox, a } = await watchedDm();
     const seqs = await sendAll(a, ["keep", "oops"]);
     await inbox.next("activity", (f) => f.seq === seqs[1] && f.unread === 2);
     a.send({ t: "delete", target: seqs[1] });

@@ -3,12 +3,9 @@
  * offline and announces it with their state; conversations pass it on in presence frames, the
  * members route and welcome, and watching inboxes get it in presence frames.
  */
-import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Member } from "../../protocol";
-import { api, closeAll, connect, dm, join, signup, type Account } from "./helpers";
-
-const userStub = (a: Account) => env.USERS.get(env.USERS.idFromName(a.username));
+import { api, closeAll, connect, dm, join, signup, type Account, userStub } from "./helpers";
 
 async function members(conv: string, a: Account): Promise<Member[]> {
   const res = await api("GET", `/api/conversations/${conv}/members`, a.token);

@@ -7,9 +7,8 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Summary } from "../../protocol";
 import type { ActivityBatch } from "../../worker/user";
-import { api, closeAll, connect, dm, join, room, sendAll, signup, type Account } from "./helpers";
+import { api, closeAll, connect, join, room, sendAll, signup, type Account, userStub, watchedDm } from "./helpers";
 
-const userStub = (a: Account) => env.USERS.get(env.USERS.idFromName(a.username));
 
 async function listed(account: Account, id: string): Promise<Summary | undefined> {
   const res = await api("GET", "/api/conversations", account.token);
@@ -19,12 +18,7 @@ async function listed(account: Account, id: string): Promise<Summary | undefined
 
 describe("unread mentions", () => {
   it("counts only messages from others that mention me as the app highlights them, and a read clears them", async () => {
-    const alice = await signup("alice");
-    const bob = await signup("bob");
-    const conv = await dm(alice, bob);
-    const inbox = await connect("/inbox", bob);
-    await inbox.next("inbox");
-    const a = await join(conv.id, alice);
+    const { alice, bob, conv, inbox, a } = await watchedDm();
     const u = bob.username;
     // Two mentions (any case), and four that are not: code, a longer name, an address, a link.
     const seqs = await sendAll(a, [`hi @${u}`, `\`@${u}\``, `@${u}x`, `mail ${u}@example.com`, `see https://x.test/@${u}`, `*@${u.toUpperCase()}* again`]);
@@ -63,12 +57,7 @@ describe("unread mentions", () => {
   });
 
   it("a batch delivered twice counts each mention once", async () => {
-    const alice = await signup("alice");
-    const bob = await signup("bob");
-    const conv = await dm(alice, bob);
-    const inbox = await connect("/inbox", bob);
-    await inbox.next("inbox");
-    const a = await join(conv.id, alice);
+    const { alice, bob, conv, inbox, a } = await watchedDm();
     const [seq] = await sendAll(a, [`@${bob.username} look`]);
     await inbox.next("activity", (f) => f.seq === seq);
     const batch: ActivityBatch = {
@@ -86,12 +75,7 @@ describe("unread mentions", () => {
   });
 
   it("a read on another device and a deleted mention clear the count on every inbox", async () => {
-    const alice = await signup("alice");
-    const bob = await signup("bob");
-    const conv = await dm(alice, bob);
-    const inbox = await connect("/inbox", bob);
-    await inbox.next("inbox");
-    const a = await join(conv.id, alice);
+    const { bob, conv, inbox, a } = await watchedDm();
     const [one, two] = await sendAll(a, [`@${bob.username} one`, `@${bob.username} two`]);
     await inbox.next("activity", (f) => f.seq === two && f.mentions === 2);
     a.send({ t: "delete", target: two });
@@ -105,12 +89,7 @@ describe("unread mentions", () => {
   });
 
   it("a read mark with a stale figure asks the conversation for the exact set", async () => {
-    const alice = await signup("alice");
-    const bob = await signup("bob");
-    const conv = await dm(alice, bob);
-    const inbox = await connect("/inbox", bob);
-    await inbox.next("inbox");
-    const a = await join(conv.id, alice);
+    const { bob, conv, inbox, a } = await watchedDm();
     const seqs = await sendAll(a, [`@${bob.username} one`, `@${bob.username} two`, `@${bob.username} three`]);
     await inbox.next("activity", (f) => f.seq === seqs[2] && f.mentions === 3);
     // Read up to the first on another device; the figure computed then (as of the second) comes

@@ -4,14 +4,13 @@
  * revoked; an erased account leaves no session, no hash and no way back in, leaves its rooms
  * (ownership passes on) and stays readable, as a deleted account, in its DMs.
  */
-import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
 import type { Member, Message, Summary } from "../../protocol";
 import { ConversationObject } from "../../worker/conversation";
-import { api, closeAll, connect, dm, join, room, signup, type Account } from "./helpers";
+import { api, closeAll, connect, dm, join, room, signup, type Account, userStub } from "./helpers";
 
 const PASSWORD = "correct horse battery";
-const userStub = (username: string) => env.USERS.get(env.USERS.idFromName(username));
 
 async function listOf(a: Account): Promise<Summary[]> {
   return ((await (await api("GET", "/api/conversations", a.token)).json()) as { conversations: Summary[] }).conversations;

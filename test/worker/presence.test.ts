@@ -6,9 +6,8 @@ import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject 
 import { describe, expect, it, onTestFinished } from "vitest";
 import { readAttachment, writeAttachment } from "../../worker/sockets";
 import { UserObject, type PeerPresence } from "../../worker/user";
-import { api, connect, dm, join, room, signup, type Account, type TestClient } from "./helpers";
+import { api, connect, dm, join, room, signup, type Account, type TestClient, userStub } from "./helpers";
 
-const userStub = (a: Account) => env.USERS.get(env.USERS.idFromName(a.username));
 
 async function onlineWhen(a: Account, want: boolean): Promise<void> {
   for (let i = 0; i < 200; i++) {

@@ -3,12 +3,14 @@
  * pair and auth secret, as PushManager makes them, and the decryption it does), the stand-in push
  * service's log and script, and a look at the user object's subscriptions and outbox.
  */
-import { env, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { inject } from "vitest";
 import type { PushSubscriptionBody } from "../../protocol";
 import type { StoredSubscription } from "../../worker/user/push-subscriptions";
-import { api, type Account } from "./helpers";
 import { decryptAes128gcm } from "../push-decrypt";
+import { api, userStub, type Account } from "./helpers";
+
+export { userStub };
 
 export const b64url = (bytes: ArrayBuffer | Uint8Array) =>
   btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -36,8 +38,6 @@ export async function browserSubscription(endpoint: string): Promise<BrowserSubs
 export function subscribe(a: Account, body: unknown): Promise<Response> {
   return api("POST", "/api/me/push", a.token, body);
 }
-
-export const userStub = (username: string) => env.USERS.get(env.USERS.idFromName(username));
 
 /** The user object's stored subscriptions, oldest first. */
 export function storedSubscriptions(username: string): Promise<StoredSubscription[]> {

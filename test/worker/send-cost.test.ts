@@ -5,7 +5,7 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { closeAll, connect, convSql, convStub, dm, join, room, sendAll, signup } from "./helpers";
+import { closeAll, convSql, convStub, dm, join, room, sendAll, signup, watchedDm } from "./helpers";
 
 const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
 
@@ -33,12 +33,7 @@ async function recordStatements(conv: string): Promise<() => Promise<string[]>> 
 
 describe("a send's durable writes", () => {
   it("in a DM, with the other person's inbox open: one, the message's row", async () => {
-    const alice = await signup("alice");
-    const bob = await signup("bob");
-    const conv = await dm(alice, bob);
-    const inbox = await connect("/inbox", bob);
-    await inbox.next("inbox");
-    const a = await join(conv.id, alice);
+    const { conv, inbox, a } = await watchedDm();
     // A first message wakes whatever is lazily read (budgets rebuilt from the log, cursors).
     a.send({ t: "send", id: "warm", body: "hello" });
     await a.next("ack", (f) => f.id === "warm");

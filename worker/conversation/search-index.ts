@@ -7,8 +7,8 @@
  * whichever comes first, a slice at a time with a turn of the event loop between slices (one long
  * slice would hold up every send that arrives meanwhile). Each slice is one transaction and one new
  * segment of the FTS index: under a steady stream, indexing every second in small slices made
- * many small segments for SQLite to merge and write again, and in `npm run bench` (20 DMs on this
- * machine's disk) cost about a third of the messages per second (issue 17, BENCHMARKS.md). A
+ * many small segments for SQLite to merge and write again: 20 DMs on this machine's disk sent
+ * about 40 % more messages per second in a build without indexing (issue 17, BENCHMARKS.md). A
  * search made before the indexer caught up also scans the messages it has not reached yet: the
  * batch is well under INDEX_BACKLOG_SCAN, so none is missed.
  */

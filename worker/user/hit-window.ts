@@ -45,7 +45,7 @@ export class HitWindow {
     return null;
   }
 
-  /** Requests held in the window at `now` (tests and the flush). */
+  /** Requests held in the window at `now` (what the tests read). */
   held(windowMs: number, now: number): number {
     return this.#live(windowMs, now).length - this.#head;
   }
