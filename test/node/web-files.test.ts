@@ -11,7 +11,7 @@ import { imageBox, pending, sizeText, textOf } from "../../web/src/lib/files";
 import { attach, attachError, attached } from "../../web/src/models/compose";
 import { Outbox } from "../../web/src/lib/outbox";
 import { ConversationSession } from "../../web/src/models/session";
-import { FakeSocket, welcome } from "./web-fixtures";
+import { FakeSocket, fakeSession, welcome } from "./web-fixtures";
 
 describe("boxes and previews", () => {
   it("sizes an image's box from its width and height, within 320 px, the ratio kept", () => {
@@ -94,25 +94,9 @@ class FakeXhr {
 const ref = (id: string, name: string) => ({ file: { id, name, type: "application/octet-stream", size: 3 } });
 const file = (name: string) => ({ blob: new Blob(["abc"]), name });
 
-function session(idb: IDBFactory, sockets: FakeSocket[]) {
-  return new ConversationSession("c1", 0, {
-    outbox: new Outbox(idb),
-    user: "alice",
-    socketUrl: (p) => `ws://test${p}`,
-    onIncoming: () => {},
-    onApplied: () => {},
-    onFinal: () => {},
-    create: (url, protocols) => {
-      const s = new FakeSocket(url, protocols);
-      sockets.push(s);
-      return s;
-    },
-  });
-}
-
 function opened(idb: IDBFactory): { s: ConversationSession; socket: () => FakeSocket } {
   const sockets: FakeSocket[] = [];
-  const s = session(idb, sockets);
+  const s = fakeSession(idb, sockets);
   s.start();
   sockets[0]!.open();
   sockets[0]!.deliver(welcome(0), { t: "synced", lastSeq: 0, more: false });

@@ -1,6 +1,9 @@
 /** Frames and fakes shared by the web client's unit tests. */
 import { createCodec, DEFAULT_LIMITS, SUBPROTOCOL_MSGPACK, SUBPROTOCOLS, type Codec, type Member, type MsgFrame, type Summary, type WelcomeFrame } from "../../protocol";
+import type { IDBFactory } from "fake-indexeddb";
+import { Outbox } from "../../web/src/lib/outbox";
 import type { SocketLike, Timers } from "../../web/src/lib/socket";
+import { ConversationSession } from "../../web/src/models/session";
 
 export const conv: Summary = { id: "c1", kind: "dm", title: "Bob", peer: "bob", lastSeq: 0, readSeq: 0, unread: 0 };
 
@@ -104,4 +107,24 @@ export class ManualTimers implements Timers {
     }
     this.now = until;
   }
+}
+
+/**
+ * Alice's session of conversation c1 with its outbox in `idb`; every socket it opens is a
+ * FakeSocket pushed to `sockets` (the last one is the live one).
+ */
+export function fakeSession(idb: IDBFactory, sockets: FakeSocket[], since: number | null = 0): ConversationSession {
+  return new ConversationSession("c1", since, {
+    outbox: new Outbox(idb),
+    user: "alice",
+    socketUrl: (p) => `ws://test${p}`,
+    onIncoming: () => {},
+    onApplied: () => {},
+    onFinal: () => {},
+    create: (url, protocols) => {
+      const s = new FakeSocket(url, protocols);
+      sockets.push(s);
+      return s;
+    },
+  });
 }

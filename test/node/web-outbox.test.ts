@@ -3,7 +3,7 @@ import { IDBFactory } from "fake-indexeddb";
 import { describe, expect, it, vi } from "vitest";
 import { Outbox } from "../../web/src/lib/outbox";
 import { ConversationSession } from "../../web/src/models/session";
-import { FakeSocket, msg, welcome } from "./web-fixtures";
+import { FakeSocket, fakeSession, msg, welcome } from "./web-fixtures";
 
 describe("outbox", () => {
   it("keeps entries per user, oldest first, across a new instance (a reload)", async () => {
@@ -19,22 +19,6 @@ describe("outbox", () => {
     expect((await new Outbox(idb).list("bob")).map((e) => e.id)).toEqual(["z"]);
   });
 });
-
-function session(idb: IDBFactory, sockets: FakeSocket[], since: number | null = 0) {
-  return new ConversationSession("c1", since, {
-    outbox: new Outbox(idb),
-    user: "alice",
-    socketUrl: (p) => `ws://test${p}`,
-    onIncoming: () => {},
-    onApplied: () => {},
-    onFinal: () => {},
-    create: (url, protocols) => {
-      const s = new FakeSocket(url, protocols);
-      sockets.push(s);
-      return s;
-    },
-  });
-}
 
 const sends = (s: FakeSocket) => s.frames().filter((f): f is { t: "send"; id: string; body: string } => typeof f === "object" && f !== null && "t" in f && f.t === "send");
 
@@ -63,7 +47,7 @@ describe("delivering the outbox", () => {
   it("stores before sending, resends with the same id after a reconnect, forgets on ack", async () => {
     const idb = new IDBFactory();
     const sockets: FakeSocket[] = [];
-    const s = session(idb, sockets);
+    const s = fakeSession(idb, sockets);
     s.start();
     const first = sockets[0]!;
     expect(first.url).toBe("ws://test/chat/c1?since=0");
@@ -78,7 +62,7 @@ describe("delivering the outbox", () => {
     // The connection drops before the ack; the message is resent with the same id on the next welcome.
     first.drop(1006);
     s.stop();
-    const again = session(idb, sockets, 0);
+    const again = fakeSession(idb, sockets, 0);
     for (const e of await new Outbox(idb).list("alice")) again.model.addLocal(e);
     again.start();
     const second = sockets[1]!;
@@ -105,7 +89,7 @@ describe("delivering the outbox", () => {
   it("keeps a refused message in the outbox as failed, not to be sent again on its own", async () => {
     const idb = new IDBFactory();
     const sockets: FakeSocket[] = [];
-    const s = session(idb, sockets);
+    const s = fakeSession(idb, sockets);
     s.start();
     sockets[0]!.open();
     sockets[0]!.deliver(welcome(0), { t: "synced", lastSeq: 0, more: false });
@@ -123,7 +107,7 @@ describe("delivering the outbox", () => {
   it("sends a rate-limited message again by itself, with the same id, after a pause that grows", async () => {
     const idb = new IDBFactory();
     const sockets: FakeSocket[] = [];
-    const s = session(idb, sockets);
+    const s = fakeSession(idb, sockets);
     s.start();
     sockets[0]!.open();
     sockets[0]!.deliver(welcome(0), { t: "synced", lastSeq: 0, more: false });
