@@ -98,6 +98,8 @@ describe("message actions", () => {
     await page.keyboard.press("Enter");
     const menu = page.getByRole("menu");
     await menu.waitFor();
+    // The menu takes the focus once it is drawn: keys pressed before that go to the message.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.closest("[role='menu']") != null)).toBe(true);
     // My own message: edit and delete are offered; arrows move through the items.
     await page.keyboard.press("End");
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Delete");
