@@ -3,7 +3,7 @@
 // wrangler dev side by side with the bare reference, servers on core 0 and this generator on core 1.
 //
 //   node bench/compare.mjs --what=upgrade|storm|dm --builds=main=.,nocheck=../wt/nocheck[:noassets],bare
-//     [--n=100] [--seconds=3] [--repeat=2] [--state=/dev/shm]
+//     [--n=100] [--seconds=3] [--repeat=2] [--state=/dev/shm] [--syncs]
 //
 // upgrade: upgrades one after the other for a member already online, alternating between the
 //   builds (a slow spell falls on all alike): time to the 101 and workerd CPU per upgrade and close.
@@ -12,8 +12,11 @@
 // dm:      20 DMs, 5 sends in flight each, closed loop: messages/s and CPU per message, builds
 //   taking turns for --repeat passes.
 // `:noassets` drops the [assets] section from that build's wrangler.toml (what the asset router
-// costs). Figures go to stdout only: BENCHMARKS.md says which were recorded and why.
-import { execFileSync } from "node:child_process";
+// costs). `--syncs` also counts workerd's fsync and fdatasync calls (with strace; storm and dm):
+// every SQLite commit on the disk is one, and under wrangler dev it holds the one thread every
+// object shares. `--perf=DIR` records the storm with `perf record -g` into DIR/NAME.perf.data.
+// Figures go to stdout only: BENCHMARKS.md says which were recorded and why.
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -87,6 +90,22 @@ async function upgrades(all) {
   }
 }
 
+/** Counts a process's fsync and fdatasync calls, and the time spent in them (wall clock), until the returned function is called. */
+function countSyncs(pid) {
+  const tracer = spawn("strace", ["-f", "--seccomp-bpf", "-c", "-w", "-e", "trace=fsync,fdatasync", "-p", String(pid)], { stdio: ["ignore", "ignore", "pipe"] });
+  let out = "";
+  tracer.stderr.on("data", (d) => { out += d; });
+  return async () => {
+    const done = new Promise((r) => tracer.once("exit", r));
+    tracer.kill("SIGINT");
+    await done;
+    // strace -c's table: % time, seconds, usecs/call, calls, [errors,] syscall.
+    const row = (name) => out.split("\n").map((l) => l.trim().split(/\s+/)).find((t) => t.at(-1) === name) ?? [];
+    const sum = (i) => Number(row("fsync")[i] ?? 0) + Number(row("fdatasync")[i] ?? 0);
+    return { calls: sum(3), seconds: sum(1) };
+  };
+}
+
 async function storms(all) {
   for (const x of all) {
     await x.t.server.signup(100);
@@ -95,13 +114,23 @@ async function storms(all) {
     const first = await openAll(specs(), 50, 120);
     await Promise.all(first.map((s) => s.close()));
     await sleep(4000);
+    const syncs = args.has("syncs") ? countSyncs(x.h.workerdPid) : null;
+    const perf = args.has("perf") ? spawn("perf", ["record", "-F", "999", "-g", "-p", String(x.h.workerdPid), "-o", join(String(args.get("perf")), `${x.name}.perf.data`)], { stdio: "ignore" }) : null;
+    if (syncs) await sleep(500); // strace attaches to every thread first
     const c0 = cpuSeconds(x.h.workerdPid);
     const t0 = performance.now();
     const back = await openAll(specs(), 1000, 120);
     const ms = performance.now() - t0;
     await sleep(1500); // what the storm leaves behind (presence) is part of its cost
     const cpu = cpuSeconds(x.h.workerdPid) - c0;
-    console.log(`${x.name.padEnd(14)} storm: ${back.length} sockets synced in ${ms.toFixed(0)} ms; workerd CPU ${(cpu * 1000).toFixed(0)} ms (${((cpu / back.length) * 1e6).toFixed(0)} us a socket, the 1.5 s after included)`);
+    const s = syncs ? await syncs() : null;
+    const synced = s ? `; ${s.calls} fsync/fdatasync calls, ${(s.seconds * 1000).toFixed(0)} ms waiting in them` : "";
+    if (perf) {
+      const stopped = new Promise((r) => perf.once("exit", r));
+      perf.kill("SIGINT");
+      await stopped;
+    }
+    console.log(`${x.name.padEnd(14)} storm: ${back.length} sockets synced in ${ms.toFixed(0)} ms; workerd CPU ${(cpu * 1000).toFixed(0)} ms (${((cpu / back.length) * 1e6).toFixed(0)} us a socket, the 1.5 s after included)${synced}`);
     await Promise.all(back.map((s) => s.close()));
   }
 }
@@ -114,12 +143,17 @@ async function dms(all) {
   }
   for (let r = 0; r < repeat; r++) {
     for (const x of all) {
-      x.runs.push(await fanout(x.t, msgpack, x.dms, { mode: "closed", window: 5, seconds, warmup: 0.5, bodyChars: 50, socketsPerRoom: 2, connectDeadline: 60 }));
+      const syncs = args.has("syncs") ? countSyncs(x.h.workerdPid) : null;
+      if (syncs) await sleep(500);
+      const run = await fanout(x.t, msgpack, x.dms, { mode: "closed", window: 5, seconds, warmup: 0.5, bodyChars: 50, socketsPerRoom: 2, connectDeadline: 60 });
+      // Per message sent, connecting and closing the DMs' sockets included.
+      if (syncs) run.syncsPerMessage = ((await syncs()).calls / run.sent).toFixed(2);
+      x.runs.push(run);
     }
   }
   for (const x of all) {
     const col = (k) => x.runs.map((o) => o[k]).join(" / ");
-    console.log(`${x.name.padEnd(14)} messages/s ${col("messagesPerSecond")}; CPU us/message ${col("serverCpuUsPerMessage")}; ack p50 ms ${x.runs.map((o) => o.ackMs.p50).join(" / ")}; lost ${col("lost")}, duplicated ${col("duplicated")}`);
+    console.log(`${x.name.padEnd(14)} messages/s ${col("messagesPerSecond")}; CPU us/message ${col("serverCpuUsPerMessage")}; ack p50 ms ${x.runs.map((o) => o.ackMs.p50).join(" / ")}; lost ${col("lost")}, duplicated ${col("duplicated")}${args.has("syncs") ? `; fsyncs/message ${col("syncsPerMessage")}` : ""}`);
   }
 }
 
