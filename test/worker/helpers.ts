@@ -246,6 +246,31 @@ export function userStub(who: string | { username: string }): DurableObjectStub<
 }
 
 /** The conversation object's stub, as the Worker addresses it. */
+const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
+
+/** The write statements the user's object runs while `during` runs. */
+export async function userWritesDuring(who: string | { username: string }, during: () => Promise<void>): Promise<string[]> {
+  const stub = userStub(who);
+  const recorded: string[] = [];
+  let original: SqlStorage["exec"] | null = null;
+  await runInDurableObject(stub, (_i, state) => {
+    const sql = state.storage.sql;
+    original = sql.exec;
+    sql.exec = ((query: string, ...bindings: SqlStorageValue[]) => {
+      if (WRITE.test(query)) recorded.push(query);
+      return original!.call(sql, query, ...bindings);
+    }) as SqlStorage["exec"];
+  });
+  try {
+    await during();
+  } finally {
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec = original!;
+    });
+  }
+  return recorded;
+}
+
 export function convStub(id: string): DurableObjectStub<ConversationObject> {
   return env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(id));
 }

@@ -158,7 +158,9 @@ describe("presence", () => {
     const conv = await dm(alice, bob);
     await join(conv.id, bob);
     await onlineWhen(bob, true);
-    // Every object is reset: the socket dies and no goodbye reaches Bob's object.
+    // Once the lease is written (a moment later: lease-book.ts), every object is reset: the socket
+    // dies and no goodbye reaches Bob's object.
+    await runInDurableObject(userStub(bob), (instance) => instance.presence.leases.flush());
     await abortAllDurableObjects();
     expect(await userStub(bob).isOnline()).toBe(true);
     // Time passes beyond the lease (three heartbeat intervals) with no renewal.

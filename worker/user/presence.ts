@@ -1,12 +1,14 @@
 /**
  * Presence of one user. I am online while I have an open inbox socket or any conversation object
  * holds a live lease for me (it has a socket of mine open). Leases expire by themselves, so a
- * conversation object that crashed without saying goodbye cannot keep me online for ever.
+ * conversation object that crashed without saying goodbye cannot keep me online for ever; they
+ * are kept in memory and written a moment later (lease-book.ts).
  * `contacts` is what I was told of the people I share a conversation with, each with the version
  * of their own announcement, so that a late announcement never overwrites a newer one.
  */
 import type { PresenceFrame } from "../../protocol";
 import { addMissingColumns } from "../schema-columns";
+import { LeaseBook } from "./lease-book";
 import type { PeerPresence, PresenceReport } from "./types";
 import { PRESENCE_COLUMNS, PRESENCE_SCHEMA } from "./schema";
 
@@ -31,49 +33,43 @@ export interface LeasedSessions {
 }
 
 export class Presence {
+  /** Leases are read and changed in memory and written a moment later (lease-book.ts). */
+  readonly leases: LeaseBook;
+
   constructor(private readonly sql: SqlStorage) {
     for (const statement of PRESENCE_SCHEMA) sql.exec(statement);
     addMissingColumns(sql, PRESENCE_COLUMNS);
+    this.leases = new LeaseBook(sql);
   }
 
   /** `sessions`: whose sockets are open there (undefined from objects that do not say). */
   setLease(conv: string, until: number, sessions?: readonly string[]): void {
-    this.sql.exec(
-      "INSERT INTO presence_leases (conv, until, sessions) VALUES (?, ?, ?) ON CONFLICT (conv) DO UPDATE SET until = excluded.until, sessions = excluded.sessions",
-      conv, until, sessions ? JSON.stringify(sessions) : null,
-    );
+    this.leases.set(conv, until, sessions);
   }
 
   /** Sessions with a socket open in a conversation, by the live leases. */
   leasedSessions(now: number): LeasedSessions {
     const sessions = new Set<string>();
     let unknown = false;
-    for (const row of this.sql.exec<{ sessions: string | null }>("SELECT sessions FROM presence_leases WHERE until > ?", now)) {
-      const list: unknown = row.sessions === null ? null : JSON.parse(row.sessions);
-      if (!Array.isArray(list)) unknown = true;
-      else for (const s of list) if (typeof s === "string") sessions.add(s);
+    for (const lease of this.leases.live(now)) {
+      if (lease.sessions === null) unknown = true;
+      else for (const s of lease.sessions) sessions.add(s);
     }
     return { sessions, unknown };
   }
 
   dropLease(conv: string): void {
-    this.sql.exec("DELETE FROM presence_leases WHERE conv = ?", conv);
+    this.leases.drop(conv);
   }
 
-  /**
-   * Forgets expired leases; returns the earliest expiry still ahead, if any. Asked on every
-   * lease report: it writes only when a lease has expired (a reconnect storm reports a thousand).
-   */
+  /** Forgets expired leases; returns the earliest expiry still ahead, if any. */
   sweep(now: number): number | null {
-    const earliest = () => this.sql.exec<{ m: number | null }>("SELECT min(until) AS m FROM presence_leases").one().m;
-    const first = earliest();
-    if (first === null || first > now) return first;
-    this.sql.exec("DELETE FROM presence_leases WHERE until <= ?", now);
-    return earliest();
+    return this.leases.sweep(now);
   }
 
   hasLease(now: number): boolean {
-    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM presence_leases WHERE until > ?", now).one().n > 0;
+    for (const _ of this.leases.live(now)) return true;
+    return false;
   }
 
   /** My state as last announced, with its version. */
