@@ -5,8 +5,10 @@
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { readAttachment, writeAttachment } from "../../worker/sockets";
-import { UserObject, type PeerPresence } from "../../worker/user";
-import { api, connect, dm, join, room, signup, type Account, type TestClient, userStub } from "./helpers";
+import { ConversationObject } from "../../worker/conversation";
+import { UserObject, type PeerPresence, type PresenceReport } from "../../worker/user";
+import { ANNOUNCE_RETRY_MS } from "../../worker/user/watch";
+import { api, connect, convStub, dm, join, room, signup, type Account, type TestClient, userStub } from "./helpers";
 
 
 async function onlineWhen(a: Account, want: boolean): Promise<void> {
@@ -220,5 +222,28 @@ describe("presence", () => {
     const again = await connect("/inbox", alice);
     expect((await again.next("inbox")).online).toEqual([]);
     again.close();
+  });
+  it("tells a conversation that failed an announcement again, until it took it", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const team = await room(alice, [bob]);
+    const direct = await dm(alice, bob);
+    // The first announcement of Bob's to reach a conversation fails (that object reset meanwhile).
+    const original = ConversationObject.prototype.memberPresence;
+    let failures = 0;
+    ConversationObject.prototype.memberPresence = function (this: ConversationObject, username: string, report: PresenceReport) {
+      if (username === bob.username && report.online && failures++ === 0) throw new Error("reset meanwhile");
+      return original.call(this, username, report);
+    };
+    onTestFinished(() => {
+      ConversationObject.prototype.memberPresence = original;
+    });
+    const inbox = await connect("/inbox", bob);
+    await inbox.next("inbox");
+    expect(failures).toBeGreaterThan(0);
+    // Both conversations show him online in the end: the one that failed was told again.
+    const onlineIn = async (id: string) => (await convStub(id).presenceStates()).find((p) => p.username === bob.username)?.online ?? false;
+    await expect.poll(async () => [await onlineIn(team.id), await onlineIn(direct.id)], { timeout: ANNOUNCE_RETRY_MS * 8, interval: 50 }).toEqual([true, true]);
+    inbox.close();
   });
 });

@@ -15,6 +15,9 @@ import { type Presence, presenceFrame } from "./presence";
 
 /** How many DM peers an inbox connect asks for their presence, to heal missed announcements. */
 const PRESENCE_REFRESH_MAX = 100;
+/** An announcement a conversation did not take is tried again this much later, doubling, this many times. */
+export const ANNOUNCE_RETRY_MS = 500;
+export const ANNOUNCE_TRIES = 5;
 
 export interface WatchHooks {
   env: Env;
@@ -58,14 +61,39 @@ export class Watch {
     const ids = this.h.index.ids();
     const answers = await Promise.allSettled(ids.map((id) => this.#conversation(id).memberPresence(me, report)));
     const states: PeerPresence[] = [];
+    const failed: string[] = [];
     answers.forEach((a, i) => {
-      if (a.status !== "fulfilled") return;
-      this.#applyAnswer(ids[i]!, a.value, states);
+      if (a.status === "fulfilled") this.#applyAnswer(ids[i]!, a.value, states);
+      else failed.push(ids[i]!);
     });
+    // A conversation that did not take it (reset meanwhile, overloaded) would otherwise show my
+    // old state to its members until my next change: it is told again, off this path.
+    if (failed.length > 0) this.h.ctx.waitUntil(this.#announceAgain(me, report, failed));
     // Only an announcement that I watch asked for views; a later one may have superseded it.
     if (report.watching && this.h.presence.announced().version === report.version) {
       const changes = this.h.presence.rebuildContacts(states, me, Date.now());
       if (changes.length > 0) this.h.toInbox(changes.map(presenceFrame));
+    }
+  }
+
+  /**
+   * Tells the conversations that failed `report` again, with backoff, until each took it or a
+   * newer announcement (which goes to every conversation) superseded it. Versions make a repeat
+   * harmless.
+   */
+  async #announceAgain(me: string, report: PresenceReport, convs: string[]): Promise<void> {
+    let left = convs;
+    for (let attempt = 0; attempt < ANNOUNCE_TRIES && left.length > 0; attempt++) {
+      await new Promise((r) => setTimeout(r, ANNOUNCE_RETRY_MS * 2 ** attempt));
+      if (this.h.presence.announced().version !== report.version) return;
+      const answers = await Promise.allSettled(left.map((id) => this.#conversation(id).memberPresence(me, report)));
+      const states: PeerPresence[] = [];
+      left = left.filter((id, i) => {
+        const a = answers[i]!;
+        if (a.status === "fulfilled") this.#applyAnswer(id, a.value, states);
+        return a.status === "rejected";
+      });
+      this.#contacts(states);
     }
   }
 
