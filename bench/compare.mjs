@@ -14,7 +14,8 @@
 // `:noassets` drops the [assets] section from that build's wrangler.toml (what the asset router
 // costs). `--syncs` also counts workerd's fsync and fdatasync calls (with strace; storm and dm):
 // every SQLite commit on the disk is one, and under wrangler dev it holds the one thread every
-// object shares. `--perf=DIR` records the storm with `perf record -g` into DIR/NAME.perf.data.
+// object shares. `--js-profile` prints a CPU profile of the Worker's JavaScript during the storm
+// or the last DM pass (the inspector; native work is not in it). `--perf=DIR` records the storm with `perf record -g` into DIR/NAME.perf.data.
 // Figures go to stdout only: BENCHMARKS.md says which were recorded and why.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import { freezeBare, freezeWorker, loadProtocol } from "./lib/build.mjs";
 import { openAll } from "./lib/client.mjs";
 import { cpuSeconds } from "./lib/proc.mjs";
+import { startProfile } from "./lib/profile.mjs";
 import { fanout } from "./lib/scenarios.mjs";
 import { LOAD_LIMITS, parseArgs } from "./lib/options.mjs";
 import { hasTaskset, startWrangler, stopAll } from "./lib/servers.mjs";
@@ -106,6 +108,17 @@ function countSyncs(pid) {
   };
 }
 
+/** Starts the inspector's CPU profile of a build's Worker when --js-profile asks for one. */
+const jsProfile = (x, all) => (args.has("js-profile") && !x.bare ? startProfile(8850 + all.indexOf(x) + 100) : null);
+
+async function printProfile(js, name, what) {
+  const prof = await js.stop(join(tmpdir(), `${what}-${name}.cpuprofile`));
+  console.log(`${name}: JS profile of the ${what}, ${prof.totalMs} ms sampled (${prof.file}); self time:`);
+  for (const t of prof.top ?? []) console.log(`${String(t.ms).padStart(7)} ms  ${t.share.padStart(7)}  ${t.fn}`);
+  console.log("inclusive, named functions of the Worker:");
+  for (const t of prof.inclusive ?? []) console.log(`${String(t.ms).padStart(7)} ms  ${t.share.padStart(7)}  ${t.fn}`);
+}
+
 async function storms(all) {
   for (const x of all) {
     await x.t.server.signup(100);
@@ -115,6 +128,7 @@ async function storms(all) {
     await Promise.all(first.map((s) => s.close()));
     await sleep(4000);
     const syncs = args.has("syncs") ? countSyncs(x.h.workerdPid) : null;
+    const js = await jsProfile(x, all);
     const perf = args.has("perf") ? spawn("perf", ["record", "-F", "999", "-g", "-p", String(x.h.workerdPid), "-o", join(String(args.get("perf")), `${x.name}.perf.data`)], { stdio: "ignore" }) : null;
     if (syncs) await sleep(500); // strace attaches to every thread first
     const c0 = cpuSeconds(x.h.workerdPid);
@@ -125,6 +139,7 @@ async function storms(all) {
     const cpu = cpuSeconds(x.h.workerdPid) - c0;
     const s = syncs ? await syncs() : null;
     const synced = s ? `; ${s.calls} fsync/fdatasync calls, ${(s.seconds * 1000).toFixed(0)} ms waiting in them` : "";
+    if (js) await printProfile(js, x.name, "storm");
     if (perf) {
       const stopped = new Promise((r) => perf.once("exit", r));
       perf.kill("SIGINT");
@@ -145,9 +160,11 @@ async function dms(all) {
     for (const x of all) {
       const syncs = args.has("syncs") ? countSyncs(x.h.workerdPid) : null;
       if (syncs) await sleep(500);
+      const js = r === repeat - 1 ? await jsProfile(x, all) : null;
       const run = await fanout(x.t, msgpack, x.dms, { mode: "closed", window: 5, seconds, warmup: 0.5, bodyChars: 50, socketsPerRoom: 2, connectDeadline: 60 });
       // Per message sent, connecting and closing the DMs' sockets included.
       if (syncs) run.syncsPerMessage = ((await syncs()).calls / run.sent).toFixed(2);
+      if (js) await printProfile(js, x.name, "dms");
       x.runs.push(run);
     }
   }
