@@ -106,7 +106,7 @@ async function exchange(target, live, text, deadlineMs) {
  * 5. With the storm's sockets still open (every object awake), `warmUpgrades` more upgrades one
  *    after the other for a member already online: time to the 101.
  */
-export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadline, bodyChars, watch, warmUpgrades = 10 }) {
+export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadline, bodyChars, watch, warmUpgrades = 50 }) {
   const text = body(bodyChars);
   const live = [];
   let back = [];
