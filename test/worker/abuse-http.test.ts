@@ -11,7 +11,7 @@ import { DEV_SESSION_SECRET } from "../../worker/auth/token";
 import { ApiError } from "../../worker/errors";
 import { limitsFromEnv } from "../../worker/config";
 import { FLUSH_DELAY_MS } from "../../worker/user/hit-window";
-import { api, BASE, connect, signup, spend, uniqueName, userStub, userWritesDuring, type Account } from "./helpers";
+import { api, BASE, connect, signup, spend, uniqueName, userStub, writesDuring, type Account } from "./helpers";
 
 /** Rows the user's `http_hits` table holds (what a restarted object would find). */
 const storedHits = (account: Account) =>
@@ -68,10 +68,10 @@ describe("the request budget is kept in memory (issue 17)", () => {
     const erin = await signup("budget");
     expect(await status(api("GET", "/api/me", erin.token))).toBe(200); // the session's last use is written once
     await vi.waitFor(async () => expect(await storedHits(erin)).toBe(1), { timeout: FLUSH_DELAY_MS * 5, interval: 100 });
-    const onRequests = await userWritesDuring(erin, async () => {
+    const onRequests = await writesDuring(userStub(erin), async () => {
       for (let i = 0; i < 5; i++) expect(await status(api("GET", "/api/me", erin.token))).toBe(200);
     });
-    const later = await userWritesDuring(erin, async () => {
+    const later = await writesDuring(userStub(erin), async () => {
       await vi.waitFor(async () => expect(await storedHits(erin)).toBe(6), { timeout: FLUSH_DELAY_MS * 5, interval: 100 });
     });
     expect(onRequests).toEqual([]);

@@ -248,9 +248,8 @@ export function userStub(who: string | { username: string }): DurableObjectStub<
 /** The conversation object's stub, as the Worker addresses it. */
 const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
 
-/** The write statements the user's object runs while `during` runs. */
-export async function userWritesDuring(who: string | { username: string }, during: () => Promise<void>): Promise<string[]> {
-  const stub = userStub(who);
+/** The write statements an object (a user's: userStub, a conversation's: convStub) runs while `during` runs. */
+export async function writesDuring(stub: DurableObjectStub<UserObject> | DurableObjectStub<ConversationObject>, during: () => Promise<void>): Promise<string[]> {
   const recorded: string[] = [];
   let original: SqlStorage["exec"] | null = null;
   await runInDurableObject(stub, (_i, state) => {

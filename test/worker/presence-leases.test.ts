@@ -6,7 +6,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { FLUSH_DELAY_MS } from "../../worker/user/hit-window";
-import { closeAll, connect, convStub, dm, join, signup, userStub, userWritesDuring, type Account } from "./helpers";
+import { closeAll, connect, convStub, dm, join, signup, userStub, writesDuring, type Account } from "./helpers";
 
 /** Leases the user's table holds (what a restarted object would find). */
 const storedLeases = (a: Account) =>
@@ -18,7 +18,7 @@ describe("presence leases (issue 17)", () => {
   it("a report waits for no durable write: the leases are written a moment later, together", async () => {
     const bob = await signup("lease");
     const convs = ["c1", "c2", "c3", "c4", "c5"].map((c) => `${c}-${bob.username}`);
-    const onReports = await userWritesDuring(bob, async () => {
+    const onReports = await writesDuring(userStub(bob), async () => {
       for (const conv of convs) await userStub(bob).connection(conv, true, Date.now() + HOUR, [`s-${conv}`]);
       await userStub(bob).connection(convs[4]!, false, 0);
     });

@@ -352,11 +352,16 @@ export class ConversationObject extends SocketObject {
    * A member's object announces their state. The answer tells it whether they are still a member
    * and, when they watch, the conversation as they see it and every member's announced state.
    */
-  memberPresence(username: string, report: PresenceReport): AnnounceAnswer {
+  async memberPresence(username: string, report: PresenceReport): Promise<AnnounceAnswer> {
     if (this.access(username) !== "ok") return { member: false };
     this.presence.announce(username, report);
-    if (!report.watching) return { member: true, snapshot: null };
-    return { member: true, snapshot: { presence: this.presence.announcedStates(), entry: this.members.indexEntry(username) } };
+    const answer: AnnounceAnswer = !report.watching
+      ? { member: true, snapshot: null }
+      : { member: true, snapshot: { presence: this.presence.announcedStates(), entry: this.members.indexEntry(username) } };
+    // Answered once stored: a change of `online` alone is written with others a moment later
+    // (presence-table.ts), and the member's object tells again a conversation that failed.
+    await this.#table.saved();
+    return answer;
   }
 
   // ---- sockets (hooks of SocketObject) ------------------------------------------------------------

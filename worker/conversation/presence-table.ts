@@ -7,6 +7,14 @@
  *
  * The table is read once per wake and then mirrored beside it: every announcement reads it, and
  * each notification round and presence fan-out asks who watches.
+ *
+ * A change of whom to notify (`watching`, `push`) is written at once. A change of `online` alone
+ * (what a member coming back, or leaving, announces to every conversation of theirs) waits up to
+ * SAVE_DELAY_MS and is written together with the others that came meanwhile: a reconnect storm
+ * announced a thousand of them, each its own SQLite commit on the thread every object shares
+ * (issue 17, BENCHMARKS.md). The member's object is answered only once the row is written
+ * (`saved()`), so an answer never promises what a crash can still lose: a failed call is told
+ * again by the member's object (watch.ts).
  */
 import type { ConversationStore } from "./store";
 
@@ -21,19 +29,31 @@ export interface Announced {
   lastSeen?: number;
 }
 
+/** How long a change of `online` alone waits to be written with the others. */
+export const SAVE_DELAY_MS = 500;
+
 export const PRESENCE_TABLE_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS presence (username TEXT PRIMARY KEY, online INTEGER NOT NULL, watching INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0, push INTEGER NOT NULL DEFAULT 0)`,
 ];
 
 export class PresenceTable {
   #rows: Map<string, Announced> | undefined;
+  /** Members whose row in memory is newer than the stored one. */
+  readonly #unsaved = new Set<string>();
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  /** Settles when the rows waiting now are written. */
+  #written: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly store: ConversationStore,
   ) {
+    // A transaction that rolled back may have held a write of ours: write every row again (the
+    // announcements themselves stand; they were not part of what rolled back).
     store.onRollback(() => {
-      this.#rows = undefined;
+      if (this.#rows === undefined) return;
+      for (const username of this.#rows.keys()) this.#unsaved.add(username);
+      this.#schedule();
     });
   }
 
@@ -61,13 +81,53 @@ export class PresenceTable {
     if (before && before.version > next.version) return null;
     const push = next.push === true;
     if (before && before.version === next.version && before.online === next.online && before.watching === next.watching && (before.push === true) === push) return before;
-    this.sql.exec(
-      `INSERT INTO presence (username, online, watching, push, version, last_seen) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (username) DO UPDATE SET online = excluded.online, watching = excluded.watching, push = excluded.push, version = excluded.version, last_seen = excluded.last_seen`,
-      username, next.online ? 1 : 0, next.watching ? 1 : 0, push ? 1 : 0, next.version, next.lastSeen ?? null,
-    );
     table.set(username, { online: next.online, watching: next.watching, push, version: next.version, ...(next.lastSeen ? { lastSeen: next.lastSeen } : {}) });
+    this.#unsaved.add(username);
+    // Whom to notify is written at once; who is online, a moment later with the others.
+    if ((before?.watching ?? false) !== next.watching || (before?.push === true) !== push) this.flush();
+    else this.#schedule();
     return before;
+  }
+
+  /** Settles once every row applied so far is written. */
+  saved(): Promise<void> {
+    if (this.#unsaved.size === 0) return Promise.resolve();
+    if (!this.#written) {
+      let resolve = () => {};
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.#written = { promise, resolve };
+    }
+    return this.#written.promise;
+  }
+
+  /** Writes the rows that changed since the last write. */
+  flush(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    const rows = this.#rows;
+    try {
+      for (const username of this.#unsaved) {
+        const p = rows?.get(username);
+        if (!p) continue;
+        this.sql.exec(
+          `INSERT INTO presence (username, online, watching, push, version, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (username) DO UPDATE SET online = excluded.online, watching = excluded.watching, push = excluded.push, version = excluded.version, last_seen = excluded.last_seen`,
+          username, p.online ? 1 : 0, p.watching ? 1 : 0, p.push === true ? 1 : 0, p.version, p.lastSeen ?? null,
+        );
+      }
+    } catch {
+      // The tables were erased meanwhile (a deleted room, a made-up id): nothing left to keep.
+    }
+    this.#unsaved.clear();
+    const written = this.#written;
+    this.#written = null;
+    written?.resolve();
+  }
+
+  #schedule(): void {
+    this.#timer ??= setTimeout(() => this.flush(), SAVE_DELAY_MS);
   }
 
   /** Active members whose state matches `pick`. */
