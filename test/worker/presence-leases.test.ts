@@ -6,7 +6,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { FLUSH_DELAY_MS } from "../../worker/user/hit-window";
-import { closeAll, connect, convStub, dm, join, signup, userStub, writesDuring, type Account } from "./helpers";
+import { closeAll, convStub, signup, userStub, watchedDm, writesDuring, type Account } from "./helpers";
 
 /** Leases the user's table holds (what a restarted object would find). */
 const storedLeases = (a: Account) =>
@@ -47,24 +47,20 @@ describe("presence leases (issue 17)", () => {
   });
 
   it("a lease the user object lost (a crash before it was written) comes back with the conversation's renewal", async () => {
-    const alice = await signup("lease");
-    const bob = await signup("lease");
-    const conv = await dm(alice, bob);
-    const watch = await connect("/inbox", alice);
-    await watch.next("inbox");
-    const tab = await join(conv.id, bob);
-    await watch.next("presence", (f) => f.username === bob.username && f.online);
-    // Bob's object lost the lease (a restart before it was written): it knows of no socket of his.
-    await runInDurableObject(userStub(bob), (instance) => {
+    // Alice has a socket in the DM; Bob watches from his inbox.
+    const { alice, conv, inbox, a } = await watchedDm();
+    await vi.waitFor(async () => expect(await userStub(alice).isOnline()).toBe(true), { timeout: 5_000, interval: 50 });
+    // Alice's object lost the lease (a restart before it was written): it knows of no socket of hers.
+    await runInDurableObject(userStub(alice), (instance) => {
       instance.presence.dropLease(conv.id);
       instance.presence.leases.flush();
     });
-    expect(await storedLeases(bob)).toEqual([]);
-    expect(await userStub(bob).isOnline()).toBe(false);
-    // The conversation renews its members' leases every heartbeat: Bob is online again.
+    expect(await storedLeases(alice)).toEqual([]);
+    expect(await userStub(alice).isOnline()).toBe(false);
+    // The conversation renews its members' leases every heartbeat: Alice is online again.
     await runDurableObjectAlarm(convStub(conv.id));
-    await vi.waitFor(async () => expect(await userStub(bob).isOnline()).toBe(true), { timeout: 5_000, interval: 50 });
-    await vi.waitFor(async () => expect(await storedLeases(bob)).toHaveLength(1), { timeout: FLUSH_DELAY_MS * 5, interval: 100 });
-    await closeAll(tab, watch);
+    await vi.waitFor(async () => expect(await userStub(alice).isOnline()).toBe(true), { timeout: 5_000, interval: 50 });
+    await vi.waitFor(async () => expect(await storedLeases(alice)).toHaveLength(1), { timeout: FLUSH_DELAY_MS * 5, interval: 100 });
+    await closeAll(a, inbox);
   });
 });
