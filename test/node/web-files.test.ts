@@ -10,8 +10,8 @@ import { DEFAULT_LIMITS } from "../../protocol";
 import { imageBox, pending, sizeText, textOf } from "../../web/src/lib/files";
 import { attach, attachError, attached } from "../../web/src/models/compose";
 import { Outbox } from "../../web/src/lib/outbox";
-import { ConversationSession } from "../../web/src/models/session";
-import { FakeSocket, fakeSession, welcome } from "./web-fixtures";
+import type { ConversationSession } from "../../web/src/models/session";
+import { type FakeSocket, fakeSession, welcome } from "./web-fixtures";
 
 describe("boxes and previews", () => {
   it("sizes an image's box from its width and height, within 320 px, the ratio kept", () => {

@@ -3,7 +3,7 @@ import { IDBFactory } from "fake-indexeddb";
 import { describe, expect, it, vi } from "vitest";
 import { Outbox } from "../../web/src/lib/outbox";
 import { ConversationSession } from "../../web/src/models/session";
-import { FakeSocket, fakeSession, msg, welcome } from "./web-fixtures";
+import { type FakeSocket, fakeSession, msg, welcome } from "./web-fixtures";
 
 describe("outbox", () => {
   it("keeps entries per user, oldest first, across a new instance (a reload)", async () => {
