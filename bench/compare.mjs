@@ -25,7 +25,7 @@ import { fileURLToPath } from "node:url";
 import { freezeBare, freezeWorker, loadProtocol } from "./lib/build.mjs";
 import { openAll } from "./lib/client.mjs";
 import { cpuSeconds } from "./lib/proc.mjs";
-import { startProfile } from "./lib/profile.mjs";
+import { printProfile, startProfile } from "./lib/profile.mjs";
 import { fanout } from "./lib/scenarios.mjs";
 import { LOAD_LIMITS, parseArgs } from "./lib/options.mjs";
 import { hasTaskset, startWrangler, stopAll } from "./lib/servers.mjs";
@@ -111,12 +111,9 @@ function countSyncs(pid) {
 /** Starts the inspector's CPU profile of a build's Worker when --js-profile asks for one. */
 const jsProfile = (x, all) => (args.has("js-profile") && !x.bare ? startProfile(8850 + all.indexOf(x) + 100) : null);
 
-async function printProfile(js, name, what) {
-  const prof = await js.stop(join(tmpdir(), `${what}-${name}.cpuprofile`));
-  console.log(`${name}: JS profile of the ${what}, ${prof.totalMs} ms sampled (${prof.file}); self time:`);
-  for (const t of prof.top ?? []) console.log(`${String(t.ms).padStart(7)} ms  ${t.share.padStart(7)}  ${t.fn}`);
-  console.log("inclusive, named functions of the Worker:");
-  for (const t of prof.inclusive ?? []) console.log(`${String(t.ms).padStart(7)} ms  ${t.share.padStart(7)}  ${t.fn}`);
+/** Stops a JS profile started by jsProfile and prints it. */
+async function stopProfile(js, name, what) {
+  printProfile(`${name}, the ${what}`, await js.stop(join(tmpdir(), `${what}-${name}.cpuprofile`)));
 }
 
 async function storms(all) {
@@ -139,7 +136,7 @@ async function storms(all) {
     const cpu = cpuSeconds(x.h.workerdPid) - c0;
     const s = syncs ? await syncs() : null;
     const synced = s ? `; ${s.calls} fsync/fdatasync calls, ${(s.seconds * 1000).toFixed(0)} ms waiting in them` : "";
-    if (js) await printProfile(js, x.name, "storm");
+    if (js) await stopProfile(js, x.name, "storm");
     if (perf) {
       const stopped = new Promise((r) => perf.once("exit", r));
       perf.kill("SIGINT");
@@ -164,7 +161,7 @@ async function dms(all) {
       const run = await fanout(x.t, msgpack, x.dms, { mode: "closed", window: 5, seconds, warmup: 0.5, bodyChars: 50, socketsPerRoom: 2, connectDeadline: 60 });
       // Per message sent, connecting and closing the DMs' sockets included.
       if (syncs) run.syncsPerMessage = ((await syncs()).calls / run.sent).toFixed(2);
-      if (js) await printProfile(js, x.name, "dms");
+      if (js) await stopProfile(js, x.name, "dms");
       x.runs.push(run);
     }
   }

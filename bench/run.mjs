@@ -15,7 +15,7 @@ import { deploy } from "./lib/deploy.mjs";
 import { aggregate, table } from "./lib/report.mjs";
 import { storm } from "./lib/storm.mjs";
 import { checkTargets, printTargets } from "./lib/goals.mjs";
-import { startProfile } from "./lib/profile.mjs";
+import { printProfile, startProfile } from "./lib/profile.mjs";
 import { catchUp, connectRoom, drive, fanout, idle, quietFor, seedCatchUp, settle, settleScale } from "./lib/scenarios.mjs";
 import { hasTaskset, killAllNow, locateWorker, startFloor, startWrangler, stopAll, stopOne, workerAlive } from "./lib/servers.mjs";
 import { LOAD_LIMITS, parseArgs } from "./lib/options.mjs";
@@ -84,15 +84,6 @@ function machine() {
   const lscpu = spawnSync("lscpu", [], { encoding: "utf8" }).stdout ?? "";
   const model = /Model name:\s*(.+)/.exec(lscpu)?.[1] ?? cpus()[0]?.model;
   return { cpu: model, cores: cpus().length, memGB: Math.round(totalmem() / 2 ** 30), node: process.version, pinned: hasTaskset && SERVER_CORE !== null };
-}
-
-function printProfile(title, prof) {
-  console.log(`\n== CPU profile of ours: ${title}, ${prof.totalMs} ms sampled, ${prof.file}\n-- self time`);
-  for (const t of prof.top ?? []) console.log(`${String(t.ms).padStart(7)} ms  ${t.share.padStart(7)}  ${t.fn}`);
-  console.log("-- inclusive time (the function and its callees), named functions of the Worker");
-  for (const t of prof.inclusive ?? []) console.log(`${String(t.ms).padStart(7)} ms  ${t.share.padStart(7)}  ${t.fn}`);
-  if (prof.stalls?.length) console.log("-- longest busy stretches (ms into the profile: length; most self time)");
-  for (const s of prof.stalls ?? []) console.log(`${String(s.atMs).padStart(7)} ms: ${s.ms} ms; ${s.top.join(", ")}`);
 }
 
 /** Prints the tables of a saved run again (--report=FILE): nothing is started. */

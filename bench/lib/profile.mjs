@@ -159,3 +159,13 @@ function stalls(profile, byId, count = 5) {
     top: [...s.self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([fn, ms]) => `${fn} ${ms.toFixed(1)} ms`),
   }));
 }
+
+/** Prints a profile summary (from `stop()`): self time, inclusive time, the longest busy stretches. */
+export function printProfile(title, prof) {
+  console.log(`\n== CPU profile of ours: ${title}, ${prof.totalMs} ms sampled, ${prof.file}\n-- self time`);
+  for (const t of prof.top ?? []) console.log(`${String(t.ms).padStart(7)} ms  ${t.share.padStart(7)}  ${t.fn}`);
+  console.log("-- inclusive time (the function and its callees), named functions of the Worker");
+  for (const t of prof.inclusive ?? []) console.log(`${String(t.ms).padStart(7)} ms  ${t.share.padStart(7)}  ${t.fn}`);
+  if (prof.stalls?.length) console.log("-- longest busy stretches (ms into the profile: length; most self time)");
+  for (const s of prof.stalls ?? []) console.log(`${String(s.atMs).padStart(7)} ms: ${s.ms} ms; ${s.top.join(", ")}`);
+}

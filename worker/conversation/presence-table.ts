@@ -10,12 +10,13 @@
  *
  * A change of whom to notify (`watching`, `push`) is written at once. A change of `online` alone
  * (what a member coming back, or leaving, announces to every conversation of theirs) waits up to
- * SAVE_DELAY_MS and is written together with the others that came meanwhile: a reconnect storm
- * announced a thousand of them, each its own SQLite commit on the thread every object shares
- * (issue 17, BENCHMARKS.md). The member's object is answered only once the row is written
+ * SAVE_DELAY_MS and is written together with the others that came meanwhile (write-behind.ts):
+ * a reconnect storm announced a thousand of them, each its own SQLite commit on the thread every
+ * object shares (issue 17, BENCHMARKS.md). The member's object is answered only once the row is written
  * (`saved()`), so an answer never promises what a crash can still lose: a failed call is told
  * again by the member's object (watch.ts).
  */
+import { WriteBehind } from "../write-behind";
 import type { ConversationStore } from "./store";
 
 export interface Announced {
@@ -39,10 +40,7 @@ export const PRESENCE_TABLE_SCHEMA = [
 export class PresenceTable {
   #rows: Map<string, Announced> | undefined;
   /** Members whose row in memory is newer than the stored one. */
-  readonly #unsaved = new Set<string>();
-  #timer: ReturnType<typeof setTimeout> | null = null;
-  /** Settles when the rows waiting now are written. */
-  #written: { promise: Promise<void>; resolve: () => void } | null = null;
+  readonly #writes = new WriteBehind<string>(SAVE_DELAY_MS, (usernames) => this.#write(usernames));
 
   constructor(
     private readonly sql: SqlStorage,
@@ -51,9 +49,7 @@ export class PresenceTable {
     // A transaction that rolled back may have held a write of ours: write every row again (the
     // announcements themselves stand; they were not part of what rolled back).
     store.onRollback(() => {
-      if (this.#rows === undefined) return;
-      for (const username of this.#rows.keys()) this.#unsaved.add(username);
-      this.#schedule();
+      for (const username of this.#rows?.keys() ?? []) this.#writes.changed(username);
     });
   }
 
@@ -82,52 +78,27 @@ export class PresenceTable {
     const push = next.push === true;
     if (before && before.version === next.version && before.online === next.online && before.watching === next.watching && (before.push === true) === push) return before;
     table.set(username, { online: next.online, watching: next.watching, push, version: next.version, ...(next.lastSeen ? { lastSeen: next.lastSeen } : {}) });
-    this.#unsaved.add(username);
+    this.#writes.changed(username);
     // Whom to notify is written at once; who is online, a moment later with the others.
-    if ((before?.watching ?? false) !== next.watching || (before?.push === true) !== push) this.flush();
-    else this.#schedule();
+    if ((before?.watching ?? false) !== next.watching || (before?.push === true) !== push) this.#writes.flush();
     return before;
   }
 
   /** Settles once every row applied so far is written. */
   saved(): Promise<void> {
-    if (this.#unsaved.size === 0) return Promise.resolve();
-    if (!this.#written) {
-      let resolve = () => {};
-      const promise = new Promise<void>((r) => {
-        resolve = r;
-      });
-      this.#written = { promise, resolve };
-    }
-    return this.#written.promise;
+    return this.#writes.saved();
   }
 
-  /** Writes the rows that changed since the last write. */
-  flush(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    const rows = this.#rows;
-    try {
-      for (const username of this.#unsaved) {
-        const p = rows?.get(username);
-        if (!p) continue;
-        this.sql.exec(
-          `INSERT INTO presence (username, online, watching, push, version, last_seen) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (username) DO UPDATE SET online = excluded.online, watching = excluded.watching, push = excluded.push, version = excluded.version, last_seen = excluded.last_seen`,
-          username, p.online ? 1 : 0, p.watching ? 1 : 0, p.push === true ? 1 : 0, p.version, p.lastSeen ?? null,
-        );
-      }
-    } catch {
-      // The tables were erased meanwhile (a deleted room, a made-up id): nothing left to keep.
+  #write(usernames: ReadonlySet<string>): void {
+    for (const username of usernames) {
+      const p = this.#rows?.get(username);
+      if (!p) continue;
+      this.sql.exec(
+        `INSERT INTO presence (username, online, watching, push, version, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (username) DO UPDATE SET online = excluded.online, watching = excluded.watching, push = excluded.push, version = excluded.version, last_seen = excluded.last_seen`,
+        username, p.online ? 1 : 0, p.watching ? 1 : 0, p.push === true ? 1 : 0, p.version, p.lastSeen ?? null,
+      );
     }
-    this.#unsaved.clear();
-    const written = this.#written;
-    this.#written = null;
-    written?.resolve();
-  }
-
-  #schedule(): void {
-    this.#timer ??= setTimeout(() => this.flush(), SAVE_DELAY_MS);
   }
 
   /** Active members whose state matches `pick`. */

@@ -8,7 +8,7 @@
  * user objects, each an fsync on a disk that holds the one thread all objects share under
  * `wrangler dev` (issue 17, BENCHMARKS.md). Now the leases live in memory while the object is
  * awake, loaded from their table on first use, and what changed is written together at most
- * FLUSH_DELAY_MS later (the timer keeps the object awake until then).
+ * FLUSH_DELAY_MS later (write-behind.ts).
  *
  * A lease is soft state: it expires by itself and its conversation renews it every heartbeat,
  * well before it would. So what a crash can lose (the last FLUSH_DELAY_MS of reports) is repaired
@@ -16,6 +16,7 @@
  * lease that is renewed before it ends, and a lost drop keeps a lease at most until it expires,
  * as for a conversation that crashed without saying goodbye.
  */
+import { WriteBehind } from "../write-behind";
 import { FLUSH_DELAY_MS } from "./hit-window";
 
 export interface Lease {
@@ -28,18 +29,17 @@ export class LeaseBook {
   /** Every lease by conversation (null until loaded from storage). */
   #leases: Map<string, Lease> | null = null;
   /** Conversations whose lease changed (or went) since the last write. */
-  readonly #unsaved = new Set<string>();
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  readonly #writes = new WriteBehind<string>(FLUSH_DELAY_MS, (convs) => this.#write(convs));
 
   constructor(private readonly sql: SqlStorage) {}
 
   set(conv: string, until: number, sessions?: readonly string[]): void {
     this.#all().set(conv, { until, sessions: sessions ? [...sessions] : null });
-    this.#changed(conv);
+    this.#writes.changed(conv);
   }
 
   drop(conv: string): void {
-    if (this.#all().delete(conv)) this.#changed(conv);
+    if (this.#all().delete(conv)) this.#writes.changed(conv);
   }
 
   /** The leases that have not expired at `now`. */
@@ -57,32 +57,22 @@ export class LeaseBook {
     return earliest;
   }
 
-  /** Writes the leases that changed since the last write, in one transaction. */
+  /** Writes the leases that changed since the last write, now. */
   flush(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    const leases = this.#leases;
-    if (leases === null) return;
-    try {
-      for (const conv of this.#unsaved) {
-        const lease = leases.get(conv);
-        if (!lease) this.sql.exec("DELETE FROM presence_leases WHERE conv = ?", conv);
-        else {
-          this.sql.exec(
-            "INSERT INTO presence_leases (conv, until, sessions) VALUES (?, ?, ?) ON CONFLICT (conv) DO UPDATE SET until = excluded.until, sessions = excluded.sessions",
-            conv, lease.until, lease.sessions ? JSON.stringify(lease.sessions) : null,
-          );
-        }
-      }
-    } catch {
-      // The object's storage was erased meanwhile (a name that holds no account): nothing to keep.
-    }
-    this.#unsaved.clear();
+    this.#writes.flush();
   }
 
-  #changed(conv: string): void {
-    this.#unsaved.add(conv);
-    this.#timer ??= setTimeout(() => this.flush(), FLUSH_DELAY_MS);
+  #write(convs: ReadonlySet<string>): void {
+    for (const conv of convs) {
+      const lease = this.#leases?.get(conv);
+      if (!lease) this.sql.exec("DELETE FROM presence_leases WHERE conv = ?", conv);
+      else {
+        this.sql.exec(
+          "INSERT INTO presence_leases (conv, until, sessions) VALUES (?, ?, ?) ON CONFLICT (conv) DO UPDATE SET until = excluded.until, sessions = excluded.sessions",
+          conv, lease.until, lease.sessions ? JSON.stringify(lease.sessions) : null,
+        );
+      }
+    }
   }
 
   #all(): Map<string, Lease> {
