@@ -75,7 +75,7 @@ describe("the composer", () => {
     await messages(page, "teh typo").and(page.locator("[data-seq]")).waitFor();
     await box().press("ArrowUp");
     await page.getByText("Editing your message").waitFor();
-    expect(await box().inputValue()).toBe("teh typo");
+    await expect.poll(() => box().inputValue()).toBe("teh typo");
     await box().fill("the typo");
     await box().press("Enter");
     await expect.poll(() => messages(page, "the typo").locator(".edited").count()).toBe(1);
