@@ -80,6 +80,8 @@ describe("people", () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("toggle-members");
     await page.getByRole("button", { name: "Search", exact: true }).click();
     await page.getByLabel("Search this conversation").waitFor();
+    // The panel takes the focus in a later render: Escape pressed before it lands elsewhere.
+    await expect.poll(() => page.getByLabel("Search this conversation").evaluate((el) => el === document.activeElement)).toBe(true);
     await page.keyboard.press("Escape");
     await expect.poll(() => page.getByRole("complementary", { name: "Search" }).count()).toBe(0);
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("toggle-search");
