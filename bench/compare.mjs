@@ -15,7 +15,8 @@
 // costs). `--syncs` also counts workerd's fsync and fdatasync calls (with strace; storm and dm):
 // every SQLite commit on the disk is one, and under wrangler dev it holds the one thread every
 // object shares. `--js-profile` prints a CPU profile of the Worker's JavaScript during the storm
-// or the last DM pass (the inspector; native work is not in it). `--perf=DIR` records the storm with `perf record -g` into DIR/NAME.perf.data.
+// or the last DM pass (the inspector; native work is not in it). `--perf=DIR` records the storm, or the last DM pass, with
+// `perf record -g` into DIR/NAME-WHAT.perf.data.
 // Figures go to stdout only: BENCHMARKS.md says which were recorded and why.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -116,6 +117,21 @@ async function stopProfile(js, name, what) {
   printProfile(`${name}, the ${what}`, await js.stop(join(tmpdir(), `${what}-${name}.cpuprofile`)));
 }
 
+/** Starts `perf record -g` of a build's workerd into DIR/NAME-WHAT.perf.data when --perf=DIR asks. */
+function startPerf(x, what) {
+  if (!args.has("perf")) return null;
+  const out = join(String(args.get("perf")), `${x.name}-${what}.perf.data`);
+  return spawn("perf", ["record", "-F", "999", "-g", "-p", String(x.h.workerdPid), "-o", out], { stdio: "ignore" });
+}
+
+/** Stops a recording started by startPerf (perf writes its file on SIGINT). */
+async function stopPerf(perf) {
+  if (!perf) return;
+  const stopped = new Promise((r) => perf.once("exit", r));
+  perf.kill("SIGINT");
+  await stopped;
+}
+
 async function storms(all) {
   for (const x of all) {
     await x.t.server.signup(100);
@@ -126,7 +142,7 @@ async function storms(all) {
     await sleep(4000);
     const syncs = args.has("syncs") ? countSyncs(x.h.workerdPid) : null;
     const js = await jsProfile(x, all);
-    const perf = args.has("perf") ? spawn("perf", ["record", "-F", "999", "-g", "-p", String(x.h.workerdPid), "-o", join(String(args.get("perf")), `${x.name}.perf.data`)], { stdio: "ignore" }) : null;
+    const perf = startPerf(x, "storm");
     if (syncs) await sleep(500); // strace attaches to every thread first
     const c0 = cpuSeconds(x.h.workerdPid);
     const t0 = performance.now();
@@ -137,11 +153,7 @@ async function storms(all) {
     const s = syncs ? await syncs() : null;
     const synced = s ? `; ${s.calls} fsync/fdatasync calls, ${(s.seconds * 1000).toFixed(0)} ms waiting in them` : "";
     if (js) await stopProfile(js, x.name, "storm");
-    if (perf) {
-      const stopped = new Promise((r) => perf.once("exit", r));
-      perf.kill("SIGINT");
-      await stopped;
-    }
+    await stopPerf(perf);
     console.log(`${x.name.padEnd(14)} storm: ${back.length} sockets synced in ${ms.toFixed(0)} ms; workerd CPU ${(cpu * 1000).toFixed(0)} ms (${((cpu / back.length) * 1e6).toFixed(0)} us a socket, the 1.5 s after included)${synced}`);
     await Promise.all(back.map((s) => s.close()));
   }
@@ -157,8 +169,11 @@ async function dms(all) {
     for (const x of all) {
       const syncs = args.has("syncs") ? countSyncs(x.h.workerdPid) : null;
       if (syncs) await sleep(500);
-      const js = r === repeat - 1 ? await jsProfile(x, all) : null;
+      const last = r === repeat - 1;
+      const js = last ? await jsProfile(x, all) : null;
+      const perf = last ? startPerf(x, "dms") : null;
       const run = await fanout(x.t, msgpack, x.dms, { mode: "closed", window: 5, seconds, warmup: 0.5, bodyChars: 50, socketsPerRoom: 2, connectDeadline: 60 });
+      await stopPerf(perf);
       // Per message sent, connecting and closing the DMs' sockets included.
       if (syncs) run.syncsPerMessage = ((await syncs()).calls / run.sent).toFixed(2);
       if (js) await stopProfile(js, x.name, "dms");

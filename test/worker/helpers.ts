@@ -245,18 +245,23 @@ export function userStub(who: string | { username: string }): DurableObjectStub<
   return env.USERS.get(env.USERS.idFromName(typeof who === "string" ? who : who.username)) as DurableObjectStub<UserObject>;
 }
 
-/** The conversation object's stub, as the Worker addresses it. */
+/** A statement that writes (what writesDuring records). */
 const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
 
 /** The write statements an object (a user's: userStub, a conversation's: convStub) runs while `during` runs. */
-export async function writesDuring(stub: DurableObjectStub<UserObject> | DurableObjectStub<ConversationObject>, during: () => Promise<void>): Promise<string[]> {
+export function writesDuring(stub: DurableObjectStub<UserObject> | DurableObjectStub<ConversationObject>, during: () => Promise<void>): Promise<string[]> {
+  return statementsDuring(stub, during, WRITE);
+}
+
+/** The statements an object runs while `during` runs (those `pick` matches; all by default), in order. */
+export async function statementsDuring(stub: DurableObjectStub<UserObject> | DurableObjectStub<ConversationObject>, during: () => Promise<void>, pick = /./): Promise<string[]> {
   const recorded: string[] = [];
   let original: SqlStorage["exec"] | null = null;
   await runInDurableObject(stub, (_i, state) => {
     const sql = state.storage.sql;
     original = sql.exec;
     sql.exec = ((query: string, ...bindings: SqlStorageValue[]) => {
-      if (WRITE.test(query)) recorded.push(query);
+      if (pick.test(query)) recorded.push(query);
       return original!.call(sql, query, ...bindings);
     }) as SqlStorage["exec"];
   });
@@ -270,6 +275,7 @@ export async function writesDuring(stub: DurableObjectStub<UserObject> | Durable
   return recorded;
 }
 
+/** The conversation object's stub, as the Worker addresses it. */
 export function convStub(id: string): DurableObjectStub<ConversationObject> {
   return env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(id));
 }

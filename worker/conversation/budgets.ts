@@ -69,6 +69,12 @@ export class Budgets {
     return true;
   }
 
+  /** Gives back a token taken for a frame that turned out to cost nothing (a resent `send`). */
+  giveBack(username: string, kind: Budget, limits: Limits): void {
+    const bucket = this.#buckets.get(`${kind}:${username}`);
+    if (bucket) bucket.tokens = Math.min(budgetRate(kind, limits).burst, bucket.tokens + 1);
+  }
+
   /**
    * Every user's send bucket as their writes in the log left it: read newest first and only as far
    * back as a full refill takes (older writes no longer count), then replayed oldest first.

@@ -52,16 +52,13 @@ export class FrameHandler {
     if (!this.c.store.isMember(a.user)) return this.c.closeFrom(ws, CLOSE.FORBIDDEN, "not a member of this conversation");
     this.c.touchSocket(ws, a, now);
     const frame = parsed.frame;
-    // A resent `send` already stored is answered again whatever the budget: that costs nothing.
-    if (frame.t === "send") {
-      const existing = this.c.store.findByClientId(a.user, frame.id);
-      if (existing) return this.c.reply(ws, a, { t: "ack", id: frame.id, seq: existing.seq, ts: existing.ts, dup: true });
-    }
     const budget = BUDGET_OF[frame.t];
     const free = frame.t === "sync" && continuesReplay(ws, frame.since);
     if (!free && !this.#withinBudget(frame, a.user, now)) {
       // Typing indications over their budget are dropped silently: the next one says the same.
       if (budget === "typing") return;
+      // A resent `send` already stored is answered again whatever the budget: that costs nothing.
+      if (frame.t === "send" && this.#ackStored(ws, a, frame.id)) return;
       const id = frame.t === "send" ? frame.id : undefined;
       const message = budget === "write" ? `${frame.t}: too fast; ${frame.t === "send" ? "resend this id" : "try again"} later` : `${frame.t}: too many requests; try again later`;
       return this.#error(ws, a, "rate_limited", message, id);
@@ -90,6 +87,26 @@ export class FrameHandler {
     this.#error(ws, a, code, message, id);
   }
 
+  /**
+   * Answers a resent `send` with its stored message's ack (`dup`), if the sender stored one with
+   * this id; false otherwise. A resend is checked for only off the common path (the insert finds
+   * it, or the send was refused): a new message costs no look-up.
+   */
+  #ackStored(ws: WebSocket, a: Attachment, id: string): boolean {
+    const existing = this.c.store.findByClientId(a.user, id);
+    if (existing) this.c.reply(ws, a, { t: "ack", id, seq: existing.seq, ts: existing.ts, dup: true });
+    return existing !== null;
+  }
+
+  /** Why `send` cannot store this message (blocked, a missing reply target, files), or null. */
+  #sendProblem(a: Attachment, frame: Extract<ClientFrame, { t: "send" }>): { code: ErrorCode; message: string } | null {
+    if (this.c.blockedSender(a.user)) return { code: "forbidden", message: "you cannot send to this person" };
+    if (frame.replyTo !== undefined && !this.c.store.message(frame.replyTo)) return { code: "not_found", message: "replyTo: no such message" };
+    // v1.1 files: the sender's own uploads here, not yet attached; attached in the insert's transaction.
+    const fileProblem = frame.files === undefined ? null : this.c.files.problem(frame.files, a.user);
+    return fileProblem === null ? null : { code: "invalid", message: fileProblem };
+  }
+
   #error(ws: WebSocket, a: Attachment, code: ErrorCode, message: string, id?: string): void {
     this.c.reply(ws, a, id === undefined ? { t: "error", code, message } : { t: "error", code, message, id });
   }
@@ -98,16 +115,22 @@ export class FrameHandler {
     const { store } = this.c;
     switch (frame.t) {
       case "send": {
-        if (this.c.blockedSender(a.user)) return this.#error(ws, a, "forbidden", "you cannot send to this person", frame.id);
-        if (frame.replyTo !== undefined && !store.message(frame.replyTo)) {
-          return this.#error(ws, a, "not_found", "replyTo: no such message", frame.id);
+        const problem = this.#sendProblem(a, frame);
+        if (problem !== null) {
+          // A resend of a stored message gets its ack, whatever changed since (its files are
+          // attached by then, its reply target may be gone), and its token back.
+          if (this.#ackStored(ws, a, frame.id)) return this.c.budgets.giveBack(a.user, "write", this.c.limits);
+          return this.#error(ws, a, problem.code, problem.message, frame.id);
         }
-        // v1.1 files: the sender's own uploads here, not yet attached; attached in the insert's transaction.
         const files = frame.files;
-        const fileProblem = files === undefined ? null : this.c.files.problem(files, a.user);
-        if (fileProblem !== null) return this.#error(ws, a, "invalid", fileProblem, frame.id);
         const attach = files === undefined ? undefined : (s: number) => this.c.files.attach(files, a.user, s);
         const seq = store.insertMessage(a.user, frame.id, frame.body, frame.replyTo, now, attach);
+        if (seq === null) {
+          // Already stored (a resend after a lost ack): answered again, free of charge.
+          this.c.budgets.giveBack(a.user, "write", this.c.limits);
+          this.#ackStored(ws, a, frame.id);
+          return;
+        }
         // Sent after the insert: the output gate holds it until the write is durable.
         this.c.reply(ws, a, { t: "ack", id: frame.id, seq, ts: now });
         const msg: ServerFrame = { t: "msg", seq, id: frame.id, from: a.user, body: frame.body, ts: now };

@@ -32,20 +32,33 @@ export interface AccountChangeHooks {
 }
 
 export class AccountChanges {
+  /**
+   * Everyone blocked here, as the table says: read once, not on every send (a DM asks for each
+   * message). Dropped whenever the table may have changed, and read again when next asked.
+   */
+  #blocked: Set<string> | undefined;
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly h: AccountChangeHooks,
-  ) {}
+  ) {
+    h.store.onRollback(() => {
+      this.#blocked = undefined;
+    });
+  }
 
   /** The blocker's object says whether they block `blocked` (idempotent; DMs only matter). */
   blockChanged(blocker: string, blocked: string, on: boolean): void {
+    this.#blocked = undefined;
     if (on) this.sql.exec("INSERT OR IGNORE INTO blocks (blocker, blocked) VALUES (?, ?)", blocker, blocked);
     else this.sql.exec("DELETE FROM blocks WHERE blocker = ? AND blocked = ?", blocker, blocked);
   }
 
   /** Whether a member of this DM blocks `sender` (their `send` is refused, nothing stored). */
   isBlocked(sender: string): boolean {
-    return this.h.kind() === "dm" && this.sql.exec("SELECT 1 FROM blocks WHERE blocked = ? LIMIT 1", sender).toArray().length > 0;
+    if (this.h.kind() !== "dm") return false;
+    this.#blocked ??= new Set(this.sql.exec<{ blocked: string }>("SELECT DISTINCT blocked FROM blocks").toArray().map((r) => r.blocked));
+    return this.#blocked.has(sender);
   }
 
   async apply(username: string, change: AccountChange): Promise<void> {

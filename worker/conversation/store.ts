@@ -285,17 +285,21 @@ export class ConversationStore {
 
   /**
    * Stores a message: its row is its own event in the log (one write, the one a send must make).
+   * Returns its seq, or null when the sender already stored a message with this client id (a
+   * resend: nothing is written). The unique index answers that in the insert itself, so a new
+   * message costs one statement, not a look-up and then an insert.
    * `within`: more writes of the same transaction, given the new seq (v1.1: attaching files); a
    * plain message needs no transaction, being one statement.
    */
-  insertMessage(sender: string, clientId: string, body: string, replyTo: number | undefined, ts: number, within?: (seq: number) => void): number {
+  insertMessage(sender: string, clientId: string, body: string, replyTo: number | undefined, ts: number, within?: (seq: number) => void): number | null {
     const insert = () => {
       this.#last = undefined;
       const seq = this.lastSeq() + 1;
-      this.sql.exec(
-        "INSERT INTO messages (seq, client_id, sender, body, ts, reply_to) VALUES (?, ?, ?, ?, ?, ?)",
+      const written = this.sql.exec(
+        "INSERT INTO messages (seq, client_id, sender, body, ts, reply_to) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sender, client_id) DO NOTHING",
         seq, clientId, sender, body, ts, replyTo ?? null,
-      );
+      ).rowsWritten;
+      if (written === 0) return null;
       this.#lastSeq = seq;
       within?.(seq);
       return seq;
