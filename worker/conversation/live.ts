@@ -1,29 +1,27 @@
 /**
- * Frames for every socket of the conversation, sent once the current event is handled, or, while
- * the conversation is busy, at the end of the current turn. Under load the runtime delivers
- * several sends before a timer fires, and their events then leave as one websocket message per
- * socket (a batch, PROTOCOL.md 3.1) instead of one each: the per-socket cost of a send is paid
- * once per batch. A quiet conversation (a DM, a room between bursts) gains nothing from waiting
- * for a timer, which costs more than the sends it would save, so its frames leave as soon as the
- * event that made them is done. Frames keep their order on every socket: a broadcast that skips
- * someone, a replay, and a new socket and a close from our side (flushQueued) each send the queue
- * first. Never kept across hibernation: a pending timer keeps the object awake.
+ * Frames for every socket of the conversation. With many sockets they are sent at the end of the
+ * current turn: under load the runtime delivers several sends before a timer fires, and their
+ * events then leave as one websocket message per socket (a batch, PROTOCOL.md 3.1) instead of one
+ * each, so the per-socket cost of a send is paid once per batch. With a few sockets (a DM, a small
+ * group) a batch saves a few sends at most, less than the timer costs (a profile of 20 DMs put
+ * 22 us a message in setTimeout alone), so their frames leave as soon as the event that made them
+ * is done. Frames keep their order on every socket: a broadcast that skips someone, a replay, and
+ * a new socket and a close from our side (flushQueued) each send the queue first. Never kept
+ * across hibernation: a pending timer keeps the object awake.
  */
 import type { ServerFrame } from "../../protocol";
 import { broadcast, type Codecs } from "../sockets";
 
 /** At most this many frames wait; more go at once. */
 export const LIVE_BATCH = 50;
-/** Broadcasts closer together than this mean the conversation is busy: wait for a batch. */
-export const BUSY_GAP_MS = 2;
+/** Up to this many sockets, frames leave at the end of the event instead of the turn. */
+export const FEW_SOCKETS = 4;
 
 export class LiveQueue {
   #frames: ServerFrame[] = [];
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** A flush is due at the end of the current event (a microtask). */
   #soon = false;
-  /** When frames were last queued. */
-  #lastAt = -Infinity;
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -38,12 +36,9 @@ export class LiveQueue {
       return;
     }
     this.#frames.push(...frames);
-    const now = Date.now();
-    const busy = now - this.#lastAt < BUSY_GAP_MS;
-    this.#lastAt = now;
     if (this.#frames.length >= LIVE_BATCH) this.flush();
     else if (this.#timer !== null || this.#soon) return;
-    else if (busy) this.#timer = setTimeout(() => this.flush(), 0);
+    else if (this.ctx.getWebSockets().length > FEW_SOCKETS) this.#timer = setTimeout(() => this.flush(), 0);
     else {
       this.#soon = true;
       queueMicrotask(() => this.flush());
