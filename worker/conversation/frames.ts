@@ -1,15 +1,17 @@
 /**
  * The frames a member sends on a conversation socket: decoded within limits, validated, checked
  * for membership and against the sender's budgets, then applied to the log. A refused frame
- * changes nothing stored; too many refused frames in a minute close the socket (1008).
+ * changes nothing stored; too many refused frames in a minute close the socket (1008). A checked
+ * `send` is stored with the others of its turn, in one commit (send-batch.ts).
  */
-import { CLOSE, parseClientFrame, type ClientFrame, type ErrorCode, type Limits, type Message, type ServerFrame } from "../../protocol";
+import { CLOSE, parseClientFrame, type ClientFrame, type ErrorCode, type Limits, type Message, type MsgFrame, type ServerFrame } from "../../protocol";
 import { writeAttachment, type Attachment, type Codecs } from "../sockets";
 import { BUDGET_OF, continuesReplay, type Budgets } from "./budgets";
 import type { Notifier } from "./notify";
 import type { ConversationFiles } from "./files";
 import type { Moderation } from "./roles";
 import type { SearchIndex } from "./search-index";
+import { SendBatch, type PendingSend, type SendFrame } from "./send-batch";
 import type { ConversationStore } from "./store";
 
 /** Most distinct emoji on one message. */
@@ -36,7 +38,17 @@ export interface FrameContext {
   touchSocket(ws: WebSocket, a: Attachment, now: number): void;
 }
 
+/** The `msg` event of a message just stored (its files, if any, are the caller's to add). */
+function messageFrame(from: string, frame: SendFrame, seq: number, ts: number): MsgFrame {
+  const msg: MsgFrame = { t: "msg", seq, id: frame.id, from, body: frame.body, ts };
+  if (frame.replyTo !== undefined) msg.replyTo = frame.replyTo;
+  return msg;
+}
+
 export class FrameHandler {
+  /** Checked sends waiting for their batch's one commit (send-batch.ts). */
+  readonly sends = new SendBatch((batch) => this.#storeSends(batch));
+
   constructor(private readonly c: FrameContext) {}
 
   handle(ws: WebSocket, a: Attachment, data: string | ArrayBuffer): void {
@@ -98,8 +110,47 @@ export class FrameHandler {
     return existing !== null;
   }
 
+  /**
+   * Stores a batch of checked sends in one transaction (one commit), then acks each and sends the
+   * new messages to everyone in one broadcast. A send whose id its sender already stored (a resend
+   * that raced its original into the batch) gets that message's ack. If the transaction fails,
+   * nothing of the batch is stored and each sender is told, by id, to send again.
+   */
+  #storeSends(batch: PendingSend[]): void {
+    const { store } = this.c;
+    const insert = (p: PendingSend) => store.insertMessage(p.a.user, p.frame.id, p.frame.body, p.frame.replyTo, p.now);
+    let seqs: (number | null)[];
+    try {
+      // One statement needs no transaction of its own.
+      seqs = batch.length === 1 ? [insert(batch[0]!)] : store.atomic(() => batch.map(insert));
+    } catch (err) {
+      // Log the kind of failure only: never a body or a token.
+      console.error("ConversationObject: frame handler failed storing sends", err instanceof Error ? err.name : typeof err);
+      for (const p of batch) this.#error(p.ws, p.a, "internal", "internal error", p.frame.id);
+      return;
+    }
+    const messages: MsgFrame[] = [];
+    for (const [i, p] of batch.entries()) {
+      const seq = seqs[i] ?? null;
+      if (seq === null) {
+        // Already stored: answered again, free of charge.
+        this.c.budgets.giveBack(p.a.user, "write", this.c.limits);
+        this.#ackStored(p.ws, p.a, p.frame.id);
+        continue;
+      }
+      // Sent after the insert: the output gate holds it until the write is durable.
+      this.c.reply(p.ws, p.a, { t: "ack", id: p.frame.id, seq, ts: p.now });
+      messages.push(messageFrame(p.a.user, p.frame, seq, p.now));
+    }
+    const last = messages.at(-1);
+    if (last === undefined) return;
+    this.c.broadcastAll(messages);
+    this.c.notifier.schedule();
+    this.c.search.sent(last.seq);
+  }
+
   /** Why `send` cannot store this message (blocked, a missing reply target, files), or null. */
-  #sendProblem(a: Attachment, frame: Extract<ClientFrame, { t: "send" }>): { code: ErrorCode; message: string } | null {
+  #sendProblem(a: Attachment, frame: SendFrame): { code: ErrorCode; message: string } | null {
     if (this.c.blockedSender(a.user)) return { code: "forbidden", message: "you cannot send to this person" };
     if (frame.replyTo !== undefined && !this.c.store.message(frame.replyTo)) return { code: "not_found", message: "replyTo: no such message" };
     // v1.1 files: the sender's own uploads here, not yet attached; attached in the insert's transaction.
@@ -123,7 +174,10 @@ export class FrameHandler {
           return this.#error(ws, a, problem.code, problem.message, frame.id);
         }
         const files = frame.files;
-        const attach = files === undefined ? undefined : (s: number) => this.c.files.attach(files, a.user, s);
+        if (files === undefined) return this.sends.add({ ws, a, frame, now });
+        // With files: alone, after the sends checked before it (attaching may fail for this one).
+        this.sends.flush();
+        const attach = (s: number) => this.c.files.attach(files, a.user, s);
         const seq = store.insertMessage(a.user, frame.id, frame.body, frame.replyTo, now, attach);
         if (seq === null) {
           // Already stored (a resend after a lost ack): answered again, free of charge.
@@ -133,9 +187,8 @@ export class FrameHandler {
         }
         // Sent after the insert: the output gate holds it until the write is durable.
         this.c.reply(ws, a, { t: "ack", id: frame.id, seq, ts: now });
-        const msg: ServerFrame = { t: "msg", seq, id: frame.id, from: a.user, body: frame.body, ts: now };
-        if (frame.replyTo !== undefined) msg.replyTo = frame.replyTo;
-        if (files !== undefined) msg.files = this.c.files.refs(files);
+        const msg = messageFrame(a.user, frame, seq, now);
+        msg.files = this.c.files.refs(files);
         this.c.broadcastAll([msg]);
         this.c.notifier.schedule();
         this.c.search.sent(seq);
