@@ -8,6 +8,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS } from "../../protocol";
+import type { ConversationObject } from "../../worker/conversation";
 import { Codecs, readAttachment } from "../../worker/sockets";
 import { api, closeAll, convSql, convStub, dm, join, room, setLimits, signup, statementsDuring } from "./helpers";
 import { uploaded } from "./files-helpers";
@@ -84,7 +85,7 @@ async function insertGroups(convId: string, during: () => Promise<void>): Promis
  * Hands frames to the object as the runtime does when several arrive before a timer fires: one
  * webSocketMessage after the other, in one turn, each on a socket of its sender.
  */
-async function deliverTogether(convId: string, frames: { from: string; frame: object }[]): Promise<void> {
+async function deliverTogether(convId: string, frames: { from: string; frame: object }[], then?: (instance: ConversationObject) => void): Promise<void> {
   await runInDurableObject(convStub(convId), async (instance, state) => {
     const codecs = new Codecs(DEFAULT_LIMITS);
     for (const { from, frame } of frames) {
@@ -92,6 +93,8 @@ async function deliverTogether(convId: string, frames: { from: string; frame: ob
       const data = codecs.for(readAttachment(ws)!.proto).encode(frame);
       await instance.webSocketMessage(ws, typeof data === "string" ? data : data.slice().buffer);
     }
+    // Still in the same turn: before the batch's timer.
+    then?.(instance);
   });
 }
 
@@ -124,6 +127,20 @@ describe("group commit", () => {
     expect(a.of("ack").filter((x) => x.dup === true).map((x) => x.id)).toEqual(["a0"]);
     expect((await convSql(conv, "SELECT count(*) AS n FROM messages"))[0]!.n).toBe(20);
     await closeAll(a, b, c);
+  });
+
+  it("a send checked before its sender left is not stored after: error forbidden, by id", async () => {
+    const [alice, bob] = [await signup("alice"), await signup("bob")];
+    const conv = (await room(alice, [bob])).id;
+    const [a, b] = [await join(conv, alice), await join(conv, bob)];
+    const before = (await convSql(conv, "SELECT count(*) AS n FROM messages"))[0]!.n;
+    await deliverTogether(conv, [{ from: bob.username, frame: { t: "send", id: "late", body: "bye" } }], (instance) => {
+      instance.store.removeMember(bob.username);
+    });
+    expect(await b.next("error", (f) => f.id === "late")).toMatchObject({ code: "forbidden" });
+    expect((await convSql(conv, "SELECT count(*) AS n FROM messages"))[0]!.n).toBe(before);
+    expect(a.of("msg")).toEqual([]);
+    await closeAll(a, b);
   });
 
   it("a batch that fails stores none of it and tells each sender, by id; a resend is stored", async () => {

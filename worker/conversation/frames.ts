@@ -118,8 +118,9 @@ export class FrameHandler {
    */
   #storeSends(batch: PendingSend[]): void {
     const { store } = this.c;
-    const insert = (p: PendingSend) => store.insertMessage(p.a.user, p.frame.id, p.frame.body, p.frame.replyTo, p.now);
-    let seqs: (number | null)[];
+    // Someone who left (or was removed) since their send was checked is out at once, as for a frame.
+    const insert = (p: PendingSend) => (store.isMember(p.a.user) ? store.insertMessage(p.a.user, p.frame.id, p.frame.body, p.frame.replyTo, p.now) : undefined);
+    let seqs: (number | null | undefined)[];
     try {
       // One statement needs no transaction of its own.
       seqs = batch.length === 1 ? [insert(batch[0]!)] : store.atomic(() => batch.map(insert));
@@ -131,7 +132,11 @@ export class FrameHandler {
     }
     const messages: MsgFrame[] = [];
     for (const [i, p] of batch.entries()) {
-      const seq = seqs[i] ?? null;
+      const seq = seqs[i];
+      if (seq === undefined) {
+        this.#error(p.ws, p.a, "forbidden", "not a member of this conversation", p.frame.id);
+        continue;
+      }
       if (seq === null) {
         // Already stored: answered again, free of charge.
         this.c.budgets.giveBack(p.a.user, "write", this.c.limits);
