@@ -10,8 +10,9 @@
  * Nothing is acked before its commit (the output gate holds the acks until the write is durable),
  * so a send lost with the object (a crash, an eviction between the check and the timer) was never
  * acked and the client sends it again. A seq is given when the message is inserted, not when it
- * was checked: events written meanwhile (an edit, a member leaving) come first in the log, as if
- * they had arrived first, which no client can tell apart. Messages with files are not batched:
+ * was checked: events written meanwhile (an edit, a reaction) come first in the log, as if they
+ * had arrived first, which no client can tell apart; a sender who left meanwhile is refused then
+ * (frames.ts checks membership again, in memory). Messages with files are not batched:
  * attaching can fail for one message, and must not fail the others with it (frames.ts flushes the
  * batch first, then inserts them alone).
  */
