@@ -47,7 +47,7 @@ function messageFrame(from: string, frame: SendFrame, seq: number, ts: number): 
 
 export class FrameHandler {
   /** Checked sends waiting for their batch's one commit (send-batch.ts). */
-  readonly sends = new SendBatch((batch) => this.#storeSends(batch));
+  readonly #sends = new SendBatch((batch) => this.#storeSends(batch));
 
   constructor(private readonly c: FrameContext) {}
 
@@ -111,15 +111,31 @@ export class FrameHandler {
   }
 
   /**
+   * A resend of a stored message: its ack again (`dup`) and the token its frame took given back,
+   * so that a resend costs nothing. False when the sender stored nothing with this id.
+   */
+  #answerResend(ws: WebSocket, a: Attachment, id: string): boolean {
+    if (!this.#ackStored(ws, a, id)) return false;
+    this.c.budgets.giveBack(a.user, "write", this.c.limits);
+    return true;
+  }
+
+  /**
    * Stores a batch of checked sends in one transaction (one commit), then acks each and sends the
    * new messages to everyone in one broadcast. A send whose id its sender already stored (a resend
    * that raced its original into the batch) gets that message's ack. If the transaction fails,
-   * nothing of the batch is stored and each sender is told, by id, to send again.
+   * nothing of the batch is stored and each sender is told, by id, to send again. A send with
+   * files comes alone (its attachment is written in its insert's transaction).
    */
   #storeSends(batch: PendingSend[]): void {
-    const { store } = this.c;
-    // Someone who left (or was removed) since their send was checked is out at once, as for a frame.
-    const insert = (p: PendingSend) => (store.isMember(p.a.user) ? store.insertMessage(p.a.user, p.frame.id, p.frame.body, p.frame.replyTo, p.now) : undefined);
+    const { store, files } = this.c;
+    const insert = (p: PendingSend) => {
+      // Someone who left (or was removed) since their send was checked is out at once, as for a frame.
+      if (!store.isMember(p.a.user)) return undefined;
+      const attached = p.frame.files;
+      const attach = attached === undefined ? undefined : (seq: number) => files.attach(attached, p.a.user, seq);
+      return store.insertMessage(p.a.user, p.frame.id, p.frame.body, p.frame.replyTo, p.now, attach);
+    };
     let seqs: (number | null | undefined)[];
     try {
       // One statement needs no transaction of its own.
@@ -138,14 +154,15 @@ export class FrameHandler {
         continue;
       }
       if (seq === null) {
-        // Already stored: answered again, free of charge.
-        this.c.budgets.giveBack(p.a.user, "write", this.c.limits);
-        this.#ackStored(p.ws, p.a, p.frame.id);
+        // Already stored (a resend after a lost ack): answered again, free of charge.
+        this.#answerResend(p.ws, p.a, p.frame.id);
         continue;
       }
       // Sent after the insert: the output gate holds it until the write is durable.
       this.c.reply(p.ws, p.a, { t: "ack", id: p.frame.id, seq, ts: p.now });
-      messages.push(messageFrame(p.a.user, p.frame, seq, p.now));
+      const msg = messageFrame(p.a.user, p.frame, seq, p.now);
+      if (p.frame.files !== undefined) msg.files = files.refs(p.frame.files);
+      messages.push(msg);
     }
     const last = messages.at(-1);
     if (last === undefined) return;
@@ -174,30 +191,14 @@ export class FrameHandler {
         const problem = this.#sendProblem(a, frame);
         if (problem !== null) {
           // A resend of a stored message gets its ack, whatever changed since (its files are
-          // attached by then, its reply target may be gone), and its token back.
-          if (this.#ackStored(ws, a, frame.id)) return this.c.budgets.giveBack(a.user, "write", this.c.limits);
+          // attached by then, its reply target may be gone).
+          if (this.#answerResend(ws, a, frame.id)) return;
           return this.#error(ws, a, problem.code, problem.message, frame.id);
         }
-        const files = frame.files;
-        if (files === undefined) return this.sends.add({ ws, a, frame, now });
+        if (frame.files === undefined) return this.#sends.add({ ws, a, frame, now });
         // With files: alone, after the sends checked before it (attaching may fail for this one).
-        this.sends.flush();
-        const attach = (s: number) => this.c.files.attach(files, a.user, s);
-        const seq = store.insertMessage(a.user, frame.id, frame.body, frame.replyTo, now, attach);
-        if (seq === null) {
-          // Already stored (a resend after a lost ack): answered again, free of charge.
-          this.c.budgets.giveBack(a.user, "write", this.c.limits);
-          this.#ackStored(ws, a, frame.id);
-          return;
-        }
-        // Sent after the insert: the output gate holds it until the write is durable.
-        this.c.reply(ws, a, { t: "ack", id: frame.id, seq, ts: now });
-        const msg = messageFrame(a.user, frame, seq, now);
-        msg.files = this.c.files.refs(files);
-        this.c.broadcastAll([msg]);
-        this.c.notifier.schedule();
-        this.c.search.sent(seq);
-        return;
+        this.#sends.flush();
+        return this.#storeSends([{ ws, a, frame, now }]);
       }
       case "sync":
         return this.c.replay(ws, a, frame.since);

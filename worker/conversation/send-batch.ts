@@ -56,9 +56,4 @@ export class SendBatch {
     this.#pending = [];
     this.write(batch);
   }
-
-  /** Sends checked and not yet stored. */
-  get size(): number {
-    return this.#pending.length;
-  }
 }
