@@ -103,8 +103,30 @@ describe("account settings", () => {
     await section.getByRole("checkbox", { name: "I understand what happens to my messages and my username" }).check();
     await section.getByRole("button", { name: "Delete my account" }).click();
     await section.getByRole("alert").filter({ hasText: "Wrong password." }).waitFor();
+    // The server closes this browser's sockets (4401) before it answers. The answer is held here
+    // until the app has gone back to the sign-in screen on that close, so the screen must still
+    // say the account was deleted, not that another device signed this one out.
+    let release!: () => void;
+    const closed = new Promise<void>((r) => { release = r; });
+    const answered: Promise<void>[] = [];
+    await page.route("**/api/me", (route) => {
+      if (route.request().method() !== "DELETE") return route.fallback();
+      const answer = (async () => {
+        const response = await route.fetch();
+        await closed;
+        await route.fulfill({ response });
+      })();
+      answered.push(answer);
+      return answer;
+    });
     await section.getByLabel("Password").fill(PASSWORD);
     await section.getByRole("button", { name: "Delete my account" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).waitFor({ timeout: 30_000 });
+    await page.getByRole("alert").filter({ hasText: "Your account was deleted." }).waitFor();
+    release();
+    await Promise.all(answered);
+    expect(answered).toHaveLength(1);
+    await page.unroute("**/api/me");
     await page.getByRole("alert").filter({ hasText: "Your account was deleted." }).waitFor();
     // Ann's DM stays, under "Deleted account".
     await a.page.getByRole("button", { name: "Close", exact: true }).click();

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import { fileUrl } from "../lib/files";
 import { t } from "../lib/i18n";
 import { viewing } from "../models/compose";
@@ -9,11 +9,15 @@ import { viewing } from "../models/compose";
  */
 export function Viewer() {
   const v = viewing.value;
+  return v ? <Dialog v={v} /> : null;
+}
+
+function Dialog({ v }: { v: NonNullable<typeof viewing.value> }) {
   const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    if (v && !ref.current?.open) ref.current?.showModal();
-  }, [v]);
-  if (!v) return null;
+  // Opened once, as it mounts, before the browser paints. An effect that ran on every move between
+  // images would come after the paint, and an Escape pressed right after a move closed the dialog
+  // just before it, which then opened it again and took the focus off the image that opened it.
+  useLayoutEffect(() => { ref.current?.showModal(); }, []);
   const f = v.files[v.i]!;
   const n = v.files.length;
   const go = (d: number) => { viewing.value = { ...v, i: (v.i + d + n) % n }; };

@@ -1,7 +1,7 @@
 /** Account settings: my name, my password, where I am signed in, and erasing the account. */
 import { effect, signal } from "@preact/signals";
 import { accountApi, type SessionInfo } from "../lib/api-account";
-import { me, signedOut } from "./app";
+import { endingSessions, me, signedOut } from "./app";
 import { learnNames } from "./names";
 
 /** The settings screen is on show instead of a conversation. */
@@ -47,9 +47,12 @@ export async function endOtherSessions(): Promise<void> {
   await loadSessions();
 }
 
-/** Erased on the server: this device signs out and says why. */
+/**
+ * Erased on the server: this device signs out and says why, whether its sockets' 4401 or the
+ * answer comes first.
+ */
 export async function eraseAccount(password: string): Promise<void> {
-  await accountApi.erase(password);
+  await endingSessions("erased", () => accountApi.erase(password));
   settingsOpen.value = false;
   await signedOut("erased");
 }

@@ -88,7 +88,7 @@ async function signedIn(user: Me): Promise<void> {
       }
     },
     onState: (s) => { inboxState.value = s; },
-    onFinal: (code) => { if (code === CLOSE.UNAUTHORIZED) void signedOut("revoked"); },
+    onFinal: (code) => { if (code === CLOSE.UNAUTHORIZED) void signedOut(endingWhy ?? "revoked"); },
   });
   // Offline, a paused socket starts when the network comes back (resume()).
   if (networkUp.value) inboxSocket.start();
@@ -114,6 +114,23 @@ export async function signOut(): Promise<void> {
   if (me.value) forgetDrafts(me.value.username);
   await api.logout().catch(() => {});
   await signedOut();
+}
+
+/**
+ * Set while a request of this device's own ends every session (erasing the account). The server
+ * closes the sockets (4401) before it answers, so a close in that time is this request, and the
+ * sign-in screen must say so rather than "signed out from another device".
+ */
+let endingWhy: "erased" | null = null;
+
+/** Runs `request`, reading any 4401 that arrives meanwhile as `why`. */
+export async function endingSessions<T>(why: "erased", request: () => Promise<T>): Promise<T> {
+  endingWhy = why;
+  try {
+    return await request();
+  } finally {
+    endingWhy = null;
+  }
 }
 
 /** Back to the sign-in screen; `why` is said there when the person did not ask for it. */
@@ -187,7 +204,7 @@ function ensureSession(id: string): ConversationSession {
     socketUrl,
     onIncoming: (conv, m) => onIncoming(conv, m),
     onApplied: (conv) => afterApplied(conv),
-    onFinal: (conv, code) => { if (code === CLOSE.UNAUTHORIZED) void signedOut("revoked"); else dropIfIdle(conv); },
+    onFinal: (conv, code) => { if (code === CLOSE.UNAUTHORIZED) void signedOut(endingWhy ?? "revoked"); else dropIfIdle(conv); },
   });
   if (k) s.model.restore(k);
   sessions.value = new Map(sessions.value).set(id, s);
