@@ -65,8 +65,9 @@ export class ConversationIndex {
     return this.sql.exec("SELECT 1 FROM convs WHERE id = ?", id).toArray().length > 0;
   }
 
+  /** My conversations, the most recently active first. */
   ids(): string[] {
-    return this.sql.exec<{ id: string }>("SELECT id FROM convs").toArray().map((r) => r.id);
+    return this.sql.exec<{ id: string }>("SELECT id FROM convs ORDER BY updated DESC").toArray().map((r) => r.id);
   }
 
   /** Mutes or unmutes a conversation of mine (7.6); true when that changed anything. */

@@ -206,13 +206,13 @@ export class UserObject extends SocketObject {
   async subscribePush(session: string, sub: CheckedSubscription, origin: string): Promise<boolean> {
     if (!this.account.isLive(session)) return false;
     this.pushSender.dropEndpoints(this.pushSubs.add(session, sub, origin));
-    await this.#reevaluate();
+    await this.#reevaluate(false);
     return true;
   }
 
   async unsubscribePush(endpoint: string): Promise<void> {
     if (this.pushSubs.remove(endpoint)) this.pushSender.dropEndpoints([endpoint]);
-    await this.#reevaluate();
+    await this.#reevaluate(false);
   }
 
   /**
@@ -365,12 +365,13 @@ export class UserObject extends SocketObject {
 
   /**
    * Announces a change of my state to each of my conversations (they tell their members), and sets
-   * the alarm that expires leases and sweeps inbox sockets.
+   * the alarm that expires leases and sweeps inbox sockets. Paced (a slice at a time, see
+   * ANNOUNCE_SLICE) unless the caller waits until every conversation has heard.
    */
-  #reevaluate(): Promise<void> {
+  #reevaluate(paced = true): Promise<void> {
     const now = Date.now();
     const report = this.presence.change({ online: this.isOnline(), watching: this.#inboxSockets().length > 0, push: this.pushSubs.any() });
-    const announced = report ? this.watch.announce(report) : Promise.resolve();
+    const announced = report ? this.watch.announce(report, paced) : Promise.resolve();
     this.ctx.waitUntil(announced);
     const leaseEnd = this.presence.sweep(now);
     const sweep = this.#inboxSockets().length > 0 ? now + this.limits.heartbeatMs : null;

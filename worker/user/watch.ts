@@ -18,6 +18,19 @@ const PRESENCE_REFRESH_MAX = 100;
 /** An announcement a conversation did not take is tried again this much later, doubling, this many times. */
 export const ANNOUNCE_RETRY_MS = 500;
 export const ANNOUNCE_TRIES = 5;
+/**
+ * An announcement nobody waits for (a socket opened or closed in a conversation, a lease expired)
+ * goes to this many conversations at a time, the most recently active first, with this pause
+ * between slices. Told all at once, a member of a hundred rooms coming back online wakes a
+ * hundred objects together, and the conversation they are opening, the one thing they are
+ * looking at, waits behind them: on the one thread all objects share under `wrangler dev` that
+ * was most of the catch-up's first upgrade (BENCHMARKS.md, issue 17), and in production the
+ * user object would take a hundred answers in one burst. The last slice of a hundred goes out
+ * about a fifth of a second later, plus the calls' own time. An inbox opening still asks every
+ * conversation at once, since it waits for their answers (its list).
+ */
+export const ANNOUNCE_SLICE = 10;
+export const ANNOUNCE_GAP_MS = 20;
 
 export interface WatchHooks {
   env: Env;
@@ -54,18 +67,30 @@ export class Watch {
     return this.#refreshing;
   }
 
-  /** Tells every conversation of mine my state; applies what they answer. */
-  async announce(report: PresenceReport): Promise<void> {
+  /**
+   * Tells every conversation of mine my state; applies what they answer. `paced`: a slice at a
+   * time (ANNOUNCE_SLICE), for announcements that nobody waits on; a newer announcement, which
+   * goes to every conversation, ends a paced one early.
+   */
+  async announce(report: PresenceReport, paced = false): Promise<void> {
     const me = this.h.me();
     if (!me) return;
     const ids = this.h.index.ids();
-    const answers = await Promise.allSettled(ids.map((id) => this.#conversation(id).memberPresence(me, report)));
+    const step = paced ? ANNOUNCE_SLICE : Math.max(ids.length, 1);
     const states: PeerPresence[] = [];
     const failed: string[] = [];
-    answers.forEach((a, i) => {
-      if (a.status === "fulfilled") this.#applyAnswer(ids[i]!, a.value, states);
-      else failed.push(ids[i]!);
-    });
+    for (let i = 0; i < ids.length; i += step) {
+      if (i > 0) {
+        await new Promise((r) => setTimeout(r, ANNOUNCE_GAP_MS));
+        if (this.h.presence.announced().version !== report.version) break;
+      }
+      const slice = ids.slice(i, i + step);
+      const answers = await Promise.allSettled(slice.map((id) => this.#conversation(id).memberPresence(me, report)));
+      answers.forEach((a, j) => {
+        if (a.status === "fulfilled") this.#applyAnswer(slice[j]!, a.value, states);
+        else failed.push(slice[j]!);
+      });
+    }
     // A conversation that did not take it (reset meanwhile, overloaded) would otherwise show my
     // old state to its members until my next change: it is told again, off this path.
     if (failed.length > 0) this.h.ctx.waitUntil(this.#announceAgain(me, report, failed));
