@@ -69,9 +69,17 @@ describe("message state", () => {
   it("keeps a rate-limited message sending, to be sent again later with the same id", () => {
     const m = opened();
     m.addLocal({ id: "x2", body: "hi", created: 1 });
-    expect(m.receive({ t: "error", code: "rate_limited", message: "slow down", id: "x2" })).toEqual([{ t: "later", id: "x2" }]);
+    expect(m.receive({ t: "error", code: "rate_limited", message: "slow down", id: "x2" })).toEqual([{ t: "later", id: "x2", code: "rate_limited" }]);
     expect(localTick(m, "x2")).toBe("sending");
     expect(m.unacked().map((x) => x.id)).toEqual(["x2"]);
+  });
+
+  it("keeps a message the server failed to store sending, to be resent with the same id", () => {
+    const m = opened();
+    m.addLocal({ id: "x3", body: "hi", created: 1 });
+    expect(m.receive({ t: "error", code: "internal", message: "internal error", id: "x3" })).toEqual([{ t: "later", id: "x3", code: "internal" }]);
+    expect(localTick(m, "x3")).toBe("sending");
+    expect(m.unacked().map((x) => x.id)).toEqual(["x3"]);
   });
 
   it("ignores an error for an id that was already acked", () => {

@@ -134,4 +134,38 @@ describe("delivering the outbox", () => {
       vi.useRealTimers();
     }
   });
+  it("resends by itself a message the server failed to store, three times, then shows it as not sent", async () => {
+    const idb = new IDBFactory();
+    const sockets: FakeSocket[] = [];
+    const s = fakeSession(idb, sockets);
+    s.start();
+    sockets[0]!.open();
+    sockets[0]!.deliver(welcome(0), { t: "synced", lastSeq: 0, more: false });
+    await s.post("id-4", "unlucky", undefined);
+    const internal = { t: "error", code: "internal", message: "internal error", id: "id-4" } as const;
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      // Three resends, same id, after the pauses that grow (0.5-1 s, 1-2 s, 2-4 s), still "sending".
+      for (const [n, pause] of [[2, 1000], [3, 2000], [4, 4000]] as const) {
+        sockets[0]!.deliver(internal);
+        expect(s.model.tick(s.model.local.value[0]!)).toBe("sending");
+        await vi.advanceTimersByTimeAsync(pause);
+        expect(sends(sockets[0]!)).toEqual(Array.from({ length: n }, () => ({ t: "send", id: "id-4", body: "unlucky" })));
+      }
+      // The fourth failure: not sent, kept in the outbox as such, and nothing more goes by itself.
+      sockets[0]!.deliver(internal);
+      expect(s.model.tick(s.model.local.value[0]!)).toBe("failed");
+      await vi.advanceTimersByTimeAsync(60_000);
+      expect(sends(sockets[0]!)).toHaveLength(4);
+    } finally {
+      vi.useRealTimers();
+    }
+    await vi.waitFor(async () => expect((await new Outbox(idb).list("alice")).map((e) => e.failed)).toEqual(["internal"]));
+    // The person's retry starts the count again, and an ack ends it.
+    await s.retry("id-4");
+    expect(sends(sockets[0]!)).toHaveLength(5);
+    sockets[0]!.deliver({ t: "ack", id: "id-4", seq: 1, ts: 1 });
+    expect(s.model.tick(s.model.local.value[0]!)).not.toBe("failed");
+    s.stop();
+  });
 });

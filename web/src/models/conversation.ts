@@ -41,7 +41,7 @@ export type Effect =
   | { t: "acked"; id: string }
   | { t: "failed"; id: string; code: string }
   /** Refused as too fast (rate_limited): to be sent again, with the same id, after a pause. */
-  | { t: "later"; id: string }
+  | { t: "later"; id: string; code: "rate_limited" | "internal" }
   /** A new message from someone else, live (for a desktop notification). */
   | { t: "incoming"; message: Message };
 
@@ -129,9 +129,10 @@ export class ConversationModel {
         }
         const id = frame.id;
         if (!this.local.value.some((m) => m.id === id && m.seq === undefined)) return;
-        // The contract says: send the same id again later. Nothing was stored, so it stays "sending".
-        if (frame.code === "rate_limited") {
-          fx.push({ t: "later", id });
+        // The contract says: send the same id again later (too fast), or resend it (the server
+        // failed to store it; section 4). Nothing was stored, so it stays "sending".
+        if (frame.code === "rate_limited" || frame.code === "internal") {
+          fx.push({ t: "later", id, code: frame.code });
           return;
         }
         this.local.value = this.local.value.map((m) => (m.id === id ? { ...m, failed: frame.code } : m));

@@ -15,6 +15,11 @@ import { learnNames } from "./names";
 
 /** Upload refusals, as a message's failure: 413 too large, 415 a type not accepted, 429 the daily quota (or too fast). */
 const UPLOAD_REFUSED: Record<number, string> = { 413: "too_large", 415: "unsupported", 429: "quota" };
+/**
+ * A send answered `error internal` was not stored (PROTOCOL.md section 4) and goes again by itself,
+ * after the same growing pauses as a rate-limited one, this many times; then it shows as not sent.
+ */
+const INTERNAL_RESENDS = 3;
 
 /** How often a `typing` frame may be sent while the person types. */
 export const TYPING_EVERY_MS = 3000;
@@ -124,6 +129,13 @@ export class ConversationSession {
         void this.hooks.outbox.remove(e.id).catch(() => {});
         return;
       case "later":
+        if (e.code === "internal" && (this.#later.get(e.id) ?? 0) >= INTERNAL_RESENDS) {
+          // The server keeps failing to store it: say so, and leave it to the person to retry.
+          this.#later.delete(e.id);
+          const next = this.model.setLocal(e.id, (x) => ({ ...x, failed: e.code }));
+          if (next) void this.#keep(next, e.code);
+          return;
+        }
         this.#sendLater(e.id);
         return;
       case "failed": {
@@ -150,8 +162,9 @@ export class ConversationSession {
   }
 
   /**
-   * Sends a rate-limited message again after a growing pause (from 1 s, at most 30 s). If the
-   * socket reopens first, the welcome resends it anyway; the same id keeps it stored once.
+   * Sends a message again after a growing pause (from 1 s, at most 30 s): one refused as too
+   * fast, or one the server failed to store. If the socket reopens first, the welcome resends it
+   * anyway; the same id keeps it stored once.
    */
   #sendLater(id: string): void {
     const attempt = this.#later.get(id) ?? 0;
