@@ -20,6 +20,17 @@ describe("outbox", () => {
   });
 });
 
+/** A session of alice's in c1 whose socket is open and synced at seq 0. */
+function syncedSession() {
+  const idb = new IDBFactory();
+  const sockets: FakeSocket[] = [];
+  const s = fakeSession(idb, sockets);
+  s.start();
+  sockets[0]!.open();
+  sockets[0]!.deliver(welcome(0), { t: "synced", lastSeq: 0, more: false });
+  return { idb, sockets, s };
+}
+
 const sends = (s: FakeSocket) => s.frames().filter((f): f is { t: "send"; id: string; body: string } => typeof f === "object" && f !== null && "t" in f && f.t === "send");
 
 describe("delivering the outbox", () => {
@@ -87,12 +98,7 @@ describe("delivering the outbox", () => {
   });
 
   it("keeps a refused message in the outbox as failed, not to be sent again on its own", async () => {
-    const idb = new IDBFactory();
-    const sockets: FakeSocket[] = [];
-    const s = fakeSession(idb, sockets);
-    s.start();
-    sockets[0]!.open();
-    sockets[0]!.deliver(welcome(0), { t: "synced", lastSeq: 0, more: false });
+    const { idb, sockets, s } = syncedSession();
     await s.post("id-2", "too big", undefined);
     sockets[0]!.deliver({ t: "error", code: "too_large", message: "too long", id: "id-2" });
     await vi.waitFor(async () => expect((await new Outbox(idb).list("alice")).map((e) => e.failed)).toEqual(["too_large"]));
@@ -105,12 +111,7 @@ describe("delivering the outbox", () => {
   });
 
   it("sends a rate-limited message again by itself, with the same id, after a pause that grows", async () => {
-    const idb = new IDBFactory();
-    const sockets: FakeSocket[] = [];
-    const s = fakeSession(idb, sockets);
-    s.start();
-    sockets[0]!.open();
-    sockets[0]!.deliver(welcome(0), { t: "synced", lastSeq: 0, more: false });
+    const { idb, sockets, s } = syncedSession();
     await s.post("id-3", "too fast", undefined);
     // Only the session's timers are faked: IndexedDB keeps its own (setImmediate) ones.
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
@@ -135,12 +136,7 @@ describe("delivering the outbox", () => {
     }
   });
   it("resends by itself a message the server failed to store, three times, then shows it as not sent", async () => {
-    const idb = new IDBFactory();
-    const sockets: FakeSocket[] = [];
-    const s = fakeSession(idb, sockets);
-    s.start();
-    sockets[0]!.open();
-    sockets[0]!.deliver(welcome(0), { t: "synced", lastSeq: 0, more: false });
+    const { idb, sockets, s } = syncedSession();
     await s.post("id-4", "unlucky", undefined);
     const internal = { t: "error", code: "internal", message: "internal error", id: "id-4" } as const;
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
