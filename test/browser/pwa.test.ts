@@ -11,25 +11,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { person, uniqueName } from "./browser";
 import { unnamedControls } from "./a11y";
 import { apiDm, apiSignup, sendAll } from "./seed";
-import { messages, row, send, signUp, tickOf } from "./steps";
+import { keptBodies, messages, row, send, signUp, tickOf } from "./steps";
 
 const baseUrl = inject("baseUrl");
 
 /** The active service worker's script URL once one controls the page, else null. */
 const controller = (page: Page) => page.evaluate(() => navigator.serviceWorker.controller?.scriptURL ?? null);
-
-/** What the app keeps for conversation `conv` of `user` (lib/kept.ts), read straight from IndexedDB. */
-function keptBodies(page: Page, user: string, conv: string): Promise<string[]> {
-  return page.evaluate(([user, conv]) => new Promise<string[]>((resolve) => {
-    const req = indexedDB.open("edge-chat-kept");
-    req.onsuccess = () => {
-      const db = req.result;
-      if (!db.objectStoreNames.contains("kept")) return resolve([]);
-      const get = db.transaction("kept").objectStore("kept").get([user!, "c", conv!]);
-      get.onsuccess = () => resolve((get.result?.items ?? []).flatMap((i: { kind: string; message?: { body: string } }) => (i.kind === "msg" && i.message ? [i.message.body] : [])));
-    };
-  }), [user, conv]);
-}
 
 /**
  * Writes web/dist/sw.js and waits until the dev server serves it: `wrangler dev` restarts when its

@@ -65,3 +65,16 @@ export async function signIn(page: Page, username: string, password = PASSWORD):
 export function acceptDialogs(page: Page): void {
   page.on("dialog", (d) => void d.accept());
 }
+
+/** What the app keeps for conversation `conv` of `user` (lib/kept.ts), read straight from IndexedDB. */
+export function keptBodies(page: Page, user: string, conv: string): Promise<string[]> {
+  return page.evaluate(([user, conv]) => new Promise<string[]>((resolve) => {
+    const req = indexedDB.open("edge-chat-kept");
+    req.onsuccess = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains("kept")) return resolve([]);
+      const get = db.transaction("kept").objectStore("kept").get([user!, "c", conv!]);
+      get.onsuccess = () => resolve((get.result?.items ?? []).flatMap((i: { kind: string; message?: { body: string } }) => (i.kind === "msg" && i.message ? [i.message.body] : [])));
+    };
+  }), [user, conv]);
+}
