@@ -39,7 +39,8 @@ const outbox = new Outbox();
 /** Kept conversations not opened yet since signing in: the first session of each starts from it. */
 let keptConvs = new Map<string, KeptConv>();
 let inboxSocket: ReconnectingSocket | null = null;
-const lastReadSent = new Map<string, number>();
+/** The last `read` sent for each conversation, and after which of its welcomes (see markRead). */
+const lastReadSent = new Map<string, { seq: number; welcome: number }>();
 
 function socketUrl(path: string): string {
   return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
@@ -309,17 +310,24 @@ effect(() => {
   if (me.value) keep();
 });
 
-/** Sends `read` for the conversation on screen when it is visible and scrolled to the end. */
+/**
+ * Sends `read` for the conversation on screen when it is visible and scrolled to the end. Not
+ * again for a mark the server holds (its welcome and my receipts say which) or one already sent
+ * on this connection; but a mark sent on a connection that has since gone may have been lost with
+ * it, and is sent again, or the server (and my other devices) would count it unread until the
+ * next message.
+ */
 export function markRead(): void {
   const s = current.value;
   if (!s || !visible.value || !atBottom.value || !s.model.ready.value) return;
   const seq = s.model.readUpTo();
-  if (seq <= (lastReadSent.get(s.id) ?? 0)) {
+  const sent = lastReadSent.get(s.id);
+  if (seq <= s.model.myReadSeq() || (sent !== undefined && seq <= sent.seq && sent.welcome === s.welcomes)) {
     inbox.markedRead(s.id, seq);
     return;
   }
   if (s.send({ t: "read", seq })) {
-    lastReadSent.set(s.id, seq);
+    lastReadSent.set(s.id, { seq, welcome: s.welcomes });
     inbox.markedRead(s.id, seq);
   }
 }

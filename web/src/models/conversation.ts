@@ -414,6 +414,11 @@ export class ConversationModel {
     return this.applied ?? 0;
   }
 
+  /** My read mark as the server holds it (from the welcome, then my own receipts). */
+  myReadSeq(): number {
+    return this.members.value.find((m) => m.username === this.me)?.readSeq ?? 0;
+  }
+
   message(seq: number): Message | undefined {
     const item = this.#items.get(seq);
     return item?.kind === "msg" ? item.message : undefined;

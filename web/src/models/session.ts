@@ -41,6 +41,11 @@ export class ConversationSession {
   readonly state = signal<ConnState>("closed");
   /** A final close code, when the server refused this conversation. */
   readonly refused = signal<number | null>(null);
+  /**
+   * How many times the server welcomed this session's socket: a frame sent before the last
+   * welcome went on a connection that is gone, and may have been lost with it.
+   */
+  welcomes = 0;
   /** A message to bring into view and highlight (a search result, a quoted reply); `n` tells repeats apart. */
   readonly target = signal<{ seq: number; n: number; highlight: boolean } | null>(null);
   /** My read mark when the conversation was opened with unread messages: the "new messages" divider goes after it. */
@@ -103,6 +108,7 @@ export class ConversationSession {
       const frame = parsed.frame;
       // Newer servers name who joined (`name`, optional); the guard does not know it yet, so read it here.
       if (frame.t === "member" && isRecord(value) && typeof value.name === "string") learnNames([{ username: frame.username, name: value.name }]);
+      if (frame.t === "welcome") this.welcomes++;
       const fx = this.model.receive(frame);
       if (frame.t === "welcome") {
         this.#flush();
