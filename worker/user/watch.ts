@@ -84,12 +84,7 @@ export class Watch {
         await new Promise((r) => setTimeout(r, ANNOUNCE_GAP_MS));
         if (this.h.presence.announced().version !== report.version) break;
       }
-      const slice = ids.slice(i, i + step);
-      const answers = await Promise.allSettled(slice.map((id) => this.#conversation(id).memberPresence(me, report)));
-      answers.forEach((a, j) => {
-        if (a.status === "fulfilled") this.#applyAnswer(slice[j]!, a.value, states);
-        else failed.push(slice[j]!);
-      });
+      failed.push(...(await this.#tell(ids.slice(i, i + step), me, report, states)));
     }
     // A conversation that did not take it (reset meanwhile, overloaded) would otherwise show my
     // old state to its members until my next change: it is told again, off this path.
@@ -111,15 +106,23 @@ export class Watch {
     for (let attempt = 0; attempt < ANNOUNCE_TRIES && left.length > 0; attempt++) {
       await new Promise((r) => setTimeout(r, ANNOUNCE_RETRY_MS * 2 ** attempt));
       if (this.h.presence.announced().version !== report.version) return;
-      const answers = await Promise.allSettled(left.map((id) => this.#conversation(id).memberPresence(me, report)));
       const states: PeerPresence[] = [];
-      left = left.filter((id, i) => {
-        const a = answers[i]!;
-        if (a.status === "fulfilled") this.#applyAnswer(id, a.value, states);
-        return a.status === "rejected";
-      });
+      left = await this.#tell(left, me, report, states);
       this.#contacts(states);
     }
+  }
+
+  /**
+   * Tells `convs` my state at once and applies each answer (the views they hold go into
+   * `states`); returns the conversations whose call failed.
+   */
+  async #tell(convs: string[], me: string, report: PresenceReport, states: PeerPresence[]): Promise<string[]> {
+    const answers = await Promise.allSettled(convs.map((id) => this.#conversation(id).memberPresence(me, report)));
+    return convs.filter((id, i) => {
+      const a = answers[i]!;
+      if (a.status === "fulfilled") this.#applyAnswer(id, a.value, states);
+      return a.status === "rejected";
+    });
   }
 
   #applyAnswer(conv: string, answer: AnnounceAnswer, states: PeerPresence[]): void {

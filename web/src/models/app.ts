@@ -89,7 +89,7 @@ async function signedIn(user: Me): Promise<void> {
       }
     },
     onState: (s) => { inboxState.value = s; },
-    onFinal: (code) => { if (code === CLOSE.UNAUTHORIZED) void signedOut(endingWhy ?? "revoked"); },
+    onFinal: (code) => { if (code === CLOSE.UNAUTHORIZED) signedOutByServer(); },
   });
   // Offline, a paused socket starts when the network comes back (resume()).
   if (networkUp.value) inboxSocket.start();
@@ -132,6 +132,11 @@ export async function endingSessions<T>(why: "erased", request: () => Promise<T>
   } finally {
     endingWhy = null;
   }
+}
+
+/** A socket closed with 4401: another device ended this session, or this device's own request did. */
+function signedOutByServer(): void {
+  void signedOut(endingWhy ?? "revoked");
 }
 
 /** Back to the sign-in screen; `why` is said there when the person did not ask for it. */
@@ -205,7 +210,7 @@ function ensureSession(id: string): ConversationSession {
     socketUrl,
     onIncoming: (conv, m) => onIncoming(conv, m),
     onApplied: (conv) => afterApplied(conv),
-    onFinal: (conv, code) => { if (code === CLOSE.UNAUTHORIZED) void signedOut(endingWhy ?? "revoked"); else dropIfIdle(conv); },
+    onFinal: (conv, code) => { if (code === CLOSE.UNAUTHORIZED) signedOutByServer(); else dropIfIdle(conv); },
   });
   if (k) s.model.restore(k);
   sessions.value = new Map(sessions.value).set(id, s);

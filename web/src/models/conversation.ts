@@ -40,7 +40,7 @@ export type Effect =
   | { t: "history"; before?: number }
   | { t: "acked"; id: string }
   | { t: "failed"; id: string; code: string }
-  /** Refused as too fast (rate_limited): to be sent again, with the same id, after a pause. */
+  /** Refused as too fast, or not stored (internal): to be sent again, with the same id, after a pause. */
   | { t: "later"; id: string; code: "rate_limited" | "internal" }
   /** A new message from someone else, live (for a desktop notification). */
   | { t: "incoming"; message: Message };

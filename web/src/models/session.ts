@@ -135,14 +135,7 @@ export class ConversationSession {
         void this.hooks.outbox.remove(e.id).catch(() => {});
         return;
       case "later":
-        if (e.code === "internal" && (this.#later.get(e.id) ?? 0) >= INTERNAL_RESENDS) {
-          // The server keeps failing to store it: say so, and leave it to the person to retry.
-          this.#later.delete(e.id);
-          const next = this.model.setLocal(e.id, (x) => ({ ...x, failed: e.code }));
-          if (next) void this.#keep(next, e.code);
-          return;
-        }
-        this.#sendLater(e.id);
+        this.#sendLater(e.id, e.code);
         return;
       case "failed": {
         const m = this.model.local.value.find((x) => x.id === e.id);
@@ -169,11 +162,18 @@ export class ConversationSession {
 
   /**
    * Sends a message again after a growing pause (from 1 s, at most 30 s): one refused as too
-   * fast, or one the server failed to store. If the socket reopens first, the welcome resends it
-   * anyway; the same id keeps it stored once.
+   * fast, or one the server failed to store (INTERNAL_RESENDS times, then it shows as not sent).
+   * If the socket reopens first, the welcome resends it anyway; the same id keeps it stored once.
    */
-  #sendLater(id: string): void {
+  #sendLater(id: string, why: "rate_limited" | "internal"): void {
     const attempt = this.#later.get(id) ?? 0;
+    if (why === "internal" && attempt >= INTERNAL_RESENDS) {
+      // The server keeps failing to store it: say so, and leave it to the person to retry.
+      this.#later.delete(id);
+      const next = this.model.setLocal(id, (x) => ({ ...x, failed: why }));
+      if (next) void this.#keep(next, why);
+      return;
+    }
     this.#later.set(id, attempt + 1);
     const timer = setTimeout(() => {
       this.#laterTimers.delete(timer);
