@@ -132,8 +132,15 @@ describe("push notifications", () => {
     await expect.poll(() => notifications(a.context), { timeout: 20_000 }).toEqual([{ title: "Ben Bird", body: "Ben Bird: still there?", tag: conv }]);
     await deliver(a.context, payload);
     // Then a push of another conversation: once it shows, the late one was handled before it.
-    await deliver(a.context, { conv: "elsewhere", seq: 1, from: "Cy", title: "Cy", preview: "marker" });
-    await expect.poll(() => notifications(a.context), { timeout: 20_000 }).toEqual([
+    // (The DevTools protocol now and then drops a delivery, seen once in CI: the marker is handed
+    // over again until it shows. Pushes are handled in order, so the late one still came first.)
+    const marker = { conv: "elsewhere", seq: 1, from: "Cy", title: "Cy", preview: "marker" };
+    await deliver(a.context, marker);
+    await expect.poll(async () => {
+      const now = await notifications(a.context);
+      if (!now.some((n) => n.tag === "elsewhere")) await deliver(a.context, marker);
+      return now;
+    }, { timeout: 30_000, interval: 2_000 }).toEqual([
       { title: "Ben Bird", body: "Ben Bird: still there?", tag: conv },
       { title: "Cy", body: "Cy: marker", tag: "elsewhere" },
     ]);
