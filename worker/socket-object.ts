@@ -58,6 +58,14 @@ export abstract class SocketObject extends DurableObject<Env> {
   /** Why `who` may not open a socket here, or null; may wait for work the socket depends on. */
   protected abstract refusal(who: Identity, request: Request): Refusal | null | Promise<Refusal | null>;
   /**
+   * The last word on an upgrade, once `refusal` and the socket cap have spoken (`refused`: what
+   * they said, or null): a refusal that takes precedence over theirs, or null to keep it. The
+   * conversation checks the session here, where the socket is known to be accepted otherwise.
+   */
+  protected admission(_who: Identity, _request: Request, _refused: Refusal | null): Refusal | null | Promise<Refusal | null> {
+    return null;
+  }
+  /**
    * Sends what the object queued for its open sockets. Called right before a socket is accepted
    * (a new socket must not get it: its first frames cover it) and right before the object closes
    * one (the frames that explain the close must reach it first).
@@ -77,7 +85,8 @@ export abstract class SocketObject extends DurableObject<Env> {
     if (!who) return notForwarded();
     // Refused on a plain pair, never accepted for hibernation: a hibernatable socket closed at
     // once lingers for seconds before the client sees the connection end, a plain one does not.
-    const refused = (await this.refusal(who, request)) ?? this.#tooMany(who);
+    const local = (await this.refusal(who, request)) ?? this.#tooMany(who);
+    const refused = (await this.admission(who, request, local)) ?? local;
     if (refused) return refuseSocket(request, refused.code, refused.reason);
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];

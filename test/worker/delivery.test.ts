@@ -20,6 +20,7 @@ import {
   range,
   room,
   setLimits,
+  sessionOf,
   signup,
   type TestClient,
 } from "./helpers";
@@ -350,10 +351,17 @@ describe("a socket's first frame", () => {
     b.send({ t: "send", id: "first", body: "first" });
     const { seq } = await b.next("ack");
     // A live event waits in the queue for the end of the turn; in that same turn a new socket is
-    // accepted (the upgrade is handed to the object directly, as the Worker would).
+    // accepted: the event is queued as the session check answers, right before the accept (the
+    // upgrade is handed to the object directly, as the Worker would).
     const first = await runInDurableObject(convStub(conv.id), async (instance) => {
-      instance.broadcastAll([{ t: "receipt", username: bob.username, seq }]);
-      const headers = { Upgrade: "websocket", [IDENTITY_HEADERS.user]: alice.username, [IDENTITY_HEADERS.session]: "test-session" };
+      const object = instance as unknown as { admission: (...args: unknown[]) => Promise<unknown> };
+      const admission = object.admission.bind(instance);
+      object.admission = async (...args) => {
+        const refused = await admission(...args);
+        instance.broadcastAll([{ t: "receipt", username: bob.username, seq }]);
+        return refused;
+      };
+      const headers = { Upgrade: "websocket", [IDENTITY_HEADERS.user]: alice.username, [IDENTITY_HEADERS.session]: sessionOf(alice) };
       const res = await instance.fetch(new Request(`https://chat.test/chat/${conv.id}?since=0`, { headers }));
       const ws = res.webSocket!;
       const got: string[] = [];

@@ -10,7 +10,7 @@ import { SESSION_EXPIRES_HEADER } from "../../worker/auth/session";
 import { ConversationObject } from "../../worker/conversation";
 import { IDENTITY_HEADERS } from "../../worker/identity";
 import { UserObject } from "../../worker/user";
-import { api, connect, convSql, convStub, dm, join, room, setLimits, signup, type Account, sendAll, userStub, watchedDm } from "./helpers";
+import { api, connect, convSql, convStub, dm, join, room, sessionOf, setLimits, signup, type Account, sendAll, userStub, watchedDm } from "./helpers";
 
 
 
@@ -282,7 +282,7 @@ describe("sockets outliving their session", () => {
       const headers = {
         Upgrade: "websocket",
         [IDENTITY_HEADERS.user]: alice.username,
-        [IDENTITY_HEADERS.session]: "short-lived",
+        [IDENTITY_HEADERS.session]: sessionOf(alice),
         [SESSION_EXPIRES_HEADER]: String(Date.now() + 1),
       };
       const res = await instance.fetch(new Request(`https://chat.test/chat/${conv.id}`, { headers }));

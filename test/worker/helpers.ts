@@ -32,6 +32,12 @@ export interface Account {
   token: string;
 }
 
+/** The session id inside an account's token (its payload is base64url JSON `{u, s, e}`). */
+export function sessionOf(account: Account): string {
+  const payload = account.token.split(".")[1]!.replaceAll("-", "+").replaceAll("_", "/");
+  return (JSON.parse(atob(payload)) as { s: string }).s;
+}
+
 /**
  * Puts `count` requests in one of the user's budget windows (worker/user/hit-window.ts), as if just
  * made: `http_hits` (every request) or `file_hits` (file downloads). Written to the window's table

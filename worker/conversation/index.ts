@@ -21,7 +21,8 @@ import {
 import { AlarmClock } from "../alarm-clock";
 import { SocketObject, type Identity, type Refusal } from "../socket-object";
 import { readAttachment, trySend, type Attachment } from "../sockets";
-import type { AnnounceAnswer, IndexEntry, PeerPresence, PresenceReport } from "../user";
+import type { AnnounceAnswer, IndexEntry, PeerPresence, PresenceReport, SocketLease } from "../user";
+import { HTTP_WINDOW_MS, type RequestBudget, type SessionCheck } from "../user/account";
 import { Budgets, replayStopped } from "./budgets";
 import { ConversationFiles, type FileRecord } from "./files";
 import { FrameHandler } from "./frames";
@@ -377,6 +378,33 @@ export class ConversationObject extends SocketObject {
     return null;
   }
 
+  /**
+   * The session is checked here, not in the Worker: the member's object checks it (and takes the
+   * upgrade from its request budget) and, for the first socket of that session here, sets the
+   * presence lease in the same call. One call between objects per upgrade instead of two (a
+   * reconnect storm paid both for each of its sockets). The Worker has already checked the
+   * token's signature and expiry, so a forged token never wakes a conversation. A refused session
+   * outranks the local refusal, as it did when the Worker checked it first.
+   */
+  protected override async admission(who: Identity, request: Request, refused: Refusal | null): Promise<Refusal | null> {
+    const lease = refused === null && !this.#otherSocketOf(this.openSockets(who.user), null, who.session) ? this.presence.leaseOf(who.user, who.session) : null;
+    const budget: RequestBudget = { kind: "http", max: this.limits.httpPerMinute, windowMs: HTTP_WINDOW_MS };
+    let check: SessionCheck;
+    try {
+      check = await this.#user(who.user).admitSocket(who.session, budget, lease);
+    } catch {
+      // The answer was lost, perhaps not the call: a lease it may have set is put right.
+      if (lease) this.presence.report(who.user, this.openSockets(who.user).length > 0);
+      return { code: CLOSE.INTERNAL, reason: "could not check the session; try again" };
+    }
+    if (!check.ok) return check.reason === "rate_limited" ? { code: CLOSE.TOO_MANY_SOCKETS, reason: "too many requests" } : { code: CLOSE.UNAUTHORIZED, reason: "not signed in" };
+    if (lease) this.#leased.set(request, lease);
+    return null;
+  }
+
+  /** Upgrades whose admission carried their session's lease: `opened` then reports nothing. */
+  readonly #leased = new WeakMap<Request, SocketLease>();
+
   /** Queued live frames go before a socket is accepted or closed by us (see SocketObject). */
   protected override flushQueued(): void {
     this.flushLive();
@@ -386,11 +414,15 @@ export class ConversationObject extends SocketObject {
     const sinceParam = new URL(request.url).searchParams.get("since");
     const since = sinceParam !== null && /^\d{1,15}$/.test(sinceParam) ? Number(sinceParam) : null;
     const mine = this.openSockets(a.user);
-    if (mine.length === 1) this.presence.firstSocketOpened(a.user);
+    const leased = this.#leased.get(request);
+    if (mine.length === 1) this.presence.firstSocketOpened(a.user, leased !== undefined);
     // Another device's first socket here: its session joins the lease (a push then skips that
     // device). More sockets of a session already counted change nothing: no call (a reconnect
-    // storm opens many at once).
-    else if (!this.#otherSocketOf(mine, ws, a.session)) this.presence.report(a.user, true);
+    // storm opens many at once). The lease that went with the session check is told again only
+    // if another session's socket came or went while that call was out.
+    if (leased) {
+      if (!sameSessions(leased.sessions, this.presence.leaseOf(a.user)?.sessions ?? [])) this.presence.report(a.user, true);
+    } else if (mine.length > 1 && !this.#otherSocketOf(mine, ws, a.session)) this.presence.report(a.user, true);
     this.#welcome(ws, a, since);
     await this.#ensureAlarm();
   }
@@ -498,4 +530,9 @@ export class ConversationObject extends SocketObject {
   flushLive(): void {
     this.#live.flush();
   }
+}
+
+/** Whether two lists name the same sessions, in any order. */
+function sameSessions(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((s) => b.includes(s));
 }

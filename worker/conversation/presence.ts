@@ -12,7 +12,7 @@
  * moment and sent as one call per watcher, retried until they land.
  */
 import type { ServerFrame } from "../../protocol";
-import type { PeerPresence, PresenceReport } from "../user";
+import type { PeerPresence, PresenceReport, SocketLease } from "../user";
 import type { PresenceTable } from "./presence-table";
 import type { ConversationStore } from "./store";
 
@@ -86,10 +86,13 @@ export class ConversationPresence {
     return this.h.table.get(username)?.lastSeen;
   }
 
-  /** A member's first socket here opened (call after it is counted by hasSocket). */
-  firstSocketOpened(username: string): void {
+  /**
+   * A member's first socket here opened (call after it is counted by hasSocket). `reported`: its
+   * lease already went to their object with the session check (see ConversationObject.admission).
+   */
+  firstSocketOpened(username: string, reported: boolean): void {
     if (!(this.h.table.get(username)?.online ?? false)) this.h.broadcast([{ t: "presence", username, online: true }], username);
-    this.report(username, true);
+    if (!reported) this.report(username, true);
   }
 
   /** A member's last socket here ended (call once it is no longer counted by hasSocket). */
@@ -132,11 +135,21 @@ export class ConversationPresence {
    * Called when any of their sockets here opens or ends, and by each renewal.
    */
   report(username: string, online: boolean): void {
+    const lease = this.leaseOf(username);
+    if (!lease) return;
+    this.h.ctx.waitUntil(this.#user(username).connection(lease.conv, online, lease.until, online ? lease.sessions : []).catch(() => {}));
+  }
+
+  /**
+   * The lease the member's sockets here hold from now, with `adding`, the session of a socket
+   * about to be accepted; null once the conversation is deleted (nothing to lease).
+   */
+  leaseOf(username: string, adding?: string): SocketLease | null {
     const conv = this.h.convId();
-    if (!conv) return;
-    const until = Date.now() + PRESENCE_LEASE_INTERVALS * this.h.heartbeatMs();
-    const sessions = online ? this.h.sessionsOf(username) : [];
-    this.h.ctx.waitUntil(this.#user(username).connection(conv, online, until, sessions).catch(() => {}));
+    if (!conv) return null;
+    const sessions = this.h.sessionsOf(username);
+    if (adding !== undefined && !sessions.includes(adding)) sessions.push(adding);
+    return { conv, until: Date.now() + PRESENCE_LEASE_INTERVALS * this.h.heartbeatMs(), sessions };
   }
 
   /**

@@ -1,13 +1,13 @@
 /**
- * The socket gate. The Worker checks the session, the `Origin` and the conversation id, then hands
- * the upgrade to the object with the verified identity in headers the object trusts (objects are
- * reachable only through this Worker). The object itself checks membership.
+ * The socket gate. The Worker checks the token's signature, the `Origin` and the conversation id,
+ * then hands the upgrade to the object with the claimed identity in headers (objects are reachable
+ * only through this Worker). The object checks that the session is live and the membership.
  */
 import { CLOSE } from "../../protocol";
 import { conversations, users } from "../app";
-import { authenticate, SESSION_EXPIRES_HEADER, type Caller } from "../auth/session";
+import { SESSION_EXPIRES_HEADER, sessionSecret, tokenOf } from "../auth/session";
+import { verifyToken, type TokenClaims } from "../auth/token";
 import { allowedOrigins } from "../config";
-import { ApiError } from "../errors";
 import { IDENTITY_HEADERS } from "../identity";
 import { isUpgrade, refuseSocket } from "../sockets";
 import { isConversationId } from "../validate";
@@ -20,24 +20,24 @@ export function originAllowed(request: Request, env: Env): boolean {
   return origin === own || allowedOrigins(env).includes(origin);
 }
 
-export async function gate(request: Request, env: Env): Promise<{ refuse: Response } | { caller: Caller }> {
+/**
+ * The token's signature and expiry, checked here without a call: a forged or expired token never
+ * reaches an object. Whether the session is still live (not signed out) is for the object the
+ * socket goes to: the user object keeps sessions, and a conversation asks the member's object in
+ * the call that also sets their presence lease (one call per upgrade, not two).
+ */
+export async function gate(request: Request, env: Env): Promise<{ refuse: Response } | { caller: TokenClaims }> {
   if (!originAllowed(request, env)) return { refuse: refuseSocket(request, CLOSE.FORBIDDEN, "origin not allowed") };
-  let caller: Caller | null;
-  try {
-    caller = await authenticate(request, env);
-  } catch (err) {
-    // An upgrade is an HTTP request too: over the caller's budget it is refused like an extra socket.
-    if (err instanceof ApiError && err.status === 429) return { refuse: refuseSocket(request, CLOSE.TOO_MANY_SOCKETS, "too many requests") };
-    throw err;
-  }
-  if (!caller) return { refuse: refuseSocket(request, CLOSE.UNAUTHORIZED, "not signed in") };
-  return { caller };
+  const token = tokenOf(request);
+  const claims = token ? await verifyToken(token, sessionSecret(env, new URL(request.url))) : null;
+  if (!claims) return { refuse: refuseSocket(request, CLOSE.UNAUTHORIZED, "not signed in") };
+  return { caller: claims };
 }
 
-/** The upgrade request as it goes on to an object: unchanged but for the verified identity. */
-function withIdentity(request: Request, caller: Caller): Request {
+/** The upgrade request as it goes on to an object: unchanged but for the identity its token claims. */
+function withIdentity(request: Request, caller: TokenClaims): Request {
   const headers = new Headers(request.headers);
-  headers.set(IDENTITY_HEADERS.user, caller.user.username);
+  headers.set(IDENTITY_HEADERS.user, caller.username);
   headers.set(IDENTITY_HEADERS.session, caller.session);
   // For the objects' heartbeat sweeps: a socket is closed once its session expires (sessionExpired).
   headers.set(SESSION_EXPIRES_HEADER, String(caller.expires));
@@ -56,5 +56,5 @@ export async function inboxSocket(request: Request, env: Env): Promise<Response>
   if (!isUpgrade(request)) return new Response("expected a websocket upgrade", { status: 426 });
   const checked = await gate(request, env);
   if ("refuse" in checked) return checked.refuse;
-  return users(env, checked.caller.user.username).fetch(withIdentity(request, checked.caller));
+  return users(env, checked.caller.username).fetch(withIdentity(request, checked.caller));
 }

@@ -5,7 +5,7 @@
  */
 import { CLOSE, type InboxServerFrame, type Me, type Summary, type User } from "../../protocol";
 import { dmId } from "../ids";
-import { Account, type SessionInfo, type RequestBudget, type LoginResult, type RoomReservation, type SessionCheck, type SignupResult } from "./account";
+import { Account, HTTP_WINDOW_MS, type SessionInfo, type RequestBudget, type LoginResult, type RoomReservation, type SessionCheck, type SignupResult } from "./account";
 import { AlarmClock } from "../alarm-clock";
 import { SocketObject, type Identity, type Refusal } from "../socket-object";
 import { broadcast, readAttachment, type Attachment } from "../sockets";
@@ -18,10 +18,10 @@ import { PushSubscriptions } from "./push-subscriptions";
 import { PushSender } from "./push-sender";
 import type { LeasedSessions } from "./presence";
 import { installUserSchema } from "./install-schema";
-import type { ActivityBatch, IndexEntry, PeerPresence, PresenceReport } from "./types";
+import type { ActivityBatch, IndexEntry, PeerPresence, PresenceReport, SocketLease } from "./types";
 import { Watch } from "./watch";
 
-export type { ActivityBatch, ActivityItem, AnnounceAnswer, IndexEntry, PeerPresence, PresenceReport, WatchSnapshot } from "./types";
+export type { ActivityBatch, ActivityItem, AnnounceAnswer, IndexEntry, PeerPresence, PresenceReport, SocketLease, WatchSnapshot } from "./types";
 
 export type { LoginResult, SignupResult } from "./account";
 export { LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW_MS } from "./account";
@@ -96,6 +96,18 @@ export class UserObject extends SocketObject {
   /** The session's user, with one request taken from their HTTP budget when one is given. */
   checkSession(session: string, budget?: RequestBudget): SessionCheck {
     return this.account.checkSession(session, budget);
+  }
+
+  /**
+   * A socket about to open in a conversation of mine: the session checked and one request taken
+   * from its budget, as for any request, and, when the conversation sends one, its lease set in
+   * the same call (the socket is the first of its session there). A refused session sets no
+   * lease. One call where an upgrade used to cost two (the Worker's check, then the lease report).
+   */
+  admitSocket(session: string, budget: RequestBudget, lease: SocketLease | null): SessionCheck {
+    const check = this.account.checkSession(session, budget);
+    if (check.ok && lease) this.#connection(lease.conv, true, lease.until, lease.sessions);
+    return check;
   }
 
   reserveConversation(id: string, max: number): boolean {
@@ -323,6 +335,10 @@ export class UserObject extends SocketObject {
    * `sessions`) or no more.
    */
   connection(conv: string, online: boolean, until: number, sessions?: string[]): void {
+    this.#connection(conv, online, until, sessions);
+  }
+
+  #connection(conv: string, online: boolean, until: number, sessions?: string[]): void {
     if (online) this.presence.setLease(conv, until, Array.isArray(sessions) ? sessions.filter((s) => typeof s === "string") : undefined);
     else this.presence.dropLease(conv);
     this.#reevaluate();
@@ -411,6 +427,10 @@ export class UserObject extends SocketObject {
    */
   protected async refusal(who: Identity): Promise<Refusal | null> {
     if (who.user !== this.profile()?.username) return { code: CLOSE.UNAUTHORIZED, reason: "not signed in" };
+    // The session is checked here, where it is kept (the Worker checked only the token's
+    // signature): no call between objects for it.
+    const check = this.account.checkSession(who.session, { kind: "http", max: this.limits.httpPerMinute, windowMs: HTTP_WINDOW_MS });
+    if (!check.ok) return check.reason === "rate_limited" ? { code: CLOSE.TOO_MANY_SOCKETS, reason: "too many requests" } : { code: CLOSE.UNAUTHORIZED, reason: "not signed in" };
     if (this.#inboxSockets().length === 0) await this.watch.start();
     else await this.watch.refreshed();
     return null;

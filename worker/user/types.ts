@@ -70,6 +70,16 @@ export interface PresenceReport {
   version: number;
 }
 
+/**
+ * A conversation's presence lease for one member: they have sockets there until `until` (renewed
+ * by its heartbeat), opened with `sessions` (a push skips those devices).
+ */
+export interface SocketLease {
+  conv: string;
+  until: number;
+  sessions: string[];
+}
+
 /** One person's announced state, passed on to the people who share a conversation with them. */
 export interface PeerPresence {
   username: string;

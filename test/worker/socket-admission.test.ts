@@ -1,0 +1,131 @@
+/**
+ * What a socket upgrade costs between objects (issue 17, the reconnect storm): the Worker checks
+ * only the token's signature; the conversation asks the member's object whether the session is
+ * live and, for the session's first socket there, sets the presence lease in the same call. The
+ * inbox checks its own session. Refusals stay what they were, and a lost answer leaves no lease.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
+import { signToken } from "../../worker/auth/token";
+import type { UserObject } from "../../worker/user";
+import { api, connect, convStub, dm, join, sessionOf, signup, userStub, type Account } from "./helpers";
+
+type Spied = "checkSession" | "connection" | "admitSocket";
+
+/**
+ * Notes every call of `methods` made to `who`'s object. A call through a stub finds the method on
+ * the class, so the prototype is wrapped, and put back when the test ends.
+ */
+async function callsTo(who: Account, methods: Spied[]): Promise<string[]> {
+  const log: string[] = [];
+  const proto = await runInDurableObject(userStub(who), (instance) => Object.getPrototypeOf(instance) as UserObject);
+  for (const name of methods) {
+    const own = proto[name] as (...args: unknown[]) => unknown;
+    if (typeof own !== "function") continue; // not there: it cannot be called either
+    (proto as unknown as Record<string, unknown>)[name] = function (this: UserObject, ...args: unknown[]) {
+      if (this.profile()?.username === who.username) log.push(name);
+      return own.apply(this, args);
+    };
+    onTestFinished(() => { (proto as unknown as Record<string, unknown>)[name] = own; });
+  }
+  return log;
+}
+
+async function secondSession(who: Account): Promise<Account> {
+  const login = await api("POST", "/api/login", undefined, { username: who.username, password: "correct horse battery" });
+  return { username: who.username, token: ((await login.json()) as { token: string }).token };
+}
+
+describe("admitting a socket (issue 17)", () => {
+  it("costs one call to the member's object: the session checked and the lease set together", async () => {
+    const alice = await signup("adm");
+    const bob = await signup("adm");
+    const conv = await dm(alice, bob);
+    const log = await callsTo(alice, ["checkSession", "connection", "admitSocket"]);
+    const a = await join(conv.id, alice);
+    // Online by the lease the admission set (the old path reported it after the welcome).
+    await vi.waitFor(async () => expect(await userStub(alice).isOnline()).toBe(true), { timeout: 5_000, interval: 20 });
+    expect(log).toEqual(["admitSocket"]);
+    expect((await userStub(alice).sessionsLooking()).sessions).toEqual(new Set([sessionOf(alice)]));
+    // A second socket of the same session: checked, but its lease is already there.
+    const a2 = await join(conv.id, alice);
+    expect(log).toEqual(["admitSocket", "admitSocket"]);
+    // Another device: its session joins the lease in its own admission, with no report after.
+    const other = await secondSession(alice);
+    const a3 = await join(conv.id, other);
+    await vi.waitFor(async () => expect((await userStub(alice).sessionsLooking()).sessions).toEqual(new Set([sessionOf(alice), sessionOf(other)])), { timeout: 5_000, interval: 20 });
+    expect(log).toEqual(["admitSocket", "admitSocket", "admitSocket"]);
+    a.close();
+    a2.close();
+    a3.close();
+  });
+
+  it("an inbox checks its session where it is kept: no call for it", async () => {
+    const alice = await signup("adm");
+    const log = await callsTo(alice, ["checkSession", "admitSocket"]);
+    const inbox = await connect("/inbox", alice);
+    await inbox.next("inbox");
+    expect(log).toEqual([]);
+    inbox.close();
+    // A signed-out session is still refused.
+    expect((await api("POST", "/api/logout", alice.token)).status).toBeLessThan(300);
+    const again = await connect("/inbox", alice);
+    expect(await again.closed()).toBe(4401);
+  });
+
+  it("a forged token is refused by the Worker: no conversation wakes for it", async () => {
+    const alice = await signup("adm");
+    const bob = await signup("adm");
+    const conv = await dm(alice, bob);
+    const forged: Account = { username: alice.username, token: await signToken({ username: alice.username, session: sessionOf(alice), expires: Date.now() + 60_000 }, "not the secret, not the secret") };
+    const proto = await runInDurableObject(convStub(conv.id), (instance) => Object.getPrototypeOf(instance) as { fetch: (r: Request) => Promise<Response> });
+    const own = proto.fetch;
+    let woken = 0;
+    proto.fetch = function (this: unknown, request: Request) {
+      woken++;
+      return own.call(this, request);
+    };
+    onTestFinished(() => { proto.fetch = own; });
+    const c = await connect(`/chat/${conv.id}`, forged);
+    expect(await c.closed()).toBe(4401);
+    expect(woken).toBe(0);
+  });
+
+  it("a signed-out session is refused by the conversation and leaves no lease", async () => {
+    const alice = await signup("adm");
+    const bob = await signup("adm");
+    const conv = await dm(alice, bob);
+    expect((await api("POST", "/api/logout", alice.token)).status).toBeLessThan(300);
+    const log = await callsTo(alice, ["connection", "admitSocket"]);
+    const c = await connect(`/chat/${conv.id}`, alice);
+    expect(await c.closed()).toBe(4401);
+    expect(c.frames).toEqual([]);
+    expect(log).toEqual(["admitSocket"]);
+    expect(await userStub(alice).isOnline()).toBe(false);
+  });
+
+  it("a lease set by a call whose answer was lost is put right: the socket is refused and the member is not left online", async () => {
+    const alice = await signup("adm");
+    const bob = await signup("adm");
+    const conv = await dm(alice, bob);
+    const proto = await runInDurableObject(userStub(alice), (instance) => Object.getPrototypeOf(instance) as UserObject);
+    const own = proto.admitSocket;
+    let leased = false;
+    proto.admitSocket = function (this: UserObject, ...args: Parameters<typeof own>) {
+      own.apply(this, args);
+      leased = this.isOnline();
+      throw new Error("the answer was lost");
+    };
+    onTestFinished(() => { proto.admitSocket = own; });
+    const c = await connect(`/chat/${conv.id}`, alice);
+    expect(await c.closed()).toBe(1011);
+    expect(leased).toBe(true);
+    proto.admitSocket = own;
+    // The conversation holds no socket of hers: it tells her object so, and the lease ends.
+    await vi.waitFor(async () => expect(await userStub(alice).isOnline()).toBe(false), { timeout: 5_000, interval: 20 });
+    // The next try is served.
+    const again = await join(conv.id, alice);
+    await vi.waitFor(async () => expect(await userStub(alice).isOnline()).toBe(true), { timeout: 5_000, interval: 20 });
+    again.close();
+  });
+});
