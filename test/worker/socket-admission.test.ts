@@ -8,6 +8,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { signToken } from "../../worker/auth/token";
 import type { UserObject } from "../../worker/user";
+import { QUICK_ADMITS_PER_WINDOW } from "../../worker/conversation/quick-admits";
 import { api, connect, convStub, dm, join, sessionOf, signup, userStub, type Account } from "./helpers";
 
 type Spied = "checkSession" | "connection" | "admitSocket";
@@ -47,14 +48,16 @@ describe("admitting a socket (issue 17)", () => {
     await vi.waitFor(async () => expect(await userStub(alice).isOnline()).toBe(true), { timeout: 5_000, interval: 20 });
     expect(log).toEqual(["admitSocket"]);
     expect((await userStub(alice).sessionsLooking()).sessions).toEqual(new Set([sessionOf(alice)]));
-    // A second socket of the same session: checked, but its lease is already there.
+    // A second socket of the same session (another tab): no call at all, its session has a
+    // socket open here and its lease is already there.
     const a2 = await join(conv.id, alice);
-    expect(log).toEqual(["admitSocket", "admitSocket"]);
-    // Another device: its session joins the lease in its own admission, with no report after.
+    expect(log).toEqual(["admitSocket"]);
+    // Another device: its session is checked and joins the lease in its own admission, with no
+    // report after.
     const other = await secondSession(alice);
     const a3 = await join(conv.id, other);
     await vi.waitFor(async () => expect((await userStub(alice).sessionsLooking()).sessions).toEqual(new Set([sessionOf(alice), sessionOf(other)])), { timeout: 5_000, interval: 20 });
-    expect(log).toEqual(["admitSocket", "admitSocket", "admitSocket"]);
+    expect(log).toEqual(["admitSocket", "admitSocket"]);
     a.close();
     a2.close();
     a3.close();
@@ -127,5 +130,45 @@ describe("admitting a socket (issue 17)", () => {
     const again = await join(conv.id, alice);
     await vi.waitFor(async () => expect(await userStub(alice).isOnline()).toBe(true), { timeout: 5_000, interval: 20 });
     again.close();
+  });
+
+  it("more sockets of a session open here skip the call within an allowance; past it they are checked", async () => {
+    const alice = await signup("adm");
+    const bob = await signup("adm");
+    const conv = await dm(alice, bob);
+    const a = await join(conv.id, alice);
+    const log = await callsTo(alice, ["admitSocket"]);
+    for (let i = 0; i < QUICK_ADMITS_PER_WINDOW; i++) (await join(conv.id, alice)).close();
+    expect(log).toEqual([]);
+    (await join(conv.id, alice)).close();
+    expect(log).toEqual(["admitSocket"]);
+    a.close();
+  });
+
+  it("a sign-out whose close never reached a conversation is repaired by the next lease renewal", async () => {
+    const alice = await signup("adm");
+    const bob = await signup("adm");
+    const conv = await dm(alice, bob);
+    const other = await secondSession(alice);
+    const a = await join(conv.id, alice);
+    const kept = await join(conv.id, other);
+    // The sign-out's call to this conversation is lost.
+    const proto = await runInDurableObject(convStub(conv.id), (instance) => Object.getPrototypeOf(instance) as { closeSession: (s: string) => void });
+    const own = proto.closeSession;
+    proto.closeSession = function () {
+      throw new Error("lost");
+    };
+    onTestFinished(() => { proto.closeSession = own; });
+    expect((await api("POST", "/api/logout", alice.token)).status).toBeLessThan(300);
+    expect(a.closeCode).toBeNull();
+    proto.closeSession = own;
+    // The heartbeat renews the leases; the answer names the signed-out session.
+    await runInDurableObject(convStub(conv.id), (instance) => instance.alarm());
+    expect(await a.closed()).toBe(4401);
+    // The other device's socket stays, and a new socket of the signed-out session is refused.
+    expect(kept.closeCode).toBeNull();
+    expect(await (await connect(`/chat/${conv.id}`, alice)).closed()).toBe(4401);
+    await vi.waitFor(async () => expect((await userStub(alice).sessionsLooking()).sessions).toEqual(new Set([sessionOf(other)])), { timeout: 5_000, interval: 20 });
+    kept.close();
   });
 });

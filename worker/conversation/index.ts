@@ -24,6 +24,7 @@ import { readAttachment, trySend, type Attachment } from "../sockets";
 import type { AnnounceAnswer, IndexEntry, PeerPresence, PresenceReport, SocketLease } from "../user";
 import { HTTP_WINDOW_MS, type RequestBudget, type SessionCheck } from "../user/account";
 import { Budgets, replayStopped } from "./budgets";
+import { QuickAdmits } from "./quick-admits";
 import { ConversationFiles, type FileRecord } from "./files";
 import { FrameHandler } from "./frames";
 import { Invites, type InviteAnswer, type InviteOp } from "./invites";
@@ -120,6 +121,7 @@ export class ConversationObject extends SocketObject {
         return users;
       },
       broadcast: (frames, exceptUser) => this.broadcastAll(frames, exceptUser),
+      endSession: (session) => this.closeSession(session),
     });
     this.search = new SearchIndex(sql, this.store, ctx);
     this.sync = new MemberSync(sql, this.store, { env, convId, entryFor: (u) => this.members.entryOrNull(u), owing });
@@ -387,7 +389,13 @@ export class ConversationObject extends SocketObject {
    * outranks the local refusal, as it did when the Worker checked it first.
    */
   protected override async admission(who: Identity, request: Request, refused: Refusal | null): Promise<Refusal | null> {
-    const lease = refused === null && !this.#otherSocketOf(this.openSockets(who.user), null, who.session) ? this.presence.leaseOf(who.user, who.session) : null;
+    const held = refused === null && this.#otherSocketOf(this.openSockets(who.user), null, who.session);
+    // A session with a socket open here was live when that socket was admitted, and a sign-out
+    // closes its sockets here (or the next lease renewal does, when that close was lost): another
+    // socket of it (a second tab, a reconnect before the old socket was seen to drop) needs no
+    // call, within a small allowance of its own.
+    if (held && this.#quickAdmits.take(who.session, Date.now())) return null;
+    const lease = refused === null && !held ? this.presence.leaseOf(who.user, who.session) : null;
     const budget: RequestBudget = { kind: "http", max: this.limits.httpPerMinute, windowMs: HTTP_WINDOW_MS };
     let check: SessionCheck;
     try {
@@ -401,6 +409,9 @@ export class ConversationObject extends SocketObject {
     if (lease) this.#leased.set(request, lease);
     return null;
   }
+
+  /** Upgrades admitted without a call, per session (see admission). */
+  readonly #quickAdmits = new QuickAdmits();
 
   /** Upgrades whose admission carried their session's lease: `opened` then reports nothing. */
   readonly #leased = new WeakMap<Request, SocketLease>();

@@ -42,6 +42,8 @@ export interface PresenceHooks {
   sessionsOf: (username: string) => string[];
   /** Everyone with a socket open here (one pass over the sockets). */
   connected: () => ReadonlySet<string>;
+  /** Closes the sockets of a session signed out (its object says so in a lease's answer). */
+  endSession: (session: string) => void;
   /** To every socket here but `exceptUser`'s. */
   broadcast: (frames: ServerFrame[], exceptUser: string) => void;
 }
@@ -131,13 +133,15 @@ export class ConversationPresence {
 
   /**
    * Tells the member's object that they have sockets here (a lease until `until`, with the
-   * sessions they were opened with) or none any more. Its answer comes back as an announcement.
+   * sessions they were opened with) or none any more. Its state comes back as an announcement;
+   * the answer names the sessions among them that were signed out, whose sockets are closed.
    * Called when any of their sockets here opens or ends, and by each renewal.
    */
   report(username: string, online: boolean): void {
     const lease = this.leaseOf(username);
     if (!lease) return;
-    this.h.ctx.waitUntil(this.#user(username).connection(lease.conv, online, lease.until, online ? lease.sessions : []).catch(() => {}));
+    const call = this.#user(username).connection(lease.conv, online, lease.until, online ? lease.sessions : []);
+    this.h.ctx.waitUntil(call.then((ended) => ended.forEach((s) => this.h.endSession(s))).catch(() => {}));
   }
 
   /**

@@ -334,8 +334,12 @@ export class UserObject extends SocketObject {
    * A conversation object says I have sockets there (with a lease until `until`, opened with
    * `sessions`) or no more.
    */
-  connection(conv: string, online: boolean, until: number, sessions?: string[]): void {
+  connection(conv: string, online: boolean, until: number, sessions?: string[]): string[] {
     this.#connection(conv, online, until, sessions);
+    // Sessions signed out whose sockets are still open there (the close never reached it): the
+    // answer names them and the conversation closes them (and reports again), so every renewal
+    // repairs a lost close.
+    return online && Array.isArray(sessions) ? sessions.filter((s) => typeof s === "string" && !this.account.isLive(s)) : [];
   }
 
   #connection(conv: string, online: boolean, until: number, sessions?: string[]): void {
