@@ -171,4 +171,31 @@ describe("admitting a socket (issue 17)", () => {
     await vi.waitFor(async () => expect((await userStub(alice).sessionsLooking()).sessions).toEqual(new Set([sessionOf(other)])), { timeout: 5_000, interval: 20 });
     kept.close();
   });
+
+  it("the answer that admits a member's first socket does not wait for their coming online to be stored", async () => {
+    const alice = await signup("adm");
+    const budget = { kind: "http" as const, max: 1_000, windowMs: 60_000 };
+    const lease = { conv: `c-${alice.username}`, until: Date.now() + 60_000, sessions: [sessionOf(alice)] };
+    // What the call runs in its own turn: the output gate would hold its answer for any write.
+    const { check, writes } = await runInDurableObject(userStub(alice), (instance, state) => {
+      const sql = state.storage.sql;
+      const exec = sql.exec;
+      const writes: string[] = [];
+      sql.exec = ((query: string, ...bindings: SqlStorageValue[]) => {
+        if (/^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i.test(query)) writes.push(query);
+        return exec.call(sql, query, ...bindings);
+      }) as SqlStorage["exec"];
+      try {
+        return { check: instance.admitSocket(sessionOf(alice), budget, lease), writes };
+      } finally {
+        sql.exec = exec;
+      }
+    });
+    expect(check.ok).toBe(true);
+    expect(writes.filter((q) => /presence_state/.test(q))).toEqual([]);
+    expect(await userStub(alice).isOnline()).toBe(true);
+    // Worked out and stored a moment later by itself (nothing here asks for it).
+    const stored = () => runInDurableObject(userStub(alice), (_i, state) => state.storage.sql.exec<{ online: number }>("SELECT online FROM presence_state").toArray());
+    await vi.waitFor(async () => expect(await stored()).toEqual([{ online: 1 }]), { timeout: 5_000, interval: 20 });
+  });
 });

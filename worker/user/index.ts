@@ -106,7 +106,14 @@ export class UserObject extends SocketObject {
    */
   admitSocket(session: string, budget: RequestBudget, lease: SocketLease | null): SessionCheck {
     const check = this.account.checkSession(session, budget);
-    if (check.ok && lease) this.#connection(lease.conv, true, lease.until, lease.sessions);
+    if (check.ok && lease) {
+      this.presence.setLease(lease.conv, lease.until, lease.sessions.filter((s) => typeof s === "string"));
+      // My state is worked out (and announced) just after this answer leaves: coming online is a
+      // durable write, and the socket's 101 waits for this answer, not for that commit. Nothing
+      // is lost by the wait: the lease is set, and a call that comes first works the state out
+      // from the leases as they are then.
+      this.ctx.waitUntil(new Promise<void>((resolve) => setTimeout(() => resolve(void this.#reevaluate()), 0)));
+    }
     return check;
   }
 
