@@ -155,7 +155,7 @@ describe("admitting a socket (issue 17)", () => {
     // The sign-out's call to this conversation is lost.
     const proto = await runInDurableObject(convStub(conv.id), (instance) => Object.getPrototypeOf(instance) as { closeSession: (s: string) => void });
     const own = proto.closeSession;
-    proto.closeSession = function () {
+    proto.closeSession = () => {
       throw new Error("lost");
     };
     onTestFinished(() => { proto.closeSession = own; });

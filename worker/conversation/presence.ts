@@ -141,7 +141,10 @@ export class ConversationPresence {
     const lease = this.leaseOf(username);
     if (!lease) return;
     const call = this.#user(username).connection(lease.conv, online, lease.until, online ? lease.sessions : []);
-    this.h.ctx.waitUntil(call.then((ended) => ended.forEach((s) => this.h.endSession(s))).catch(() => {}));
+    const closeEnded = (ended: string[]) => {
+      for (const session of ended) this.h.endSession(session);
+    };
+    this.h.ctx.waitUntil(call.then(closeEnded).catch(() => {}));
   }
 
   /**
