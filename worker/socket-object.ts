@@ -10,6 +10,7 @@ import { CLOSE, PING, PONG, type AnyServerFrame, type Limits } from "../protocol
 import { expiresFromHeader, sessionExpired } from "./auth/session";
 import { limitsFromEnv } from "./config";
 import { IDENTITY_HEADERS } from "./identity";
+import { HTTP_WINDOW_MS, type RequestBudget, type SessionCheck } from "./user/account";
 import {
   CODEC_TAGS,
   Codecs,
@@ -36,6 +37,17 @@ export interface Identity {
 export interface Refusal {
   code: number;
   reason: string;
+}
+
+/** What an upgrade takes from its caller's budget: one request, like any HTTP request. */
+export function upgradeBudget(limits: Limits): RequestBudget {
+  return { kind: "http", max: limits.httpPerMinute, windowMs: HTTP_WINDOW_MS };
+}
+
+/** The refusal for a session check that failed (over budget: try later; else: sign in), or null. */
+export function sessionRefusal(check: SessionCheck): Refusal | null {
+  if (check.ok) return null;
+  return check.reason === "rate_limited" ? { code: CLOSE.TOO_MANY_SOCKETS, reason: "too many requests" } : { code: CLOSE.UNAUTHORIZED, reason: "not signed in" };
 }
 
 export abstract class SocketObject extends DurableObject<Env> {

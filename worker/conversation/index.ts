@@ -19,10 +19,10 @@ import {
   type User,
 } from "../../protocol";
 import { AlarmClock } from "../alarm-clock";
-import { SocketObject, type Identity, type Refusal } from "../socket-object";
+import { SocketObject, sessionRefusal, upgradeBudget, type Identity, type Refusal } from "../socket-object";
 import { readAttachment, trySend, type Attachment } from "../sockets";
 import type { AnnounceAnswer, IndexEntry, PeerPresence, PresenceReport, SocketLease } from "../user";
-import { HTTP_WINDOW_MS, type RequestBudget, type SessionCheck } from "../user/account";
+import type { SessionCheck } from "../user/account";
 import { Budgets, replayStopped } from "./budgets";
 import { QuickAdmits } from "./quick-admits";
 import { ConversationFiles, type FileRecord } from "./files";
@@ -396,16 +396,15 @@ export class ConversationObject extends SocketObject {
     // call, within a small allowance of its own.
     if (held && this.#quickAdmits.take(who.session, Date.now())) return null;
     const lease = refused === null && !held ? this.presence.leaseOf(who.user, who.session) : null;
-    const budget: RequestBudget = { kind: "http", max: this.limits.httpPerMinute, windowMs: HTTP_WINDOW_MS };
     let check: SessionCheck;
     try {
-      check = await this.#user(who.user).admitSocket(who.session, budget, lease);
+      check = await this.#user(who.user).admitSocket(who.session, upgradeBudget(this.limits), lease);
     } catch {
       // The answer was lost, perhaps not the call: a lease it may have set is put right.
       if (lease) this.presence.report(who.user, this.openSockets(who.user).length > 0);
       return { code: CLOSE.INTERNAL, reason: "could not check the session; try again" };
     }
-    if (!check.ok) return check.reason === "rate_limited" ? { code: CLOSE.TOO_MANY_SOCKETS, reason: "too many requests" } : { code: CLOSE.UNAUTHORIZED, reason: "not signed in" };
+    if (!check.ok) return sessionRefusal(check);
     if (lease) this.#leased.set(request, lease);
     return null;
   }

@@ -5,9 +5,9 @@
  */
 import { CLOSE, type InboxServerFrame, type Me, type Summary, type User } from "../../protocol";
 import { dmId } from "../ids";
-import { Account, HTTP_WINDOW_MS, type SessionInfo, type RequestBudget, type LoginResult, type RoomReservation, type SessionCheck, type SignupResult } from "./account";
+import { Account, type SessionInfo, type RequestBudget, type LoginResult, type RoomReservation, type SessionCheck, type SignupResult } from "./account";
 import { AlarmClock } from "../alarm-clock";
-import { SocketObject, type Identity, type Refusal } from "../socket-object";
+import { SocketObject, sessionRefusal, upgradeBudget, type Identity, type Refusal } from "../socket-object";
 import { broadcast, readAttachment, type Attachment } from "../sockets";
 import { ConversationIndex } from "./conversations";
 import { Presence, presenceFrame } from "./presence";
@@ -440,8 +440,8 @@ export class UserObject extends SocketObject {
     if (who.user !== this.profile()?.username) return { code: CLOSE.UNAUTHORIZED, reason: "not signed in" };
     // The session is checked here, where it is kept (the Worker checked only the token's
     // signature): no call between objects for it.
-    const check = this.account.checkSession(who.session, { kind: "http", max: this.limits.httpPerMinute, windowMs: HTTP_WINDOW_MS });
-    if (!check.ok) return check.reason === "rate_limited" ? { code: CLOSE.TOO_MANY_SOCKETS, reason: "too many requests" } : { code: CLOSE.UNAUTHORIZED, reason: "not signed in" };
+    const refused = sessionRefusal(this.account.checkSession(who.session, upgradeBudget(this.limits)));
+    if (refused) return refused;
     if (this.#inboxSockets().length === 0) await this.watch.start();
     else await this.watch.refreshed();
     return null;
