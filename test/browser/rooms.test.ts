@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { person, uniqueName } from "./browser";
-import { messages, PASSWORD, row, send, signUp, toSignUp } from "./steps";
+import { keptTitles, messages, PASSWORD, row, send, signUp, toSignUp } from "./steps";
 
 const baseUrl = inject("baseUrl");
 
@@ -95,6 +95,11 @@ describe("rooms and names", () => {
     await page.getByRole("button", { name: "Members", exact: true }).click();
     await page.getByRole("button", { name: "Leave room" }).click();
     await expect.poll(() => row(page, garden).count()).toBe(0);
+    // The list the app keeps shows first on its next start, before the server answers: it drops
+    // the room at once, not with the next second's writes, or a reload right now brings it back.
+    const keptList = await keptTitles(page, ben);
+    expect(keptList.length).toBeGreaterThan(0);
+    expect(keptList).not.toContain(garden);
     await expect.poll(() => page.getByRole("heading", { level: 2, name: `# ${garden}` }).count()).toBe(0);
     await expect.poll(() => a.page.locator("li.system", { hasText: `${ben} left` }).count()).toBe(1);
     // Gone on the server too: a fresh load does not bring it back, and the DM is still there.

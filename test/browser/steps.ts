@@ -78,3 +78,17 @@ export function keptBodies(page: Page, user: string, conv: string): Promise<stri
     };
   }), [user, conv]);
 }
+
+/** The titles in the conversation list the app keeps for `user` (lib/kept.ts), read straight from IndexedDB. */
+export function keptTitles(page: Page, user: string): Promise<string[]> {
+  return page.evaluate((user) => new Promise<string[]>((resolve) => {
+    const req = indexedDB.open("edge-chat-kept");
+    req.onsuccess = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains("kept")) return resolve([]);
+      // Ordered after every write the app began before it (same store, read after read/write).
+      const get = db.transaction("kept").objectStore("kept").get([user, "l"]);
+      get.onsuccess = () => resolve(((get.result ?? []) as { title: string }[]).map((s) => s.title));
+    };
+  }), user);
+}

@@ -9,6 +9,7 @@ import { api, ApiFailure, type RoomListing } from "../lib/api";
 import { pendingBytes, textOf } from "../lib/files";
 import { newClientId } from "../lib/ids";
 import { t } from "../lib/i18n";
+import { KeepSchedule } from "../lib/keep-schedule";
 import { drop, forget as forgetKept, keep as put, kept, keptConversations, type KeptConv } from "../lib/kept";
 import { Outbox } from "../lib/outbox";
 import { ReconnectingSocket, type ConnState } from "../lib/socket";
@@ -52,6 +53,8 @@ export async function boot(): Promise<void> {
   addEventListener("online", () => setNetwork(true));
   addEventListener("offline", () => setNetwork(false));
   document.addEventListener("visibilitychange", () => { visible.value = document.visibilityState === "visible"; });
+  // A reload or a closed tab must not lose the last second of what is kept.
+  addEventListener("pagehide", () => keeping.now());
   addEventListener("hashchange", () => openFromHash());
   addEventListener("popstate", () => openFromHash());
   let user: Me | null | undefined;
@@ -155,6 +158,8 @@ export async function signedOut(why: "revoked" | "erased" | null = null): Promis
     me.value = null;
   });
   lastReadSent.clear();
+  keeping.reset();
+  changed.clear();
   void forgetKept(user.username).catch(() => {});
   if (location.hash) history.replaceState(null, "", location.pathname);
 }
@@ -288,31 +293,34 @@ function afterApplied(conv: string): void {
 // ---- what is kept for starting offline (lib/kept.ts) --------------------------------------------
 
 const changed = new Set<string>();
-let keepTimer: ReturnType<typeof setTimeout> | undefined;
 
-/** Writes the list and the conversations that changed, at most about once a second. */
-function keep(conv?: string): void {
-  if (conv) changed.add(conv);
-  if (keepTimer) return;
-  keepTimer = setTimeout(() => {
-    keepTimer = undefined;
-    const user = me.value;
-    if (!user) return;
-    const writes: unknown[] = [put("me", user), inbox.loaded.value && put([user.username, "l"], inbox.conversations.value)];
-    for (const id of changed) {
-      const m = sessions.value.get(id)?.model;
-      const k: KeptConv | null = m?.applied != null && inbox.find(id) ? { id, applied: m.applied, items: m.timeline.value.slice(-60), members: m.members.value, at: Date.now() } : null;
-      writes.push(k && put([user.username, "c", id], k));
-    }
-    Promise.all(writes).catch(() => {});
-    changed.clear();
-  }, 1000);
+/** Writes who I am, the list and the conversations that changed since the last write. */
+function writeKept(): void {
+  const user = me.value;
+  if (!user) return;
+  const writes: unknown[] = [put("me", user), inbox.loaded.value && put([user.username, "l"], inbox.conversations.value)];
+  for (const id of changed) {
+    const m = sessions.value.get(id)?.model;
+    const k: KeptConv | null = m?.applied != null && inbox.find(id) ? { id, applied: m.applied, items: m.timeline.value.slice(-60), members: m.members.value, at: Date.now() } : null;
+    writes.push(k && put([user.username, "c", id], k));
+  }
+  Promise.all(writes).catch(() => {});
+  changed.clear();
 }
 
-// The list and who I am (a new name too) are kept whenever they change.
+const keeping = new KeepSchedule(writeKept);
+
+/** A conversation's recent part changed: kept with the next write. */
+function keep(conv: string): void {
+  changed.add(conv);
+  keeping.soon();
+}
+
+// The list and who I am (a new name too) are kept whenever they change; a conversation gone from
+// the list at once (keep-schedule.ts).
 effect(() => {
-  void inbox.conversations.value;
-  if (me.value) keep();
+  const list = inbox.conversations.value;
+  if (me.value) keeping.listChanged(list.map((c) => c.id));
 });
 
 /**
