@@ -2,7 +2,7 @@
 // is a checkout of this repository (a git worktree with one change, for example), all run under
 // wrangler dev side by side with the bare reference, servers on core 0 and this generator on core 1.
 //
-//   node bench/compare.mjs --what=upgrade|storm|dm --builds=main=.,nocheck=../wt/nocheck[:noassets],bare
+//   node bench/compare.mjs --what=upgrade|storm|dm|idle --builds=main=.,nocheck=../wt/nocheck[:noassets],bare
 //     [--n=100] [--seconds=3] [--repeat=2] [--state=/dev/shm] [--syncs]
 //
 // upgrade: upgrades one after the other for a member already online, alternating between the
@@ -11,6 +11,9 @@
 //   again: time until all are synced, and workerd CPU for it. One build at a time.
 // dm:      20 DMs, 5 sends in flight each, closed loop: messages/s and CPU per message, builds
 //   taking turns for --repeat passes.
+// idle:    the bench's idle scenario (100 users, 1 000 sockets in 100 rooms of 10, 12 s of pings):
+//   workerd's memory per socket, one build after the other, once (a second pass in the same
+//   process would reuse the memory the first one freed: run the command again instead).
 // `:noassets` drops the [assets] section from that build's wrangler.toml (what the asset router
 // costs). `--syncs` also counts workerd's fsync and fdatasync calls (with strace; storm and dm):
 // every SQLite commit on the disk is one, and under wrangler dev it holds the one thread every
@@ -19,7 +22,7 @@
 // `perf record -g` into DIR/NAME-WHAT.perf.data.
 // Figures go to stdout only: BENCHMARKS.md says which were recorded and why.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,7 +30,7 @@ import { freezeBare, freezeWorker, loadProtocol } from "./lib/build.mjs";
 import { openAll } from "./lib/client.mjs";
 import { cpuSeconds } from "./lib/proc.mjs";
 import { printProfile, startProfile } from "./lib/profile.mjs";
-import { fanout } from "./lib/scenarios.mjs";
+import { fanout, idle } from "./lib/scenarios.mjs";
 import { LOAD_LIMITS, parseArgs } from "./lib/options.mjs";
 import { hasTaskset, startWrangler, stopAll } from "./lib/servers.mjs";
 import { OursServer, ReferenceServer, Target } from "./lib/targets.mjs";
@@ -57,8 +60,7 @@ async function start(build, port) {
   if (build.bare) {
     return startWrangler({ name: build.name, root: here, config: await freezeBare(here, dir), port, inspectorPort: port + 100, vars: {}, tmp: dir, core, probePath: "/health", statuses: [200] });
   }
-  const config = await freezeWorker(build.root, dir);
-  if (build.noassets) writeFileSync(config, readFileSync(config, "utf8").replace(/\[assets\]\n(?:[^\n]+\n)*/, ""));
+  const config = await freezeWorker(build.root, dir, { assets: !build.noassets });
   return startWrangler({ name: build.name, root: build.root, config, port, inspectorPort: port + 100, vars: LOAD_LIMITS, tmp: dir, core, probePath: "/api/me", statuses: [401] });
 }
 
@@ -186,6 +188,21 @@ async function dms(all) {
   }
 }
 
+async function idles(all) {
+  for (const x of all) {
+    await x.t.server.signup(100);
+    x.rooms = await x.t.server.rooms(100, 10);
+    x.runs = [];
+  }
+  for (const x of all) {
+    x.runs.push(await idle(x.t, msgpack, x.rooms, { socketsPerRoom: 10, connectDeadline: 60, idleSeconds: 12, pingEverySeconds: 5, wakeRooms: 0, bodyChars: 50 }));
+  }
+  for (const x of all) {
+    const col = (k) => x.runs.map((o) => o[k]).join(" / ");
+    console.log(`${x.name.padEnd(14)} idle: bytes a socket connected ${col("bytesPerSocketConnected")}, after the idle time ${col("bytesPerSocketIdle")}; RSS before ${col("rssBeforeMB")} MB, after ${col("rssIdleMB")} MB`);
+  }
+}
+
 try {
   const all = [];
   for (const [i, build] of builds.entries()) {
@@ -195,7 +212,8 @@ try {
   if (what === "upgrade") await upgrades(all);
   else if (what === "storm") await storms(all);
   else if (what === "dm") await dms(all);
-  else throw new Error(`--what=${what}: upgrade, storm or dm`);
+  else if (what === "idle") await idles(all);
+  else throw new Error(`--what=${what}: upgrade, storm, dm or idle`);
 } finally {
   await stopAll();
   rmSync(tmp, { recursive: true, force: true });

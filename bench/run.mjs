@@ -24,7 +24,9 @@ import { OursServer, ReferenceServer, Target } from "./lib/targets.mjs";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = parseArgs(process.argv.slice(2));
 const quick = args.has("quick");
-const only = new Set(String(args.get("only") ?? "ours,bare,floor").split(","));
+// `noassets`: ours again, without its static assets, in the idle scenario and the storm only (a
+// reading of what wrangler dev's asset pipeline costs a socket, beside the targets; build.mjs).
+const only = new Set(String(args.get("only") ?? "ours,bare,floor,noassets").split(","));
 // The @wrangler rows repeat the room of 100 through wrangler's proxy; --quick leaves them out
 // unless --wrangler asks for them (its budget is a minute).
 const viaWrangler = quick ? args.has("wrangler") : !args.has("no-wrangler");
@@ -34,7 +36,7 @@ const scenarioFilter = args.has("scenarios") ? new Set(String(args.get("scenario
 const repeat = Math.max(1, Number(args.get("repeat") ?? 1));
 
 // Ports 8800-8819 are this tool's: wrangler dev for ours and bare, their inspectors, the floor.
-const PORTS = { ours: 8800, bare: 8801, floor: 8802, floorIdle: 8803, oursInspector: 8810, bareInspector: 8811 };
+const PORTS = { ours: 8800, bare: 8801, floor: 8802, floorIdle: 8803, oursNoAssets: 8804, oursInspector: 8810, bareInspector: 8811, oursNoAssetsInspector: 8812 };
 const BODY_CHARS = 50; // a `msg` frame of ~110 bytes in msgpack
 
 // Sizes and durations. Full: the issue's scenarios; quick: the same kinds, small, to check the tool.
@@ -117,7 +119,7 @@ async function main() {
   const vars = LOAD_LIMITS;
   // wrangler dev's local trace collector, off for both Workers unless asked for (bench/lib/servers.mjs).
   const observability = args.has("observability");
-  const [ours, bare, floor] = await Promise.all([
+  const [ours, bare, floor, noassets] = await Promise.all([
     only.has("ours")
       ? freezeWorker(root, tmp).then((config) =>
           startWrangler({ name: "ours", root, config, port: PORTS.ours, inspectorPort: PORTS.oursInspector, vars, tmp, core: SERVER_CORE, probePath: "/api/me", statuses: [401], observability }))
@@ -126,24 +128,34 @@ async function main() {
       ? freezeBare(root, tmp).then((config) => startWrangler({ name: "bare", root, config, port: PORTS.bare, inspectorPort: PORTS.bareInspector, vars: {}, tmp, core: SERVER_CORE, probePath: "/health", statuses: [200], observability }))
       : null,
     only.has("floor") ? startFloor({ root, port: PORTS.floor, tmp, core: SERVER_CORE }) : null,
+    only.has("noassets")
+      ? freezeWorker(root, tmp, { name: "ours-noassets", assets: false }).then((config) =>
+          startWrangler({ name: "ours-noassets", root, config, port: PORTS.oursNoAssets, inspectorPort: PORTS.oursNoAssetsInspector, vars, tmp, core: SERVER_CORE, probePath: "/api/me", statuses: [401], observability }))
+      : null,
   ]);
   const servers = {};
   const direct = {};
   const proxied = {};
+  /** Servers measured for a reading beside the targets (ours without assets), not in `direct`. */
+  const readings = {};
   const handles = {};
   // Points both targets of a wrangler server at its current workerd (again after a reload).
   const wire = (name) => {
     const h = handles[name];
-    Object.assign(direct[name], { port: h.directPort, workerPid: h.workerdPid, rssPid: h.workerdPid, cpuPids: [h.workerdPid] });
-    Object.assign(proxied[name], { port: h.proxyPort, workerPid: h.workerdPid, rssPid: h.workerdPid, cpuPids: [h.workerdPid, h.proxyPid, ...h.wranglerPids].filter(Boolean) });
+    Object.assign(direct[name] ?? readings[name], { port: h.directPort, workerPid: h.workerdPid, rssPid: h.workerdPid, cpuPids: [h.workerdPid] });
+    if (proxied[name]) Object.assign(proxied[name], { port: h.proxyPort, workerPid: h.workerdPid, rssPid: h.workerdPid, cpuPids: [h.workerdPid, h.proxyPid, ...h.wranglerPids].filter(Boolean) });
     log(`${name}: wrangler dev on ${h.proxyPort}, workerd ${h.workerdPid} on ${h.directPort}`);
   };
-  for (const [name, h] of [["ours", ours], ["bare", bare]]) {
+  for (const [name, h] of [["ours", ours], ["bare", bare], ["ours-noassets", noassets]]) {
     if (!h) continue;
     handles[name] = h;
-    servers[name] = name === "ours" ? new OursServer(() => `http://127.0.0.1:${h.directPort}`) : new ReferenceServer("bare");
-    direct[name] = new Target({ label: name, server: servers[name], via: "direct" });
-    proxied[name] = new Target({ label: name, server: servers[name], via: "wrangler" });
+    servers[name] = name === "bare" ? new ReferenceServer("bare") : Object.assign(new OursServer(() => `http://127.0.0.1:${h.directPort}`), { kind: name });
+    const target = new Target({ label: name, server: servers[name], via: "direct" });
+    if (name === "ours-noassets") readings[name] = target;
+    else {
+      direct[name] = target;
+      proxied[name] = new Target({ label: name, server: servers[name], via: "wrangler" });
+    }
     wire(name);
   }
   if (floor) {
@@ -155,9 +167,17 @@ async function main() {
   const wanted = (...keys) => !scenarioFilter || keys.some((k) => scenarioFilter.has(k));
   const rooms = {};
   for (const [name, server] of Object.entries(servers)) {
+    // Ours without assets runs the idle scenario and the storm only (see `only`).
+    const reading = name === "ours-noassets";
+    if (reading && !wanted("idle", "storm")) continue;
     const ms = await server.signup(P.users);
     if (ms) log(`${name}: ${P.users} users signed up in ${Math.round(ms)} ms`);
     const t0 = performance.now();
+    if (reading) {
+      rooms[name] = { tens: await server.rooms(P.tenRooms, 10) };
+      log(`${name}: rooms made in ${Math.round(performance.now() - t0)} ms`);
+      continue;
+    }
     // Only the rooms the chosen scenarios use (ours makes each with invitations: the 100 rooms of 10
     // alone are about 900).
     rooms[name] = {
@@ -231,7 +251,9 @@ async function main() {
     const tenRoomsTitle = `${P.tenRooms} rooms of 10, closed loop, 1 in flight per room, msgpack, straight to workerd`;
     // The 100 rooms of 10 are measured on the idle scenario's sockets when both run (see idle()).
     const tensAfterIdle = !quick && P.tenRooms === P.idleRooms && (!scenarioFilter || (scenarioFilter.has("idle") && scenarioFilter.has("rooms10")));
-    await scenario("idle", `${P.idleRooms * 10} idle sockets in ${P.idleRooms} rooms, pinging every 5 s for ${P.idleSeconds} s, straight to workerd`, "idle", direct, async (t, r) => {
+    // The idle scenario and the storm also run on ours without assets (a reading, see `only`).
+    const withReadings = { ...direct, ...readings };
+    await scenario("idle", `${P.idleRooms * 10} idle sockets in ${P.idleRooms} rooms, pinging every 5 s for ${P.idleSeconds} s, straight to workerd`, "idle", withReadings, async (t, r) => {
       const opts = {
         socketsPerRoom: 10, connectDeadline: P.connectDeadline, idleSeconds: P.idleSeconds, pingEverySeconds: 5,
         wakeRooms: 10, wakeProbe: t.server.kind === "bare" ? wakeProbe : null, bodyChars: BODY_CHARS,
@@ -243,7 +265,7 @@ async function main() {
               return drive(target, live, { ...closed(P.seconds), window: 1 });
             }
           : undefined;
-      if (t.server.kind !== "floor") return idle(t, msgpack, r.tens.slice(0, P.idleRooms), { ...opts, after: tensOn(t) });
+      if (t.server.kind !== "floor") return idle(t, msgpack, r.tens.slice(0, P.idleRooms), { ...opts, after: readings[t.label] ? undefined : tensOn(t) });
       // The floor keeps the heap it grew in earlier scenarios: measure a fresh one (it cannot hibernate).
       const fresh = await startFloor({ root, port: PORTS.floorIdle, tmp, core: SERVER_CORE });
       try {
@@ -295,7 +317,7 @@ async function main() {
       await scenario("room1000", "Room of 1 000 sockets (100 users x 10), closed loop, 50 in flight, msgpack, straight to workerd", "drive", direct, (t, r) =>
         fanout(t, msgpack, [r.big], { ...closed(P.seconds), socketsPerRoom: P.bigRoom, connectDeadline: P.connectDeadline }));
     }
-    await scenario("storm", `Reconnect storm: ${P.tenRooms * 10} sockets (${Math.min(P.users, P.tenRooms * 10)} users x ${Math.round((P.tenRooms * 10) / Math.min(P.users, P.tenRooms * 10))}) in ${P.tenRooms} rooms of 10 back at once with since, straight to workerd`, "storm", direct, (t, r) =>
+    await scenario("storm", `Reconnect storm: ${P.tenRooms * 10} sockets (${Math.min(P.users, P.tenRooms * 10)} users x ${Math.round((P.tenRooms * 10) / Math.min(P.users, P.tenRooms * 10))}) in ${P.tenRooms} rooms of 10 back at once with since, straight to workerd`, "storm", withReadings, (t, r) =>
       storm(t, msgpack, r.tens, { socketsPerRoom: 10, connectDeadline: P.connectDeadline, bodyChars: BODY_CHARS, watch: t.server.kind === "ours" }));
     // Last of a pass: the reload starts a new workerd for ours (its state kept on disk, every object
     // reset). Through wrangler dev's port, the address that outlives the reload as a hostname

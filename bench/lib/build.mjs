@@ -24,8 +24,19 @@ export async function loadAppSocket(root, tmp) {
 }
 
 /** Bundles worker/ and writes a wrangler.toml beside it that mirrors the project's. Returns its path. */
-export async function freezeWorker(root, tmp) {
-  const dir = join(tmp, "ours");
+/**
+ * A wrangler.toml without its [assets] section (up to the first blank line). `wrangler dev` then
+ * hands a request straight to the Worker; with static assets, every request first passes three
+ * Workers of its own (an RPC proxy and the asset router's outer and inner entrypoints), each of
+ * which holds a relay for a websocket it passes on. What that costs: bench/run.mjs's
+ * `ours-noassets` and bench/compare.mjs's `:noassets`.
+ */
+export function withoutAssets(toml) {
+  return toml.replace(/\[assets\]\n(?:[^\n]+\n)*/, "");
+}
+
+export async function freezeWorker(root, tmp, { name = "ours", assets = true } = {}) {
+  const dir = join(tmp, name);
   mkdirSync(join(dir, "assets"), { recursive: true });
   await build({
     entryPoints: [join(root, "worker", "index.ts")],
@@ -44,7 +55,7 @@ export async function freezeWorker(root, tmp) {
   const toml = readFileSync(join(root, "wrangler.toml"), "utf8")
     .replace(/^main\s*=.*$/m, 'main = "worker.js"')
     .replace(/^directory\s*=.*$/m, 'directory = "assets"');
-  writeFileSync(join(dir, "wrangler.toml"), toml);
+  writeFileSync(join(dir, "wrangler.toml"), assets ? toml : withoutAssets(toml));
   return join(dir, "wrangler.toml");
 }
 

@@ -87,6 +87,8 @@ export function table(title, kind, results) {
     .filter((l) => !l.startsWith("ours"))
     .map((ref) => [ref.includes("@") ? `ours@${ref.split("@")[1]}` : "ours", ref])
     .filter(([ours]) => labels.includes(ours));
+  // Ours without assets (a reading of what the asset pipeline costs) against the bare object too.
+  if (labels.includes("ours-noassets") && labels.includes("bare")) pairs.push(["ours-noassets", "bare"]);
   const header = ["", ...labels, ...pairs.map(([o, r]) => `${o}/${r}`)];
   const rows = [header];
   const value = (label, get) => (results[label].error ? null : get(results[label]));

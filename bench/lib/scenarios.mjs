@@ -216,7 +216,7 @@ export const settleScale = { ours: 1, references: 1 };
 
 /** How long the server must stay quiet: ours defers work (presence, notifications) by up to 1 s. */
 export function quietFor(target, ms) {
-  return target.server.kind === "ours" ? Math.round(ms * settleScale.ours) : Math.round(500 * settleScale.references);
+  return target.server.kind.startsWith("ours") ? Math.round(ms * settleScale.ours) : Math.round(500 * settleScale.references);
 }
 
 /** Rooms connected, driven, closed: one scenario row. */

@@ -76,6 +76,15 @@ describe("checkTargets", () => {
     expect(printTargets(list)).toContain("median of 3, 0.9 - 1.2");
   });
 
+  it("gives the storm without assets as a reading beside the target, never a verdict", () => {
+    const r = run(100);
+    (r.storm.by as Record<string, unknown>)["ours-noassets"] = { syncedMs: 180, acceptMs: 170, lost: 0, duplicated: 0, outOfOrder: 0 };
+    const list = checkTargets([r], P);
+    expect(goal(list, "reconnect storm")).toMatchObject({ met: false, median: 3 });
+    expect(goal(list, "reading: the same storm")).toMatchObject({ met: null, median: 1.8 });
+    expect(goal(checkTargets([run(100)], P), "reading: the same storm")).toMatchObject({ met: null, detail: "not measured" });
+  });
+
   it("fails presence unless every user coming back is announced exactly once", () => {
     const twice = { watchedUsers: 99, usersSeenOnline: 99, onlineFramesPerUser: 1.5, onlineFramesPerUserMax: 3, framesToConversationSockets: 0 };
     const missing = { watchedUsers: 99, usersSeenOnline: 98, onlineFramesPerUser: 0.99, onlineFramesPerUserMax: 1, framesToConversationSockets: 0 };
