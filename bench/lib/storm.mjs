@@ -172,8 +172,10 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
         ooo += s.outOfOrder;
       }
     }
-    // Presence rounds are deferred (ours: up to a second): count what the watcher is told until quiet.
-    await settle(target, { quietMs: quietFor(target, 2500) });
+    // Presence rounds are deferred (ours: gathered for a second before they go to the inboxes):
+    // count what the watcher is told until the server has been quiet for longer than that. A quick
+    // run's shorter windows (1 s) could end inside the wait and count nothing.
+    await settle(target, { quietMs: Math.max(quietFor(target, 2500), watcher ? 1500 : 0) });
     const others = new Set(rooms.flatMap((r) => r.members.map((m) => m.username)));
     others.delete(watchedUser.username);
     const perUser = watcher ? [...contacts].map((u) => watcher.online.get(u) ?? 0) : [];
