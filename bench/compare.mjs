@@ -195,6 +195,7 @@ async function idles(all) {
     x.runs = [];
   }
   for (const x of all) {
+    await sleep(15_000); // rested, as in bench/run.mjs: objects idle for ~10 s are evicted
     x.runs.push(await idle(x.t, msgpack, x.rooms, { socketsPerRoom: 10, connectDeadline: 60, idleSeconds: 12, pingEverySeconds: 5, wakeRooms: 0, bodyChars: 50 }));
   }
   for (const x of all) {
