@@ -129,7 +129,7 @@ async function main() {
       ? freezeBare(root, tmp).then((config) => startWrangler({ name: "bare", root, config, port: PORTS.bare, inspectorPort: PORTS.bareInspector, vars: {}, tmp, core: SERVER_CORE, probePath: "/health", statuses: [200], observability }))
       : null,
     only.has("floor") ? startFloor({ root, port: PORTS.floor, tmp, core: SERVER_CORE }) : null,
-    only.has("noassets")
+    only.has("noassets") && (!scenarioFilter || scenarioFilter.has("idle") || scenarioFilter.has("storm"))
       ? freezeWorker(root, tmp, { name: "ours-noassets", assets: false }).then((config) =>
           startWrangler({ name: "ours-noassets", root, config, port: PORTS.oursNoAssets, inspectorPort: PORTS.oursNoAssetsInspector, vars, tmp, core: SERVER_CORE, probePath: "/api/me", statuses: [401], observability }))
       : null,
