@@ -32,6 +32,8 @@ const only = new Set(String(args.get("only") ?? "ours,bare,floor,noassets").spli
 // unless --wrangler asks for them (its budget is a minute).
 const viaWrangler = quick ? args.has("wrangler") : !args.has("no-wrangler");
 const scenarioFilter = args.has("scenarios") ? new Set(String(args.get("scenarios")).split(",")) : null;
+/** Whether any of these scenarios runs. */
+const wanted = (...keys) => !scenarioFilter || keys.some((k) => scenarioFilter.has(k));
 // --repeat=N: the chosen scenarios N times, interleaved (pass 1 of every scenario, then pass 2...),
 // so that a slow spell of the machine falls on every server alike; medians and min-max at the end.
 const repeat = Math.max(1, Number(args.get("repeat") ?? 1));
@@ -129,7 +131,7 @@ async function main() {
       ? freezeBare(root, tmp).then((config) => startWrangler({ name: "bare", root, config, port: PORTS.bare, inspectorPort: PORTS.bareInspector, vars: {}, tmp, core: SERVER_CORE, probePath: "/health", statuses: [200], observability }))
       : null,
     only.has("floor") ? startFloor({ root, port: PORTS.floor, tmp, core: SERVER_CORE }) : null,
-    only.has("noassets") && (!scenarioFilter || scenarioFilter.has("idle") || scenarioFilter.has("storm"))
+    only.has("noassets") && wanted("idle", "storm")
       ? freezeWorker(root, tmp, { name: "ours-noassets", assets: false }).then((config) =>
           startWrangler({ name: "ours-noassets", root, config, port: PORTS.oursNoAssets, inspectorPort: PORTS.oursNoAssetsInspector, vars, tmp, core: SERVER_CORE, probePath: "/api/me", statuses: [401], observability }))
       : null,
@@ -165,12 +167,10 @@ async function main() {
   }
 
   // Rooms, made once per server and reused by the scenarios that fit them.
-  const wanted = (...keys) => !scenarioFilter || keys.some((k) => scenarioFilter.has(k));
   const rooms = {};
   for (const [name, server] of Object.entries(servers)) {
     // Ours without assets runs the idle scenario and the storm only (see `only`).
     const reading = name === "ours-noassets";
-    if (reading && !wanted("idle", "storm")) continue;
     const ms = await server.signup(P.users);
     if (ms) log(`${name}: ${P.users} users signed up in ${Math.round(ms)} ms`);
     const t0 = performance.now();

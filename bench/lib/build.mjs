@@ -23,7 +23,6 @@ export async function loadAppSocket(root, tmp) {
   return import(pathToFileURL(outfile).href);
 }
 
-/** Bundles worker/ and writes a wrangler.toml beside it that mirrors the project's. Returns its path. */
 /**
  * A wrangler.toml without its [assets] section (up to the first blank line). `wrangler dev` then
  * hands a request straight to the Worker; with static assets, every request first passes three
@@ -35,6 +34,10 @@ export function withoutAssets(toml) {
   return toml.replace(/\[assets\]\n(?:[^\n]+\n)*/, "");
 }
 
+/**
+ * Bundles worker/ into `tmp/name` and writes a wrangler.toml beside it that mirrors the project's
+ * (without [assets] when `assets` is false). Returns its path.
+ */
 export async function freezeWorker(root, tmp, { name = "ours", assets = true } = {}) {
   const dir = join(tmp, name);
   mkdirSync(join(dir, "assets"), { recursive: true });

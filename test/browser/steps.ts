@@ -66,29 +66,29 @@ export function acceptDialogs(page: Page): void {
   page.on("dialog", (d) => void d.accept());
 }
 
-/** What the app keeps for conversation `conv` of `user` (lib/kept.ts), read straight from IndexedDB. */
-export function keptBodies(page: Page, user: string, conv: string): Promise<string[]> {
-  return page.evaluate(([user, conv]) => new Promise<string[]>((resolve) => {
+/**
+ * The value the app keeps under `key` (lib/kept.ts), read straight from IndexedDB; undefined when
+ * nothing is kept. The read is ordered after every write the app began before it (same store).
+ */
+function keptValue<T>(page: Page, key: string[]): Promise<T | undefined> {
+  return page.evaluate((key) => new Promise<T | undefined>((resolve) => {
     const req = indexedDB.open("edge-chat-kept");
     req.onsuccess = () => {
       const db = req.result;
-      if (!db.objectStoreNames.contains("kept")) return resolve([]);
-      const get = db.transaction("kept").objectStore("kept").get([user!, "c", conv!]);
-      get.onsuccess = () => resolve((get.result?.items ?? []).flatMap((i: { kind: string; message?: { body: string } }) => (i.kind === "msg" && i.message ? [i.message.body] : [])));
+      if (!db.objectStoreNames.contains("kept")) return resolve(undefined);
+      const get = db.transaction("kept").objectStore("kept").get(key);
+      get.onsuccess = () => resolve(get.result as T | undefined);
     };
-  }), [user, conv]);
+  }), key);
 }
 
-/** The titles in the conversation list the app keeps for `user` (lib/kept.ts), read straight from IndexedDB. */
-export function keptTitles(page: Page, user: string): Promise<string[]> {
-  return page.evaluate((user) => new Promise<string[]>((resolve) => {
-    const req = indexedDB.open("edge-chat-kept");
-    req.onsuccess = () => {
-      const db = req.result;
-      if (!db.objectStoreNames.contains("kept")) return resolve([]);
-      // Ordered after every write the app began before it (same store, read after read/write).
-      const get = db.transaction("kept").objectStore("kept").get([user, "l"]);
-      get.onsuccess = () => resolve(((get.result ?? []) as { title: string }[]).map((s) => s.title));
-    };
-  }), user);
+/** What the app keeps for conversation `conv` of `user`: the bodies of its messages. */
+export async function keptBodies(page: Page, user: string, conv: string): Promise<string[]> {
+  const kept = await keptValue<{ items?: { kind: string; message?: { body: string } }[] }>(page, [user, "c", conv]);
+  return (kept?.items ?? []).flatMap((i) => (i.kind === "msg" && i.message ? [i.message.body] : []));
+}
+
+/** The titles in the conversation list the app keeps for `user`. */
+export async function keptTitles(page: Page, user: string): Promise<string[]> {
+  return ((await keptValue<{ title: string }[]>(page, [user, "l"])) ?? []).map((s) => s.title);
 }

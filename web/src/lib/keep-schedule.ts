@@ -35,8 +35,7 @@ export class KeepSchedule {
 
   /** Written now (a write that was due is this one). */
   now(): void {
-    if (this.#timer !== null) this.timers.clearTimeout(this.#timer);
-    this.#timer = null;
+    this.#cancel();
     this.write();
   }
 
@@ -51,8 +50,12 @@ export class KeepSchedule {
 
   /** Forgets the list (signed out): the next user's first list drops nothing. */
   reset(): void {
+    this.#cancel();
+    this.#listed = null;
+  }
+
+  #cancel(): void {
     if (this.#timer !== null) this.timers.clearTimeout(this.#timer);
     this.#timer = null;
-    this.#listed = null;
   }
 }
