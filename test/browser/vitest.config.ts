@@ -13,5 +13,9 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 180_000,
+    // A poll waits for what a person would see. After a reload that is a server round trip and the
+    // app's start, which on a busy shared machine can take over vitest's default second; the bound
+    // is there to end a wait that would never succeed, not to time anything.
+    expect: { poll: { timeout: 10_000 } },
   },
 });
