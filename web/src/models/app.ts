@@ -11,7 +11,7 @@ import { newClientId } from "../lib/ids";
 import { t } from "../lib/i18n";
 import { KeepSchedule } from "../lib/keep-schedule";
 import { drop, forget as forgetKept, keep as put, kept, keptConversations, type KeptConv } from "../lib/kept";
-import { Outbox } from "../lib/outbox";
+import { Outbox, type OutboxEntry } from "../lib/outbox";
 import { ReconnectingSocket, type ConnState } from "../lib/socket";
 import { menuFor } from "./compose";
 import { forgetBlocks, loadBlocks } from "./blocks";
@@ -57,6 +57,9 @@ export async function boot(): Promise<void> {
   addEventListener("pagehide", () => keeping.now());
   addEventListener("hashchange", () => openFromHash());
   addEventListener("popstate", () => openFromHash());
+  // What was kept is read while the server is asked who is signed in (most often whoever was last):
+  // the kept view then paints as soon as the answer comes, not an IndexedDB read after it.
+  const early = kept<Me>("me").then((u) => (u ? readStart(u.username) : null)).catch(() => null);
   let user: Me | null | undefined;
   try {
     user = await api.me();
@@ -67,8 +70,25 @@ export async function boot(): Promise<void> {
     // session ended meanwhile shows once the sockets connect (4401 signs out).
     user = await kept<Me>("me").catch(() => undefined);
   }
-  if (user) await signedIn(user);
+  if (user) await signedIn(user, early);
   else me.value = null;
+}
+
+/** What a start shows before the server answers, and the messages typed before a reload. */
+interface Start {
+  user: string;
+  list: Summary[] | undefined;
+  convs: KeptConv[];
+  pending: OutboxEntry[];
+}
+
+async function readStart(user: string): Promise<Start> {
+  const [list, convs, pending] = await Promise.all([
+    kept<Summary[]>([user, "l"]).catch(() => undefined),
+    keptConversations(user).catch(() => []),
+    outbox.list(user).catch(() => []),
+  ]);
+  return { user, list, convs, pending };
 }
 
 /** `name` (the display name) is used on sign-up only. */
@@ -77,7 +97,8 @@ export async function signIn(kind: "signup" | "login", username: string, passwor
   await signedIn(user);
 }
 
-async function signedIn(user: Me): Promise<void> {
+/** `early`: what boot read for whoever was signed in last (read again if that is someone else). */
+async function signedIn(user: Me, early?: Promise<Start | null>): Promise<void> {
   learnNames([user]);
   loadPins(user.username);
   signedOutWhy.value = null;
@@ -98,15 +119,15 @@ async function signedIn(user: Me): Promise<void> {
   if (networkUp.value) inboxSocket.start();
   else inboxSocket.pause();
   // What was kept, until the server answers.
-  const [list, convs] = await Promise.all([kept<Summary[]>([user.username, "l"]), keptConversations(user.username)]).catch(() => []);
+  const read = await early;
+  const { list, convs, pending } = read?.user === user.username ? read : await readStart(user.username);
   if (!inbox.loaded.value && list) inbox.conversations.value = list;
-  keptConvs = new Map(convs?.map((k) => [k.id, k]));
+  keptConvs = new Map(convs.map((k) => [k.id, k]));
   // The list once, so the side bar fills even before the inbox socket answers.
   api.conversations().then((list) => {
     if (!inbox.loaded.value) inbox.replace(list.map(readSummary).filter((s): s is Summary => s !== null));
   }).catch(() => {});
   // Messages typed before a reload: deliver them (their conversation gets a socket until done).
-  const pending = await outbox.list(user.username).catch(() => []);
   for (const entry of pending) {
     const s = ensureSession(entry.conv);
     s.model.addLocal({ id: entry.id, body: entry.body, created: entry.created, ...(entry.replyTo ? { replyTo: entry.replyTo } : {}), ...(entry.files ? { files: entry.files } : {}), ...(entry.failed ? { failed: entry.failed } : {}) });
