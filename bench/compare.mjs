@@ -8,7 +8,8 @@
 // upgrade: upgrades one after the other for a member already online, alternating between the
 //   builds (a slow spell falls on all alike): time to the 101 and workerd CPU per upgrade and close.
 // storm:   100 users in 100 rooms of 10 open 1 000 sockets, close them, and open them all at once
-//   again: time until all are synced, and workerd CPU for it. One build at a time.
+//   again: time until all are synced, and workerd CPU for it (and this generator's own CPU until
+//   then, which shows whether the generator kept up). One build at a time.
 // dm:      20 DMs, 5 sends in flight each, closed loop: messages/s and CPU per message, builds
 //   taking turns for --repeat passes.
 // idle:    the bench's idle scenario (100 users, 1 000 sockets in 100 rooms of 10, 12 s of pings):
@@ -147,16 +148,20 @@ async function storms(all) {
     const perf = startPerf(x, "storm");
     if (syncs) await sleep(500); // strace attaches to every thread first
     const c0 = cpuSeconds(x.h.workerdPid);
+    const g0 = process.cpuUsage();
     const t0 = performance.now();
     const back = await openAll(specs(), 1000, 120);
     const ms = performance.now() - t0;
+    const g = process.cpuUsage(g0);
+    const generatorMs = (g.user + g.system) / 1000;
+    const w = cpuSeconds(x.h.workerdPid) - c0;
     await sleep(1500); // what the storm leaves behind (presence) is part of its cost
     const cpu = cpuSeconds(x.h.workerdPid) - c0;
     const s = syncs ? await syncs() : null;
     const synced = s ? `; ${s.calls} fsync/fdatasync calls, ${(s.seconds * 1000).toFixed(0)} ms waiting in them` : "";
     if (js) await stopProfile(js, x.name, "storm");
     await stopPerf(perf);
-    console.log(`${x.name.padEnd(14)} storm: ${back.length} sockets synced in ${ms.toFixed(0)} ms; workerd CPU ${(cpu * 1000).toFixed(0)} ms (${((cpu / back.length) * 1e6).toFixed(0)} us a socket, the 1.5 s after included)${synced}`);
+    console.log(`${x.name.padEnd(14)} storm: ${back.length} sockets synced in ${ms.toFixed(0)} ms; workerd CPU ${(cpu * 1000).toFixed(0)} ms (${((cpu / back.length) * 1e6).toFixed(0)} us a socket, the 1.5 s after included; ${(w * 1000).toFixed(0)} ms until synced); this generator's CPU until synced ${generatorMs.toFixed(0)} ms${synced}`);
     await Promise.all(back.map((s) => s.close()));
   }
 }
