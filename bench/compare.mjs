@@ -154,14 +154,14 @@ async function storms(all) {
     const ms = performance.now() - t0;
     const g = process.cpuUsage(g0);
     const generatorMs = (g.user + g.system) / 1000;
-    const w = cpuSeconds(x.h.workerdPid) - c0;
+    const cpuUntilSynced = cpuSeconds(x.h.workerdPid) - c0;
     await sleep(1500); // what the storm leaves behind (presence) is part of its cost
     const cpu = cpuSeconds(x.h.workerdPid) - c0;
     const s = syncs ? await syncs() : null;
     const synced = s ? `; ${s.calls} fsync/fdatasync calls, ${(s.seconds * 1000).toFixed(0)} ms waiting in them` : "";
     if (js) await stopProfile(js, x.name, "storm");
     await stopPerf(perf);
-    console.log(`${x.name.padEnd(14)} storm: ${back.length} sockets synced in ${ms.toFixed(0)} ms; workerd CPU ${(cpu * 1000).toFixed(0)} ms (${((cpu / back.length) * 1e6).toFixed(0)} us a socket, the 1.5 s after included; ${(w * 1000).toFixed(0)} ms until synced); this generator's CPU until synced ${generatorMs.toFixed(0)} ms${synced}`);
+    console.log(`${x.name.padEnd(14)} storm: ${back.length} sockets synced in ${ms.toFixed(0)} ms; workerd CPU ${(cpu * 1000).toFixed(0)} ms (${((cpu / back.length) * 1e6).toFixed(0)} us a socket, the 1.5 s after included; ${(cpuUntilSynced * 1000).toFixed(0)} ms until synced); this generator's CPU until synced ${generatorMs.toFixed(0)} ms${synced}`);
     await Promise.all(back.map((s) => s.close()));
   }
 }
