@@ -88,6 +88,11 @@ export async function keptBodies(page: Page, user: string, conv: string): Promis
   return (kept?.items ?? []).flatMap((i) => (i.kind === "msg" && i.message ? [i.message.body] : []));
 }
 
+/** The unread count the app keeps for conversation `conv` in `user`'s list; undefined when not listed. */
+export async function keptUnread(page: Page, user: string, conv: string): Promise<number | undefined> {
+  return ((await keptValue<{ id: string; unread: number }[]>(page, [user, "l"])) ?? []).find((s) => s.id === conv)?.unread;
+}
+
 /** The titles in the conversation list the app keeps for `user`. */
 export async function keptTitles(page: Page, user: string): Promise<string[]> {
   return ((await keptValue<{ title: string }[]>(page, [user, "l"])) ?? []).map((s) => s.title);
