@@ -236,6 +236,7 @@ function ensureSession(id: string): ConversationSession {
     socketUrl,
     onIncoming: (conv, m) => onIncoming(conv, m),
     onApplied: (conv) => afterApplied(conv),
+    onWelcome: (conv, at) => placeAtWelcome(conv, at),
     onFinal: (conv, code) => { if (code === CLOSE.UNAUTHORIZED) signedOutByServer(); else dropIfIdle(conv); },
   });
   if (k) s.model.restore(k);
@@ -261,19 +262,41 @@ export function open(id: string | null, push = true): void {
   if (id === previous && (id === null || sessions.value.get(id)?.refused.value === null)) return;
   menuFor.value = null; // a message menu belongs to the conversation it was opened in
   currentId.value = id;
-  const known = id ? inbox.find(id) : undefined;
-  const unread = known !== undefined && known.unread > 0;
-  // With unread messages the list opens at the first of them, not at the bottom: nothing is marked
-  // read until the person scrolls down to the end.
-  atBottom.value = !unread;
+  placing = null;
   if (id) {
     const s = ensureSession(id);
-    s.newAfter.value = unread ? known.readSeq : null;
-    if (unread) s.reveal(known.readSeq + 1, false);
-  }
+    place(s, inbox.find(id));
+    // Not yet welcomed: the list may be older than the server (kept from an earlier visit, or
+    // counted before messages that came while the app was closed). The welcome decides.
+    if (!s.model.ready.value) placing = id;
+  } else atBottom.value = true;
   if (previous) dropIfIdle(previous);
   const hash = id ? `#/c/${encodeURIComponent(id)}` : "";
   if (push && location.hash !== hash) history.pushState(null, "", hash || location.pathname);
+}
+
+/** The conversation opened before its socket's first welcome, whose place that welcome decides. */
+let placing: string | null = null;
+
+/**
+ * Where a conversation opens: at my first unread message, under the "new messages" divider, or at
+ * the end. With unread messages nothing is marked read until the person scrolls down to the end.
+ */
+function place(s: ConversationSession, at: { readSeq: number; unread: number } | undefined): void {
+  const unread = at !== undefined && at.unread > 0;
+  atBottom.value = !unread;
+  s.newAfter.value = unread ? at.readSeq : null;
+  if (unread) s.reveal(at.readSeq + 1, false);
+  else if (s.target.value !== null) s.revealEnd();
+}
+
+/** A conversation's socket was welcomed: if it is the one still opening, open it where the server says. */
+function placeAtWelcome(conv: string, at: Summary): void {
+  if (placing !== conv || currentId.value !== conv) return;
+  placing = null;
+  const s = sessions.value.get(conv);
+  if (!s || s.newAfter.value === (at.unread > 0 ? at.readSeq : null)) return; // as opened
+  place(s, at);
 }
 
 function openFromHash(): void {

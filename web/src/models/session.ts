@@ -4,7 +4,7 @@
  * still have messages to deliver.
  */
 import { signal } from "@preact/signals";
-import { isRecord, parseServerFrame, TYPING_TTL_MS, type ClientFrame, type FileRef, type Message, type SendFrame } from "../../../protocol";
+import { isRecord, parseServerFrame, TYPING_TTL_MS, type ClientFrame, type FileRef, type Message, type SendFrame, type Summary } from "../../../protocol";
 import { ApiFailure } from "../lib/api";
 import { backoffDelay } from "../lib/backoff";
 import { pending, uploadFile, type PendingFile, type QueuedFile } from "../lib/files";
@@ -30,6 +30,8 @@ export interface SessionHooks {
   socketUrl: (path: string) => string;
   onIncoming: (conv: string, m: Message) => void;
   onApplied: (conv: string) => void;
+  /** A socket of this conversation was welcomed: `at` is the conversation as the server has it for me now. */
+  onWelcome?: (conv: string, at: Summary) => void;
   /** Refused for good: 4401 (signed out), 4403 (not a member), 4404 (no such conversation). */
   onFinal: (conv: string, code: number) => void;
   create?: SocketFactory;
@@ -97,6 +99,11 @@ export class ConversationSession {
     this.target.value = { seq, n: (this.target.value?.n ?? 0) + 1, highlight };
   }
 
+  /** Shows the newest message: a target past the end, which the view reaches at the bottom. */
+  revealEnd(): void {
+    this.reveal(Number.POSITIVE_INFINITY, false);
+  }
+
   send(frame: ClientFrame): boolean {
     return this.socket.send(frame);
   }
@@ -111,6 +118,7 @@ export class ConversationSession {
       if (frame.t === "welcome") this.welcomes++;
       const fx = this.model.receive(frame);
       if (frame.t === "welcome") {
+        this.hooks.onWelcome?.(this.id, frame.conv);
         this.#flush();
         void this.#pump();
       }
