@@ -70,7 +70,7 @@ export function acceptDialogs(page: Page): void {
  * The value the app keeps under `key` (lib/kept.ts), read straight from IndexedDB; undefined when
  * nothing is kept. The read is ordered after every write the app began before it (same store).
  */
-function keptValue<T>(page: Page, key: string[]): Promise<T | undefined> {
+function keptValue<T>(page: Page, key: string | string[]): Promise<T | undefined> {
   return page.evaluate((key) => new Promise<T | undefined>((resolve) => {
     const req = indexedDB.open("edge-chat-kept");
     req.onsuccess = () => {
@@ -91,6 +91,11 @@ export async function keptBodies(page: Page, user: string, conv: string): Promis
 /** The unread count the app keeps for conversation `conv` in `user`'s list; undefined when not listed. */
 export async function keptUnread(page: Page, user: string, conv: string): Promise<number | undefined> {
   return ((await keptValue<{ id: string; unread: number }[]>(page, [user, "l"])) ?? []).find((s) => s.id === conv)?.unread;
+}
+
+/** The username of whoever the app keeps as signed in last; undefined when no one is kept. */
+export async function keptUser(page: Page): Promise<string | undefined> {
+  return (await keptValue<{ username: string }>(page, "me"))?.username;
 }
 
 /** The titles in the conversation list the app keeps for `user`. */

@@ -57,26 +57,61 @@ export async function boot(): Promise<void> {
   addEventListener("pagehide", () => keeping.now());
   addEventListener("hashchange", () => openFromHash());
   addEventListener("popstate", () => openFromHash());
-  // What was kept is read while the server is asked who is signed in (most often whoever was last):
-  // the kept view then paints as soon as the answer comes, not an IndexedDB read after it.
-  const early = kept<Me>("me").then((u) => (u ? readStart(u.username) : null)).catch(() => null);
-  let user: Me | null | undefined;
-  try {
-    user = await api.me();
-    // Signed out meanwhile (expired, or ended from another device): what was kept goes too.
-    if (!user) void kept<Me>("me").then((u) => u && forgetKept(u.username)).catch(() => {});
-  } catch {
-    // No network (or no server): start as whoever was signed in last, from what was kept. A
-    // session ended meanwhile shows once the sockets connect (4401 signs out).
-    user = await kept<Me>("me").catch(() => undefined);
-  }
-  if (user) await signedIn(user, early);
+  // Who is signed in is the server's to say, but the answer is a round trip (more, with an object
+  // to wake). Whoever was signed in last is most often still: their kept state is shown meanwhile.
+  const asked = api.me().then((user) => ({ user }), () => null);
+  const last = await kept<Me>("me").catch(() => undefined);
+  if (last) return startAs(last, asked);
+  const answer = await asked;
+  if (answer?.user) await signedIn(answer.user);
   else me.value = null;
+}
+
+/**
+ * Set while the screen shows the last user's kept state and the server has not yet said who is
+ * signed in: sockets are made but not opened (one would be refused if the session had ended).
+ */
+let awaitingAnswer = false;
+
+/**
+ * Starts as `last`, from what was kept, before the server's answer (`asked`; null: none came, as
+ * offline). The same user: the sockets open. No one (signed out from another device, or the
+ * session expired) or someone else: what was kept goes, as on any sign-out, and a link in the
+ * address stays for after signing in. Without an answer the sockets open anyway and find out
+ * themselves (4401 signs out), as a start without a network always has.
+ */
+async function startAs(last: Me, asked: Promise<{ user: Me | null } | null>): Promise<void> {
+  awaitingAnswer = true;
+  let answer: { user: Me | null } | null;
+  try {
+    await signedIn(last, readStart(last.username));
+    answer = await asked;
+  } finally {
+    awaitingAnswer = false;
+  }
+  // Signed out by hand meanwhile: nothing left to confirm.
+  if (me.value?.username !== last.username) return;
+  const user = answer === null ? last : answer.user;
+  if (user?.username === last.username) {
+    if (answer) {
+      learnNames([user]);
+      me.value = user; // a name or setting changed on another device
+    }
+    for (const socket of [inboxSocket, ...[...sessions.value.values()].map((s) => s.socket)]) if (socket) launch(socket);
+    return;
+  }
+  await signedOut(null, true);
+  if (user) await signedIn(user);
+}
+
+/** Opens a new socket; offline it waits paused (resume()), and before the answer it waits unopened. */
+function launch(socket: ReconnectingSocket): void {
+  if (!networkUp.value) socket.pause();
+  else if (!awaitingAnswer) socket.start();
 }
 
 /** What a start shows before the server answers, and the messages typed before a reload. */
 interface Start {
-  user: string;
   list: Summary[] | undefined;
   convs: KeptConv[];
   pending: OutboxEntry[];
@@ -88,7 +123,7 @@ async function readStart(user: string): Promise<Start> {
     keptConversations(user).catch(() => []),
     outbox.list(user).catch(() => []),
   ]);
-  return { user, list, convs, pending };
+  return { list, convs, pending };
 }
 
 /** `name` (the display name) is used on sign-up only. */
@@ -97,8 +132,8 @@ export async function signIn(kind: "signup" | "login", username: string, passwor
   await signedIn(user);
 }
 
-/** `early`: what boot read for whoever was signed in last (read again if that is someone else). */
-async function signedIn(user: Me, early?: Promise<Start | null>): Promise<void> {
+/** `started`: what was already being read for this user (kept.ts and the outbox). */
+async function signedIn(user: Me, started: Promise<Start> = readStart(user.username)): Promise<void> {
   learnNames([user]);
   loadPins(user.username);
   signedOutWhy.value = null;
@@ -116,11 +151,9 @@ async function signedIn(user: Me, early?: Promise<Start | null>): Promise<void> 
     onFinal: (code) => { if (code === CLOSE.UNAUTHORIZED) signedOutByServer(); },
   });
   // Offline, a paused socket starts when the network comes back (resume()).
-  if (networkUp.value) inboxSocket.start();
-  else inboxSocket.pause();
+  launch(inboxSocket);
   // What was kept, until the server answers.
-  const read = await early;
-  const { list, convs, pending } = read?.user === user.username ? read : await readStart(user.username);
+  const { list, convs, pending } = await started;
   if (!inbox.loaded.value && list) inbox.conversations.value = list;
   keptConvs = new Map(convs.map((k) => [k.id, k]));
   // The list once, so the side bar fills even before the inbox socket answers.
@@ -163,8 +196,11 @@ function signedOutByServer(): void {
   void signedOut(endingWhy ?? "revoked");
 }
 
-/** Back to the sign-in screen; `why` is said there when the person did not ask for it. */
-export async function signedOut(why: "revoked" | "erased" | null = null): Promise<void> {
+/**
+ * Back to the sign-in screen; `why` is said there when the person did not ask for it. `keepLink`:
+ * the conversation in the address opens after signing in (a start that found the session gone).
+ */
+export async function signedOut(why: "revoked" | "erased" | null = null, keepLink = false): Promise<void> {
   const user = me.value;
   if (!user) return;
   inboxSocket?.stop();
@@ -182,11 +218,12 @@ export async function signedOut(why: "revoked" | "erased" | null = null): Promis
   keeping.reset();
   changed.clear();
   void forgetKept(user.username).catch(() => {});
-  if (location.hash) history.replaceState(null, "", location.pathname);
+  if (location.hash && !keepLink) history.replaceState(null, "", location.pathname);
 }
 
 function setNetwork(up: boolean): void {
   networkUp.value = up;
+  if (awaitingAnswer) return; // the answer opens them, or leaves them paused
   const sockets = [inboxSocket, ...[...sessions.value.values()].map((s) => s.socket)];
   // Offline, sockets may look open while nothing passes: close them and wait for the network.
   for (const s of sockets) if (s) (up ? s.resume() : s.pause());
@@ -241,8 +278,7 @@ function ensureSession(id: string): ConversationSession {
   });
   if (k) s.model.restore(k);
   sessions.value = new Map(sessions.value).set(id, s);
-  if (networkUp.value) s.start();
-  else s.socket.pause();
+  launch(s.socket);
   return s;
 }
 
