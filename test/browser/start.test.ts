@@ -61,12 +61,14 @@ describe("starting again", () => {
     await messages(a.page, "after the answer").waitFor();
   });
 
-  it("ends at the sign-in screen when the session went meanwhile, forgetting what was kept, keeping the link", async () => {
+  it("ends at the sign-in screen, saying why, when the session went meanwhile; forgets what was kept, keeps the link", async () => {
     const link = a.page.url();
     await a.context.clearCookies();
     const opened = socketsOf(a.page);
     await a.page.reload();
     await a.page.getByRole("button", { name: "Sign in", exact: true }).waitFor();
+    // The screen showed Amy's conversations a moment ago: it says why they went.
+    await a.page.getByRole("alert").filter({ hasText: "Your session has ended" }).waitFor();
     await expect.poll(() => keptUser(a.page)).toBeUndefined();
     expect(await keptTitles(a.page, amy)).toEqual([]);
     expect(opened).toEqual([]);
@@ -86,6 +88,7 @@ describe("starting again", () => {
     await a.context.addCookies(await b.context.cookies());
     await a.page.reload();
     await a.page.getByText(`@${bo}`, { exact: true }).waitFor();
+    expect(await a.page.getByRole("alert").filter({ hasText: "signed out" }).count()).toBe(0);
     await expect.poll(() => keptTitles(a.page, amy)).toEqual([]);
     await expect.poll(() => keptUser(a.page)).toBe(bo);
     expect(await a.page.getByText(`@${amy}`, { exact: true }).count()).toBe(0);

@@ -2,8 +2,11 @@ import { useSignal } from "@preact/signals";
 import { useRef } from "preact/hooks";
 import { ApiFailure } from "../lib/api";
 import { t } from "../lib/i18n";
-import { signedOutWhy, signIn } from "../models/app";
+import { signedOutWhy, signIn, type SignedOutWhy } from "../models/app";
 import { LangSwitch } from "./LangSwitch";
+
+/** What the sign-in screen says when the app came back to it by itself. */
+const WHY = { revoked: "signedOutRevoked", erased: "signedOutErased", ended: "signedOutEnded" } as const satisfies Record<SignedOutWhy, string>;
 
 /**
  * Sign in, or (after "Create an account") sign up: two clearly separate forms, one submit button
@@ -48,7 +51,7 @@ export function AuthScreen() {
         <p class="muted">{t("tagline")}</p>
         {/* Signed out by something the person did not do here: say what, before anything else. */}
         {signedOutWhy.value && !error.value && (
-          <p class="notice" role="alert" data-testid="signed-out-why">{t(signedOutWhy.value === "erased" ? "signedOutErased" : "signedOutRevoked")}</p>
+          <p class="notice" role="alert" data-testid="signed-out-why">{t(WHY[signedOutWhy.value])}</p>
         )}
         <label>
           {t("username")}

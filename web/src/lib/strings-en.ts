@@ -180,6 +180,7 @@ export const en = {
   deletedAccount: "Deleted account",
   signedOutRevoked: "You were signed out: your password was changed, or this session was signed out from another device.",
   signedOutErased: "Your account was deleted.",
+  signedOutEnded: "Your session has ended: it expired, or was signed out while the app was closed. Sign in again to go on.",
   errorBlocked: "This person does not accept messages or invitations from you.",
   errorBanned: "You are banned from this room.",
   errorFull: "The limit of conversations or members is reached.",

@@ -182,6 +182,7 @@ export const zh: Record<keyof typeof en, string> = {
   deletedAccount: "已删除的账户",
   signedOutRevoked: "你已退出登录：密码已被修改，或此设备在另一台设备上被退出登录。",
   signedOutErased: "你的账户已删除。",
+  signedOutEnded: "你的登录已失效：已过期，或在应用关闭期间被退出登录。请重新登录后继续。",
   errorBlocked: "此人不接受你的消息或邀请。",
   errorBanned: "你已被禁止进入此群组。",
   errorFull: "已达到会话或成员的数量上限。",

@@ -32,8 +32,13 @@ export const inboxState = signal<ConnState>("closed");
 export const pendingJoin = signal<{ id: string; token?: string } | null>(null);
 /** The view reports whether the message list is scrolled to the bottom. */
 export const atBottom = signal(true);
-/** Why the app went back to the sign-in screen by itself (another device ended this session, the account was erased). */
-export const signedOutWhy = signal<"revoked" | "erased" | null>(null);
+/**
+ * Why the app went back to the sign-in screen by itself: another device ended this session, the
+ * account was erased, or a start found the session kept from last time gone.
+ */
+export type SignedOutWhy = "revoked" | "erased" | "ended";
+/** Why the app went back to the sign-in screen by itself, said there; null when the person asked. */
+export const signedOutWhy = signal<SignedOutWhy | null>(null);
 export const visible = signal(typeof document === "undefined" ? true : document.visibilityState === "visible");
 
 const outbox = new Outbox();
@@ -100,7 +105,9 @@ async function startAs(last: Me, asked: Promise<{ user: Me | null } | null>): Pr
     for (const socket of [inboxSocket, ...[...sessions.value.values()].map((s) => s.socket)]) if (socket) launch(socket);
     return;
   }
-  await signedOut(null, true);
+  // Someone else now: their start, no word needed. No one: the screen just showed this person's
+  // conversations, so the sign-in screen says why they went.
+  await signedOut(user ? null : "ended", true);
   if (user) await signedIn(user);
 }
 
@@ -200,7 +207,7 @@ function signedOutByServer(): void {
  * Back to the sign-in screen; `why` is said there when the person did not ask for it. `keepLink`:
  * the conversation in the address opens after signing in (a start that found the session gone).
  */
-export async function signedOut(why: "revoked" | "erased" | null = null, keepLink = false): Promise<void> {
+export async function signedOut(why: SignedOutWhy | null = null, keepLink = false): Promise<void> {
   const user = me.value;
   if (!user) return;
   inboxSocket?.stop();
