@@ -73,10 +73,11 @@ export async function boot(): Promise<void> {
 }
 
 /**
- * Set while the screen shows the last user's kept state and the server has not yet said who is
- * signed in: sockets are made but not opened (one would be refused if the session had ended).
+ * True while the screen shows the last user's kept state and the server has not yet said who is
+ * signed in: sockets are made but not opened (one would be refused if the session had ended), and
+ * nothing is asked or told in that user's name (the cookie may be someone else's by now).
  */
-let awaitingAnswer = false;
+export const awaitingAnswer = signal(false);
 
 /**
  * Starts as `last`, from what was kept, before the server's answer (`asked`; null: none came, as
@@ -86,35 +87,45 @@ let awaitingAnswer = false;
  * themselves (4401 signs out), as a start without a network always has.
  */
 async function startAs(last: Me, asked: Promise<{ user: Me | null } | null>): Promise<void> {
-  awaitingAnswer = true;
+  awaitingAnswer.value = true;
   let answer: { user: Me | null } | null;
   try {
-    await signedIn(last, readStart(last.username));
+    await signedIn(last);
     answer = await asked;
-  } finally {
-    awaitingAnswer = false;
+  } catch (err) {
+    awaitingAnswer.value = false;
+    throw err;
   }
   // Signed out by hand meanwhile: nothing left to confirm.
-  if (me.value?.username !== last.username) return;
+  if (me.value?.username !== last.username) {
+    awaitingAnswer.value = false;
+    return;
+  }
   const user = answer === null ? last : answer.user;
   if (user?.username === last.username) {
-    if (answer) {
-      learnNames([user]);
-      me.value = user; // a name or setting changed on another device
-    }
-    for (const socket of [inboxSocket, ...[...sessions.value.values()].map((s) => s.socket)]) if (socket) launch(socket);
+    batch(() => {
+      awaitingAnswer.value = false;
+      if (answer) {
+        learnNames([user]);
+        me.value = user; // a name or setting changed on another device
+      }
+    });
+    for (const socket of allSockets()) launch(socket);
+    askServer();
     return;
   }
   // Someone else now: their start, no word needed. No one: the screen just showed this person's
-  // conversations, so the sign-in screen says why they went.
+  // conversations, so the sign-in screen says why they went. The answer stays pending until then,
+  // so nothing is told in the first person's name under the new cookie.
   await signedOut(user ? null : "ended", true);
+  awaitingAnswer.value = false;
   if (user) await signedIn(user);
 }
 
 /** Opens a new socket; offline it waits paused (resume()), and before the answer it waits unopened. */
 function launch(socket: ReconnectingSocket): void {
   if (!networkUp.value) socket.pause();
-  else if (!awaitingAnswer) socket.start();
+  else if (!awaitingAnswer.value) socket.start();
 }
 
 /** What a start shows before the server answers, and the messages typed before a reload. */
@@ -139,13 +150,13 @@ export async function signIn(kind: "signup" | "login", username: string, passwor
   await signedIn(user);
 }
 
-/** `started`: what was already being read for this user (kept.ts and the outbox). */
-async function signedIn(user: Me, started: Promise<Start> = readStart(user.username)): Promise<void> {
+async function signedIn(user: Me): Promise<void> {
+  const started = readStart(user.username);
   learnNames([user]);
   loadPins(user.username);
   signedOutWhy.value = null;
   me.value = user;
-  loadBlocks().catch(() => {}); // without the list, blocked people's room messages are simply shown
+  if (!awaitingAnswer.value) askServer();
   inboxSocket = new ReconnectingSocket({
     url: () => socketUrl("/inbox"),
     onFrames: (values) => {
@@ -163,16 +174,24 @@ async function signedIn(user: Me, started: Promise<Start> = readStart(user.usern
   const { list, convs, pending } = await started;
   if (!inbox.loaded.value && list) inbox.conversations.value = list;
   keptConvs = new Map(convs.map((k) => [k.id, k]));
-  // The list once, so the side bar fills even before the inbox socket answers.
-  api.conversations().then((list) => {
-    if (!inbox.loaded.value) inbox.replace(list.map(readSummary).filter((s): s is Summary => s !== null));
-  }).catch(() => {});
   // Messages typed before a reload: deliver them (their conversation gets a socket until done).
   for (const entry of pending) {
     const s = ensureSession(entry.conv);
     s.model.addLocal({ id: entry.id, body: entry.body, created: entry.created, ...(entry.replyTo ? { replyTo: entry.replyTo } : {}), ...(entry.files ? { files: entry.files } : {}), ...(entry.failed ? { failed: entry.failed } : {}) });
   }
   openFromHash();
+}
+
+/**
+ * What a start asks of the server besides the sockets: who I block, and the list once (so the side
+ * bar fills even before the inbox socket answers). Not before the server has said who is signed
+ * in: the cookie may be someone else's by now.
+ */
+function askServer(): void {
+  loadBlocks().catch(() => {}); // without the list, blocked people's room messages are simply shown
+  api.conversations().then((list) => {
+    if (!inbox.loaded.value) inbox.replace(list.map(readSummary).filter((s): s is Summary => s !== null));
+  }).catch(() => {});
 }
 
 export async function signOut(): Promise<void> {
@@ -230,10 +249,14 @@ export async function signedOut(why: SignedOutWhy | null = null, keepLink = fals
 
 function setNetwork(up: boolean): void {
   networkUp.value = up;
-  if (awaitingAnswer) return; // the answer opens them, or leaves them paused
-  const sockets = [inboxSocket, ...[...sessions.value.values()].map((s) => s.socket)];
+  if (awaitingAnswer.value) return; // the answer opens them, or leaves them paused
   // Offline, sockets may look open while nothing passes: close them and wait for the network.
-  for (const s of sockets) if (s) (up ? s.resume() : s.pause());
+  for (const s of allSockets()) up ? s.resume() : s.pause();
+}
+
+/** The inbox's socket and every conversation's. */
+function allSockets(): ReconnectingSocket[] {
+  return [...(inboxSocket ? [inboxSocket] : []), ...[...sessions.value.values()].map((s) => s.socket)];
 }
 
 // ---- the inbox --------------------------------------------------------------------------------

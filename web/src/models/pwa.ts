@@ -5,7 +5,7 @@
 import { computed, effect, signal } from "@preact/signals";
 import { ApiFailure, call, field } from "../lib/api";
 import { settingsOpen } from "./account";
-import { me, notificationsAllowed, open } from "./app";
+import { awaitingAnswer, me, notificationsAllowed, open } from "./app";
 
 /** A new version is installed and waits: the app offers to reload, and never reloads by itself. */
 export const waiting = signal<ServiceWorker | null>(null);
@@ -76,8 +76,11 @@ export async function setPush(on: boolean): Promise<void> {
 // Signed in: a subscription this device has is given to the server again (it may have dropped it,
 // and the call is idempotent), so what the switch shows is true. Signed out: the server dropped it
 // with the session; the browser drops it too, so that nobody signing in next gets it by accident.
-/** The username signed in, null when nobody is, undefined until known: a new name or setting is no change. */
-const who = computed(() => (me.value === null ? null : me.value?.username));
+/**
+ * The username signed in, null when nobody is, undefined until known (the kept user shown at a
+ * start is not known yet): a new name or setting is no change.
+ */
+const who = computed(() => (awaitingAnswer.value ? undefined : me.value === null ? null : me.value?.username));
 effect(() => {
   const user = who.value;
   void subscription().then(async (sub) => {
