@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { person, uniqueName } from "./browser";
 import { apiDm, apiSignup, sendAll } from "./seed";
-import { keptBodies, row, signUp } from "./steps";
+import { keptBodies, row, serverUnread, signUp } from "./steps";
 
 const baseUrl = inject("baseUrl");
 const COUNT = 230;
@@ -35,10 +35,7 @@ describe("history", () => {
     // before that resumes from an older copy, which rightly replays everything after it.)
     // And once the server holds the read mark (the badge above clears as the frame leaves).
     await expect.poll(async () => (await keptBodies(page, reader, conv)).at(-1), { timeout: 20_000 }).toBe(`line ${COUNT}`);
-    await expect.poll(() => page.evaluate(async (id) => {
-      const { conversations } = (await (await fetch("/api/conversations")).json()) as { conversations: { id: string; unread: number }[] };
-      return conversations.find((c) => c.id === id)?.unread;
-    }, conv), { timeout: 20_000 }).toBe(0);
+    await expect.poll(() => serverUnread(page, conv), { timeout: 20_000 }).toBe(0);
     await page.reload();
     const bodies = () => page.locator("li.msg .body").allTextContents();
     await expect.poll(async () => (await bodies()).at(-1)).toBe(`line ${COUNT}`);

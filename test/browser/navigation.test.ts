@@ -4,19 +4,12 @@
  * reply older than what is loaded loads back to it, scrolls to it and highlights it; results
  * show display names.
  */
-import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { person, uniqueName } from "./browser";
 import { apiDm, apiSignup, sendAll } from "./seed";
-import { messages, row, signUp } from "./steps";
+import { inView, messages, row, signUp } from "./steps";
 
 const baseUrl = inject("baseUrl");
-
-/** Whether the element is inside the visible part of the message list. */
-async function inView(page: Page, text: string): Promise<boolean> {
-  const [box, view] = [await messages(page, text).boundingBox(), await page.getByRole("log").boundingBox()];
-  return Boolean(box && view && box.y + box.height > view.y && box.y < view.y + view.height);
-}
 
 describe("navigating a long conversation", () => {
   const reader = uniqueName("nora");

@@ -7,23 +7,9 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { person, uniqueName } from "./browser";
 import { apiDm, apiSignup, sendAll } from "./seed";
-import { keptUnread, messages, row, signUp } from "./steps";
+import { inView, keptUnread, row, serverUnread, signUp } from "./steps";
 
 const baseUrl = inject("baseUrl");
-
-/** Whether a message is inside the visible part of the message list. */
-async function inView(page: Page, text: string): Promise<boolean> {
-  const [box, view] = [await messages(page, text).boundingBox(), await page.getByRole("log").boundingBox()];
-  return Boolean(box && view && box.y + box.height > view.y && box.y < view.y + view.height);
-}
-
-/** My unread count in `conv` as the server has it. */
-function serverUnread(page: Page, conv: string): Promise<number | undefined> {
-  return page.evaluate(async (id) => {
-    const { conversations } = (await (await fetch("/api/conversations")).json()) as { conversations: { id: string; unread: number }[] };
-    return conversations.find((c) => c.id === id)?.unread;
-  }, conv);
-}
 
 /**
  * Holds what the server says on `page`'s inbox sockets for a while: the list the app kept is then

@@ -88,6 +88,20 @@ export async function keptBodies(page: Page, user: string, conv: string): Promis
   return (kept?.items ?? []).flatMap((i) => (i.kind === "msg" && i.message ? [i.message.body] : []));
 }
 
+/** Whether a message (by its text) is inside the visible part of the message list. */
+export async function inView(page: Page, text: string): Promise<boolean> {
+  const [box, view] = [await messages(page, text).boundingBox(), await page.getByRole("log").boundingBox()];
+  return Boolean(box && view && box.y + box.height > view.y && box.y < view.y + view.height);
+}
+
+/** My unread count in `conv` as the server has it (the page's own session asks). */
+export function serverUnread(page: Page, conv: string): Promise<number | undefined> {
+  return page.evaluate(async (id) => {
+    const { conversations } = (await (await fetch("/api/conversations")).json()) as { conversations: { id: string; unread: number }[] };
+    return conversations.find((c) => c.id === id)?.unread;
+  }, conv);
+}
+
 /** The unread count the app keeps for conversation `conv` in `user`'s list; undefined when not listed. */
 export async function keptUnread(page: Page, user: string, conv: string): Promise<number | undefined> {
   return ((await keptValue<{ id: string; unread: number }[]>(page, [user, "l"])) ?? []).find((s) => s.id === conv)?.unread;
