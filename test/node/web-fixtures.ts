@@ -2,7 +2,8 @@
 import { createCodec, DEFAULT_LIMITS, SUBPROTOCOL_MSGPACK, SUBPROTOCOLS, type Codec, type Member, type MsgFrame, type Summary, type WelcomeFrame } from "../../protocol";
 import type { IDBFactory } from "fake-indexeddb";
 import { Outbox } from "../../web/src/lib/outbox";
-import type { SocketLike, Timers } from "../../web/src/lib/socket";
+import type { SocketLike } from "../../web/src/lib/socket";
+import type { Timers } from "../../web/src/lib/timers";
 import { ConversationSession } from "../../web/src/models/session";
 
 export const conv: Summary = { id: "c1", kind: "dm", title: "Bob", peer: "bob", lastSeq: 0, readSeq: 0, unread: 0 };

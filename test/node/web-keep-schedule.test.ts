@@ -1,6 +1,7 @@
 /** When the app writes what it keeps for starting offline (web/src/lib/keep-schedule.ts). */
 import { describe, expect, it } from "vitest";
-import { KeepSchedule, type Timers } from "../../web/src/lib/keep-schedule";
+import { KeepSchedule } from "../../web/src/lib/keep-schedule";
+import type { Timers } from "../../web/src/lib/timers";
 
 /** Timers run by hand: `advance(ms)` fires what is due. */
 function manualTimers(): Timers & { advance(ms: number): void; pending(): number } {

@@ -1,15 +1,15 @@
-import { current, inboxState, networkUp } from "../models/app";
+import { networkUp, reconnecting as gettingBack } from "../models/app";
 import { applyUpdate, waiting } from "../models/pwa";
 import { t } from "../lib/i18n";
 
 /**
- * Offline, or a socket is reconnecting: say so, and that typed messages will wait. A new version
- * of the app is ready: offer to reload (only when the person chooses to, never mid-typing).
+ * Offline, or the sockets have been getting back for a while (not for the second every deploy
+ * takes): say so, and that typed messages will wait. A new version of the app is ready: offer to
+ * reload (only when the person chooses to, never mid-typing).
  */
 export function Banner() {
-  const conv = current.value?.state.value;
   const down = !networkUp.value;
-  const reconnecting = !down && (conv === "waiting" || inboxState.value === "waiting");
+  const reconnecting = !down && gettingBack.value;
   const update = waiting.value !== null;
   if (!down && !reconnecting && !update) return null;
   return (

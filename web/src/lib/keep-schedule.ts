@@ -6,15 +6,7 @@
  * back there, even for a moment, looks as if the leave had failed. And at once when the page is
  * hidden or unloaded, which a reload or a closed tab would otherwise cut short of its last second.
  */
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const realTimers: Timers = {
-  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
-  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+import { realTimers, type Timers } from "./timers";
 
 export class KeepSchedule {
   #timer: unknown = null;

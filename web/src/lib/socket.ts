@@ -16,6 +16,7 @@ import {
   type Codec,
 } from "../../../protocol";
 import { backoffDelay } from "./backoff";
+import { realTimers, type Timers } from "./timers";
 
 /** What this client needs of a WebSocket (the browser's, or a fake in tests). */
 export interface SocketLike {
@@ -33,10 +34,6 @@ export interface SocketLike {
 
 export type SocketFactory = (url: string, protocols: string[]) => SocketLike;
 
-export interface Timers {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 /** `waiting`: closed, a reconnect is scheduled. `closed`: stopped, or refused for good. */
 export type ConnState = "connecting" | "open" | "waiting" | "paused" | "closed";
@@ -81,7 +78,7 @@ export class ReconnectingSocket {
   constructor(options: SocketOptions) {
     this.#o = options;
     this.#create = options.create ?? ((url, protocols) => new WebSocket(url, protocols));
-    this.#timers = options.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as number) };
+    this.#timers = options.timers ?? realTimers;
     this.#schedule = options.schedule ?? ((n) => backoffDelay(n));
   }
 

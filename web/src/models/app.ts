@@ -9,6 +9,7 @@ import { api, ApiFailure, type RoomListing } from "../lib/api";
 import { pendingBytes, textOf } from "../lib/files";
 import { newClientId } from "../lib/ids";
 import { t } from "../lib/i18n";
+import { DelayedFlag } from "../lib/delayed-flag";
 import { KeepSchedule } from "../lib/keep-schedule";
 import { drop, forget as forgetKept, keep as put, kept, keptConversations, type KeptConv } from "../lib/kept";
 import { Outbox, type OutboxEntry } from "../lib/outbox";
@@ -28,6 +29,8 @@ export const sessions = signal<ReadonlyMap<string, ConversationSession>>(new Map
 export const current = computed(() => (currentId.value ? (sessions.value.get(currentId.value) ?? null) : null));
 export const networkUp = signal(typeof navigator === "undefined" ? true : navigator.onLine);
 export const inboxState = signal<ConnState>("closed");
+/** The inbox's open connection has said something (its list): see ConversationSession.live. */
+const inboxLive = signal(false);
 /** A room opened from an invite link (#/join/ID) that I am not in yet: the view asks before joining. */
 export const pendingJoin = signal<{ id: string; token?: string } | null>(null);
 /** The view reports whether the message list is scrolled to the bottom. */
@@ -160,12 +163,18 @@ async function signedIn(user: Me): Promise<void> {
   inboxSocket = new ReconnectingSocket({
     url: () => socketUrl("/inbox"),
     onFrames: (values) => {
+      inboxLive.value = true;
       for (const v of values) {
         const parsed = parseInboxFrame(v);
         if (parsed.ok) onInboxFrame(parsed.frame);
       }
     },
-    onState: (s) => { inboxState.value = s; },
+    onState: (s) => {
+      batch(() => {
+        inboxState.value = s;
+        if (s !== "open") inboxLive.value = false;
+      });
+    },
     onFinal: (code) => { if (code === CLOSE.UNAUTHORIZED) signedOutByServer(); },
   });
   // Offline, a paused socket starts when the network comes back (resume()).
@@ -460,6 +469,22 @@ effect(() => {
   void visible.value;
   void atBottom.value;
   markRead();
+});
+
+/** How long the sockets may take to get back before the bar says so: a deploy's reconnect takes less. */
+const RECONNECT_GRACE_MS = 2000;
+
+/** Waiting to try again, trying, or open without a word from the server yet. */
+function gettingBack(state: ConnState, live: boolean): boolean {
+  return state === "waiting" || state === "connecting" || (state === "open" && !live);
+}
+
+/** The inbox's socket or the open conversation's has been getting back for a while (the Banner). */
+export const reconnecting = signal(false);
+const reconnectingFlag = new DelayedFlag((on) => { reconnecting.value = on; }, RECONNECT_GRACE_MS);
+effect(() => {
+  const s = current.value;
+  reconnectingFlag.set(gettingBack(inboxState.value, inboxLive.value) || (s !== null && gettingBack(s.state.value, s.live.value)));
 });
 
 effect(() => {

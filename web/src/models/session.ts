@@ -3,7 +3,7 @@
  * and its share of the outbox. The controller keeps one per conversation on screen, plus any that
  * still have messages to deliver.
  */
-import { signal } from "@preact/signals";
+import { batch, signal } from "@preact/signals";
 import { isRecord, parseServerFrame, TYPING_TTL_MS, type ClientFrame, type FileRef, type Message, type SendFrame, type Summary } from "../../../protocol";
 import { ApiFailure } from "../lib/api";
 import { backoffDelay } from "../lib/backoff";
@@ -41,6 +41,8 @@ export class ConversationSession {
   readonly model: ConversationModel;
   readonly socket: ReconnectingSocket;
   readonly state = signal<ConnState>("closed");
+  /** The open connection was welcomed: open alone may be a connection the server drops at once. */
+  readonly live = signal(false);
   /** A final close code, when the server refused this conversation. */
   readonly refused = signal<number | null>(null);
   /**
@@ -71,7 +73,12 @@ export class ConversationSession {
         return hooks.socketUrl(`/chat/${encodeURIComponent(id)}${since === null ? "" : `?since=${since}`}`);
       },
       onFrames: (values) => this.#frames(values),
-      onState: (s) => { this.state.value = s; },
+      onState: (s) => {
+        batch(() => {
+          this.state.value = s;
+          if (s !== "open") this.live.value = false;
+        });
+      },
       onFinal: (code) => {
         this.refused.value = code;
         hooks.onFinal(id, code);
@@ -115,7 +122,10 @@ export class ConversationSession {
       const frame = parsed.frame;
       // Newer servers name who joined (`name`, optional); the guard does not know it yet, so read it here.
       if (frame.t === "member" && isRecord(value) && typeof value.name === "string") learnNames([{ username: frame.username, name: value.name }]);
-      if (frame.t === "welcome") this.welcomes++;
+      if (frame.t === "welcome") {
+        this.welcomes++;
+        this.live.value = true;
+      }
       const fx = this.model.receive(frame);
       if (frame.t === "welcome") {
         this.hooks.onWelcome?.(this.id, frame.conv);
