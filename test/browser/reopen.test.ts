@@ -1,7 +1,7 @@
 /**
  * Coming back to a conversation (from a notification's link, say) opens it where the server says
  * I stopped reading, not where the list the app kept says: that list is older than whatever came
- * or was read while the app was closed.
+ * or was read while the app was closed. Unless the person already scrolled it: then it stays.
  */
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -22,6 +22,26 @@ async function slowInbox(page: Page): Promise<void> {
     ws.onMessage((m) => server.send(m));
     server.onMessage((m) => void setTimeout(() => ws.send(m), 2000));
   });
+}
+
+/** Holds what the server says on `page`'s conversation sockets until `release`. */
+async function holdConversations(page: Page): Promise<{ release(): void }> {
+  let held: (() => void)[] | null = [];
+  await page.routeWebSocket(/\/chat\//, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((m) => server.send(m));
+    server.onMessage((m) => {
+      if (held) held.push(() => ws.send(m));
+      else ws.send(m);
+    });
+  });
+  return {
+    release() {
+      const queued = held ?? [];
+      held = null;
+      for (const send of queued) send();
+    },
+  };
 }
 
 /** Leaves the app for a plain file of the same origin: the app is closed, and its IndexedDB is at hand. */
@@ -96,5 +116,33 @@ describe("reopening a conversation", () => {
     await expect.poll(() => inView(page, "fresh #40!")).toBe(true);
     expect(await page.locator("li.unread-divider").count()).toBe(0);
     await expect.poll(() => row(page, writer).locator(".badge").count()).toBe(0);
+  });
+
+  it("leaves the list where the person scrolled it before the server's answer came", async () => {
+    const page = r.page;
+    await expect.poll(() => serverUnread(page, conv), { timeout: 20_000 }).toBe(0);
+    await expect.poll(() => keptUnread(page, reader, conv), { timeout: 20_000 }).toBe(0);
+    await closeApp(page);
+    await sendAll(baseUrl, token, conv, Array.from({ length: 20 }, (_, i) => `later #${i + 1}!`), "c");
+    const held = await holdConversations(page);
+    await page.goto(`/#/c/${conv}`);
+    // The kept messages, at the end; the person scrolls up among them before the welcome comes.
+    await expect.poll(() => inView(page, "fresh #40!")).toBe(true);
+    await page.getByRole("log").hover();
+    await page.mouse.wheel(0, -500);
+    await expect.poll(() => inView(page, "fresh #40!")).toBe(false);
+    const reading = await page.getByRole("log").evaluate((log) => {
+      const top = log.getBoundingClientRect().top;
+      const row = [...log.querySelectorAll("li.msg")].find((li) => li.getBoundingClientRect().top >= top);
+      return row?.querySelector(".body")?.textContent ?? "";
+    });
+    expect(reading).toMatch(/^fresh #\d+!$/);
+    held.release();
+    // The welcome says 20 are unread: the divider comes, the list stays where the person put it.
+    await page.locator("li.unread-divider").waitFor();
+    await page.locator('[role="log"][aria-busy="false"]').waitFor();
+    expect(await inView(page, reading)).toBe(true);
+    expect(await inView(page, "later #1!")).toBe(false);
+    await expect.poll(() => row(page, writer).locator(".badge").textContent()).toBe("20");
   });
 });

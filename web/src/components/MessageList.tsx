@@ -14,6 +14,8 @@ const GROUP_MS = 5 * 60_000;
 /** Closer than this to the top loads older messages; to the bottom counts as "at the bottom". */
 const NEAR_TOP = 150;
 const NEAR_BOTTOM = 40;
+/** Keys that scroll the list (or move the focus along it, which scrolls it). */
+const SCROLL_KEYS = new Set(["ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End", " "]);
 
 /**
  * The conversation's messages, one widget for the keyboard: a single tab stop (the active message),
@@ -139,6 +141,17 @@ export function MessageList({ s }: { s: ConversationSession }) {
     snap.current = { ...snap.current, height: el.scrollHeight, top: el.scrollTop, bottom: true };
   }
 
+  /**
+   * The person moves the list themselves (wheel, touch, keys): a target still on its way is given
+   * up, and a place decided later (the first unread, at the welcome) does not move the list again.
+   */
+  function personMoves(e: Event) {
+    if (e instanceof KeyboardEvent && !SCROLL_KEYS.has(e.key)) return;
+    const goal = s.target.value;
+    if (goal) reached.current = goal.n;
+    s.movedByPerson = true;
+  }
+
   /** Back up to the "New messages" divider. */
   function toFirstUnread() {
     const el = ref.current;
@@ -218,7 +231,7 @@ export function MessageList({ s }: { s: ConversationSession }) {
 
   return (
     <>
-      <div class="messages" ref={ref} onScroll={onScroll} role="log" aria-label={t("messages")} aria-busy={!m.ready.value}>
+      <div class="messages" ref={ref} onScroll={onScroll} onWheel={personMoves} onTouchMove={personMoves} onKeyDown={personMoves} role="log" aria-label={t("messages")} aria-busy={!m.ready.value}>
         <ol class="msg-list" aria-describedby="msg-keys" onKeyDown={onKeyDown} onFocusIn={onFocusIn}>
           {m.more.value && m.ready.value && (
             <li class="older">

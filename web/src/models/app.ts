@@ -340,6 +340,7 @@ export function open(id: string | null, push = true): void {
   placing = null;
   if (id) {
     const s = ensureSession(id);
+    s.movedByPerson = false;
     place(s, inbox.find(id));
     // Not yet welcomed: the list may be older than the server (kept from an earlier visit, or
     // counted before messages that came while the app was closed). The welcome decides.
@@ -365,13 +366,18 @@ function place(s: ConversationSession, at: { readSeq: number; unread: number } |
   else if (s.target.value !== null) s.revealEnd();
 }
 
-/** A conversation's socket was welcomed: if it is the one still opening, open it where the server says. */
+/**
+ * A conversation's socket was welcomed: if it is the one still opening, open it where the server
+ * says; if the person already scrolled it, only the divider moves, not the list.
+ */
 function placeAtWelcome(conv: string, at: Summary): void {
   if (placing !== conv || currentId.value !== conv) return;
   placing = null;
   const s = sessions.value.get(conv);
-  if (!s || s.newAfter.value === (at.unread > 0 ? at.readSeq : null)) return; // as opened
-  place(s, at);
+  const after = at.unread > 0 ? at.readSeq : null;
+  if (!s || s.newAfter.value === after) return; // as opened
+  if (s.movedByPerson) s.newAfter.value = after;
+  else place(s, at);
 }
 
 function openFromHash(): void {

@@ -54,6 +54,11 @@ export class ConversationSession {
   readonly target = signal<{ seq: number; n: number; highlight: boolean } | null>(null);
   /** My read mark when the conversation was opened with unread messages: the "new messages" divider goes after it. */
   readonly newAfter = signal<number | null>(null);
+  /**
+   * The person scrolled the list themselves since it was opened (wheel, touch, keys): a place
+   * decided later (at the welcome) sets the divider but does not move the list.
+   */
+  movedByPerson = false;
   #lastTyping = 0;
   #typingTimer: ReturnType<typeof setTimeout> | null = null;
   /** Rate-limited sends waiting to go again: id → attempts so far. */
