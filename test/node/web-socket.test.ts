@@ -136,4 +136,34 @@ describe("reconnecting socket", () => {
     t.socket.resume();
     expect(t.sockets).toHaveLength(2);
   });
+
+  it("says when the server has answered on the open connection, and forgets it when the connection goes", () => {
+    const states: [string, boolean][] = [];
+    const sockets: FakeSocket[] = [];
+    const timers = new ManualTimers();
+    const socket = new ReconnectingSocket({
+      url: () => "ws://test/inbox",
+      onFrames: () => {},
+      onState: (state, answered) => states.push([state, answered]),
+      schedule: () => 1000,
+      timers,
+      create: (url, protocols) => {
+        const s = new FakeSocket(url, protocols);
+        sockets.push(s);
+        return s;
+      },
+    });
+    socket.start();
+    sockets[0]!.open();
+    // Open, and nothing heard yet: a connection that never answers stays here.
+    expect(states).toEqual([["connecting", false], ["open", false]]);
+    sockets[0]!.deliver(msg(1));
+    sockets[0]!.deliver(msg(2));
+    expect(states.at(-1)).toEqual(["open", true]);
+    expect(states).toHaveLength(3);
+    sockets[0]!.drop(1006);
+    timers.advance(1000);
+    sockets[1]!.open();
+    expect(states.slice(3)).toEqual([["waiting", false], ["connecting", false], ["open", false]]);
+  });
 });

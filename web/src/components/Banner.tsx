@@ -1,15 +1,15 @@
-import { networkUp, reconnecting as gettingBack } from "../models/app";
+import { networkUp, reconnectingAWhile } from "../models/app";
 import { applyUpdate, waiting } from "../models/pwa";
 import { t } from "../lib/i18n";
 
 /**
- * Offline, or the sockets have been getting back for a while (not for the second every deploy
- * takes): say so, and that typed messages will wait. A new version of the app is ready: offer to
+ * Offline, or the sockets have been getting back for a while (not for a quick reconnect, as after
+ * a deploy the server takes at once): say so, and that typed messages will wait. A new version of the app is ready: offer to
  * reload (only when the person chooses to, never mid-typing).
  */
 export function Banner() {
   const down = !networkUp.value;
-  const reconnecting = !down && gettingBack.value;
+  const reconnecting = !down && reconnectingAWhile.value;
   const update = waiting.value !== null;
   if (!down && !reconnecting && !update) return null;
   return (

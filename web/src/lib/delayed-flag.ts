@@ -1,8 +1,9 @@
 /**
  * A flag that turns on only once its input has stayed on for `delayMs`, and off as soon as the
- * input goes off. The "Reconnecting" bar uses it: every deploy closes every socket and the app is
- * back within a second, which should show nothing; a connection that stays down shows the bar
- * once, steadily, until it is back, not once per attempt.
+ * input goes off. The "Reconnecting" bar uses it: a deploy closes every socket, and where the
+ * server takes them back at once (the first retry comes 0.25-0.5 s after the close) that should
+ * show nothing; a connection that stays down shows the bar once, steadily, until it is back, not
+ * once per attempt.
  */
 import { realTimers, type Timers } from "./timers";
 

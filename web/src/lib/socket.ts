@@ -43,7 +43,8 @@ export interface SocketOptions {
   url: () => string;
   /** Every frame of one websocket message, decoded, in order. */
   onFrames: (values: unknown[]) => void;
-  onState?: (state: ConnState) => void;
+  /** `answered`: the server has said something on this connection (one can open and never answer). */
+  onState?: (state: ConnState, answered: boolean) => void;
   /** The server refused for good (a final close code): do not come back on our own. */
   onFinal?: (code: number) => void;
   heartbeatMs?: number;
@@ -74,6 +75,7 @@ export class ReconnectingSocket {
   #beat: unknown = null;
   #missed = 0;
   #state: ConnState = "closed";
+  #answered = false;
 
   constructor(options: SocketOptions) {
     this.#o = options;
@@ -127,7 +129,8 @@ export class ReconnectingSocket {
   #setState(s: ConnState): void {
     if (this.#state === s) return;
     this.#state = s;
-    this.#o.onState?.(s);
+    if (s !== "open") this.#answered = false;
+    this.#o.onState?.(s, this.#answered);
   }
 
   #connect(): void {
@@ -154,6 +157,10 @@ export class ReconnectingSocket {
       this.#missed = 0;
       // A frame came through: the connection works, so the next failure starts the schedule over.
       this.#attempt = 0;
+      if (!this.#answered) {
+        this.#answered = true;
+        this.#o.onState?.(this.#state, true);
+      }
       const data: unknown = ev.data;
       if (data === PONG) return;
       if (typeof data !== "string" && !(data instanceof ArrayBuffer)) return;

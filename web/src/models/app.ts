@@ -29,7 +29,7 @@ export const sessions = signal<ReadonlyMap<string, ConversationSession>>(new Map
 export const current = computed(() => (currentId.value ? (sessions.value.get(currentId.value) ?? null) : null));
 export const networkUp = signal(typeof navigator === "undefined" ? true : navigator.onLine);
 export const inboxState = signal<ConnState>("closed");
-/** The inbox's open connection has said something (its list): see ConversationSession.live. */
+/** The inbox's open connection has been answered: see ConversationSession.live. */
 const inboxLive = signal(false);
 /** A room opened from an invite link (#/join/ID) that I am not in yet: the view asks before joining. */
 export const pendingJoin = signal<{ id: string; token?: string } | null>(null);
@@ -163,16 +163,15 @@ async function signedIn(user: Me): Promise<void> {
   inboxSocket = new ReconnectingSocket({
     url: () => socketUrl("/inbox"),
     onFrames: (values) => {
-      inboxLive.value = true;
       for (const v of values) {
         const parsed = parseInboxFrame(v);
         if (parsed.ok) onInboxFrame(parsed.frame);
       }
     },
-    onState: (s) => {
+    onState: (s, answered) => {
       batch(() => {
         inboxState.value = s;
-        if (s !== "open") inboxLive.value = false;
+        inboxLive.value = answered;
       });
     },
     onFinal: (code) => { if (code === CLOSE.UNAUTHORIZED) signedOutByServer(); },
@@ -477,17 +476,17 @@ effect(() => {
   markRead();
 });
 
-/** How long the sockets may take to get back before the bar says so: a deploy's reconnect takes less. */
+/** How long the sockets may take to get back before the bar says so (a first retry comes 0.25-0.5 s after a close). */
 const RECONNECT_GRACE_MS = 2000;
 
 /** Waiting to try again, trying, or open without a word from the server yet. */
-function gettingBack(state: ConnState, live: boolean): boolean {
-  return state === "waiting" || state === "connecting" || (state === "open" && !live);
+function gettingBack(state: ConnState, answered: boolean): boolean {
+  return state === "waiting" || state === "connecting" || (state === "open" && !answered);
 }
 
 /** The inbox's socket or the open conversation's has been getting back for a while (the Banner). */
-export const reconnecting = signal(false);
-const reconnectingFlag = new DelayedFlag((on) => { reconnecting.value = on; }, RECONNECT_GRACE_MS);
+export const reconnectingAWhile = signal(false);
+const reconnectingFlag = new DelayedFlag((on) => { reconnectingAWhile.value = on; }, RECONNECT_GRACE_MS);
 effect(() => {
   const s = current.value;
   reconnectingFlag.set(gettingBack(inboxState.value, inboxLive.value) || (s !== null && gettingBack(s.state.value, s.live.value)));

@@ -41,7 +41,7 @@ export class ConversationSession {
   readonly model: ConversationModel;
   readonly socket: ReconnectingSocket;
   readonly state = signal<ConnState>("closed");
-  /** The open connection was welcomed: open alone may be a connection the server drops at once. */
+  /** The open connection has been answered (ReconnectingSocket): open alone may never be. */
   readonly live = signal(false);
   /** A final close code, when the server refused this conversation. */
   readonly refused = signal<number | null>(null);
@@ -78,10 +78,10 @@ export class ConversationSession {
         return hooks.socketUrl(`/chat/${encodeURIComponent(id)}${since === null ? "" : `?since=${since}`}`);
       },
       onFrames: (values) => this.#frames(values),
-      onState: (s) => {
+      onState: (s, answered) => {
         batch(() => {
           this.state.value = s;
-          if (s !== "open") this.live.value = false;
+          this.live.value = answered;
         });
       },
       onFinal: (code) => {
@@ -127,10 +127,7 @@ export class ConversationSession {
       const frame = parsed.frame;
       // Newer servers name who joined (`name`, optional); the guard does not know it yet, so read it here.
       if (frame.t === "member" && isRecord(value) && typeof value.name === "string") learnNames([{ username: frame.username, name: value.name }]);
-      if (frame.t === "welcome") {
-        this.welcomes++;
-        this.live.value = true;
-      }
+      if (frame.t === "welcome") this.welcomes++;
       const fx = this.model.receive(frame);
       if (frame.t === "welcome") {
         this.hooks.onWelcome?.(this.id, frame.conv);
