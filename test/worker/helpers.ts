@@ -281,6 +281,14 @@ export async function statementsDuring(stub: DurableObjectStub<UserObject> | Dur
   return recorded;
 }
 
+/**
+ * Makes stored state look as an object made before the schema's revision record (schema-revision.ts)
+ * stored it, so that its next wake runs the whole install, migrations included.
+ */
+export function asOlderObject(sql: SqlStorage): void {
+  sql.exec("DROP TABLE IF EXISTS schema_revision");
+}
+
 /** The conversation object's stub, as the Worker addresses it. */
 export function convStub(id: string): DurableObjectStub<ConversationObject> {
   return env.CONVERSATIONS.get(env.CONVERSATIONS.idFromName(id));

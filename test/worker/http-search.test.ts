@@ -5,7 +5,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Message } from "../../protocol";
-import { api, closeAll, convSql, convStub, dm, join, signup, type Account, type TestClient } from "./helpers";
+import { api, asOlderObject, closeAll, convSql, convStub, dm, join, signup, type Account, type TestClient } from "./helpers";
 
 async function search(convId: string, who: Account, q: string): Promise<{ status: number; bodies: string[] }> {
   const res = await api("GET", `/api/conversations/${convId}/search?q=${encodeURIComponent(q)}`, who.token);
@@ -109,6 +109,7 @@ describe("search", () => {
     await runInDurableObject(convStub(conv.id), (instance, state) => {
       while (instance.search.indexPending() > 0);
       state.storage.sql.exec("DELETE FROM fts_cursor");
+      asOlderObject(state.storage.sql);
     });
     await evictDurableObject(convStub(conv.id));
     expect(await convSql(conv.id, "SELECT seq FROM fts_cursor")).toEqual([{ seq: seqs.plain }]);

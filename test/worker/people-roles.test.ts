@@ -6,7 +6,7 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Member, Summary } from "../../protocol";
-import { api, closeAll, connect, convStub, join, room, signup, type Account } from "./helpers";
+import { api, asOlderObject, closeAll, connect, convStub, join, room, signup, type Account } from "./helpers";
 
 type Actor = "owner" | "admin" | "member" | "outsider" | "banned";
 const ACTORS: Actor[] = ["banned", "outsider", "member", "admin", "owner"];
@@ -206,6 +206,7 @@ describe("what moderation does", () => {
     // next starts, adopts an owner.
     await runInDurableObject(convStub(conv.id), (_i, state) => {
       state.storage.sql.exec("UPDATE members SET role = 'member'");
+      asOlderObject(state.storage.sql);
     });
     await evictDurableObject(convStub(conv.id));
     expect((await members(conv.id, ben.token)).map((m) => [m.username, m.role])).toEqual([[ann.username, "owner"], [ben.username, "member"]]);

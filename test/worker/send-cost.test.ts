@@ -5,7 +5,7 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { closeAll, convSql, convStub, dm, join, room, sendAll, signup, watchedDm } from "./helpers";
+import { asOlderObject, closeAll, convSql, convStub, dm, join, room, sendAll, signup, watchedDm } from "./helpers";
 
 const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
 
@@ -81,6 +81,7 @@ describe("objects made before messages were their own events", () => {
     await runInDurableObject(convStub(conv.id), (_instance, state) => {
       state.storage.sql.exec("INSERT INTO events (seq, type, ts, actor) SELECT seq, 'msg', ts, sender FROM messages");
       state.storage.sql.exec("DELETE FROM meta WHERE k = 'log'");
+      asOlderObject(state.storage.sql);
     });
     await evictDurableObject(convStub(conv.id));
 

@@ -8,6 +8,7 @@ import { NOTIFY_SCHEMA } from "./notify";
 import { PRESENCE_TABLE_SCHEMA } from "./presence-table";
 import { PROFILE_SCHEMA } from "./profile";
 import { adoptOwner, ROLES_SCHEMA } from "./roles";
+import { installOnce, schemaFingerprint } from "../schema-revision";
 
 /**
  * The conversation object's SQLite schema. The ordered log every client replays is two tables
@@ -95,11 +96,16 @@ export const CONVERSATION_COLUMNS: readonly AddedColumn[] = [
 ];
 
 /**
- * Creates every table (and brings older objects' tables up to date). Run when the object starts,
- * and again by `create` if the object wiped itself after being asked about a conversation it does
- * not hold (see ConversationObject).
+ * Creates every table (and brings older objects' tables up to date), unless this revision of the
+ * schema is already installed (schema-revision.ts). Run when the object starts, and again by
+ * `create` if the object wiped itself after being asked about a conversation it does not hold
+ * (see ConversationObject).
  */
 export function installSchema(sql: SqlStorage): void {
+  installOnce(sql, REVISION, installEverything);
+}
+
+function installEverything(sql: SqlStorage): void {
   for (const statement of CONVERSATION_SCHEMA) sql.exec(statement);
   addMissingColumns(sql, CONVERSATION_COLUMNS);
   adoptOwner(sql);
@@ -127,3 +133,13 @@ function dropMessageEvents(sql: SqlStorage): void {
   sql.exec("DELETE FROM events WHERE type = 'msg'");
   sql.exec("INSERT OR REPLACE INTO meta (k, v) VALUES ('log', '2')");
 }
+
+/** What the install runs: any change to it installs again at the next wake. */
+const REVISION = schemaFingerprint([
+  ...CONVERSATION_SCHEMA,
+  JSON.stringify(CONVERSATION_COLUMNS),
+  installEverything,
+  addMissingColumns,
+  adoptOwner,
+  dropMessageEvents,
+]);

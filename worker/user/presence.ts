@@ -7,10 +7,8 @@
  * of their own announcement, so that a late announcement never overwrites a newer one.
  */
 import type { PresenceFrame } from "../../protocol";
-import { addMissingColumns } from "../schema-columns";
 import { LeaseBook } from "./lease-book";
 import type { PeerPresence, PresenceReport } from "./types";
-import { PRESENCE_COLUMNS, PRESENCE_SCHEMA } from "./schema";
 
 /** A contact's state for my inboxes: with when they were last online, when offline and known. */
 export function presenceFrame(c: PeerPresence): PresenceFrame {
@@ -36,9 +34,8 @@ export class Presence {
   /** Leases are read and changed in memory and written a moment later (lease-book.ts). */
   readonly leases: LeaseBook;
 
+  /** Its tables are made by installUserSchema (install-schema.ts). */
   constructor(private readonly sql: SqlStorage) {
-    for (const statement of PRESENCE_SCHEMA) sql.exec(statement);
-    addMissingColumns(sql, PRESENCE_COLUMNS);
     this.leases = new LeaseBook(sql);
   }
 

@@ -106,9 +106,7 @@ export class PushSender {
   constructor(
     private readonly sql: SqlStorage,
     private readonly h: PushSenderHooks,
-  ) {
-    for (const statement of PUSH_SENDER_SCHEMA) sql.exec(statement);
-  }
+  ) {}
 
   /** New messages in one of my conversations: decides what to push (see the top of the file). */
   consider(me: string, batch: ActivityBatch): void {

@@ -27,9 +27,8 @@ export interface StoredSubscription extends CheckedSubscription {
 }
 
 export class PushSubscriptions {
-  constructor(private readonly sql: SqlStorage) {
-    for (const statement of PUSH_SUBSCRIPTION_SCHEMA) sql.exec(statement);
-  }
+  /** Its table is made by installUserSchema (install-schema.ts). */
+  constructor(private readonly sql: SqlStorage) {}
 
   /** Stores a subscription for `session`; returns the endpoints dropped to stay within the cap. */
   add(session: string, sub: CheckedSubscription, origin: string, now = Date.now()): string[] {
