@@ -3,7 +3,11 @@
 // does), and the web app's ReconnectingSocket (web/src/lib/socket.ts, its backoff and jitter
 // untouched) brings each back with `since`, over Node's global WebSocket like a browser's, signed
 // in by the session cookie like a browser. Measured: time until every socket is synced again,
-// and the upgrades per second the server saw.
+// and the upgrades per second the server saw. That time is split at the first upgrade the new
+// workerd accepts: before it, wrangler starts the new workerd (a deploy's new version starts on
+// Cloudflare's side; wrangler holds the upgrades meanwhile); after it, the server takes the
+// whole flood at once. (An HTTP probe of `/api/me` cannot tell the first part: it queues behind
+// the held upgrades and answers only after them.)
 import { setTimeout as sleep } from "node:timers/promises";
 import { SeqCheck } from "./client.mjs";
 import { body } from "./scenarios.mjs";
@@ -144,6 +148,8 @@ export async function deploy(appSocket, { base, rooms, socketsPerRoom, bodyChars
       reloadToAllSyncedMs: round(back - reloadAt, 0),
       syncedAfterReloadMs: syncedAfter.summary(),
       firstCloseMs: round(closedAt - reloadAt, 0),
+      firstOpenMs: opens.length > 0 ? round(Math.min(...opens) - closedAt, 0) : null,
+      firstOpenToAllSyncedMs: opens.length > 0 ? round(back - Math.min(...opens), 0) : null,
       attempts: attempts.length,
       failedAttempts: attempts.length - opens.length,
       peakAttemptsPerSecond: peakPer(attempts),

@@ -73,7 +73,7 @@ function goals(P) {
       value: (res) => {
         const d = res.deploy?.by.ours;
         if (!ok(d)) return null;
-        return { value: d.allSyncedMs, detail: `${d.closedByServer} of ${d.sockets} closed by the server; peak ${d.peakAttemptsPerSecond} upgrades/s started, ${d.peakOpensPerSecond} accepted/s; ${d.failedAttempts} failed attempts` };
+        return { value: d.allSyncedMs, detail: `${d.closedByServer} of ${d.sockets} closed by the server; the new workerd's first upgrade after ${d.firstOpenMs} ms, all synced ${d.firstOpenToAllSyncedMs} ms later; peak ${d.peakAttemptsPerSecond} upgrades/s started, ${d.peakOpensPerSecond} accepted/s; ${d.failedAttempts} failed attempts` };
       },
     },
     { issue: 17, what: `throughput, room of ${P.mid}: messages/s, ours/bare (kept)`, sense: ">=", bound: 1.5, value: pair("room100", "bare", (r) => r.messagesPerSecond, "msg/s") },
