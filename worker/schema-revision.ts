@@ -1,7 +1,7 @@
 /**
  * An object's schema is installed once per revision of the code that installs it, not at every
  * wake. The install runs every `CREATE ... IF NOT EXISTS`, a column check per added column and
- * the one-time migrations: about 30 statements, 0.3 to 0.5 ms of a conversation's or a user's
+ * the one-time migrations: about 30 statements, 0.3 to 0.9 ms of a conversation's or a user's
  * wake (BENCHMARKS.md, issue 17, tenth session), paid by every object a deploy or an eviction
  * brings back. After a complete install the object records a fingerprint of it; a wake that finds
  * the same fingerprint runs two reads instead.

@@ -1,35 +1,10 @@
 /** When the app writes what it keeps for starting offline (web/src/lib/keep-schedule.ts). */
 import { describe, expect, it } from "vitest";
 import { KeepSchedule } from "../../web/src/lib/keep-schedule";
-import type { Timers } from "../../web/src/lib/timers";
-
-/** Timers run by hand: `advance(ms)` fires what is due. */
-function manualTimers(): Timers & { advance(ms: number): void; pending(): number } {
-  let now = 0;
-  let next = 0;
-  const due = new Map<number, { at: number; fn: () => void }>();
-  return {
-    setTimeout(fn, ms) {
-      due.set(++next, { at: now + ms, fn });
-      return next;
-    },
-    clearTimeout(h) {
-      due.delete(h as number);
-    },
-    advance(ms) {
-      now += ms;
-      for (const [h, t] of [...due]) {
-        if (t.at > now) continue;
-        due.delete(h);
-        t.fn();
-      }
-    },
-    pending: () => due.size,
-  };
-}
+import { ManualTimers } from "./web-fixtures";
 
 function schedule() {
-  const timers = manualTimers();
+  const timers = new ManualTimers();
   let writes = 0;
   const s = new KeepSchedule(() => writes++, 1000, timers);
   return { s, timers, writes: () => writes };
@@ -58,7 +33,7 @@ describe("keep schedule", () => {
     expect(writes()).toBe(1); // a conversation added: soon
     s.listChanged(["dm", "new"]);
     expect(writes()).toBe(2); // garden went: now, with what was due
-    expect(timers.pending()).toBe(0);
+    expect(timers.pending()).toEqual([]);
     timers.advance(5000);
     expect(writes()).toBe(2);
   });
@@ -75,7 +50,7 @@ describe("keep schedule", () => {
     const { s, writes, timers } = schedule();
     s.listChanged(["a", "b"]);
     s.reset();
-    expect(timers.pending()).toBe(0);
+    expect(timers.pending()).toEqual([]);
     s.listChanged(["c"]);
     expect(writes()).toBe(0);
     timers.advance(1000);

@@ -6,7 +6,7 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { installedRevision } from "../../worker/schema-revision";
-import { api, asOlderObject, convSql, convStub, join, room, signup, userStub, closeAll } from "./helpers";
+import { api, asOlderObject, closeAll, convSql, convStub, join, room, signup, statementsDuring, userStub } from "./helpers";
 
 type Stub = ReturnType<typeof convStub> | ReturnType<typeof userStub>;
 
@@ -14,23 +14,13 @@ type Stub = ReturnType<typeof convStub> | ReturnType<typeof userStub>;
  * The statements a wake runs: a second instance of the object's class is made on the same
  * storage (what the runtime does after an eviction), with every statement recorded.
  */
-async function statementsOfWake(stub: Stub): Promise<string[]> {
-  return runInDurableObject(stub as ReturnType<typeof convStub>, (instance, state) => {
-    const sql = state.storage.sql;
-    const original = sql.exec;
-    const recorded: string[] = [];
-    sql.exec = ((query: string, ...bindings: SqlStorageValue[]) => {
-      recorded.push(query.trim().split(/\s+/).slice(0, 3).join(" "));
-      return original.call(sql, query, ...bindings);
-    }) as SqlStorage["exec"];
-    try {
+function statementsOfWake(stub: Stub): Promise<string[]> {
+  const wake = () =>
+    runInDurableObject(stub as ReturnType<typeof convStub>, (instance, state) => {
       const Woken = instance.constructor as new (state: DurableObjectState, env: Env) => unknown;
       new Woken(state, env);
-    } finally {
-      sql.exec = original;
-    }
-    return recorded;
-  });
+    });
+  return statementsDuring(stub, wake).then((all) => all.map((q) => q.trim().split(/\s+/).slice(0, 3).join(" ")));
 }
 
 const INSTALLS = /^(CREATE|ALTER|DROP|INSERT|UPDATE|DELETE)\b/;

@@ -4,8 +4,8 @@ import { t } from "../lib/i18n";
 
 /**
  * Offline, or the sockets have been getting back for a while (not for a quick reconnect, as after
- * a deploy the server takes at once): say so, and that typed messages will wait. A new version of the app is ready: offer to
- * reload (only when the person chooses to, never mid-typing).
+ * a deploy the server takes at once): say so, and that typed messages will wait. A new version of
+ * the app is ready: offer to reload (only when the person chooses to, never mid-typing).
  */
 export function Banner() {
   const down = !networkUp.value;

@@ -34,7 +34,6 @@ export interface SocketLike {
 
 export type SocketFactory = (url: string, protocols: string[]) => SocketLike;
 
-
 /** `waiting`: closed, a reconnect is scheduled. `closed`: stopped, or refused for good. */
 export type ConnState = "connecting" | "open" | "waiting" | "paused" | "closed";
 
