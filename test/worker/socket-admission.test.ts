@@ -3,12 +3,15 @@
  * only the token's signature; the conversation asks the member's object whether the session is
  * live and, for the session's first socket there, sets the presence lease in the same call. The
  * inbox checks its own session. Refusals stay what they were, and a lost answer leaves no lease.
+ * A session the conversation heard was live a moment ago comes back with no call at all; its lease
+ * follows, and whatever it misses is repaired.
  */
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { signToken } from "../../worker/auth/token";
 import type { UserObject } from "../../worker/user";
 import { QUICK_ADMITS_PER_WINDOW } from "../../worker/conversation/quick-admits";
+import { DEFERRED_REPORT_MS } from "../../worker/conversation/presence";
 import { api, connect, convStub, dm, join, sessionOf, signup, userStub, type Account } from "./helpers";
 
 type Spied = "checkSession" | "connection" | "admitSocket";
@@ -31,6 +34,13 @@ async function callsTo(who: Account, methods: Spied[]): Promise<string[]> {
   }
   return log;
 }
+
+const online = (who: Account) => userStub(who).isOnline();
+/** Whether `who`'s object holds a live lease from conversation `conv`. */
+const leaseFrom = (who: Account, conv: string) => runInDurableObject(userStub(who), (instance) => instance.presence.leases.holds(conv, Date.now()));
+/** Whether conversation `conv` was told that `who` is online (by their object). */
+const announcedOnline = (conv: string, who: Account) => runInDurableObject(convStub(conv), (instance) => instance.presence.announcedOnline(who.username));
+const waitLong = { timeout: 4 * DEFERRED_REPORT_MS + 5_000, interval: 20 };
 
 async function secondSession(who: Account): Promise<Account> {
   const login = await api("POST", "/api/login", undefined, { username: who.username, password: "correct horse battery" });
@@ -169,6 +179,110 @@ describe("admitting a socket (issue 17)", () => {
     expect(kept.closeCode).toBeNull();
     expect(await (await connect(`/chat/${conv.id}`, alice)).closed()).toBe(4401);
     await vi.waitFor(async () => expect((await userStub(alice).sessionsLooking()).sessions).toEqual(new Set([sessionOf(other)])), { timeout: 5_000, interval: 20 });
+    kept.close();
+  });
+
+  it("a session checked a moment ago comes back without a call; its lease follows by itself", async () => {
+    const alice = await signup("adm");
+    const bob = await signup("adm");
+    const conv = await dm(alice, bob);
+    const a = await join(conv.id, alice);
+    await vi.waitFor(async () => expect(await online(alice)).toBe(true), waitLong);
+    a.close();
+    await vi.waitFor(async () => expect(await online(alice)).toBe(false), waitLong);
+    const log = await callsTo(alice, ["checkSession", "admitSocket", "connection"]);
+    const back = await join(conv.id, alice);
+    // Welcomed and synced with nothing asked of her object.
+    expect(log).toEqual([]);
+    // Nobody announced her online: the lease goes a moment later, and she is online by it.
+    await vi.waitFor(async () => expect(await online(alice)).toBe(true), waitLong);
+    expect(log).toEqual(["connection"]);
+    expect(await leaseFrom(alice, conv.id)).toBe(true);
+    expect((await userStub(alice).sessionsLooking()).sessions).toEqual(new Set([sessionOf(alice)]));
+    back.close();
+  });
+
+  it("a member already online: the lease of a socket admitted without a call goes with the next renewal", async () => {
+    const alice = await signup("adm");
+    const bob = await signup("adm");
+    const carol = await signup("adm");
+    const withBob = await dm(alice, bob);
+    const withCarol = await dm(alice, carol);
+    (await join(withCarol.id, alice)).close();
+    const a = await join(withBob.id, alice);
+    await vi.waitFor(async () => expect(await announcedOnline(withCarol.id, alice)).toBe(true), waitLong);
+    const log = await callsTo(alice, ["admitSocket", "connection"]);
+    const c = await join(withCarol.id, alice);
+    expect(log).toEqual([]);
+    expect(await leaseFrom(alice, withCarol.id)).toBe(false);
+    await runInDurableObject(convStub(withCarol.id), (instance) => instance.alarm());
+    await vi.waitFor(async () => expect(await leaseFrom(alice, withCarol.id)).toBe(true), waitLong);
+    expect(log).toEqual(["connection"]);
+    // Her socket with Bob closes: she stays online by the lease the renewal set.
+    a.close();
+    await vi.waitFor(async () => expect(await leaseFrom(alice, withBob.id)).toBe(false), waitLong);
+    expect(await online(alice)).toBe(true);
+    c.close();
+  });
+
+  it("a member announced offline while a socket of theirs is open here is reported at once, so they come back online", async () => {
+    const alice = await signup("adm");
+    const bob = await signup("adm");
+    const carol = await signup("adm");
+    const withBob = await dm(alice, bob);
+    const withCarol = await dm(alice, carol);
+    (await join(withCarol.id, alice)).close();
+    const a = await join(withBob.id, alice);
+    await vi.waitFor(async () => expect(await announcedOnline(withCarol.id, alice)).toBe(true), waitLong);
+    // Admitted without a call; its lease waits for a renewal that does not come in this test.
+    const c = await join(withCarol.id, alice);
+    expect(await leaseFrom(alice, withCarol.id)).toBe(false);
+    // The only lease her object holds ends: it counts her offline and says so to both.
+    a.close();
+    await vi.waitFor(async () => {
+      expect(await leaseFrom(alice, withCarol.id)).toBe(true);
+      expect(await online(alice)).toBe(true);
+      expect(await announcedOnline(withBob.id, alice)).toBe(true);
+    }, waitLong);
+    expect((await userStub(alice).sessionsLooking()).sessions).toEqual(new Set([sessionOf(alice)]));
+    c.close();
+  });
+
+  it("a sign-out forgets a session checked a moment ago: its next socket is asked about and refused", async () => {
+    const alice = await signup("adm");
+    const bob = await signup("adm");
+    const conv = await dm(alice, bob);
+    (await join(conv.id, alice)).close();
+    expect((await api("POST", "/api/logout", alice.token)).status).toBeLessThan(300);
+    const log = await callsTo(alice, ["admitSocket"]);
+    const again = await connect(`/chat/${conv.id}`, alice);
+    expect(await again.closed()).toBe(4401);
+    expect(log).toEqual(["admitSocket"]);
+  });
+
+  it("a sign-out whose close never reached a conversation lets its session back in until the next renewal, which closes it", async () => {
+    const alice = await signup("adm");
+    const bob = await signup("adm");
+    const conv = await dm(alice, bob);
+    const other = await secondSession(alice);
+    (await join(conv.id, alice)).close();
+    const kept = await join(conv.id, other);
+    const proto = await runInDurableObject(convStub(conv.id), (instance) => Object.getPrototypeOf(instance) as { closeSession: (s: string) => void });
+    const own = proto.closeSession;
+    proto.closeSession = () => {
+      throw new Error("lost");
+    };
+    onTestFinished(() => { proto.closeSession = own; });
+    expect((await api("POST", "/api/logout", alice.token)).status).toBeLessThan(300);
+    proto.closeSession = own;
+    // The conversation never heard: the session it checked a moment ago gets in...
+    const stale = await join(conv.id, alice);
+    // ...until the heartbeat's renewal, whose answer names it.
+    await runInDurableObject(convStub(conv.id), (instance) => instance.alarm());
+    expect(await stale.closed()).toBe(4401);
+    expect(kept.closeCode).toBeNull();
+    // Forgotten with its close: the next try is asked about, and refused.
+    expect(await (await connect(`/chat/${conv.id}`, alice)).closed()).toBe(4401);
     kept.close();
   });
 

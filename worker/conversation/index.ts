@@ -24,6 +24,7 @@ import { readAttachment, trySend, type Attachment } from "../sockets";
 import type { AnnounceAnswer, IndexEntry, PeerPresence, PresenceReport, SocketLease } from "../user";
 import type { SessionCheck } from "../user/account";
 import { Budgets, replayStopped } from "./budgets";
+import { CheckedSessions } from "./checked-sessions";
 import { QuickAdmits } from "./quick-admits";
 import { ConversationFiles, type FileRecord } from "./files";
 import { FrameHandler } from "./frames";
@@ -122,6 +123,9 @@ export class ConversationObject extends SocketObject {
       },
       broadcast: (frames, exceptUser) => this.broadcastAll(frames, exceptUser),
       endSession: (session) => this.closeSession(session),
+      sessionsLive: (user, sessions, at) => {
+        for (const session of sessions) this.#checked.checked(user, session, at);
+      },
     });
     this.search = new SearchIndex(sql, this.store, ctx);
     this.sync = new MemberSync(sql, this.store, { env, convId, entryFor: (u) => this.members.entryOrNull(u), owing });
@@ -311,6 +315,8 @@ export class ConversationObject extends SocketObject {
   /** A member's name changed or their account was erased (their object retries until this returns). */
   memberChanged(username: string, change: AccountChange): Promise<void> {
     if (!this.#held()) return Promise.resolve();
+    // An erased account's sessions are gone with it: its next socket here is asked about.
+    if ("erased" in change) this.#checked.forgetUser(username);
     return this.profiles.apply(username, change);
   }
 
@@ -348,6 +354,7 @@ export class ConversationObject extends SocketObject {
 
   /** Closes every socket opened with a session that was just revoked. */
   closeSession(session: string): void {
+    this.#checked.forget(session);
     for (const ws of this.ctx.getWebSockets(`s:${session}`)) this.closeSocket(ws, CLOSE.UNAUTHORIZED, "session revoked");
   }
 
@@ -387,14 +394,27 @@ export class ConversationObject extends SocketObject {
    * reconnect storm paid both for each of its sockets). The Worker has already checked the
    * token's signature and expiry, so a forged token never wakes a conversation. A refused session
    * outranks the local refusal, as it did when the Worker checked it first.
+   *
+   * Some upgrades need no call at all, within a small allowance per session (QuickAdmits):
+   * - another socket of a session with one open here (a second tab, a reconnect before the old
+   *   socket was seen to drop): it was live when that socket was admitted, and its lease is set;
+   * - a session its member's object said was live a moment ago (checked-sessions.ts): the
+   *   lease goes to their object later, with the next renewal if they are announced online,
+   *   a moment after the socket opened if not (ConversationPresence.deferReport). In a
+   *   reconnect storm that spares a call per socket, and, but for one or two, each member's
+   *   conversations learn that they are back from the announcement of the first report
+   *   (issue 17). A member announced offline meanwhile is reported at once (announce).
+   * A sign-out closes a session's sockets here and forgets it (or the next renewal does, when
+   * that call was lost).
    */
   protected override async admission(who: Identity, request: Request, refused: Refusal | null): Promise<Refusal | null> {
+    const now = Date.now();
     const held = refused === null && this.#otherSocketOf(this.openSockets(who.user), null, who.session);
-    // A session with a socket open here was live when that socket was admitted, and a sign-out
-    // closes its sockets here (or the next lease renewal does, when that close was lost): another
-    // socket of it (a second tab, a reconnect before the old socket was seen to drop) needs no
-    // call, within a small allowance of its own.
-    if (held && this.#quickAdmits.take(who.session, Date.now())) return null;
+    const known = refused === null && !held && this.#checked.live(who.user, who.session, now);
+    if ((held || known) && this.#quickAdmits.take(who.session, now)) {
+      if (known) this.#unreported.add(request);
+      return null;
+    }
     const lease = refused === null && !held ? this.presence.leaseOf(who.user, who.session) : null;
     let check: SessionCheck;
     try {
@@ -405,6 +425,7 @@ export class ConversationObject extends SocketObject {
       return { code: CLOSE.INTERNAL, reason: "could not check the session; try again" };
     }
     if (!check.ok) return sessionRefusal(check);
+    this.#checked.checked(who.user, who.session, now);
     if (lease) this.#leased.set(request, lease);
     return null;
   }
@@ -412,8 +433,14 @@ export class ConversationObject extends SocketObject {
   /** Upgrades admitted without a call, per session (see admission). */
   readonly #quickAdmits = new QuickAdmits();
 
+  /** Sessions checked a moment ago (see admission); forgotten on a sign-out. */
+  readonly #checked = new CheckedSessions(() => this.limits.heartbeatMs);
+
   /** Upgrades whose admission carried their session's lease: `opened` then reports nothing. */
   readonly #leased = new WeakMap<Request, SocketLease>();
+
+  /** Upgrades admitted on a session checked a moment ago: their lease is told later. */
+  readonly #unreported = new WeakSet<Request>();
 
   /** Queued live frames go before a socket is accepted or closed by us (see SocketObject). */
   protected override flushQueued(): void {
@@ -425,12 +452,15 @@ export class ConversationObject extends SocketObject {
     const since = sinceParam !== null && /^\d{1,15}$/.test(sinceParam) ? Number(sinceParam) : null;
     const mine = this.openSockets(a.user);
     const leased = this.#leased.get(request);
-    if (mine.length === 1) this.presence.firstSocketOpened(a.user, leased !== undefined);
+    const unreported = this.#unreported.has(request);
+    if (mine.length === 1) this.presence.firstSocketOpened(a.user, leased !== undefined || unreported);
     // Another device's first socket here: its session joins the lease (a push then skips that
     // device). More sockets of a session already counted change nothing: no call (a reconnect
     // storm opens many at once). The lease that went with the session check is told again only
-    // if another session's socket came or went while that call was out.
-    if (leased) {
+    // if another session's socket came or went while that call was out. One admitted on a session
+    // checked a moment ago is told later (see admission).
+    if (unreported) this.presence.deferReport(a.user);
+    else if (leased) {
       if (!sameSessions(leased.sessions, this.presence.leaseOf(a.user)?.sessions ?? [])) this.presence.report(a.user, true);
     } else if (mine.length > 1 && !this.#otherSocketOf(mine, ws, a.session)) this.presence.report(a.user, true);
     this.#welcome(ws, a, since);

@@ -25,6 +25,12 @@ const LEASE_RENEW_GAP_MS = 50;
 export const PRESENCE_FANOUT_MAX_MEMBERS = 100;
 /** How long presence changes are gathered before they go to members' inboxes. */
 const PRESENCE_FANOUT_DELAY_MS = 1000;
+/**
+ * A socket admitted without a call (ConversationObject.admission) reports its lease this long
+ * after it opened, times one to two at random, unless its member's object announces them online
+ * first (see deferReport).
+ */
+export const DEFERRED_REPORT_MS = 1000;
 /** A fan-out call that fails is tried again this much later, doubling, this many times. */
 const FANOUT_RETRY_MS = 500;
 const FANOUT_TRIES = 5;
@@ -44,6 +50,8 @@ export interface PresenceHooks {
   connected: () => ReadonlySet<string>;
   /** Closes the sockets of a session signed out (its object says so in a lease's answer). */
   endSession: (session: string) => void;
+  /** The member's object said these sessions of theirs were live at `at` (a lease's answer). */
+  sessionsLive: (username: string, sessions: readonly string[], at: number) => void;
   /** To every socket here but `exceptUser`'s. */
   broadcast: (frames: ServerFrame[], exceptUser: string) => void;
 }
@@ -52,6 +60,8 @@ export class ConversationPresence {
   /** Announced changes not yet sent to watching inboxes (a second's worth at most). */
   readonly #out = new Map<string, PeerPresence>();
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** Members whose report waits (deferReport). */
+  readonly #deferred = new Set<string>();
 
   constructor(private readonly h: PresenceHooks) {}
 
@@ -83,6 +93,11 @@ export class ConversationPresence {
     });
   }
 
+  /** Whether the member's own object last announced them online (a socket here aside). */
+  announcedOnline(username: string): boolean {
+    return this.h.table.get(username)?.online ?? false;
+  }
+
   /** When a member shown offline here was last online, as announced (undefined: unknown). */
   lastSeen(username: string): number | undefined {
     return this.h.table.get(username)?.lastSeen;
@@ -90,11 +105,37 @@ export class ConversationPresence {
 
   /**
    * A member's first socket here opened (call after it is counted by hasSocket). `reported`: its
-   * lease already went to their object with the session check (see ConversationObject.admission).
+   * lease already went to their object with the session check, or waits for the next renewal
+   * (see ConversationObject.admission).
    */
   firstSocketOpened(username: string, reported: boolean): void {
     if (!(this.h.table.get(username)?.online ?? false)) this.h.broadcast([{ t: "presence", username, online: true }], username);
     if (!reported) this.report(username, true);
+  }
+
+  /**
+   * A socket of the member opened without a call to their object (a session checked a moment
+   * ago). If they are announced online, the lease waits for the next renewal: nobody needs to
+   * learn anything sooner. If not, it goes a moment later, unless an announcement that they are
+   * online comes first. In a reconnect storm each of a member's conversations admits a socket
+   * of theirs at about the same time, and every one of them would report their coming online:
+   * the random wait lets the first report's announcement reach the others before they report
+   * (issue 17). Until then they are shown online here by their socket, and elsewhere they are
+   * shown online up to two DEFERRED_REPORT_MS later than a checked socket would.
+   */
+  deferReport(username: string): void {
+    if (this.announcedOnline(username) || this.#deferred.has(username)) return;
+    this.#deferred.add(username);
+    const delay = DEFERRED_REPORT_MS * (1 + Math.random());
+    this.h.ctx.waitUntil(
+      new Promise<void>((resolve) =>
+        setTimeout(() => {
+          this.#deferred.delete(username);
+          if (this.h.hasSocket(username) && !this.announcedOnline(username)) this.report(username, true);
+          resolve();
+        }, delay),
+      ),
+    );
   }
 
   /** A member's last socket here ended (call once it is no longer counted by hasSocket). */
@@ -110,6 +151,10 @@ export class ConversationPresence {
     const wasOnline = this.isOnline(username);
     const before = this.h.table.apply(username, report);
     if (before !== null) {
+      // Their object counts them offline while a socket of theirs is open here: a lease that
+      // waits for its renewal (ConversationObject.admission), or a report that crossed another
+      // (a socket closing as the next one opened). Told now, so it does not last until the renewal.
+      if (!report.online && this.h.hasSocket(username)) this.report(username, true);
       if (this.isOnline(username) !== wasOnline) {
         this.h.broadcast([wasOnline && report.lastSeen ? { t: "presence", username, online: false, lastSeen: report.lastSeen } : { t: "presence", username, online: !wasOnline }], username);
       }
@@ -140,11 +185,13 @@ export class ConversationPresence {
   report(username: string, online: boolean): void {
     const lease = this.leaseOf(username);
     if (!lease) return;
+    const sent = Date.now();
     const call = this.#user(username).connection(lease.conv, online, lease.until, online ? lease.sessions : []);
-    const closeEnded = (ended: string[]) => {
+    const settle = (ended: string[]) => {
       for (const session of ended) this.h.endSession(session);
+      if (online) this.h.sessionsLive(username, lease.sessions.filter((s) => !ended.includes(s)), sent);
     };
-    this.h.ctx.waitUntil(call.then(closeEnded).catch(() => {}));
+    this.h.ctx.waitUntil(call.then(settle).catch(() => {}));
   }
 
   /**

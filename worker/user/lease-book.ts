@@ -47,6 +47,11 @@ export class LeaseBook {
     for (const lease of this.#all().values()) if (lease.until > now) yield lease;
   }
 
+  /** Whether `conv` holds a lease that has not expired at `now`. */
+  holds(conv: string, now: number): boolean {
+    return (this.#all().get(conv)?.until ?? 0) > now;
+  }
+
   /** Forgets expired leases; returns the earliest expiry still ahead, if any. */
   sweep(now: number): number | null {
     let earliest: number | null = null;
