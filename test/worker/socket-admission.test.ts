@@ -12,7 +12,8 @@ import { signToken } from "../../worker/auth/token";
 import type { UserObject } from "../../worker/user";
 import { QUICK_ADMITS_PER_WINDOW } from "../../worker/conversation/quick-admits";
 import { DEFERRED_REPORT_MS } from "../../worker/conversation/presence";
-import { api, connect, convStub, dm, join, sessionOf, signup, userStub, type Account } from "./helpers";
+import { api, connect, convSql, convStub, dm, join, sessionOf, signup, userStub, type Account } from "./helpers";
+import { browserSubscription, standInEndpoint, subscribe } from "./push-helpers";
 
 type Spied = "checkSession" | "connection" | "admitSocket";
 
@@ -222,6 +223,30 @@ describe("admitting a socket (issue 17)", () => {
     a.close();
     await vi.waitFor(async () => expect(await leaseFrom(alice, withBob.id)).toBe(false), waitLong);
     expect(await online(alice)).toBe(true);
+    c.close();
+  });
+
+  it("a member with push subscriptions has that lease told after the wait even when online: a push must skip the device", async () => {
+    const alice = await signup("adm");
+    const bob = await signup("adm");
+    const carol = await signup("adm");
+    const withBob = await dm(alice, bob);
+    const withCarol = await dm(alice, carol);
+    expect((await subscribe(alice, (await browserSubscription(standInEndpoint().endpoint)).body)).status).toBe(201);
+    (await join(withCarol.id, alice)).close();
+    const a = await join(withBob.id, alice);
+    // Announced online, with push subscriptions (whom to notify is stored at once).
+    await vi.waitFor(async () => {
+      expect(await announcedOnline(withCarol.id, alice)).toBe(true);
+      expect(await convSql(withCarol.id, "SELECT push FROM presence WHERE username = ?", alice.username)).toEqual([{ push: 1 }]);
+    }, waitLong);
+    const log = await callsTo(alice, ["admitSocket", "connection"]);
+    const c = await join(withCarol.id, alice);
+    expect(log).toEqual([]);
+    // No renewal runs here: the report goes by itself.
+    await vi.waitFor(async () => expect(await leaseFrom(alice, withCarol.id)).toBe(true), waitLong);
+    expect(log).toEqual(["connection"]);
+    a.close();
     c.close();
   });
 

@@ -122,20 +122,29 @@ export class ConversationPresence {
    * the random wait lets the first report's announcement reach the others before they report
    * (issue 17). Until then they are shown online here by their socket, and elsewhere they are
    * shown online up to two DEFERRED_REPORT_MS later than a checked socket would.
+   *
+   * A member with push subscriptions is reported after the wait even when online: the lease names
+   * the sessions a push skips (7.6), and this one may be named nowhere else.
    */
   deferReport(username: string): void {
-    if (this.announcedOnline(username) || this.#deferred.has(username)) return;
+    if (this.#canWaitForRenewal(username) || this.#deferred.has(username)) return;
     this.#deferred.add(username);
     const delay = DEFERRED_REPORT_MS * (1 + Math.random());
     this.h.ctx.waitUntil(
       new Promise<void>((resolve) =>
         setTimeout(() => {
           this.#deferred.delete(username);
-          if (this.h.hasSocket(username) && !this.announcedOnline(username)) this.report(username, true);
+          if (this.h.hasSocket(username) && !this.#canWaitForRenewal(username)) this.report(username, true);
           resolve();
         }, delay),
       ),
     );
+  }
+
+  /** Announced online, and without push subscriptions (see deferReport). */
+  #canWaitForRenewal(username: string): boolean {
+    const announced = this.h.table.get(username);
+    return (announced?.online ?? false) && announced?.push !== true;
   }
 
   /** A member's last socket here ended (call once it is no longer counted by hasSocket). */
