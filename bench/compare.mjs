@@ -3,13 +3,14 @@
 // wrangler dev side by side with the bare reference, servers on core 0 and this generator on core 1.
 //
 //   node bench/compare.mjs --what=upgrade|storm|dm|idle --builds=main=.,nocheck=../wt/nocheck[:noassets],bare
-//     [--n=100] [--seconds=3] [--repeat=2] [--state=/dev/shm] [--syncs]
+//     [--n=100] [--seconds=3] [--repeat=2] [--state=/dev/shm] [--syncs] [--after=1500]
 //
 // upgrade: upgrades one after the other for a member already online, alternating between the
 //   builds (a slow spell falls on all alike): time to the 101 and workerd CPU per upgrade and close.
 // storm:   100 users in 100 rooms of 10 open 1 000 sockets, close them, and open them all at once
 //   again: time until all are synced, and workerd CPU for it (and this generator's own CPU until
-//   then, which shows whether the generator kept up). One build at a time.
+//   then, which shows whether the generator kept up), and until --after ms later (work the storm
+//   left behind, such as presence). One build at a time.
 // dm:      20 DMs, 5 sends in flight each, closed loop: messages/s and CPU per message, builds
 //   taking turns for --repeat passes.
 // idle:    the bench's idle scenario (100 users, 1 000 sockets in 100 rooms of 10, 12 s of pings):
@@ -42,6 +43,8 @@ const what = String(args.get("what") ?? "upgrade");
 const n = Number(args.get("n") ?? 100);
 const seconds = Number(args.get("seconds") ?? 3);
 const repeat = Number(args.get("repeat") ?? 2);
+// How long after the storm its CPU is still counted (presence work deferred past it included).
+const after = Number(args.get("after") ?? 1500);
 const builds = String(args.get("builds") ?? "main=.,bare").split(",").map((spec) => {
   const [name, where = ""] = spec.includes("=") ? spec.split("=") : [spec, spec];
   const [dir, flag] = where.split(":");
@@ -155,13 +158,13 @@ async function storms(all) {
     const g = process.cpuUsage(g0);
     const generatorMs = (g.user + g.system) / 1000;
     const cpuUntilSynced = cpuSeconds(x.h.workerdPid) - c0;
-    await sleep(1500); // what the storm leaves behind (presence) is part of its cost
+    await sleep(after); // what the storm leaves behind (presence) is part of its cost
     const cpu = cpuSeconds(x.h.workerdPid) - c0;
     const s = syncs ? await syncs() : null;
     const synced = s ? `; ${s.calls} fsync/fdatasync calls, ${(s.seconds * 1000).toFixed(0)} ms waiting in them` : "";
     if (js) await stopProfile(js, x.name, "storm");
     await stopPerf(perf);
-    console.log(`${x.name.padEnd(14)} storm: ${back.length} sockets synced in ${ms.toFixed(0)} ms; workerd CPU ${(cpu * 1000).toFixed(0)} ms (${((cpu / back.length) * 1e6).toFixed(0)} us a socket, the 1.5 s after included; ${(cpuUntilSynced * 1000).toFixed(0)} ms until synced); this generator's CPU until synced ${generatorMs.toFixed(0)} ms${synced}`);
+    console.log(`${x.name.padEnd(14)} storm: ${back.length} sockets synced in ${ms.toFixed(0)} ms; workerd CPU ${(cpu * 1000).toFixed(0)} ms (${((cpu / back.length) * 1e6).toFixed(0)} us a socket, the ${(after / 1000).toFixed(1)} s after included; ${(cpuUntilSynced * 1000).toFixed(0)} ms until synced); this generator's CPU until synced ${generatorMs.toFixed(0)} ms${synced}`);
     await Promise.all(back.map((s) => s.close()));
   }
 }
