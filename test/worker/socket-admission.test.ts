@@ -12,7 +12,8 @@ import { signToken } from "../../worker/auth/token";
 import type { UserObject } from "../../worker/user";
 import { QUICK_ADMITS_PER_WINDOW } from "../../worker/conversation/quick-admits";
 import { DEFERRED_REPORT_MS } from "../../worker/conversation/presence";
-import { api, connect, convSql, convStub, dm, join, sessionOf, signup, userStub, type Account } from "./helpers";
+import type { Summary } from "../../protocol";
+import { api, connect, convSql, convStub, dm, join, sessionOf, signup, userStub, type Account, type TestClient } from "./helpers";
 import { browserSubscription, standInEndpoint, subscribe } from "./push-helpers";
 
 type Spied = "checkSession" | "connection" | "admitSocket";
@@ -42,6 +43,36 @@ const leaseFrom = (who: Account, conv: string) => runInDurableObject(userStub(wh
 /** Whether conversation `conv` was told that `who` is online (by their object). */
 const announcedOnline = (conv: string, who: Account) => runInDurableObject(convStub(conv), (instance) => instance.presence.announcedOnline(who.username));
 const waitLong = { timeout: 4 * DEFERRED_REPORT_MS + 5_000, interval: 20 };
+
+/** Makes conversation `id`'s closeSession fail (a sign-out's call that is lost) until the returned function runs. */
+async function loseCloseSession(id: string): Promise<() => void> {
+  const proto = await runInDurableObject(convStub(id), (instance) => Object.getPrototypeOf(instance) as { closeSession: (s: string) => void });
+  const own = proto.closeSession;
+  proto.closeSession = () => {
+    throw new Error("lost");
+  };
+  const restore = () => {
+    proto.closeSession = own;
+  };
+  onTestFinished(restore);
+  return restore;
+}
+
+/**
+ * Alice in two DMs: connected in the one with Bob (online by its lease), and, in the one with
+ * Carol, a session checked a moment ago (a socket opened and closed) and the news that she is online.
+ */
+async function onlineWithACheckedSession(): Promise<{ alice: Account; withBob: Summary; withCarol: Summary; a: TestClient }> {
+  const alice = await signup("adm");
+  const bob = await signup("adm");
+  const carol = await signup("adm");
+  const withBob = await dm(alice, bob);
+  const withCarol = await dm(alice, carol);
+  (await join(withCarol.id, alice)).close();
+  const a = await join(withBob.id, alice);
+  await vi.waitFor(async () => expect(await announcedOnline(withCarol.id, alice)).toBe(true), waitLong);
+  return { alice, withBob, withCarol, a };
+}
 
 async function secondSession(who: Account): Promise<Account> {
   const login = await api("POST", "/api/login", undefined, { username: who.username, password: "correct horse battery" });
@@ -164,15 +195,10 @@ describe("admitting a socket (issue 17)", () => {
     const a = await join(conv.id, alice);
     const kept = await join(conv.id, other);
     // The sign-out's call to this conversation is lost.
-    const proto = await runInDurableObject(convStub(conv.id), (instance) => Object.getPrototypeOf(instance) as { closeSession: (s: string) => void });
-    const own = proto.closeSession;
-    proto.closeSession = () => {
-      throw new Error("lost");
-    };
-    onTestFinished(() => { proto.closeSession = own; });
+    const restore = await loseCloseSession(conv.id);
     expect((await api("POST", "/api/logout", alice.token)).status).toBeLessThan(300);
     expect(a.closeCode).toBeNull();
-    proto.closeSession = own;
+    restore();
     // The heartbeat renews the leases; the answer names the signed-out session.
     await runInDurableObject(convStub(conv.id), (instance) => instance.alarm());
     expect(await a.closed()).toBe(4401);
@@ -204,14 +230,7 @@ describe("admitting a socket (issue 17)", () => {
   });
 
   it("a member already online: the lease of a socket admitted without a call goes with the next renewal", async () => {
-    const alice = await signup("adm");
-    const bob = await signup("adm");
-    const carol = await signup("adm");
-    const withBob = await dm(alice, bob);
-    const withCarol = await dm(alice, carol);
-    (await join(withCarol.id, alice)).close();
-    const a = await join(withBob.id, alice);
-    await vi.waitFor(async () => expect(await announcedOnline(withCarol.id, alice)).toBe(true), waitLong);
+    const { alice, withBob, withCarol, a } = await onlineWithACheckedSession();
     const log = await callsTo(alice, ["admitSocket", "connection"]);
     const c = await join(withCarol.id, alice);
     expect(log).toEqual([]);
@@ -227,19 +246,10 @@ describe("admitting a socket (issue 17)", () => {
   });
 
   it("a member with push subscriptions has that lease told after the wait even when online: a push must skip the device", async () => {
-    const alice = await signup("adm");
-    const bob = await signup("adm");
-    const carol = await signup("adm");
-    const withBob = await dm(alice, bob);
-    const withCarol = await dm(alice, carol);
+    const { alice, withCarol, a } = await onlineWithACheckedSession();
     expect((await subscribe(alice, (await browserSubscription(standInEndpoint().endpoint)).body)).status).toBe(201);
-    (await join(withCarol.id, alice)).close();
-    const a = await join(withBob.id, alice);
-    // Announced online, with push subscriptions (whom to notify is stored at once).
-    await vi.waitFor(async () => {
-      expect(await announcedOnline(withCarol.id, alice)).toBe(true);
-      expect(await convSql(withCarol.id, "SELECT push FROM presence WHERE username = ?", alice.username)).toEqual([{ push: 1 }]);
-    }, waitLong);
+    // Announced with push subscriptions (whom to notify is stored at once).
+    await vi.waitFor(async () => expect(await convSql(withCarol.id, "SELECT push FROM presence WHERE username = ?", alice.username)).toEqual([{ push: 1 }]), waitLong);
     const log = await callsTo(alice, ["admitSocket", "connection"]);
     const c = await join(withCarol.id, alice);
     expect(log).toEqual([]);
@@ -251,14 +261,7 @@ describe("admitting a socket (issue 17)", () => {
   });
 
   it("a member announced offline while a socket of theirs is open here is reported at once, so they come back online", async () => {
-    const alice = await signup("adm");
-    const bob = await signup("adm");
-    const carol = await signup("adm");
-    const withBob = await dm(alice, bob);
-    const withCarol = await dm(alice, carol);
-    (await join(withCarol.id, alice)).close();
-    const a = await join(withBob.id, alice);
-    await vi.waitFor(async () => expect(await announcedOnline(withCarol.id, alice)).toBe(true), waitLong);
+    const { alice, withBob, withCarol, a } = await onlineWithACheckedSession();
     // Admitted without a call; its lease waits for a renewal that does not come in this test.
     const c = await join(withCarol.id, alice);
     expect(await leaseFrom(alice, withCarol.id)).toBe(false);
@@ -292,14 +295,9 @@ describe("admitting a socket (issue 17)", () => {
     const other = await secondSession(alice);
     (await join(conv.id, alice)).close();
     const kept = await join(conv.id, other);
-    const proto = await runInDurableObject(convStub(conv.id), (instance) => Object.getPrototypeOf(instance) as { closeSession: (s: string) => void });
-    const own = proto.closeSession;
-    proto.closeSession = () => {
-      throw new Error("lost");
-    };
-    onTestFinished(() => { proto.closeSession = own; });
+    const restore = await loseCloseSession(conv.id);
     expect((await api("POST", "/api/logout", alice.token)).status).toBeLessThan(300);
-    proto.closeSession = own;
+    restore();
     // The conversation never heard: the session it checked a moment ago gets in...
     const stale = await join(conv.id, alice);
     // ...until the heartbeat's renewal, whose answer names it.
