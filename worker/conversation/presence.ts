@@ -71,7 +71,7 @@ export class ConversationPresence {
 
   /** Shown online here: announced online, or a socket open here. */
   isOnline(username: string): boolean {
-    return (this.h.table.get(username)?.online ?? false) || this.h.hasSocket(username);
+    return this.announcedOnline(username) || this.h.hasSocket(username);
   }
 
   /**
@@ -109,7 +109,7 @@ export class ConversationPresence {
    * (see ConversationObject.admission).
    */
   firstSocketOpened(username: string, reported: boolean): void {
-    if (!(this.h.table.get(username)?.online ?? false)) this.h.broadcast([{ t: "presence", username, online: true }], username);
+    if (!this.announcedOnline(username)) this.h.broadcast([{ t: "presence", username, online: true }], username);
     if (!reported) this.report(username, true);
   }
 
@@ -129,28 +129,22 @@ export class ConversationPresence {
   deferReport(username: string): void {
     if (this.#canWaitForRenewal(username) || this.#deferred.has(username)) return;
     this.#deferred.add(username);
-    const delay = DEFERRED_REPORT_MS * (1 + Math.random());
-    this.h.ctx.waitUntil(
-      new Promise<void>((resolve) =>
-        setTimeout(() => {
-          this.#deferred.delete(username);
-          if (this.h.hasSocket(username) && !this.#canWaitForRenewal(username)) this.report(username, true);
-          resolve();
-        }, delay),
-      ),
-    );
+    const due = () => {
+      this.#deferred.delete(username);
+      if (this.h.hasSocket(username) && !this.#canWaitForRenewal(username)) this.report(username, true);
+    };
+    this.h.ctx.waitUntil(new Promise<void>((resolve) => setTimeout(() => resolve(due()), DEFERRED_REPORT_MS * (1 + Math.random()))));
   }
 
   /** Announced online, and without push subscriptions (see deferReport). */
   #canWaitForRenewal(username: string): boolean {
-    const announced = this.h.table.get(username);
-    return (announced?.online ?? false) && announced?.push !== true;
+    return this.announcedOnline(username) && this.h.table.get(username)?.push !== true;
   }
 
   /** A member's last socket here ended (call once it is no longer counted by hasSocket). */
   lastSocketGone(username: string): void {
     // Not online elsewhere as far as announced: they were last seen here, just now.
-    if (!(this.h.table.get(username)?.online ?? false)) this.h.broadcast([{ t: "presence", username, online: false, lastSeen: Date.now() }], username);
+    if (!this.announcedOnline(username)) this.h.broadcast([{ t: "presence", username, online: false, lastSeen: Date.now() }], username);
     this.report(username, false);
   }
 
