@@ -3,14 +3,16 @@
 // wrangler dev side by side with the bare reference, servers on core 0 and this generator on core 1.
 //
 //   node bench/compare.mjs --what=upgrade|storm|dm|idle --builds=main=.,nocheck=../wt/nocheck[:noassets],bare
-//     [--n=100] [--seconds=3] [--repeat=2] [--state=/dev/shm] [--syncs] [--after=1500]
+//     [--n=100] [--seconds=3] [--repeat=2] [--state=/dev/shm] [--syncs] [--after=1500] [--cold]
 //
 // upgrade: upgrades one after the other for a member already online, alternating between the
 //   builds (a slow spell falls on all alike): time to the 101 and workerd CPU per upgrade and close.
 // storm:   100 users in 100 rooms of 10 open 1 000 sockets, close them, and open them all at once
 //   again: time until all are synced, and workerd CPU for it (and this generator's own CPU until
 //   then, which shows whether the generator kept up), and until --after ms later (work the storm
-//   left behind, such as presence). One build at a time.
+//   left behind, such as presence). One build at a time. `--cold`: wrangler reloads each build
+//   between the two (a new workerd, the state kept on disk), so the storm finds every object cold,
+//   as after a deploy.
 // dm:      20 DMs, 5 sends in flight each, closed loop: messages/s and CPU per message, builds
 //   taking turns for --repeat passes.
 // idle:    the bench's idle scenario (100 users, 1 000 sockets in 100 rooms of 10, 12 s of pings):
@@ -19,12 +21,12 @@
 // `:noassets` drops the [assets] section from that build's wrangler.toml (what the asset router
 // costs). `--syncs` also counts workerd's fsync and fdatasync calls (with strace; storm and dm):
 // every SQLite commit on the disk is one, and under wrangler dev it holds the one thread every
-// object shares. `--js-profile` prints a CPU profile of the Worker's JavaScript during the storm
-// or the last DM pass (the inspector; native work is not in it). `--perf=DIR` records the storm, or the last DM pass, with
+// object shares. `--js-profile` prints a CPU profile of the Worker's JavaScript during the measured
+// upgrades, the storm or the last DM pass (the inspector; native work is not in it). `--perf=DIR` records the storm, or the last DM pass, with
 // `perf record -g` into DIR/NAME-WHAT.perf.data.
 // Figures go to stdout only: BENCHMARKS.md says which were recorded and why.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,7 +36,7 @@ import { cpuSeconds } from "./lib/proc.mjs";
 import { printProfile, startProfile } from "./lib/profile.mjs";
 import { fanout, idle } from "./lib/scenarios.mjs";
 import { LOAD_LIMITS, parseArgs } from "./lib/options.mjs";
-import { hasTaskset, startWrangler, stopAll } from "./lib/servers.mjs";
+import { hasTaskset, locateWorker, startWrangler, stopAll, workerAlive } from "./lib/servers.mjs";
 import { OursServer, ReferenceServer, Target } from "./lib/targets.mjs";
 
 const here = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -62,14 +64,15 @@ async function start(build, port) {
   const dir = mkdtempSync(join(tmp, `${build.name}-`));
   const core = hasTaskset ? 0 : null;
   if (build.bare) {
+    build.main = join(dir, "bare", "index.js");
     return startWrangler({ name: build.name, root: here, config: await freezeBare(here, dir), port, inspectorPort: port + 100, vars: {}, tmp: dir, core, probePath: "/health", statuses: [200] });
   }
   const config = await freezeWorker(build.root, dir, { assets: !build.noassets });
+  build.main = join(dir, "ours", "worker.js");
   return startWrangler({ name: build.name, root: build.root, config, port, inspectorPort: port + 100, vars: LOAD_LIMITS, tmp: dir, core, probePath: "/api/me", statuses: [401] });
 }
 
-function target(build, h) {
-  const server = build.bare ? new ReferenceServer("bare") : new OursServer(() => `http://127.0.0.1:${h.directPort}`);
+function target(build, h, server = build.bare ? new ReferenceServer("bare") : new OursServer(() => `http://127.0.0.1:${h.directPort}`)) {
   return new Target({ label: build.name, server, port: h.directPort, via: "direct", workerPid: h.workerdPid, cpuPids: [h.workerdPid], rssPid: h.workerdPid });
 }
 
@@ -84,6 +87,7 @@ async function upgrades(all) {
   }
   for (let i = 0; i < n + 10; i++) {
     for (const x of all) {
+      if (i === 10) x.js = await jsProfile(x, all); // after the warm-up
       const c0 = cpuSeconds(x.h.workerdPid);
       const s = Object.assign(x.t.socket(x.room, x.room.members[1], msgpack.name, msgpack.codec, { since: 0 }), { sink: quiet });
       await s.opened;
@@ -94,6 +98,7 @@ async function upgrades(all) {
     }
   }
   for (const x of all) {
+    if (x.js) await stopProfile(x.js, x.name, "upgrades");
     console.log(`${x.name.padEnd(14)} upgrade p10 ${quantile(x.ms, 0.1).toFixed(2)}  p50 ${quantile(x.ms, 0.5).toFixed(2)}  p90 ${quantile(x.ms, 0.9).toFixed(2)} ms; workerd CPU per upgrade and close ${((x.cpu / x.ms.length) * 1000).toFixed(2)} ms (n=${x.ms.length})`);
     await Promise.all(x.keep.map((s) => s.close()));
   }
@@ -138,6 +143,23 @@ async function stopPerf(perf) {
   await stopped;
 }
 
+/**
+ * A deploy's restart (--cold): wrangler dev reloads the build's frozen copy into a new workerd, as
+ * bench/run.mjs's deploy scenario does; the state stays on disk, every object starts cold. The
+ * build is then reached at the new workerd.
+ */
+async function restart(x) {
+  const before = x.h.workerdPid;
+  appendFileSync(x.main, `\n// compare: a restart at ${new Date().toISOString()}\n`);
+  for (let waited = 0; (await workerAlive(x.h)) && x.h.workerdPid === before; waited += 100) {
+    if (waited > 30_000) throw new Error(`${x.name}: wrangler did not reload`);
+    await sleep(100);
+  }
+  await locateWorker(x.h);
+  x.t = target(x, x.h, x.t.server);
+  await sleep(1000); // wrangler's own start-up work is not the storm's
+}
+
 async function storms(all) {
   for (const x of all) {
     await x.t.server.signup(100);
@@ -146,6 +168,7 @@ async function storms(all) {
     const first = await openAll(specs(), 50, 120);
     await Promise.all(first.map((s) => s.close()));
     await sleep(4000);
+    if (args.has("cold")) await restart(x);
     const syncs = args.has("syncs") ? countSyncs(x.h.workerdPid) : null;
     const js = await jsProfile(x, all);
     const perf = startPerf(x, "storm");
