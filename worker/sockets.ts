@@ -3,7 +3,6 @@
  * hibernation about one socket), codec choice, sending, and refusing an upgrade with a close code
  * that a browser can read.
  */
-import { IDENTITY_HEADERS } from "./identity";
 import {
   chooseSubprotocol,
   createCodec,
@@ -154,34 +153,6 @@ export function refuseSocket(request: Request, code: number, reason: string): Re
 
 export function isUpgrade(request: Request): boolean {
   return request.headers.get("Upgrade")?.toLowerCase() === "websocket";
-}
-
-export interface AcceptedSocket {
-  /** The end to return in the 101 response (with upgradeResponse). */
-  client: WebSocket;
-  /** Our end, accepted for hibernation, its attachment already stored. */
-  server: WebSocket;
-  attachment: Attachment;
-}
-
-/**
- * Accepts an upgrade the Worker forwarded, as a hibernatable socket tagged with `tag` (what the
- * object groups its sockets by), the session (for revocation) and the codec (for broadcasts).
- * Null when the request is not a forwarded upgrade with a verified identity.
- */
-export function acceptForwarded(ctx: DurableObjectState, request: Request, tag: (user: string) => string): AcceptedSocket | null {
-  const user = request.headers.get(IDENTITY_HEADERS.user);
-  const session = request.headers.get(IDENTITY_HEADERS.session);
-  if (!isUpgrade(request) || !user || !session) return null;
-  const pair = new WebSocketPair();
-  const [client, server] = [pair[0], pair[1]];
-  const now = Date.now();
-  const attachment: Attachment = {
-    user, session, proto: protoOf(negotiated(request).protocol), opened: now, seen: now, bad: 0, badSince: now,
-  };
-  ctx.acceptWebSocket(server, [tag(user), `s:${session}`, CODEC_TAGS[attachment.proto]]);
-  writeAttachment(server, attachment);
-  return { client, server, attachment };
 }
 
 export const notForwarded = () => new Response("expected a websocket upgrade from the Worker", { status: 400 });
