@@ -2,7 +2,7 @@
 // is a checkout of this repository (a git worktree with one change, for example), all run under
 // wrangler dev side by side with the bare reference, servers on core 0 and this generator on core 1.
 //
-//   node bench/compare.mjs --what=upgrade|storm|dm|idle --builds=main=.,nocheck=../wt/nocheck[:noassets],bare
+//   node bench/compare.mjs --what=upgrade|storm|dm|room|idle --builds=main=.,nocheck=../wt/nocheck[:noassets],bare
 //     [--n=100] [--seconds=3] [--repeat=2] [--state=/dev/shm] [--syncs] [--after=1500] [--cold]
 //
 // upgrade: upgrades one after the other for a member already online, alternating between the
@@ -15,6 +15,9 @@
 //   as after a deploy.
 // dm:      20 DMs, 5 sends in flight each, closed loop: messages/s and CPU per message, builds
 //   taking turns for --repeat passes.
+// room:    the room of 100: 100 messages/s offered (fan-out p50 and p99, at least 10 s), then a
+//   closed loop with 50 in flight (messages/s, CPU per message), builds taking turns for --repeat
+//   passes.
 // idle:    the bench's idle scenario (100 users, 1 000 sockets in 100 rooms of 10, 12 s of pings):
 //   workerd's memory per socket, one build after the other, once (a second pass in the same
 //   process would reuse the memory the first one freed: run the command again instead).
@@ -219,6 +222,33 @@ async function dms(all) {
   }
 }
 
+/**
+ * The room of 100 (--what=room): 100 messages/s offered into it (the fan-out's tail), then a closed
+ * loop with 50 in flight (messages/s), the builds taking turns for --repeat passes.
+ */
+async function room100(all) {
+  for (const x of all) {
+    await x.t.server.signup(100);
+    x.room = await x.t.server.room(100);
+    x.runs = [];
+  }
+  const common = { bodyChars: 50, socketsPerRoom: 100, connectDeadline: 60, warmup: 0.5 };
+  for (let r = 0; r < repeat; r++) {
+    for (const x of all) {
+      const last = r === repeat - 1;
+      const js = last ? await jsProfile(x, all) : null;
+      const open = await fanout(x.t, msgpack, [x.room], { ...common, mode: "open", rate: 100, seconds: Math.max(seconds, 10) });
+      if (js) await stopProfile(js, x.name, "room");
+      const closed = await fanout(x.t, msgpack, [x.room], { ...common, mode: "closed", window: 50, seconds });
+      x.runs.push({ open, closed });
+    }
+  }
+  for (const x of all) {
+    const col = (f) => x.runs.map(f).join(" / ");
+    console.log(`${x.name.padEnd(14)} 100 msg/s: fan-out p50 ${col((o) => o.open.fanoutMs.p50)} ms, p99 ${col((o) => o.open.fanoutMs.p99)} ms, CPU us/message ${col((o) => o.open.serverCpuUsPerMessage)}; closed loop ${col((o) => o.closed.messagesPerSecond)} msg/s, CPU us/message ${col((o) => o.closed.serverCpuUsPerMessage)}; lost ${col((o) => o.open.lost + o.closed.lost)}`);
+  }
+}
+
 async function idles(all) {
   for (const x of all) {
     await x.t.server.signup(100);
@@ -245,7 +275,8 @@ try {
   else if (what === "storm") await storms(all);
   else if (what === "dm") await dms(all);
   else if (what === "idle") await idles(all);
-  else throw new Error(`--what=${what}: upgrade, storm, dm or idle`);
+  else if (what === "room") await room100(all);
+  else throw new Error(`--what=${what}: upgrade, storm, dm, room or idle`);
 } finally {
   await stopAll();
   rmSync(tmp, { recursive: true, force: true });

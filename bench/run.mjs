@@ -369,7 +369,7 @@ async function main() {
       // Then the fixed rate of the latency scenario: its tail is made of the longest busy stretches.
       await settle(direct.ours);
       log(`profiling ours: 100 messages/s offered into the room of ${profSize}`);
-      profiler = await startProfile(PORTS.oursInspector);
+      profiler = await startProfile(PORTS.oursInspector, undefined, { allocations: true });
       openFigures = await drive(direct.ours, [{ room: profRoom, sockets, sender: sockets[0] }], offered());
       openProfile = await profiler.stop(join(root, "bench", "results", `profile-open-${stamp}.cpuprofile`));
     } finally {
