@@ -25,7 +25,8 @@
 // costs). `--syncs` also counts workerd's fsync and fdatasync calls (with strace; storm and dm):
 // every SQLite commit on the disk is one, and under wrangler dev it holds the one thread every
 // object shares. `--js-profile` prints a CPU profile of the Worker's JavaScript during the measured
-// upgrades, the storm or the last DM pass (the inspector; native work is not in it). `--perf=DIR` records the storm, or the last DM pass, with
+// upgrades, the storm, the last DM pass or the last room pass's 100 messages/s (its sockets'
+// connecting included) (the inspector; native work is not in it). `--perf=DIR` records the storm, or the last DM pass, with
 // `perf record -g` into DIR/NAME-WHAT.perf.data.
 // Figures go to stdout only: BENCHMARKS.md says which were recorded and why.
 import { execFileSync, spawn } from "node:child_process";
@@ -154,11 +155,12 @@ async function stopPerf(perf) {
 async function restart(x) {
   const before = x.h.workerdPid;
   appendFileSync(x.main, `\n// compare: a restart at ${new Date().toISOString()}\n`);
-  for (let waited = 0; (await workerAlive(x.h)) && x.h.workerdPid === before; waited += 100) {
+  for (let waited = 0; await workerAlive(x.h); waited += 100) {
     if (waited > 30_000) throw new Error(`${x.name}: wrangler did not reload`);
     await sleep(100);
   }
   await locateWorker(x.h);
+  if (x.h.workerdPid === before) throw new Error(`${x.name}: found the old workerd again after the reload`);
   x.t = target(x, x.h, x.t.server);
   await sleep(1000); // wrangler's own start-up work is not the storm's
 }
