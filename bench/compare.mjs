@@ -4,6 +4,7 @@
 //
 //   node bench/compare.mjs --what=upgrade|storm|dm|room|idle --builds=main=.,nocheck=../wt/nocheck[:noassets],bare
 //     [--n=100] [--seconds=3] [--repeat=2] [--state=/dev/shm] [--syncs] [--after=1500] [--cold]
+//     [--js-profile [--survivors]] [--perf=DIR] [--heartbeat=MS] [--deflate]
 //
 // upgrade: upgrades one after the other for a member already online, alternating between the
 //   builds (a slow spell falls on all alike): time to the 101 and workerd CPU per upgrade and close.
@@ -45,6 +46,8 @@ import { OursServer, ReferenceServer, Target } from "./lib/targets.mjs";
 
 const here = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = parseArgs(process.argv.slice(2));
+// --deflate: every socket of the generator offers permessage-deflate, as browsers do (lib/client.mjs).
+if (args.has("deflate")) process.env.BENCH_DEFLATE = "1";
 const what = String(args.get("what") ?? "upgrade");
 const n = Number(args.get("n") ?? 100);
 const seconds = Number(args.get("seconds") ?? 3);
@@ -73,7 +76,9 @@ async function start(build, port) {
   }
   const config = await freezeWorker(build.root, dir, { assets: !build.noassets });
   build.main = join(dir, "ours", "worker.js");
-  return startWrangler({ name: build.name, root: build.root, config, port, inspectorPort: port + 100, vars: LOAD_LIMITS, tmp: dir, core, probePath: "/api/me", statuses: [401] });
+  // --heartbeat=MS: a shorter interval brings the work each one does (lease renewals, the sweep) into a short pass.
+  const vars = args.has("heartbeat") ? { ...LOAD_LIMITS, HEARTBEAT_MS: Number(args.get("heartbeat")) } : LOAD_LIMITS;
+  return startWrangler({ name: build.name, root: build.root, config, port, inspectorPort: port + 100, vars, tmp: dir, core, probePath: "/api/me", statuses: [401] });
 }
 
 function target(build, h, server = build.bare ? new ReferenceServer("bare") : new OursServer(() => `http://127.0.0.1:${h.directPort}`)) {
@@ -124,8 +129,12 @@ function countSyncs(pid) {
   };
 }
 
-/** Starts the inspector's CPU profile of a build's Worker when --js-profile asks for one. */
-const jsProfile = (x, all) => (args.has("js-profile") && !x.bare ? startProfile(8850 + all.indexOf(x) + 100) : null);
+/**
+ * Starts the inspector's CPU profile of a build's Worker when --js-profile asks for one (the bare
+ * object's too: its collector's share is the one to compare with). `--survivors`: the room pass
+ * also samples what outlives a scavenge, by where it was allocated (bench/lib/profile.mjs).
+ */
+const jsProfile = (x, all, allocations = false) => (args.has("js-profile") ? startProfile(8850 + all.indexOf(x) + 100, undefined, { allocations }) : null);
 
 /** Stops a JS profile started by jsProfile and prints it. */
 async function stopProfile(js, name, what) {
@@ -238,7 +247,7 @@ async function room100(all) {
   for (let r = 0; r < repeat; r++) {
     for (const x of all) {
       const last = r === repeat - 1;
-      const js = last ? await jsProfile(x, all) : null;
+      const js = last ? await jsProfile(x, all, args.has("survivors") ? "survivors" : false) : null;
       const open = await fanout(x.t, msgpack, [x.room], { ...common, mode: "open", rate: 100, seconds: Math.max(seconds, 10) });
       if (js) await stopProfile(js, x.name, "room");
       const closed = await fanout(x.t, msgpack, [x.room], { ...common, mode: "closed", window: 50, seconds });

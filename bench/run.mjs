@@ -24,6 +24,8 @@ import { OursServer, ReferenceServer, Target } from "./lib/targets.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const args = parseArgs(process.argv.slice(2));
+// --deflate: every socket of the generator offers permessage-deflate, as browsers do (lib/client.mjs).
+if (args.has("deflate")) process.env.BENCH_DEFLATE = "1";
 const quick = args.has("quick");
 // `noassets`: ours again, without its static assets, in the idle scenario and the storm only (a
 // reading of what wrangler dev's asset pipeline costs a socket, beside the targets; build.mjs).
@@ -97,7 +99,7 @@ function reprint(file) {
   console.log(`${saved.date} ${saved.quick ? "(quick)" : ""} ${JSON.stringify(saved.machine)}`);
   for (const r of Object.values(saved.results)) {
     if (r.kind === "profile") {
-      for (const [what, prof] of Object.entries(r.by)) printProfile(`${r.title}: ${what}`, prof);
+      for (const [what, prof] of Object.entries(r.by)) printProfile(`ours: ${what}, ${r.title.split(", ").pop()}`, prof);
     } else if (r.skipped) console.log(`\n== ${r.title}: skipped (${r.skipped})`);
     else console.log(table(r.title, r.kind, r.by));
   }
@@ -393,10 +395,10 @@ async function main() {
         catchUp: { catchUpMs: caught.catchUpMs, ...catchUpProfile },
       },
     };
-    printProfile(`connecting ${profSize} sockets (${connectMs} ms while profiling)`, connectProfile);
-    printProfile(`closed loop, room of ${profSize} (${figures.messagesPerSecond} msg/s while profiling)`, sendProfile);
-    printProfile(`100 messages/s offered, room of ${profSize} (fan-out p99 ${openFigures.fanoutMs.p99} ms while profiling)`, openProfile);
-    printProfile(`catch-up of ${P.catchUp} events (${caught.catchUpMs} ms while profiling)`, catchUpProfile);
+    printProfile(`ours: connecting ${profSize} sockets (${connectMs} ms while profiling)`, connectProfile);
+    printProfile(`ours: closed loop, room of ${profSize} (${figures.messagesPerSecond} msg/s while profiling)`, sendProfile);
+    printProfile(`ours: 100 messages/s offered, room of ${profSize} (fan-out p99 ${openFigures.fanoutMs.p99} ms while profiling)`, openProfile);
+    printProfile(`ours: catch-up of ${P.catchUp} events (${caught.catchUpMs} ms while profiling)`, catchUpProfile);
   }
 
   // With --repeat, each scenario's figures are the medians of its passes (the spread is in the JSON).

@@ -13,6 +13,13 @@ export const wsHeaderBytes = (n) => (n < 126 ? 2 : n < 65536 ? 4 : 10);
  * the bench's own sockets and the web app's reconnecting socket (bench/lib/deploy.mjs), which
  * carries it across reconnects as the app carries its last applied seq.
  */
+/**
+ * Whether sockets offer permessage-deflate, as every browser does (`--deflate` sets it): the
+ * server's answer then decides whether frames are compressed. Off by default, so that runs stay
+ * comparable with those recorded before the option.
+ */
+export const offerDeflate = () => process.env.BENCH_DEFLATE === "1";
+
 export class SeqCheck {
   /** The highest seq applied; -1 until a `synced` (or a `since`) says where the log starts. */
   lastSeq = -1;
@@ -68,7 +75,7 @@ export class BenchSocket {
     this.codec = codec;
     this.autoSync = autoSync;
     this.label = label;
-    this.ws = new WebSocket(url, [protocol], { headers, perMessageDeflate: false });
+    this.ws = new WebSocket(url, [protocol], { headers, perMessageDeflate: offerDeflate() });
     /** When the handshake started and when its 101 came (null until then): a storm's accept time. */
     this.startedAt = performance.now();
     this.upgradedAt = null;

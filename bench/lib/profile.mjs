@@ -44,7 +44,9 @@ async function session(url) {
 /**
  * Starts sampling the Worker; `stop(file)` writes the profile and summarises it. With `allocations`,
  * V8's sampling heap profiler runs beside it, counting what is allocated, collected or not (one
- * sample per 16 KB on average): what the garbage collector's stops are paid for.
+ * sample per 16 KB on average): what the garbage collector's stops are paid for. With
+ * `allocations: "survivors"` it counts only what outlived a scavenge (the young generation's
+ * collection): what is promoted to the old generation, whose collections are the long stops.
  */
 export async function startProfile(wranglerInspectorPort, intervalUs = 200, { allocations = false } = {}) {
   const targets = await inspectorTargets(wranglerInspectorPort);
@@ -57,7 +59,7 @@ export async function startProfile(wranglerInspectorPort, intervalUs = 200, { al
     await s.call("Profiler.start");
     if (allocations) {
       await s.call("HeapProfiler.enable");
-      await s.call("HeapProfiler.startSampling", { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      await s.call("HeapProfiler.startSampling", { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: allocations !== "survivors" });
     }
     sessions.push({ s, title: t.title ?? t.id });
   }
@@ -217,7 +219,7 @@ function stalls(profile, byId, weight, count = 5) {
 /** Prints a profile summary (from `stop()`): self time, inclusive time, the longest busy stretches. */
 export function printProfile(title, prof) {
   const gaps = prof.gapMs ? ` (and ${prof.gapMs} ms of gaps in the sampling, left out)` : "";
-  console.log(`\n== CPU profile of ours: ${title}, ${prof.totalMs} ms sampled${gaps}, ${prof.file}\n-- self time`);
+  console.log(`\n== CPU profile of ${title}, ${prof.totalMs} ms sampled${gaps}, ${prof.file}\n-- self time`);
   for (const t of prof.top ?? []) console.log(`${String(t.ms).padStart(7)} ms  ${t.share.padStart(7)}  ${t.fn}`);
   console.log("-- inclusive time (the function and its callees), named functions of the Worker");
   for (const t of prof.inclusive ?? []) console.log(`${String(t.ms).padStart(7)} ms  ${t.share.padStart(7)}  ${t.fn}`);

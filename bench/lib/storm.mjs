@@ -4,7 +4,7 @@
 // comes back (one frame per user is the promise; one per conversation per socket is the cost to find).
 import WebSocket from "ws";
 import { setTimeout as sleep } from "node:timers/promises";
-import { keepAlive, openAll } from "./client.mjs";
+import { keepAlive, offerDeflate, openAll } from "./client.mjs";
 import { body, CONNECT_CONCURRENCY, quietFor, settle } from "./scenarios.mjs";
 import { round, Samples } from "./stats.mjs";
 
@@ -16,7 +16,7 @@ let idCounter = 0;
  */
 async function watchInbox(target, member, proto) {
   const { url, headers } = target.address("/inbox", member);
-  const ws = new WebSocket(url, [proto.name], { headers, perMessageDeflate: false });
+  const ws = new WebSocket(url, [proto.name], { headers, perMessageDeflate: offerDeflate() });
   const watcher = {
     online: new Map(),
     offline: new Map(),
