@@ -134,9 +134,24 @@ export function negotiated(request: Request): { protocol: Subprotocol; header: s
   return { protocol, header: offeredIt ? protocol : null };
 }
 
+/**
+ * What a 101 says about extensions: no permessage-deflate, whatever the client offered. Every
+ * browser offers it, and the runtime accepts an offer unless the response names its own choice;
+ * a value that is no valid agreement is declined at every hop (the Worker's, and under `wrangler
+ * dev` its proxy's), and none reaches the client. Frames here are small (a message is 100 to 300
+ * bytes), so deflate saves little, and it costs every socket about 230 KB of compression state and
+ * every send a compression: measured under `wrangler dev` with sockets that offer it, 365 against
+ * 135 KB a socket idle, and a room of 100's closed loop at a third of the messages a second
+ * (BENCHMARKS.md, issue 17, thirteenth session). The compatibility flag `no_web_socket_compression`
+ * would strip this header, and `wrangler dev`'s proxy would then agree to the offer itself.
+ */
+export const NO_WEBSOCKET_EXTENSIONS = "none";
+
 export function upgradeResponse(client: WebSocket, request: Request): Response {
   const { header } = negotiated(request);
-  return new Response(null, { status: 101, webSocket: client, headers: header ? { "Sec-WebSocket-Protocol": header } : {} });
+  const headers: Record<string, string> = { "Sec-WebSocket-Extensions": NO_WEBSOCKET_EXTENSIONS };
+  if (header) headers["Sec-WebSocket-Protocol"] = header;
+  return new Response(null, { status: 101, webSocket: client, headers });
 }
 
 /**
