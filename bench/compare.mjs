@@ -4,7 +4,7 @@
 //
 //   node bench/compare.mjs --what=upgrade|storm|dm|room|idle --builds=main=.,nocheck=../wt/nocheck[:noassets],bare
 //     [--n=100] [--seconds=3] [--repeat=2] [--state=/dev/shm] [--syncs] [--after=1500] [--cold]
-//     [--js-profile [--survivors]] [--perf=DIR] [--heartbeat=MS] [--deflate]
+//     [--js-profile [--survivors]] [--perf=DIR] [--heartbeat=MS] [--deflate] [--heap]
 //
 // upgrade: upgrades one after the other for a member already online, alternating between the
 //   builds (a slow spell falls on all alike): time to the 101 and workerd CPU per upgrade and close.
@@ -38,7 +38,7 @@ import { fileURLToPath } from "node:url";
 import { freezeBare, freezeWorker, loadProtocol } from "./lib/build.mjs";
 import { openAll } from "./lib/client.mjs";
 import { cpuSeconds } from "./lib/proc.mjs";
-import { printProfile, startProfile } from "./lib/profile.mjs";
+import { heapSummary, printProfile, startProfile } from "./lib/profile.mjs";
 import { fanout, idle } from "./lib/scenarios.mjs";
 import { LOAD_LIMITS, parseArgs } from "./lib/options.mjs";
 import { hasTaskset, locateWorker, startWrangler, stopAll, workerAlive } from "./lib/servers.mjs";
@@ -253,6 +253,11 @@ async function room100(all) {
       const closed = await fanout(x.t, msgpack, [x.room], { ...common, mode: "closed", window: 50, seconds });
       x.runs.push({ open, closed });
     }
+  }
+  // --heap: what each isolate holds after the passes (a major collection marks all of it).
+  for (const x of args.has("heap") ? all : []) {
+    const h = await heapSummary(8850 + all.indexOf(x) + 100);
+    console.log(`\n== ${x.name}: heap ${h.totalMb.toFixed(1)} MB after a full collection\n-- by kind\n${h.kinds.join("\n")}\n-- by constructor\n${h.names.join("\n")}`);
   }
   for (const x of all) {
     const col = (f) => x.runs.map(f).join(" / ");

@@ -21,8 +21,10 @@ async function session(url) {
   await new Promise((resolve, reject) => { ws.once("open", resolve); ws.once("error", reject); });
   let id = 0;
   const waiting = new Map();
+  const me = { onEvent: null };
   ws.on("message", (data) => {
     const msg = JSON.parse(data.toString());
+    if (msg.id === undefined) me.onEvent?.(msg);
     if (msg.id !== undefined && waiting.has(msg.id)) {
       const { resolve, reject } = waiting.get(msg.id);
       waiting.delete(msg.id);
@@ -30,7 +32,7 @@ async function session(url) {
       else resolve(msg.result);
     }
   });
-  return {
+  return Object.assign(me, {
     call: (method, params = {}) => new Promise((resolve, reject) => {
       const n = ++id;
       const timer = setTimeout(() => reject(new Error(`inspector: no answer to ${method}`)), 15_000);
@@ -38,7 +40,7 @@ async function session(url) {
       ws.send(JSON.stringify({ id: n, method, params }));
     }),
     close: () => ws.close(),
-  };
+  });
 }
 
 /**
@@ -228,4 +230,48 @@ export function printProfile(title, prof) {
   if (!prof.allocated) return;
   console.log(`-- allocated meanwhile (sampled): ${prof.allocated.totalMb} MB, by where`);
   for (const a of prof.allocated.top) console.log(`${String(a.mb).padStart(7)} MB  ${a.share.padStart(7)}  ${a.site}`);
+}
+
+/**
+ * What the Worker's isolate holds now: a heap snapshot through the inspector, summed by kind and
+ * by constructor (self sizes), the largest first. A major collection marks all of it, so its
+ * size is part of how long the collector's stops are.
+ */
+export async function heapSummary(wranglerInspectorPort, count = 15) {
+  const targets = await inspectorTargets(wranglerInspectorPort);
+  const summaries = [];
+  for (const t of targets) {
+    if (!t.webSocketDebuggerUrl) continue;
+    const s = await session(t.webSocketDebuggerUrl);
+    const chunks = [];
+    s.onEvent = (msg) => { if (msg.method === "HeapProfiler.addHeapSnapshotChunk") chunks.push(msg.params.chunk); };
+    try {
+      // A snapshot collects garbage first.
+      await s.call("HeapProfiler.enable");
+      await s.call("HeapProfiler.takeHeapSnapshot", { reportProgress: false });
+    } catch (e) {
+      console.error(`heap snapshot of ${t.title ?? t.id}: ${e.message}`);
+      continue;
+    } finally {
+      s.close();
+    }
+    const snap = JSON.parse(chunks.join(""));
+    const fields = snap.snapshot.meta.node_fields;
+    const types = snap.snapshot.meta.node_types[0];
+    const [iType, iName, iSize] = ["type", "name", "self_size"].map((f) => fields.indexOf(f));
+    const byKind = new Map();
+    const byName = new Map();
+    let total = 0;
+    for (let i = 0; i < snap.nodes.length; i += fields.length) {
+      const kind = types[snap.nodes[i + iType]];
+      const size = snap.nodes[i + iSize];
+      total += size;
+      byKind.set(kind, (byKind.get(kind) ?? 0) + size);
+      const name = kind === "object" || kind === "closure" ? `${kind} ${snap.strings[snap.nodes[i + iName]]}` : kind;
+      byName.set(name, (byName.get(name) ?? 0) + size);
+    }
+    const top = (m) => [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, count).map(([k, v]) => `${(v / 1e6).toFixed(2).padStart(7)} MB  ${k}`);
+    summaries.push({ title: t.title ?? t.id, totalMb: total / 1e6, kinds: top(byKind), names: top(byName) });
+  }
+  return summaries.sort((a, b) => b.totalMb - a.totalMb)[0];
 }
