@@ -140,8 +140,8 @@ export function negotiated(request: Request): { protocol: Subprotocol; header: s
  * a value that is no valid agreement is declined at every hop (the Worker's, and under `wrangler
  * dev` its proxy's), and none reaches the client. Frames here are small (a message is 100 to 300
  * bytes), so deflate saves little, and it costs every socket about 230 KB of compression state and
- * every send a compression: measured under `wrangler dev` with sockets that offer it, 365 against
- * 135 KB a socket idle, and a room of 100's closed loop at a third of the messages a second
+ * every send a compression: measured under `wrangler dev` with sockets that offer it, 386 against
+ * 154 KB a socket idle, and a room of 100's closed loop at a third of the messages a second
  * (BENCHMARKS.md, issue 17, thirteenth session). The compatibility flag `no_web_socket_compression`
  * would strip this header, and `wrangler dev`'s proxy would then agree to the offer itself.
  */

@@ -9,17 +9,17 @@ const EVENT_TYPES = new Set(["msg", "edit", "delete", "react", "member"]);
 export const wsHeaderBytes = (n) => (n < 126 ? 2 : n < 65536 ? 4 : 10);
 
 /**
- * The order one client sees, from its `synced` on: each seq once, ascending, no gaps. Shared by
- * the bench's own sockets and the web app's reconnecting socket (bench/lib/deploy.mjs), which
- * carries it across reconnects as the app carries its last applied seq.
- */
-/**
  * Whether sockets offer permessage-deflate, as every browser does (`--deflate` sets it): the
  * server's answer then decides whether frames are compressed. Off by default, so that runs stay
  * comparable with those recorded before the option.
  */
 export const offerDeflate = () => process.env.BENCH_DEFLATE === "1";
 
+/**
+ * The order one client sees, from its `synced` on: each seq once, ascending, no gaps. Shared by
+ * the bench's own sockets and the web app's reconnecting socket (bench/lib/deploy.mjs), which
+ * carries it across reconnects as the app carries its last applied seq.
+ */
 export class SeqCheck {
   /** The highest seq applied; -1 until a `synced` (or a `since`) says where the log starts. */
   lastSeq = -1;
