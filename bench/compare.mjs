@@ -67,18 +67,23 @@ const quiet = { event() {}, ack() {} };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))];
 
+/** Each build listens on BASE_PORT + its index, and its inspector 100 above that. */
+const BASE_PORT = 8850;
+const inspectorPort = (port) => port + 100;
+const inspectorOf = (x, all) => inspectorPort(BASE_PORT + all.indexOf(x));
+
 async function start(build, port) {
   const dir = mkdtempSync(join(tmp, `${build.name}-`));
   const core = hasTaskset ? 0 : null;
   if (build.bare) {
     build.main = join(dir, "bare", "index.js");
-    return startWrangler({ name: build.name, root: here, config: await freezeBare(here, dir), port, inspectorPort: port + 100, vars: {}, tmp: dir, core, probePath: "/health", statuses: [200] });
+    return startWrangler({ name: build.name, root: here, config: await freezeBare(here, dir), port, inspectorPort: inspectorPort(port), vars: {}, tmp: dir, core, probePath: "/health", statuses: [200] });
   }
   const config = await freezeWorker(build.root, dir, { assets: !build.noassets });
   build.main = join(dir, "ours", "worker.js");
   // --heartbeat=MS: a shorter interval brings the work each one does (lease renewals, the sweep) into a short pass.
   const vars = args.has("heartbeat") ? { ...LOAD_LIMITS, HEARTBEAT_MS: Number(args.get("heartbeat")) } : LOAD_LIMITS;
-  return startWrangler({ name: build.name, root: build.root, config, port, inspectorPort: port + 100, vars, tmp: dir, core, probePath: "/api/me", statuses: [401] });
+  return startWrangler({ name: build.name, root: build.root, config, port, inspectorPort: inspectorPort(port), vars, tmp: dir, core, probePath: "/api/me", statuses: [401] });
 }
 
 function target(build, h, server = build.bare ? new ReferenceServer("bare") : new OursServer(() => `http://127.0.0.1:${h.directPort}`)) {
@@ -134,7 +139,7 @@ function countSyncs(pid) {
  * object's too: its collector's share is the one to compare with). `--survivors`: the room pass
  * also samples what outlives a scavenge, by where it was allocated (bench/lib/profile.mjs).
  */
-const jsProfile = (x, all, allocations = false) => (args.has("js-profile") ? startProfile(8850 + all.indexOf(x) + 100, undefined, { allocations }) : null);
+const jsProfile = (x, all, allocations = false) => (args.has("js-profile") ? startProfile(inspectorOf(x, all), undefined, { allocations }) : null);
 
 /** Stops a JS profile started by jsProfile and prints it. */
 async function stopProfile(js, name, what) {
@@ -255,9 +260,11 @@ async function room100(all) {
     }
   }
   // --heap: what each isolate holds after the passes (a major collection marks all of it).
-  for (const x of args.has("heap") ? all : []) {
-    const h = await heapSummary(8850 + all.indexOf(x) + 100);
-    console.log(`\n== ${x.name}: heap ${h.totalMb.toFixed(1)} MB after a full collection\n-- by kind\n${h.kinds.join("\n")}\n-- by constructor\n${h.names.join("\n")}`);
+  if (args.has("heap")) {
+    for (const x of all) {
+      const h = await heapSummary(inspectorOf(x, all));
+      console.log(`\n== ${x.name}: heap ${h.totalMb.toFixed(1)} MB after a full collection\n-- by kind\n${h.kinds.join("\n")}\n-- by constructor\n${h.names.join("\n")}`);
+    }
   }
   for (const x of all) {
     const col = (f) => x.runs.map(f).join(" / ");
@@ -284,7 +291,7 @@ async function idles(all) {
 try {
   const all = [];
   for (const [i, build] of builds.entries()) {
-    const h = await start(build, 8850 + i);
+    const h = await start(build, BASE_PORT + i);
     all.push({ ...build, h, t: target(build, h) });
   }
   if (what === "upgrade") await upgrades(all);

@@ -25,7 +25,7 @@ async function session(url) {
   ws.on("message", (data) => {
     const msg = JSON.parse(data.toString());
     if (msg.id === undefined) me.onEvent?.(msg);
-    if (msg.id !== undefined && waiting.has(msg.id)) {
+    else if (waiting.has(msg.id)) {
       const { resolve, reject } = waiting.get(msg.id);
       waiting.delete(msg.id);
       if (msg.error) reject(new Error(msg.error.message));
