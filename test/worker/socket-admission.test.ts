@@ -6,11 +6,12 @@
  * A session the conversation heard was live a moment ago comes back with no call at all; its lease
  * follows, and whatever it misses is repaired.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { signToken } from "../../worker/auth/token";
 import type { UserObject } from "../../worker/user";
 import { QUICK_ADMITS_PER_WINDOW } from "../../worker/conversation/quick-admits";
+import { CHECK_SAVE_DELAY_MS } from "../../worker/conversation/checked-sessions-table";
 import { DEFERRED_REPORT_MS } from "../../worker/conversation/presence";
 import type { Summary } from "../../protocol";
 import { api, connect, convSql, convStub, dm, join, sessionOf, signup, userStub, type Account, type TestClient } from "./helpers";
@@ -334,5 +335,52 @@ describe("admitting a socket (issue 17)", () => {
     // Worked out and stored a moment later by itself (nothing here asks for it).
     const stored = () => runInDurableObject(userStub(alice), (_i, state) => state.storage.sql.exec<{ online: number }>("SELECT online FROM presence_state").toArray());
     await vi.waitFor(async () => expect(await stored()).toEqual([{ online: 1 }]), { timeout: 5_000, interval: 20 });
+  });
+
+  describe("after a restart (a deploy, an eviction)", () => {
+    /** The rows conversation `id` stores for `who`'s sessions, as a restarted object finds them. */
+    const stored = (id: string, who: Account) => convSql(id, "SELECT session, until FROM checked_sessions WHERE username = ?", who.username);
+    const written = { timeout: CHECK_SAVE_DELAY_MS * 10, interval: 20 };
+
+    /** Alice's session checked in her DM with Bob (a socket opened and closed), stored, then the object restarted. */
+    async function checkedThenRestarted(): Promise<{ alice: Account; conv: Summary }> {
+      const alice = await signup("adm");
+      const bob = await signup("adm");
+      const conv = await dm(alice, bob);
+      (await join(conv.id, alice)).close();
+      await vi.waitFor(async () => expect(await stored(conv.id, alice)).toHaveLength(1), written);
+      await evictDurableObject(convStub(conv.id));
+      return { alice, conv };
+    }
+
+    it("a session checked before it comes back without a call, and its lease follows", async () => {
+      const { alice, conv } = await checkedThenRestarted();
+      const log = await callsTo(alice, ["checkSession", "admitSocket", "connection"]);
+      const back = await join(conv.id, alice);
+      expect(log).toEqual([]);
+      await vi.waitFor(async () => expect(await leaseFrom(alice, conv.id)).toBe(true), waitLong);
+      expect(await online(alice)).toBe(true);
+      back.close();
+    });
+
+    it("a check that has run out is asked about again", async () => {
+      const { alice, conv } = await checkedThenRestarted();
+      await convSql(conv.id, "UPDATE checked_sessions SET until = ? WHERE username = ?", Date.now() - 1, alice.username);
+      await evictDurableObject(convStub(conv.id));
+      const log = await callsTo(alice, ["admitSocket"]);
+      (await join(conv.id, alice)).close();
+      expect(log).toEqual(["admitSocket"]);
+    });
+
+    it("a sign-out removes the session from storage before it is answered: after a restart it is asked about and refused", async () => {
+      const { alice, conv } = await checkedThenRestarted();
+      expect((await api("POST", "/api/logout", alice.token)).status).toBeLessThan(300);
+      // Nothing left to find, with no wait: the removal was part of the sign-out's call.
+      expect(await stored(conv.id, alice)).toEqual([]);
+      await evictDurableObject(convStub(conv.id));
+      const log = await callsTo(alice, ["admitSocket"]);
+      expect(await (await connect(`/chat/${conv.id}`, alice)).closed()).toBe(4401);
+      expect(log).toEqual(["admitSocket"]);
+    });
   });
 });

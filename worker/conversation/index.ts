@@ -38,6 +38,7 @@ import { PresenceTable } from "./presence-table";
 import { AccountChanges, type AccountChange } from "./profile";
 import { Moderation, type ModAction, type ModAnswer } from "./roles";
 import { SearchIndex, type SearchResult } from "./search-index";
+import { CheckedSessionsTable } from "./checked-sessions-table";
 import { installSchema } from "./schema";
 import { ConversationStore, type ConversationMeta } from "./store";
 
@@ -425,7 +426,8 @@ export class ConversationObject extends SocketObject {
       return { code: CLOSE.INTERNAL, reason: "could not check the session; try again" };
     }
     if (!check.ok) return sessionRefusal(check);
-    this.#checked.checked(who.user, who.session, now);
+    // Remembered (and stored) only where a socket of it is admitted: not in a made-up conversation.
+    if (refused === null) this.#checked.checked(who.user, who.session, now);
     if (lease) this.#leased.set(request, lease);
     return null;
   }
@@ -433,8 +435,11 @@ export class ConversationObject extends SocketObject {
   /** Upgrades admitted without a call, per session (see admission). */
   readonly #quickAdmits = new QuickAdmits();
 
-  /** Sessions checked a moment ago (see admission); forgotten on a sign-out. */
-  readonly #checked = new CheckedSessions(() => this.limits.heartbeatMs);
+  /** Sessions checked a moment ago (see admission), kept in storage for the wake after a restart; forgotten on a sign-out. */
+  readonly #checked: CheckedSessions = new CheckedSessions(
+    () => this.limits.heartbeatMs,
+    new CheckedSessionsTable(this.ctx.storage.sql, (session) => this.#checked.entry(session)),
+  );
 
   /** Upgrades whose admission carried their session's lease: `opened` then reports nothing. */
   readonly #leased = new WeakMap<Request, SocketLease>();

@@ -1,5 +1,6 @@
 import { addMissingColumns, type AddedColumn } from "../schema-columns";
 import { BUDGET_SCHEMA } from "./budgets";
+import { CHECKED_SESSIONS_SCHEMA } from "./checked-sessions-table";
 import { FILES_SCHEMA } from "./files";
 import { INVITES_SCHEMA } from "./invites";
 import { LOG_COLUMNS, MESSAGE_LOG_COLUMNS } from "./log-reader";
@@ -76,6 +77,8 @@ export const CONVERSATION_SCHEMA = [
   ...PROFILE_SCHEMA,
   // v1.1 (issue 15): uploaded files and their attachment to messages (files.ts).
   ...FILES_SCHEMA,
+  // Sessions members' objects vouched for lately: a socket back after a restart skips the call.
+  ...CHECKED_SESSIONS_SCHEMA,
 ];
 
 /** Columns added after the tables above were first created (see addMissingColumns). */
