@@ -104,7 +104,8 @@ async function exchange(target, live, text, deadlineMs) {
  *    exchange, so each replays its room's messages (a socket that missed them costs the same).
  *    accept: start to the last 101; synced: start to the last socket holding its room's last seq.
  * 5. With the storm's sockets still open (every object awake), `warmUpgrades` more upgrades one
- *    after the other for a member already online: time to the 101.
+ *    after the other, each by another member already online (time to the 101), then as many
+ *    by one member in a row.
  */
 export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadline, bodyChars, watch, warmUpgrades = 50 }) {
   const text = body(bodyChars);
@@ -180,17 +181,28 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
     others.delete(watchedUser.username);
     const perUser = watcher ? [...contacts].map((u) => watcher.online.get(u) ?? 0) : [];
 
-    // One more upgrade at a time, with every object awake and the member already online.
-    const warm = new Samples();
-    const member = rooms[0].members[1 % rooms[0].members.length];
-    const last = top.get(live[0]);
-    for (let i = 0; i < warmUpgrades; i++) {
-      const s = target.socket(rooms[0], member, proto.name, proto.codec, { since: last });
+    // One more upgrade at a time, with every object awake and the member already online: first
+    // one each by `warmUpgrades` different members (a room and a member in turn), what one person
+    // reconnecting costs; then as many in a row by one member into one room, which takes a
+    // session past the reconnects it may make without a check (ours: 20 a minute in each
+    // conversation; every further one is checked and charged by the member's object).
+    const upgradeOnce = async (r, member) => {
+      const s = target.socket(r.room, member, proto.name, proto.codec, { since: top.get(r) });
       s.sink = { event() {}, ack() {} };
       await s.opened;
-      warm.push(s.upgradedAt - s.startedAt);
+      const ms = s.upgradedAt - s.startedAt;
       await s.close();
+      return ms;
+    };
+    const warm = new Samples();
+    for (let i = 0; i < warmUpgrades; i++) {
+      const r = live[i % live.length];
+      const members = r.room.members.slice(0, r.sockets.length); // each holds a socket there
+      warm.push(await upgradeOnce(r, members[(1 + Math.floor(i / live.length)) % members.length]));
     }
+    const burst = new Samples();
+    const member = rooms[0].members[1 % rooms[0].members.length];
+    for (let i = 0; i < warmUpgrades; i++) burst.push(await upgradeOnce(live[0], member));
     return {
       sockets: back.length,
       users: others.size + 1,
@@ -201,6 +213,7 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
       syncedMs: round(syncedMs, 0),
       upgradeMs: upgrade.summary(),
       warmUpgradeMs: warm.summary(),
+      burstUpgradeMs: burst.summary(),
       lost,
       duplicated: dup,
       outOfOrder: ooo,
