@@ -372,6 +372,13 @@ describe("admitting a socket (issue 17)", () => {
       expect(log).toEqual(["admitSocket"]);
     });
 
+    it("a conversation with no tables (a made-up id) still answers a sign-out's close", async () => {
+      const stub = convStub(`made-up-${crypto.randomUUID()}`);
+      // Asked for anything, it finds no conversation and erases its storage, tables and all.
+      expect(await stub.history("nobody", undefined, 10)).toBeNull();
+      await expect(stub.closeSession("s-gone")).resolves.toBeUndefined();
+    });
+
     it("a sign-out removes the session from storage before it is answered: after a restart it is asked about and refused", async () => {
       const { alice, conv } = await checkedThenRestarted();
       expect((await api("POST", "/api/logout", alice.token)).status).toBeLessThan(300);

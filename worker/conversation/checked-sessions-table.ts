@@ -25,10 +25,14 @@ export class CheckedSessionsTable implements CheckedStorage {
   ) {}
 
   load(): [string, CheckedEntry][] {
-    return this.sql
-      .exec<{ session: string; username: string; until: number }>("SELECT session, username, until FROM checked_sessions ORDER BY until")
-      .toArray()
-      .map((r) => [r.session, { user: r.username, until: r.until }]);
+    try {
+      return this.sql
+        .exec<{ session: string; username: string; until: number }>("SELECT session, username, until FROM checked_sessions ORDER BY until")
+        .toArray()
+        .map((r) => [r.session, { user: r.username, until: r.until }]);
+    } catch {
+      return []; // no table (see removeNow)
+    }
   }
 
   later(session: string): void {
