@@ -41,7 +41,7 @@ export class CheckedSessionsTable implements CheckedStorage {
 
   removeNow(what: { session: string } | { user: string }): void {
     try {
-      if ("session" in what) this.sql.exec("DELETE FROM checked_sessions WHERE session = ?", what.session);
+      if ("session" in what) this.#delete(what.session);
       else this.sql.exec("DELETE FROM checked_sessions WHERE username = ?", what.user);
     } catch {
       // No table: a made-up id or an erased room, which vouches for nobody.
@@ -57,7 +57,11 @@ export class CheckedSessionsTable implements CheckedStorage {
            ON CONFLICT (session) DO UPDATE SET username = excluded.username, until = excluded.until`,
           session, entry.user, entry.until,
         );
-      } else this.sql.exec("DELETE FROM checked_sessions WHERE session = ?", session);
+      } else this.#delete(session);
     }
+  }
+
+  #delete(session: string): void {
+    this.sql.exec("DELETE FROM checked_sessions WHERE session = ?", session);
   }
 }

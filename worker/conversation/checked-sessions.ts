@@ -47,16 +47,15 @@ export class CheckedSessions {
 
   #entries(): Map<string, CheckedEntry> {
     if (this.#until) return this.#until;
-    this.#until = new Map();
     const now = Date.now();
     const rows = this.storage?.load() ?? [];
-    // Oldest first: past the bound, the oldest go.
-    let over = rows.filter(([, entry]) => entry.until > now).length - CHECKED_SESSIONS_KEPT;
-    for (const [session, entry] of rows) {
-      if (entry.until > now && over-- <= 0) this.#until.set(session, entry);
-      else this.storage?.later(session); // stale, or past the bound: removed from storage too
-    }
-    return this.#until;
+    // Oldest first: the newest fresh ones are kept; the stale and those past the bound leave
+    // storage too.
+    const fresh = rows.filter(([, entry]) => entry.until > now);
+    const kept = new Map(fresh.slice(Math.max(0, fresh.length - CHECKED_SESSIONS_KEPT)));
+    for (const [session] of rows) if (!kept.has(session)) this.storage?.later(session);
+    this.#until = kept;
+    return kept;
   }
 
   /** The entry of `session` held now (what storage writes). */
