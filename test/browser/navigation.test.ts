@@ -71,6 +71,9 @@ describe("navigating a long conversation", () => {
   it("offers to jump to the latest, with a count, as messages arrive while scrolled up", async () => {
     const page = r.page;
     await page.getByRole("log").evaluate((el) => { el.scrollTop = 0; });
+    // The app learns it is scrolled up from the scroll event, a frame later: messages that came
+    // before it would be read at the bottom (and counted as read), so the sends wait for it.
+    await page.getByRole("button", { name: "Jump to the latest message", exact: true }).waitFor();
     await sendAll(baseUrl, token, conv, ["arrived 1", "arrived 2"], "c");
     const jump = page.getByRole("button", { name: "Jump to the latest message, 2 unread" });
     await jump.waitFor();
