@@ -3,8 +3,10 @@
  * many changes instead of one each. Under `wrangler dev` every object shares one thread, and a
  * commit on the disk (an fsync) holds it: a reconnect storm paid one per presence lease report
  * and one per announced presence row (issue 17, BENCHMARKS.md). Used by the user object's
- * presence leases (user/lease-book.ts) and a conversation's presence rows
- * (conversation/presence-table.ts); the owner keeps the rows in memory and says which changed.
+ * presence leases (user/lease-book.ts), a conversation's presence rows
+ * (conversation/presence-table.ts), the sessions it checked (conversation/checked-sessions-table.ts)
+ * and its notifier's cursor (conversation/notify.ts); the owner keeps the rows in memory and says
+ * which changed.
  *
  * The pending timer keeps the object awake until the write, so only a crash or a reset can lose
  * what is pending; `saved()` lets a caller answer only once its change is stored.

@@ -8,16 +8,25 @@
  *
  * Nothing is forgotten before it is done: the cursor moves past a round only once every call of
  * that round has returned or been written down as owed, and a debt is cleared only after the call
- * that paid it returned. The cursor is kept in memory and written by the alarm (every heartbeat
- * while anything happens), never on a send's path: a send's one durable write is its message. An
- * object reset therefore starts again from the last cursor written, at or before every round not
- * finished (the alarm starts that round again), and may repeat rounds that had finished. Repeats
- * are harmless: the user object counts each seq once and ignores figures older than it holds.
+ * that paid it returned. The cursor is kept in memory and written a moment after it moves
+ * (CURSOR_SAVE_DELAY_MS, one commit for all the rounds meanwhile) and by the alarm, never on a
+ * send's path: a send's one durable write is its message. An object reset therefore starts again
+ * from the last cursor written, at or before every round not finished (the alarm starts that round
+ * again), and may repeat rounds that had finished. Repeats are harmless: the user object counts
+ * each seq once and ignores figures older than it holds.
+ *
+ * Why not the alarm alone: an object is put out of memory between two alarms whenever it is idle
+ * for less than a heartbeat interval (hibernation, and `wrangler dev` after ten seconds). Each wake
+ * then read the cursor written before the last round, found events untold, set the alarm again and
+ * ran the round again, and the cursor it moved was lost with the next eviction: every conversation
+ * that had ever had a message woke every interval, for ever, and its watchers were sent the same
+ * batch each time (issue 17, BENCHMARKS.md, fifteenth session).
  */
 import type { ActivityBatch, ActivityItem } from "../user";
 import type { ConversationStore } from "./store";
 import { mentions } from "../../protocol/markup";
 import { messagePreview } from "./files";
+import { WriteBehind } from "../write-behind";
 
 /**
  * How long a round waits before it starts, by conversation size: messages that arrive meanwhile
@@ -35,6 +44,8 @@ export const NOTIFY_BATCH_EVENTS = 500;
 export const PREVIEW_CHARS = 140;
 /** A round waits at most this long for its calls before the next round may start. */
 export const ROUND_WAIT_MS = 500;
+/** The cursor is written this long after it first moved (rounds meanwhile share the commit). */
+export const CURSOR_SAVE_DELAY_MS = 2000;
 
 export const NOTIFY_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS notify_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL)`,
@@ -65,6 +76,8 @@ export class Notifier {
   #sent: number | undefined;
   /** Rounds whose calls have not all returned, oldest first: the stored cursor waits for them. */
   readonly #open: { since: number; upTo: number; done: boolean }[] = [];
+  /** Writes the cursor a moment after it moved (the key is the cursor's one row). */
+  readonly #saves = new WriteBehind<1>(CURSOR_SAVE_DELAY_MS, () => this.persist());
 
   constructor(
     private readonly sql: SqlStorage,
@@ -101,9 +114,12 @@ export class Notifier {
     this.#persisted = Math.max(this.#written(), seq);
   }
 
-  /** Moves the cursor in memory (persist() writes it). */
+  /** Moves the cursor in memory (written a moment later, by persist()). */
   #pass(seq: number): void {
-    this.#stored = Math.max(this.cursor(), seq);
+    const before = this.cursor();
+    if (seq <= before) return;
+    this.#stored = seq;
+    this.#saves.changed(1);
   }
 
   #next(): number {
