@@ -2,7 +2,7 @@
 // one SQLite insert per message; bench/floor: a plain `ws` broadcast server) with the same
 // generator, frames and message sizes, in one invocation, and prints the figures side by side.
 // Usage: node bench/run.mjs [--quick] [--only=ours,bare,floor] [--no-wrangler] [--out=FILE]
-//   [--state=DIR] [--no-pin] [--profile [--profile-room=2]] [--budget=SECONDS] [--report=SAVED.json] [--wrangler (with --quick)] [--observability]
+//   [--state=DIR] [--no-pin] [--profile [--profile-room=2]] [--budget=SECONDS] [--report=SAVED.json] [--wrangler (with --quick)] [--observability] [--keep]
 //   [--scenarios=idle,room2,dm20,room100,room100mixed,latency100,catchUp,rooms10,room1000,storm,deploy] [--repeat=N] (BENCHMARKS.md)
 // Loopback only; every process it starts is stopped by pid at the end, on error and on SIGINT.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -16,7 +16,8 @@ import { deploy } from "./lib/deploy.mjs";
 import { aggregate, table } from "./lib/report.mjs";
 import { storm } from "./lib/storm.mjs";
 import { checkTargets, printTargets } from "./lib/goals.mjs";
-import { printProfile, startProfile } from "./lib/profile.mjs";
+import { heapUsedMb, printProfile, startProfile } from "./lib/profile.mjs";
+import { round } from "./lib/stats.mjs";
 import { catchUp, connectRoom, drive, fanout, idle, quietFor, seedCatchUp, settle, settleScale } from "./lib/scenarios.mjs";
 import { hasTaskset, killAllNow, locateWorker, startFloor, startWrangler, stopAll, stopOne, workerAlive } from "./lib/servers.mjs";
 import { LOAD_LIMITS, parseArgs } from "./lib/options.mjs";
@@ -42,6 +43,7 @@ const repeat = Math.max(1, Number(args.get("repeat") ?? 1));
 
 // Ports 8800-8819 are this tool's: wrangler dev for ours and bare, their inspectors, the floor.
 const PORTS = { ours: 8800, bare: 8801, floor: 8802, floorIdle: 8803, oursNoAssets: 8804, oursInspector: 8810, bareInspector: 8811, oursNoAssetsInspector: 8812 };
+const inspectorPorts = { ours: PORTS.oursInspector, bare: PORTS.bareInspector, "ours-noassets": PORTS.oursNoAssetsInspector };
 const BODY_CHARS = 50; // a `msg` frame of ~110 bytes in msgpack
 
 // Sizes and durations. Full: the issue's scenarios; quick: the same kinds, small, to check the tool.
@@ -70,7 +72,9 @@ async function shutdown(code) {
   if (stopping) return;
   stopping = true;
   await stopAll();
-  rmSync(tmp, { recursive: true, force: true });
+  // --keep: the servers' logs and state stay for reading (wrangler's log holds the Worker's console).
+  if (!args.has("keep")) rmSync(tmp, { recursive: true, force: true });
+  else log(`kept ${tmp}`);
   process.exit(code);
 }
 process.on("SIGINT", () => { log("interrupted: stopping servers"); void shutdown(130); });
@@ -167,6 +171,19 @@ async function main() {
     servers.floor = new ReferenceServer("floor");
     direct.floor = new Target({ label: "floor", server: servers.floor, port: floor.port, via: "direct", workerPid: floor.pid, cpuPids: [floor.pid], rssPid: floor.pid });
   }
+  // Every process of every server (all pinned to the servers' core), for the "other servers'
+  // CPU" a scenario reads beside its own: read at call time, since a reload changes the pids.
+  const serverPids = () => [
+    ...Object.entries(handles).flatMap(([name, h]) => [
+      [`${name} workerd`, h.workerdPid],
+      [`${name} proxy`, h.proxyPid],
+      ...h.wranglerPids.map((p) => [`${name} wrangler`, p]),
+    ]),
+    ...(floor ? [["floor", floor.pid]] : []),
+  ].filter(([, p]) => p);
+  for (const t of [...Object.values(direct), ...Object.values(proxied), ...Object.values(readings)]) {
+    t.neighbourPids = () => serverPids().filter(([, p]) => !t.cpuPids.includes(p));
+  }
 
   // Rooms, made once per server and reused by the scenarios that fit them.
   const rooms = {};
@@ -228,8 +245,12 @@ async function main() {
       }
       const waited = await settle(target, { quietMs: quietFor(target, 1500) });
       log(`${title}: ${label}${waited > 0.5 ? ` (after ${waited} s for the server to go quiet)` : ""}`);
+      // The isolate's heap as the scenario starts (what earlier scenarios left in it).
+      const inspector = inspectorPorts[target.server.kind];
+      const heapBeforeMb = inspector ? await heapUsedMb(inspector).catch(() => null) : null;
       try {
         results[key].by[label] = await run(target, rooms[target.server.kind]);
+        if (heapBeforeMb !== null && results[key].by[label]) results[key].by[label].heapBeforeMb = round(heapBeforeMb, 1);
       } catch (err) {
         results[key].by[label] = { error: err instanceof Error ? err.message : String(err) };
         log(`  failed: ${results[key].by[label].error}`);

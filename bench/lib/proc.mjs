@@ -16,6 +16,19 @@ export function cpuSeconds(pid) {
   }
 }
 
+/**
+ * Bytes a process has caused to be written to storage so far (`write_bytes` of /proc/<pid>/io:
+ * what reaches the block layer, the WAL and its checkpoints for SQLite), or null when unreadable.
+ */
+export function diskWriteBytes(pid) {
+  try {
+    const m = /^write_bytes:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, "utf8"));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Resident set size in bytes, or 0 once the process is gone. */
 export function rssBytes(pid) {
   try {
@@ -93,7 +106,7 @@ export function cpuMeter(pids) {
       const wall = (performance.now() - t0) / 1000;
       const used = pids.map((p, i) => cpuSeconds(p) - c0[i]);
       const total = used.reduce((a, b) => a + b, 0);
-      return { seconds: total, cores: wall > 0 ? total / wall : 0, wall };
+      return { seconds: total, cores: wall > 0 ? total / wall : 0, wall, used };
     },
   };
 }

@@ -237,6 +237,24 @@ export function printProfile(title, prof) {
  * by constructor (self sizes), the largest first. A major collection marks all of it, so its
  * size is part of how long the collector's stops are.
  */
+/**
+ * The megabytes the Worker's isolates hold on their heap now, live and not yet collected (no
+ * collection is forced): a larger heap makes each of the collector's full passes longer.
+ */
+export async function heapUsedMb(wranglerInspectorPort) {
+  let used = 0;
+  for (const t of await inspectorTargets(wranglerInspectorPort)) {
+    if (!t.webSocketDebuggerUrl) continue;
+    const s = await session(t.webSocketDebuggerUrl);
+    try {
+      used += (await s.call("Runtime.getHeapUsage")).usedSize;
+    } finally {
+      s.close();
+    }
+  }
+  return used / 2 ** 20;
+}
+
 export async function heapSummary(wranglerInspectorPort, count = 15) {
   const targets = await inspectorTargets(wranglerInspectorPort);
   const summaries = [];

@@ -1,7 +1,7 @@
 // The measurements. Each takes a Target and returns plain figures (ms, counts, rates, bytes).
 import { setTimeout as sleep } from "node:timers/promises";
 import { openAll, wsHeaderBytes } from "./client.mjs";
-import { cpuMeter, cpuSeconds, rssBytes } from "./proc.mjs";
+import { cpuMeter, cpuSeconds, diskWriteBytes, rssBytes } from "./proc.mjs";
 import { round, Samples } from "./stats.mjs";
 
 /** BENCH_TRACE=1 prints every ack slower than 50 ms; BENCH_TRACE=20, slower than 20 ms. */
@@ -120,11 +120,18 @@ export async function drive(target, rooms, { mode, window = 50, rate = 100, seco
   const gen0 = process.cpuUsage();
   const server = cpuMeter(target.cpuPids);
   const worker = cpuMeter([target.workerPid]);
+  // The other servers' processes share the servers' core: what they use in this window is time
+  // this server could not run (work left behind by earlier scenarios, timers, wrangler itself).
+  const disk0 = diskWriteBytes(target.workerPid);
+  const others = target.neighbourPids?.() ?? [];
+  const neighbours = cpuMeter(others.map(([, p]) => p));
   inWindow = true;
   await sleep(seconds * 1000);
   inWindow = false;
   const serverCpu = server.stop();
   const workerCpu = worker.stop();
+  const neighbourCpu = neighbours.stop();
+  const disk1 = diskWriteBytes(target.workerPid);
   const genUse = process.cpuUsage(gen0);
   running = false;
   if (timer) clearInterval(timer);
@@ -189,9 +196,21 @@ export async function drive(target, rooms, { mode, window = 50, rate = 100, seco
     bytesInPerSecond: round(bytesIn / (seconds + warmup), 0),
     serverCores: round(serverCpu.cores, 3),
     workerCores: round(workerCpu.cores, 3),
+    neighbourCores: round(neighbourCpu.cores, 3),
+    neighbourCoresBy: coresByName(others, neighbourCpu),
+    diskKBPerMessage: disk0 !== null && disk1 !== null && ackedInWindow > 0 ? round((disk1 - disk0) / 1024 / ackedInWindow, 2) : null,
     serverCpuUsPerMessage: ackedInWindow > 0 ? round((serverCpu.seconds * 1e6) / ackedInWindow, 1) : null,
     generatorCores: round((genUse.user + genUse.system) / 1e6 / serverCpu.wall, 3),
   };
+}
+
+/** A meter's CPU by process name (a server's wrangler runs several node processes). */
+function coresByName(named, cpu) {
+  const by = {};
+  named.forEach(([name], i) => {
+    by[name] = (by[name] ?? 0) + cpu.used[i] / cpu.wall;
+  });
+  return Object.fromEntries(Object.entries(by).filter(([, c]) => c > 0).map(([k, c]) => [k, round(c, 3)]));
 }
 
 /**
