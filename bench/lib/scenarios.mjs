@@ -120,9 +120,10 @@ export async function drive(target, rooms, { mode, window = 50, rate = 100, seco
   const gen0 = process.cpuUsage();
   const server = cpuMeter(target.cpuPids);
   const worker = cpuMeter([target.workerPid]);
+  // What reaches the disk (SQLite's WAL and its checkpoints), per message acked.
+  const disk0 = diskWriteBytes(target.workerPid);
   // The other servers' processes share the servers' core: what they use in this window is time
   // this server could not run (work left behind by earlier scenarios, timers, wrangler itself).
-  const disk0 = diskWriteBytes(target.workerPid);
   const others = target.neighbourPids?.() ?? [];
   const neighbours = cpuMeter(others.map(([, p]) => p));
   inWindow = true;

@@ -19,6 +19,7 @@ import {
   type User,
 } from "../../protocol";
 import { AlarmClock } from "../alarm-clock";
+import { sameSessions } from "../same-sessions";
 import { SocketObject, sessionRefusal, upgradeBudget, type Identity, type Refusal } from "../socket-object";
 import { readAttachment, trySend, type Attachment } from "../sockets";
 import type { AnnounceAnswer, IndexEntry, PeerPresence, PresenceReport, SocketLease } from "../user";
@@ -575,9 +576,4 @@ export class ConversationObject extends SocketObject {
   flushLive(): void {
     this.#live.flush();
   }
-}
-
-/** Whether two lists name the same sessions, in any order. */
-function sameSessions(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((s) => b.includes(s));
 }

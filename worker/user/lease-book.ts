@@ -23,6 +23,7 @@
  * and conversation every interval: the rows a deployment pays for, and under `wrangler dev` a
  * commit per member object after every room's heartbeat (issue 17, fifteenth session).
  */
+import { sameSessions } from "../same-sessions";
 import { WriteBehind } from "../write-behind";
 import { FLUSH_DELAY_MS } from "./hit-window";
 
@@ -51,7 +52,10 @@ export class LeaseBook {
   /** Whether the stored lease of `conv` names the same sessions and lasts half of `lease` still. */
   #storedCovers(conv: string, lease: Lease, now: number): boolean {
     const stored = this.#stored.get(conv);
-    if (!stored || !sameSessions(stored.sessions, lease.sessions)) return false;
+    if (!stored) return false;
+    // null: from an object that does not say whose sockets they are.
+    const same = stored.sessions === null || lease.sessions === null ? stored.sessions === lease.sessions : sameSessions(stored.sessions, lease.sessions);
+    if (!same) return false;
     return stored.until - now >= (lease.until - now) / 2;
   }
 
@@ -112,10 +116,4 @@ export class LeaseBook {
     }
     return this.#leases;
   }
-}
-
-/** Whether two session lists name the same sessions (null: an object that does not say). */
-function sameSessions(a: readonly string[] | null, b: readonly string[] | null): boolean {
-  if (a === null || b === null) return a === b;
-  return a.length === b.length && a.every((s) => b.includes(s));
 }
