@@ -234,7 +234,7 @@ async function dms(all) {
   }
   for (const x of all) {
     const col = (k) => x.runs.map((o) => o[k]).join(" / ");
-    console.log(`${x.name.padEnd(14)} messages/s ${col("messagesPerSecond")}; CPU us/message ${col("serverCpuUsPerMessage")}; ack p50 ms ${x.runs.map((o) => o.ackMs.p50).join(" / ")}; lost ${col("lost")}, duplicated ${col("duplicated")}${args.has("syncs") ? `; fsyncs/message ${col("syncsPerMessage")}` : ""}`);
+    console.log(`${x.name.padEnd(14)} messages/s ${col("messagesPerSecond")}; CPU us/message ${col("serverCpuUsPerMessage")}; disk KB/message ${col("diskKBPerMessage")}; ack p50 ms ${x.runs.map((o) => o.ackMs.p50).join(" / ")}; lost ${col("lost")}, duplicated ${col("duplicated")}${args.has("syncs") ? `; fsyncs/message ${col("syncsPerMessage")}` : ""}`);
   }
 }
 
@@ -268,7 +268,7 @@ async function room100(all) {
   }
   for (const x of all) {
     const col = (f) => x.runs.map(f).join(" / ");
-    console.log(`${x.name.padEnd(14)} 100 msg/s: fan-out p50 ${col((o) => o.open.fanoutMs.p50)} ms, p99 ${col((o) => o.open.fanoutMs.p99)} ms, CPU us/message ${col((o) => o.open.serverCpuUsPerMessage)}; closed loop ${col((o) => o.closed.messagesPerSecond)} msg/s, CPU us/message ${col((o) => o.closed.serverCpuUsPerMessage)}; lost ${col((o) => o.open.lost + o.closed.lost)}`);
+    console.log(`${x.name.padEnd(14)} 100 msg/s: fan-out p50 ${col((o) => o.open.fanoutMs.p50)} ms, p99 ${col((o) => o.open.fanoutMs.p99)} ms, CPU us/message ${col((o) => o.open.serverCpuUsPerMessage)}, disk KB/message ${col((o) => o.open.diskKBPerMessage)}; closed loop ${col((o) => o.closed.messagesPerSecond)} msg/s, CPU us/message ${col((o) => o.closed.serverCpuUsPerMessage)}; lost ${col((o) => o.open.lost + o.closed.lost)}`);
   }
 }
 
