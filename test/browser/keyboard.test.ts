@@ -66,6 +66,9 @@ describe("keyboard and labels", () => {
     // The members and search panels too.
     await page.getByRole("button", { name: "Members", exact: true }).click();
     await page.getByRole("button", { name: "Search", exact: true }).click();
+    // The panel focuses its field once it has rendered (an effect, a frame later): wait for that,
+    // or a render that lands after the directory opens below takes the focus from its field.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute("placeholder"))).toBe("Search this conversation");
     expect(await unnamedControls(page)).toEqual([]);
     // And the directory of public rooms, opened from the keyboard: the focus lands in its search field.
     await page.getByRole("button", { name: "Browse rooms" }).focus();
