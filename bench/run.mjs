@@ -43,7 +43,6 @@ const repeat = Math.max(1, Number(args.get("repeat") ?? 1));
 
 // Ports 8800-8819 are this tool's: wrangler dev for ours and bare, their inspectors, the floor.
 const PORTS = { ours: 8800, bare: 8801, floor: 8802, floorIdle: 8803, oursNoAssets: 8804, oursInspector: 8810, bareInspector: 8811, oursNoAssetsInspector: 8812 };
-const inspectorPorts = { ours: PORTS.oursInspector, bare: PORTS.bareInspector, "ours-noassets": PORTS.oursNoAssetsInspector };
 const BODY_CHARS = 50; // a `msg` frame of ~110 bytes in msgpack
 
 // Sizes and durations. Full: the issue's scenarios; quick: the same kinds, small, to check the tool.
@@ -246,8 +245,7 @@ async function main() {
       const waited = await settle(target, { quietMs: quietFor(target, 1500) });
       log(`${title}: ${label}${waited > 0.5 ? ` (after ${waited} s for the server to go quiet)` : ""}`);
       // The isolate's heap as the scenario starts (what earlier scenarios left in it).
-      const inspector = inspectorPorts[target.server.kind];
-      const heapBeforeMb = inspector ? await heapUsedMb(inspector).catch(() => null) : null;
+      const heapBeforeMb = h ? await heapUsedMb(h.inspectorPort).catch(() => null) : null;
       try {
         results[key].by[label] = await run(target, rooms[target.server.kind]);
         if (heapBeforeMb !== null && results[key].by[label]) results[key].by[label].heapBeforeMb = round(heapBeforeMb, 1);

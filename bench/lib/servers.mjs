@@ -81,7 +81,7 @@ export async function startWrangler({ name, root, config, port, inspectorPort, v
     if (exited) throw new Error(`${name}: wrangler dev exited; see ${log}`);
     return (await probe(`http://127.0.0.1:${port}${probePath}`, statuses)) === true;
   });
-  const handle = { name, proxyPort: port, log, wranglerPid: child.pid };
+  const handle = { name, proxyPort: port, inspectorPort, log, wranglerPid: child.pid };
   await locateWorker(handle, probePath, statuses);
   return handle;
 }

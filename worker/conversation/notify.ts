@@ -116,10 +116,9 @@ export class Notifier {
 
   /** Moves the cursor in memory (written a moment later, by persist()). */
   #pass(seq: number): void {
-    const before = this.cursor();
-    if (seq <= before) return;
+    if (seq <= this.cursor()) return;
     this.#stored = seq;
-    this.#saves.changed(1);
+    if (seq > this.#written()) this.#saves.changed(1);
   }
 
   #next(): number {

@@ -54,7 +54,7 @@ export class LeaseBook {
     const stored = this.#stored.get(conv);
     if (!stored) return false;
     // null: from an object that does not say whose sockets they are.
-    const same = stored.sessions === null || lease.sessions === null ? stored.sessions === lease.sessions : sameSessions(stored.sessions, lease.sessions);
+    const same = stored.sessions && lease.sessions ? sameSessions(stored.sessions, lease.sessions) : stored.sessions === lease.sessions;
     if (!same) return false;
     return stored.until - now >= (lease.until - now) / 2;
   }
