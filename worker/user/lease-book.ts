@@ -15,15 +15,7 @@
  * by the next renewal: a lost new lease comes back with it, a lost extension only shortens a
  * lease that is renewed before it ends, and a lost drop keeps a lease at most until it expires,
  * as for a conversation that crashed without saying goodbye.
- *
- * A renewal that only moves a lease's end is written every other time: while what storage holds
- * still covers half of the new lease, it is left as it is (a lease lasts three heartbeat
- * intervals and is renewed every one, so a restart still finds it live for at least another
- * interval, by when the next renewal has come). Each renewal used to be a row written per member
- * and conversation every interval: the rows a deployment pays for, and under `wrangler dev` a
- * commit per member object after every room's heartbeat (issue 17, fifteenth session).
  */
-import { sameSessions } from "../same-sessions";
 import { WriteBehind } from "../write-behind";
 import { FLUSH_DELAY_MS } from "./hit-window";
 
@@ -36,27 +28,14 @@ export interface Lease {
 export class LeaseBook {
   /** Every lease by conversation (null until loaded from storage). */
   #leases: Map<string, Lease> | null = null;
-  /** What storage holds, by conversation (as loaded, then as written). */
-  readonly #stored = new Map<string, Lease>();
   /** Conversations whose lease changed (or went) since the last write. */
   readonly #writes = new WriteBehind<string>(FLUSH_DELAY_MS, (convs) => this.#write(convs));
 
   constructor(private readonly sql: SqlStorage) {}
 
   set(conv: string, until: number, sessions?: readonly string[]): void {
-    const lease = { until, sessions: sessions ? [...sessions] : null };
-    this.#all().set(conv, lease);
-    if (!this.#storedCovers(conv, lease, Date.now())) this.#writes.changed(conv);
-  }
-
-  /** Whether the stored lease of `conv` names the same sessions and lasts half of `lease` still. */
-  #storedCovers(conv: string, lease: Lease, now: number): boolean {
-    const stored = this.#stored.get(conv);
-    if (!stored) return false;
-    // null: from an object that does not say whose sockets they are.
-    const same = stored.sessions && lease.sessions ? sameSessions(stored.sessions, lease.sessions) : stored.sessions === lease.sessions;
-    if (!same) return false;
-    return stored.until - now >= (lease.until - now) / 2;
+    this.#all().set(conv, { until, sessions: sessions ? [...sessions] : null });
+    this.#writes.changed(conv);
   }
 
   drop(conv: string): void {
@@ -91,15 +70,12 @@ export class LeaseBook {
   #write(convs: ReadonlySet<string>): void {
     for (const conv of convs) {
       const lease = this.#leases?.get(conv);
-      if (!lease) {
-        this.sql.exec("DELETE FROM presence_leases WHERE conv = ?", conv);
-        this.#stored.delete(conv);
-      } else {
+      if (!lease) this.sql.exec("DELETE FROM presence_leases WHERE conv = ?", conv);
+      else {
         this.sql.exec(
           "INSERT INTO presence_leases (conv, until, sessions) VALUES (?, ?, ?) ON CONFLICT (conv) DO UPDATE SET until = excluded.until, sessions = excluded.sessions",
           conv, lease.until, lease.sessions ? JSON.stringify(lease.sessions) : null,
         );
-        this.#stored.set(conv, lease);
       }
     }
   }
@@ -111,7 +87,6 @@ export class LeaseBook {
         const list: unknown = row.sessions === null ? null : JSON.parse(row.sessions);
         const sessions = Array.isArray(list) ? list.filter((s): s is string => typeof s === "string") : null;
         this.#leases.set(row.conv, { until: row.until, sessions });
-        this.#stored.set(row.conv, { until: row.until, sessions });
       }
     }
     return this.#leases;
