@@ -258,7 +258,8 @@ async function main() {
   };
   const closed = (seconds) => ({ mode: "closed", window: P.window, seconds, warmup: P.warmup, bodyChars: BODY_CHARS });
   // The latency scenario's fixed rate (the profile samples the same).
-  const offered = () => ({ mode: "open", rate: 100, seconds: P.latencySeconds, warmup: P.warmup, bodyChars: BODY_CHARS });
+  // The steady room's window starts once the objects its connect woke are out of memory again.
+  const offered = () => ({ mode: "open", rate: 100, seconds: P.latencySeconds, warmup: P.warmup, bodyChars: BODY_CHARS, steady: true });
   const viaBoth = { ...direct, ...(viaWrangler ? Object.fromEntries(Object.entries(proxied).map(([k, v]) => [`${k}@wrangler`, v])) : {}) };
 
   // The web app's own reconnecting socket, for the deploy scenario (ours only).

@@ -29,6 +29,55 @@ export function diskWriteBytes(pid) {
   }
 }
 
+/**
+ * The Durable Objects a workerd holds in memory now: the SQLite files it has open under its
+ * state's `do/` directory (one per object awake; each namespace's `metadata.sqlite` left out).
+ * Empty when unreadable.
+ */
+export function openObjectFiles(pid) {
+  const open = new Set();
+  let fds = [];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return open;
+  }
+  for (const fd of fds) {
+    try {
+      const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (target.includes("/do/") && target.endsWith(".sqlite") && !target.endsWith("/metadata.sqlite")) open.add(target);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return open;
+}
+
+/**
+ * Watches which objects a workerd puts out of memory (their SQLite files closed) until stopped,
+ * looking every `everyMs`. `wrangler dev` closes an object's database some seconds after its
+ * last event, and closing checkpoints its WAL into the database file on the one thread all
+ * objects share: a window that many closes fall in pays for them in its latencies.
+ */
+export function objectCloseMeter(pid, everyMs = 100) {
+  let before = openObjectFiles(pid);
+  const atStart = before.size;
+  let closed = 0;
+  const look = () => {
+    const now = openObjectFiles(pid);
+    for (const f of before) if (!now.has(f)) closed++;
+    before = now;
+  };
+  const timer = setInterval(look, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      look();
+      return { atStart, closed };
+    },
+  };
+}
+
 /** Resident set size in bytes, or 0 once the process is gone. */
 export function rssBytes(pid) {
   try {

@@ -26,6 +26,8 @@ export const METRICS = {
     ["isolate heap at the start, MB", (r) => r.heapBeforeMb],
     ["server CPU us/message", (r) => r.serverCpuUsPerMessage],
     ["disk KB written per message", (r) => r.diskKBPerMessage],
+    ["waited for objects after the connect: s / closed", (r) => (r.objectsAfterConnect ? `${r.objectsAfterConnect.seconds} / ${r.objectsAfterConnect.closed}` : null)],
+    ["objects awake at the start / put out of memory in the window", (r) => (r.objectsAwakeAtStart === undefined ? null : `${r.objectsAwakeAtStart} / ${r.objectsClosed}`)],
     ["generator CPU cores", (r) => r.generatorCores],
     ["connect all sockets ms", (r) => r.connectMs],
   ],

@@ -1,7 +1,7 @@
 // The measurements. Each takes a Target and returns plain figures (ms, counts, rates, bytes).
 import { setTimeout as sleep } from "node:timers/promises";
 import { openAll, wsHeaderBytes } from "./client.mjs";
-import { cpuMeter, cpuSeconds, diskWriteBytes, rssBytes } from "./proc.mjs";
+import { cpuMeter, cpuSeconds, diskWriteBytes, objectCloseMeter, openObjectFiles, rssBytes } from "./proc.mjs";
 import { round, Samples } from "./stats.mjs";
 
 /** BENCH_TRACE=1 prints every ack slower than 50 ms; BENCH_TRACE=20, slower than 20 ms. */
@@ -83,7 +83,7 @@ export async function drive(target, rooms, { mode, window = 50, rate = 100, seco
       acked++;
       if (inWindow) ackedInWindow++;
       if (t >= measureStart) ack.push(t - rec.t0);
-      if (TRACE_MS !== null && t - rec.t0 > TRACE_MS) console.error(`  slow ack: sent at ${Math.round(rec.t0 - start)} ms, took ${Math.round(t - rec.t0)} ms`);
+      if (TRACE_MS !== null && t - rec.t0 > TRACE_MS) console.error(`  slow ack: sent at ${Math.round(rec.t0 - start)} ms (clock ${(Date.now() - (t - rec.t0)) / 1000}), took ${Math.round(t - rec.t0)} ms`);
       const r = rec.room;
       r.outstanding--;
       lastAcked.set(r, Math.max(lastAcked.get(r) ?? 0, f.seq));
@@ -126,6 +126,7 @@ export async function drive(target, rooms, { mode, window = 50, rate = 100, seco
   // this server could not run (work left behind by earlier scenarios, timers, wrangler itself).
   const others = target.neighbourPids?.() ?? [];
   const neighbours = cpuMeter(others.map(([, p]) => p));
+  const closes = objectCloseMeter(target.workerPid);
   inWindow = true;
   await sleep(seconds * 1000);
   inWindow = false;
@@ -133,6 +134,7 @@ export async function drive(target, rooms, { mode, window = 50, rate = 100, seco
   const workerCpu = worker.stop();
   const neighbourCpu = neighbours.stop();
   const disk1 = diskWriteBytes(target.workerPid);
+  const objects = closes.stop();
   const genUse = process.cpuUsage(gen0);
   running = false;
   if (timer) clearInterval(timer);
@@ -199,6 +201,8 @@ export async function drive(target, rooms, { mode, window = 50, rate = 100, seco
     workerCores: round(workerCpu.cores, 3),
     neighbourCores: round(neighbourCpu.cores, 3),
     neighbourCoresBy: coresByName(others, neighbourCpu),
+    objectsAwakeAtStart: objects.atStart,
+    objectsClosed: objects.closed,
     diskKBPerMessage: disk0 !== null && disk1 !== null && ackedInWindow > 0 ? round((disk1 - disk0) / 1024 / ackedInWindow, 2) : null,
     serverCpuUsPerMessage: ackedInWindow > 0 ? round((serverCpu.seconds * 1e6) / ackedInWindow, 1) : null,
     generatorCores: round((genUse.user + genUse.system) / 1e6 / serverCpu.wall, 3),
@@ -231,6 +235,37 @@ export async function settle(target, { cores = 0.05, maxSeconds = 20, quietMs = 
   return round((performance.now() - t0) / 1000, 1);
 }
 
+/**
+ * Waits until the server put no object in or out of memory for `idleMs` (at most `maxSeconds`),
+ * then returns the seconds waited and how many objects it closed meanwhile. A connect wakes
+ * objects besides the room (ours: each member's object, and the conversations it tells that the
+ * member is online); `wrangler dev` closes an object about ten seconds after its last event, and
+ * each close checkpoints the object's WAL on the thread every object shares. A window that
+ * starts when the CPU is quiet still takes those closes a few seconds later: what it measures is
+ * then the aftermath of a hundred people connecting, not a steady room. The wait is the same for
+ * every server; the closes it saw are reported beside the figures.
+ */
+export async function settleObjects(target, { idleMs = 12_000, maxSeconds = 40, everyMs = 250 } = {}) {
+  const t0 = performance.now();
+  let seen = openObjectFiles(target.workerPid);
+  let lastChange = t0;
+  let closed = 0;
+  while (performance.now() - lastChange < idleMs && performance.now() - t0 < maxSeconds * 1000) {
+    await sleep(everyMs);
+    const now = openObjectFiles(target.workerPid);
+    let changed = now.size !== seen.size;
+    for (const f of seen) {
+      if (!now.has(f)) {
+        closed++;
+        changed = true;
+      }
+    }
+    if (changed) lastChange = performance.now();
+    seen = now;
+  }
+  return { seconds: round((performance.now() - t0) / 1000, 1), closed };
+}
+
 /** Scales the quiet windows (a quick run, which only checks the tool, shortens them). */
 export const settleScale = { ours: 1, references: 1 };
 
@@ -259,7 +294,9 @@ export async function fanout(target, proto, rooms, opts) {
     // Connecting has its own figure: the work it leaves behind (presence) is not billed to the
     // steady rate measured next.
     const settledAfterConnect = await settle(target, { quietMs: quietFor(target, 1500) });
-    return { connectMs, settledAfterConnect, ...(await drive(target, live, opts)) };
+    // A steady window (opts.steady) also waits out the objects the connect woke (settleObjects).
+    const objectsAfterConnect = opts.steady ? await settleObjects(target, { idleMs: Math.round(12_000 * settleScale.references) }) : null;
+    return { connectMs, settledAfterConnect, objectsAfterConnect, ...(await drive(target, live, opts)) };
   } finally {
     await Promise.all(live.flatMap((r) => r.sockets.map((s) => s.close())));
   }
