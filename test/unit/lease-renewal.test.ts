@@ -123,3 +123,22 @@ describe("lease renewals", () => {
     expect(renewals.map((r) => r.user)).toEqual(["ann", "bob", "cat"]);
   });
 });
+
+describe("the user object's alarm for a lease nobody renewed", () => {
+  it("comes a share of half an interval after the lease's end, the same for one object each time", async () => {
+    const { expirySlackMs } = await import("../../worker/user/lease-book");
+    const ids = Array.from({ length: 100 }, (_, i) => `${i.toString(16).padStart(8, "0")}${"ab".repeat(28)}`);
+    const slacks = ids.map((id) => expirySlackMs(id, HEARTBEAT_MS));
+    for (const s of slacks) {
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThan(HEARTBEAT_MS / 2);
+    }
+    expect(ids.map((id) => expirySlackMs(id, HEARTBEAT_MS))).toEqual(slacks);
+    // Leases that end together are noticed over most of the half interval, not at one moment:
+    // no 1.5 s slice of it (a tenth) holds more than a quarter of the objects.
+    const slices = new Map<number, number>();
+    for (const s of slacks) slices.set(Math.floor(s / (HEARTBEAT_MS / 20)), (slices.get(Math.floor(s / (HEARTBEAT_MS / 20))) ?? 0) + 1);
+    expect(slices.size).toBeGreaterThanOrEqual(8);
+    expect(Math.max(...slices.values())).toBeLessThanOrEqual(25);
+  });
+});

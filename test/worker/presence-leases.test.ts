@@ -6,6 +6,8 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { FLUSH_DELAY_MS } from "../../worker/user/hit-window";
+import { expirySlackMs } from "../../worker/user/lease-book";
+import { DEFAULT_LIMITS } from "../../protocol/limits";
 import { closeAll, convStub, signup, userStub, watchedDm, writesDuring, type Account } from "./helpers";
 
 /** Leases the user's table holds (what a restarted object would find). */
@@ -28,6 +30,20 @@ describe("presence leases (issue 17)", () => {
     expect([...(await userStub(bob).sessionsLooking()).sessions].sort()).toEqual(convs.slice(0, 4).map((c) => `s-${c}`));
     await vi.waitFor(async () => expect((await storedLeases(bob)).map((r) => r.conv)).toEqual(convs.slice(0, 4)), { timeout: FLUSH_DELAY_MS * 5, interval: 100 });
     expect(JSON.parse(String((await storedLeases(bob))[0]!.sessions))).toEqual([`s-${convs[0]}`]);
+  });
+
+  it("the alarm for a lease's end comes the object's own share of half an interval after it, and expires it", async () => {
+    const bob = await signup("lease");
+    const conv = `c-${bob.username}`;
+    const until = Date.now() + HOUR;
+    await userStub(bob).connection(conv, true, until, ["s1"]);
+    const [id, alarm] = await runInDurableObject(userStub(bob), async (_i, state) => [state.id.toString(), await state.storage.getAlarm()] as const);
+    const slack = expirySlackMs(id, DEFAULT_LIMITS.heartbeatMs);
+    expect(alarm).toBe(until + slack);
+    // The lease ran out (nobody renewed it): the alarm finds it gone.
+    await runInDurableObject(userStub(bob), (instance) => instance.presence.setLease(conv, Date.now() - slack - 1));
+    expect(await runDurableObjectAlarm(userStub(bob))).toBe(true);
+    expect(await userStub(bob).isOnline()).toBe(false);
   });
 
   it("a restart finds the leases written, and a lease's end too", async () => {
