@@ -1,12 +1,13 @@
 /**
  * The heartbeat's lease renewals (ConversationPresence.renewLeases), with the runtime's clock
  * replaced: each member is renewed once, the renewals are spread over half an interval in the
- * order given instead of going out in bursts, every lease is renewed well inside its three
- * intervals, and a member who left meanwhile is not renewed (their object would count them
- * online for three more intervals).
+ * order given instead of going out in bursts, every lease is renewed well inside its length (two
+ * and a half to three intervals, by member, so that leases set together do not end together), and
+ * a member who left meanwhile is not renewed (their object would count them online for three
+ * more intervals).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ConversationPresence, LEASE_RENEW_BUCKET_MS, LEASE_RENEW_SPREAD, PRESENCE_LEASE_INTERVALS, type PresenceHooks } from "../../worker/conversation/presence";
+import { ConversationPresence, LEASE_RENEW_BUCKET_MS, LEASE_RENEW_SPREAD, leaseMs, PRESENCE_LEASE_INTERVALS, type PresenceHooks } from "../../worker/conversation/presence";
 
 const HEARTBEAT_MS = 30_000;
 
@@ -73,8 +74,8 @@ describe("lease renewals", () => {
     expect(renewals[0]!.at).toBe(start);
     expect(renewals.at(-1)!.at - start).toBeLessThan(spread);
     expect(renewals.at(-1)!.at - start).toBeGreaterThan(spread * 0.9);
-    // Each lease still runs three intervals from its renewal.
-    for (const r of renewals) expect(r.until).toBe(r.at + PRESENCE_LEASE_INTERVALS * HEARTBEAT_MS);
+    // Each lease runs its member's length from its renewal.
+    for (const r of renewals) expect(r.until).toBe(r.at + leaseMs(r.user, HEARTBEAT_MS));
   });
 
   it("renews every member of a very large room, a bucket at a time", async () => {
@@ -124,20 +125,24 @@ describe("lease renewals", () => {
   });
 });
 
-describe("the user object's alarm for a lease nobody renewed", () => {
-  it("comes a share of half an interval after the lease's end, the same for one object each time", async () => {
-    const { expirySlackMs } = await import("../../worker/user/lease-book");
-    const ids = Array.from({ length: 100 }, (_, i) => `${i.toString(16).padStart(8, "0")}${"ab".repeat(28)}`);
-    const slacks = ids.map((id) => expirySlackMs(id, HEARTBEAT_MS));
-    for (const s of slacks) {
-      expect(s).toBeGreaterThanOrEqual(0);
-      expect(s).toBeLessThan(HEARTBEAT_MS / 2);
+describe("a lease's length", () => {
+  it("is three intervals less a member's own share of half of one, spread over the members", () => {
+    const users = Array.from({ length: 100 }, (_, i) => `user${i}`);
+    const lengths = users.map((u) => leaseMs(u, HEARTBEAT_MS));
+    for (const l of lengths) {
+      expect(l).toBeLessThanOrEqual(PRESENCE_LEASE_INTERVALS * HEARTBEAT_MS);
+      expect(l).toBeGreaterThan((PRESENCE_LEASE_INTERVALS - 0.5) * HEARTBEAT_MS);
+      // Longer than the longest wait between two renewals (renewLeases: an interval and a half).
+      expect(l).toBeGreaterThan((1 + LEASE_RENEW_SPREAD) * HEARTBEAT_MS);
     }
-    expect(ids.map((id) => expirySlackMs(id, HEARTBEAT_MS))).toEqual(slacks);
-    // Leases that end together are noticed over most of the half interval, not at one moment:
-    // no 1.5 s slice of it (a tenth) holds more than a quarter of the objects.
+    expect(users.map((u) => leaseMs(u, HEARTBEAT_MS))).toEqual(lengths);
+    // Leases set together end over most of half an interval, not at one moment: no slice of a
+    // tenth of it holds more than a quarter of the members.
     const slices = new Map<number, number>();
-    for (const s of slacks) slices.set(Math.floor(s / (HEARTBEAT_MS / 20)), (slices.get(Math.floor(s / (HEARTBEAT_MS / 20))) ?? 0) + 1);
+    for (const l of lengths) {
+      const k = Math.floor((PRESENCE_LEASE_INTERVALS * HEARTBEAT_MS - l) / (HEARTBEAT_MS / 20));
+      slices.set(k, (slices.get(k) ?? 0) + 1);
+    }
     expect(slices.size).toBeGreaterThanOrEqual(8);
     expect(Math.max(...slices.values())).toBeLessThanOrEqual(25);
   });

@@ -6,7 +6,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { FLUSH_DELAY_MS } from "../../worker/user/hit-window";
-import { expirySlackMs } from "../../worker/user/lease-book";
+import { leaseMs, PRESENCE_LEASE_INTERVALS } from "../../worker/conversation/presence";
 import { DEFAULT_LIMITS } from "../../protocol/limits";
 import { closeAll, convStub, signup, userStub, watchedDm, writesDuring, type Account } from "./helpers";
 
@@ -32,18 +32,26 @@ describe("presence leases (issue 17)", () => {
     expect(JSON.parse(String((await storedLeases(bob))[0]!.sessions))).toEqual([`s-${convs[0]}`]);
   });
 
-  it("the alarm for a lease's end comes the object's own share of half an interval after it, and expires it", async () => {
-    const bob = await signup("lease");
-    const conv = `c-${bob.username}`;
-    const until = Date.now() + HOUR;
-    await userStub(bob).connection(conv, true, until, ["s1"]);
-    const [id, alarm] = await runInDurableObject(userStub(bob), async (_i, state) => [state.id.toString(), await state.storage.getAlarm()] as const);
-    const slack = expirySlackMs(id, DEFAULT_LIMITS.heartbeatMs);
-    expect(alarm).toBe(until + slack);
-    // The lease ran out (nobody renewed it): the alarm finds it gone.
-    await runInDurableObject(userStub(bob), (instance) => instance.presence.setLease(conv, Date.now() - slack - 1));
-    expect(await runDurableObjectAlarm(userStub(bob))).toBe(true);
-    expect(await userStub(bob).isOnline()).toBe(false);
+  it("a conversation's lease lasts three intervals less the member's own share of half of one; the alarm comes at its end", async () => {
+    const before = Date.now();
+    const { alice, conv } = await watchedDm();
+    await vi.waitFor(async () => expect(await userStub(alice).isOnline()).toBe(true), { timeout: 5_000, interval: 50 });
+    const after = Date.now();
+    const [until, alarm] = await runInDurableObject(userStub(alice), async (instance, state) => {
+      const lease = [...instance.presence.leases.live(Date.now())][0];
+      return [lease?.until ?? null, await state.storage.getAlarm()] as const;
+    });
+    const length = leaseMs(alice.username, DEFAULT_LIMITS.heartbeatMs);
+    expect(length).toBeLessThanOrEqual(PRESENCE_LEASE_INTERVALS * DEFAULT_LIMITS.heartbeatMs);
+    expect(length).toBeGreaterThan((PRESENCE_LEASE_INTERVALS - 0.5) * DEFAULT_LIMITS.heartbeatMs);
+    expect(until).not.toBeNull();
+    expect(until! - length).toBeGreaterThanOrEqual(before);
+    expect(until! - length).toBeLessThanOrEqual(after);
+    expect(alarm).toBe(until);
+    // The lease ran out (nobody renewed it): the alarm finds Alice offline.
+    await runInDurableObject(userStub(alice), (instance) => instance.presence.setLease(conv.id, Date.now() - 1));
+    expect(await runDurableObjectAlarm(userStub(alice))).toBe(true);
+    expect(await userStub(alice).isOnline()).toBe(false);
   });
 
   it("a restart finds the leases written, and a lease's end too", async () => {

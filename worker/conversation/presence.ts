@@ -16,8 +16,27 @@ import type { PeerPresence, PresenceReport, SocketLease } from "../user";
 import type { PresenceTable } from "./presence-table";
 import type { ConversationStore } from "./store";
 
-/** A presence lease lasts this many heartbeat intervals; the alarm renews it every interval... */
+/** A presence lease lasts this many heartbeat intervals, less the member's share (leaseMs)... */
 export const PRESENCE_LEASE_INTERVALS = 3;
+/**
+ * ...of up to half an interval: a lease lasts between two and a half and three intervals, the same
+ * for one member every time, spread over the members. Leases set together (a hundred people
+ * connecting at once, or a deploy bringing every socket back) otherwise end together, and the
+ * alarms the user objects set for their ends fired together 90 s later: under `wrangler dev` 60
+ * user objects woke in 0.3 s and held up a steady room's sends by up to 74 ms (issue 17,
+ * BENCHMARKS.md, sixteenth session). Taken off rather than added, so a conversation that crashed
+ * without a goodbye is noticed no later than before; renewals come at most an interval and a half
+ * apart (renewLeases), well inside the shortest lease.
+ */
+export function leaseMs(username: string, heartbeatMs: number): number {
+  // FNV-1a: any stable spread will do.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < username.length; i++) {
+    h ^= username.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return PRESENCE_LEASE_INTERVALS * heartbeatMs - (h % Math.max(1, Math.floor(heartbeatMs / 2)));
+}
 /**
  * ...spread evenly over this share of the interval (members in the same bucket of this many ms
  * go together): a lease is then renewed at most 1.5 intervals after the last time, well inside its
@@ -210,12 +229,13 @@ export class ConversationPresence {
     if (!conv) return null;
     const sessions = this.h.sessionsOf(username);
     if (adding !== undefined && !sessions.includes(adding)) sessions.push(adding);
-    return { conv, until: Date.now() + PRESENCE_LEASE_INTERVALS * this.h.heartbeatMs(), sessions };
+    return { conv, until: Date.now() + leaseMs(username, this.h.heartbeatMs()), sessions };
   }
 
   /**
    * Renews the leases of everyone connected here, spread over half an interval in the order
-   * given (the same each time, so each member's renewals stay an interval apart). A renewal
+   * given (the same each time, so each member's renewals stay an interval apart, and none comes
+   * more than an interval and a half after the last, inside the shortest lease). A renewal
    * wakes the member's object and writes its lease there; a hundred of them in half a second
    * (ten every 50 ms, as before) held up the sends of a steady room that arrived meanwhile by 30
    * to 60 ms under `wrangler dev`, where every object runs on one thread (issue 17,

@@ -18,7 +18,6 @@ import { PushSubscriptions } from "./push-subscriptions";
 import { PushSender } from "./push-sender";
 import type { LeasedSessions } from "./presence";
 import { installUserSchema } from "./install-schema";
-import { expirySlackMs } from "./lease-book";
 import type { ActivityBatch, IndexEntry, PeerPresence, PresenceReport, SocketLease } from "./types";
 import { Watch } from "./watch";
 
@@ -402,9 +401,8 @@ export class UserObject extends SocketObject {
     const announced = report ? this.watch.announce(report, paced) : Promise.resolve();
     this.ctx.waitUntil(announced);
     const leaseEnd = this.presence.sweep(now);
-    const leaseCheck = leaseEnd === null ? null : leaseEnd + expirySlackMs(this.ctx.id.toString(), this.limits.heartbeatMs);
     const sweep = this.#inboxSockets().length > 0 ? now + this.limits.heartbeatMs : null;
-    const next = [leaseCheck, sweep].filter((t): t is number => t !== null);
+    const next = [leaseEnd, sweep].filter((t): t is number => t !== null);
     if (next.length > 0) this.ctx.waitUntil(this.#clock.ensure(Math.min(...next)).catch(() => {}));
     return announced;
   }

@@ -19,26 +19,6 @@
 import { WriteBehind } from "../write-behind";
 import { FLUSH_DELAY_MS } from "./hit-window";
 
-/**
- * How long after its end a lease that nobody renewed is noticed by the alarm: a share of the
- * heartbeat interval (up to half), the same for one object every time and spread over the
- * objects. Leases set together (a hundred people connecting at once, or a deploy bringing every
- * socket back) end together, and so did the alarms their user objects set for them, 90 s later:
- * under `wrangler dev` 60 user objects woke in 0.3 s and held up a steady room's sends by up to
- * 74 ms (issue 17, BENCHMARKS.md, sixteenth session). Only a conversation that crashed without
- * a goodbye waits for this alarm (a close drops its lease at once, a renewal moves it on), and
- * every other call works presence out from the leases as they are then.
- */
-export function expirySlackMs(objectId: string, heartbeatMs: number): number {
-  // FNV-1a: any stable spread will do.
-  let h = 0x811c9dc5;
-  for (let i = 0; i < objectId.length; i++) {
-    h ^= objectId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h % Math.max(1, Math.floor(heartbeatMs / 2));
-}
-
 export interface Lease {
   until: number;
   /** Whose sockets are open there; null from objects that do not say. */
