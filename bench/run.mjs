@@ -106,8 +106,11 @@ function reprint(file) {
     } else if (r.skipped) console.log(`\n== ${r.title}: skipped (${r.skipped})`);
     else console.log(table(r.title, r.kind, r.by));
   }
-  // Runs saved before issue 17 have a flat list without `issue`: those were issue 6's.
-  console.log(printTargets(saved.targets.map((t) => ({ issue: 6, ...t }))));
+  // A run of several passes keeps each pass: its verdicts are worked out again, by the rules of
+  // this version of the tool. Runs saved before issue 17 have a flat list without `issue`: those
+  // were issue 6's.
+  const targets = saved.runs && saved.params ? checkTargets(saved.runs, saved.params) : saved.targets.map((t) => ({ issue: 6, ...t }));
+  console.log(printTargets(targets));
 }
 
 async function main() {

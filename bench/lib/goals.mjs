@@ -87,8 +87,10 @@ function goals(P) {
     { issue: 17, what: `throughput, room of ${P.mid}: messages/s, ours/bare (kept)`, sense: ">=", bound: 1.5, value: pair("room100", "bare", (r) => r.messagesPerSecond, "msg/s") },
     { issue: 6, what: "catch-up of the missed messages, ours/bare", sense: "<=", bound: 1.5, value: pair("catchUp", "bare", (r) => r.catchUpMs, "ms") },
     // "Within 10 %" of the bare object: holding less than it is not a miss.
-    { issue: 6, what: "idle: memory per idle socket, ours/bare", sense: "<=", bound: 1.1, value: pair("idle", "bare", (r) => r.bytesPerSocketIdle, "bytes") },
-    { issue: 6, what: "reading: the same on ours without static assets, ours-noassets/bare", ratio: true, sense: null, bound: null, value: pair("idle", "bare", (r) => r.bytesPerSocketIdle, "bytes", "ours-noassets") },
+    // Memory is read off the processes' RSS, which from the second pass on starts with what the
+    // earlier passes left (the same processes run every pass): a delta there can even be negative.
+    { issue: 6, what: "idle: memory per idle socket, ours/bare", sense: "<=", bound: 1.1, firstPassOnly: true, value: pair("idle", "bare", (r) => r.bytesPerSocketIdle, "bytes") },
+    { issue: 6, what: "reading: the same on ours without static assets, ours-noassets/bare", ratio: true, sense: null, bound: null, firstPassOnly: true, value: pair("idle", "bare", (r) => r.bytesPerSocketIdle, "bytes", "ours-noassets") },
     {
       issue: 6,
       what: "msg frames with short names (as the web app speaks) / JSON",
@@ -114,7 +116,7 @@ const median = (v) => {
 export function checkTargets(runs, P) {
   const out = [];
   for (const g of goals(P)) {
-    const each = runs.map((res) => g.value(res)).filter(Boolean);
+    const each = (g.firstPassOnly ? runs.slice(0, 1) : runs).map((res) => g.value(res)).filter(Boolean);
     if (each.length === 0) {
       out.push({ issue: g.issue, what: g.what, met: null, detail: "not measured" });
       continue;
@@ -136,7 +138,7 @@ export function checkTargets(runs, P) {
       min: round(Math.min(...values), 3),
       max: round(Math.max(...values), 3),
       passes: values.length,
-      detail: each.length === 1 ? each[0].detail : `last pass: ${each[each.length - 1].detail}`,
+      detail: `${g.firstPassOnly && runs.length > 1 ? "first pass only (later passes start with what earlier ones left): " : ""}${each.length === 1 ? each[0].detail : `last pass: ${each[each.length - 1].detail}`}`,
     });
   }
   // 0 lost, duplicated or reordered, in every scenario of every pass.
