@@ -10,6 +10,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { DEFAULT_LIMITS } from "../protocol";
+import { fnv1a } from "./fnv1a";
 import { limitsFromEnv, positiveVar } from "./config";
 
 export interface WindowLimit {
@@ -84,11 +85,9 @@ export function limiterFor(env: Env, request: Request) {
   return isLoopbackAddress(address) ? null : env.LIMITERS.get(env.LIMITERS.idFromName(`addr:${address}`));
 }
 
-/** FNV-1a: spreads usernames over the shards; not a secret, only an even spread. */
+/** Spreads usernames over the shards; not a secret, only an even spread. */
 export function usernameShard(username: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < username.length; i++) h = Math.imul(h ^ username.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % USERNAME_SHARDS;
+  return fnv1a(username) % USERNAME_SHARDS;
 }
 
 /** The limiter that counts failed log-ins for `username`, and the kind its rows carry. */

@@ -11,17 +11,14 @@
  * object made before this record existed, or one that wiped its storage, has none and installs.
  */
 
+import { fnv1a } from "./fnv1a";
+
 const TABLE = "schema_revision";
 
 /** A short, stable digest (FNV-1a, 32 bits, with the length) of the parts' text. */
 export function schemaFingerprint(parts: readonly (string | ((...args: never[]) => unknown))[]): string {
   const text = parts.map((p) => (typeof p === "string" ? p : p.toString())).join("\u0000");
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return `${hash.toString(16).padStart(8, "0")}-${text.length.toString(36)}`;
+  return `${fnv1a(text).toString(16).padStart(8, "0")}-${text.length.toString(36)}`;
 }
 
 /** The fingerprint the last complete install recorded, or null (never recorded, or wiped). */

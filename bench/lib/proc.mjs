@@ -60,22 +60,40 @@ export function openObjectFiles(pid) {
  * objects share: a window that many closes fall in pays for them in its latencies.
  */
 export function objectCloseMeter(pid, everyMs = 100) {
-  let before = openObjectFiles(pid);
-  const atStart = before.size;
-  let closed = 0;
-  const look = () => {
-    const now = openObjectFiles(pid);
-    for (const f of before) if (!now.has(f)) closed++;
-    before = now;
-  };
-  const timer = setInterval(look, everyMs);
+  const watch = objectWatch(pid);
+  const timer = setInterval(() => watch.look(), everyMs);
   return {
     stop() {
       clearInterval(timer);
-      look();
-      return { atStart, closed };
+      watch.look();
+      return { atStart: watch.atStart, closed: watch.closed };
     },
   };
+}
+
+/**
+ * The objects a workerd holds, looked at again on each `look()`: counts those closed since the
+ * first look, and says whether anything opened or closed since the last.
+ */
+export function objectWatch(pid) {
+  let before = openObjectFiles(pid);
+  const watch = {
+    atStart: before.size,
+    closed: 0,
+    look() {
+      const now = openObjectFiles(pid);
+      let changed = now.size !== before.size;
+      for (const f of before) {
+        if (!now.has(f)) {
+          watch.closed++;
+          changed = true;
+        }
+      }
+      before = now;
+      return changed;
+    },
+  };
+  return watch;
 }
 
 /** Resident set size in bytes, or 0 once the process is gone. */

@@ -1,7 +1,7 @@
 // The measurements. Each takes a Target and returns plain figures (ms, counts, rates, bytes).
 import { setTimeout as sleep } from "node:timers/promises";
 import { openAll, wsHeaderBytes } from "./client.mjs";
-import { cpuMeter, cpuSeconds, diskWriteBytes, objectCloseMeter, openObjectFiles, rssBytes } from "./proc.mjs";
+import { cpuMeter, cpuSeconds, diskWriteBytes, objectCloseMeter, objectWatch, rssBytes } from "./proc.mjs";
 import { round, Samples } from "./stats.mjs";
 
 /** BENCH_TRACE=1 prints every ack slower than 50 ms; BENCH_TRACE=20, slower than 20 ms. */
@@ -247,23 +247,13 @@ export async function settle(target, { cores = 0.05, maxSeconds = 20, quietMs = 
  */
 export async function settleObjects(target, { idleMs = 12_000, maxSeconds = 40, everyMs = 250 } = {}) {
   const t0 = performance.now();
-  let seen = openObjectFiles(target.workerPid);
+  const watch = objectWatch(target.workerPid);
   let lastChange = t0;
-  let closed = 0;
   while (performance.now() - lastChange < idleMs && performance.now() - t0 < maxSeconds * 1000) {
     await sleep(everyMs);
-    const now = openObjectFiles(target.workerPid);
-    let changed = now.size !== seen.size;
-    for (const f of seen) {
-      if (!now.has(f)) {
-        closed++;
-        changed = true;
-      }
-    }
-    if (changed) lastChange = performance.now();
-    seen = now;
+    if (watch.look()) lastChange = performance.now();
   }
-  return { seconds: round((performance.now() - t0) / 1000, 1), closed };
+  return { seconds: round((performance.now() - t0) / 1000, 1), closed: watch.closed };
 }
 
 /** Scales the quiet windows (a quick run, which only checks the tool, shortens them). */

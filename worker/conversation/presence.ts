@@ -15,12 +15,20 @@ import type { ServerFrame } from "../../protocol";
 import type { PeerPresence, PresenceReport, SocketLease } from "../user";
 import type { PresenceTable } from "./presence-table";
 import type { ConversationStore } from "./store";
+import { fnv1a } from "../fnv1a";
 
-/** A presence lease lasts this many heartbeat intervals, less the member's share (leaseMs)... */
+/** A presence lease lasts this many heartbeat intervals, less the member's share (leaseMs). */
 export const PRESENCE_LEASE_INTERVALS = 3;
 /**
- * ...of up to half an interval: a lease lasts between two and a half and three intervals, the same
- * for one member every time, spread over the members. Leases set together (a hundred people
+ * The alarm renews every lease each interval, spread evenly over this share of it (members in the
+ * same bucket of this many ms go together): a lease is then renewed at most an interval and a half
+ * after the last time, well inside the shortest lease (leaseMs).
+ */
+export const LEASE_RENEW_SPREAD = 0.5;
+export const LEASE_RENEW_BUCKET_MS = 10;
+/**
+ * A member's lease: three intervals less their own share of up to half of one, the same for one
+ * member every time, spread over the members. Leases set together (a hundred people
  * connecting at once, or a deploy bringing every socket back) otherwise end together, and the
  * alarms the user objects set for their ends fired together 90 s later: under `wrangler dev` 60
  * user objects woke in 0.3 s and held up a steady room's sends by up to 74 ms (issue 17,
@@ -29,21 +37,8 @@ export const PRESENCE_LEASE_INTERVALS = 3;
  * apart (renewLeases), well inside the shortest lease.
  */
 export function leaseMs(username: string, heartbeatMs: number): number {
-  // FNV-1a: any stable spread will do.
-  let h = 0x811c9dc5;
-  for (let i = 0; i < username.length; i++) {
-    h ^= username.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return PRESENCE_LEASE_INTERVALS * heartbeatMs - (h % Math.max(1, Math.floor(heartbeatMs / 2)));
+  return PRESENCE_LEASE_INTERVALS * heartbeatMs - (fnv1a(username) % Math.max(1, Math.floor(heartbeatMs / 2)));
 }
-/**
- * ...spread evenly over this share of the interval (members in the same bucket of this many ms
- * go together): a lease is then renewed at most 1.5 intervals after the last time, well inside its
- * three.
- */
-export const LEASE_RENEW_SPREAD = 0.5;
-export const LEASE_RENEW_BUCKET_MS = 10;
 /** Conversations up to this size tell every member's inbox about presence changes. */
 export const PRESENCE_FANOUT_MAX_MEMBERS = 100;
 /** How long presence changes are gathered before they go to members' inboxes. */
