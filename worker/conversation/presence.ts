@@ -12,7 +12,7 @@
  * moment and sent as one call per watcher, retried until they land.
  */
 import type { ServerFrame } from "../../protocol";
-import type { PeerPresence, PresenceReport, SocketLease } from "../user";
+import type { LeaseAnswer, PeerPresence, PresenceReport, SocketLease } from "../user";
 import type { PresenceTable } from "./presence-table";
 import type { ConversationStore } from "./store";
 import { fnv1a } from "../fnv1a";
@@ -199,18 +199,23 @@ export class ConversationPresence {
 
   /**
    * Tells the member's object that they have sockets here (a lease until `until`, with the
-   * sessions they were opened with) or none any more. Its state comes back as an announcement;
-   * the answer names the sessions among them that were signed out, whose sockets are closed.
-   * Called when any of their sockets here opens or ends, and by each renewal.
+   * sessions they were opened with) or none any more. The answer names the sessions among them
+   * that were signed out, whose sockets are closed, and carries the member's state as announced,
+   * applied like an announcement (by version): a renewal thus repairs an announcement this
+   * conversation missed, and its watchers are told. Called when any of their sockets here opens
+   * or ends, and by each renewal.
    */
   report(username: string, online: boolean): void {
     const lease = this.leaseOf(username);
     if (!lease) return;
     const sent = Date.now();
     const call = this.#user(username).connection(lease.conv, online, lease.until, online ? lease.sessions : []);
-    const settle = (ended: string[]) => {
+    const settle = (answer: LeaseAnswer | string[]) => {
+      // An object of the version before this one (during a deploy) answers the sessions alone.
+      const { ended, presence } = Array.isArray(answer) ? { ended: answer, presence: null } : answer;
       for (const session of ended) this.h.endSession(session);
       if (online) this.h.sessionsLive(username, lease.sessions.filter((s) => !ended.includes(s)), sent);
+      if (presence) this.announce(username, presence);
     };
     this.h.ctx.waitUntil(call.then(settle).catch(() => {}));
   }

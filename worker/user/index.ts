@@ -18,10 +18,10 @@ import { PushSubscriptions } from "./push-subscriptions";
 import { PushSender } from "./push-sender";
 import type { LeasedSessions } from "./presence";
 import { installUserSchema } from "./install-schema";
-import type { ActivityBatch, IndexEntry, PeerPresence, PresenceReport, SocketLease } from "./types";
+import type { ActivityBatch, IndexEntry, LeaseAnswer, PeerPresence, PresenceReport, SocketLease } from "./types";
 import { Watch } from "./watch";
 
-export type { ActivityBatch, ActivityItem, AnnounceAnswer, IndexEntry, PeerPresence, PresenceReport, SocketLease, WatchSnapshot } from "./types";
+export type { ActivityBatch, ActivityItem, AnnounceAnswer, IndexEntry, LeaseAnswer, PeerPresence, PresenceReport, SocketLease, WatchSnapshot } from "./types";
 
 export type { LoginResult, SignupResult } from "./account";
 export { LOGIN_FAILURES_ALLOWED, LOGIN_WINDOW_MS } from "./account";
@@ -339,14 +339,16 @@ export class UserObject extends SocketObject {
 
   /**
    * A conversation object says I have sockets there (with a lease until `until`, opened with
-   * `sessions`) or no more.
+   * `sessions`) or no more. The answer carries my state as announced, which the conversation
+   * applies by version: every renewal repairs an announcement it missed.
    */
-  connection(conv: string, online: boolean, until: number, sessions?: string[]): string[] {
+  connection(conv: string, online: boolean, until: number, sessions?: string[]): LeaseAnswer {
     this.#connection(conv, online, until, sessions);
     // Sessions signed out whose sockets are still open there (the close never reached it): the
     // answer names them and the conversation closes them (and reports again), so every renewal
     // repairs a lost close.
-    return online && Array.isArray(sessions) ? sessions.filter((s) => typeof s === "string" && !this.account.isLive(s)) : [];
+    const ended = online && Array.isArray(sessions) ? sessions.filter((s) => typeof s === "string" && !this.account.isLive(s)) : [];
+    return { ended, presence: this.presence.announced() };
   }
 
   #connection(conv: string, online: boolean, until: number, sessions?: string[]): void {

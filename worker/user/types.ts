@@ -80,6 +80,18 @@ export interface SocketLease {
   sessions: string[];
 }
 
+/**
+ * A member's object's answer to a conversation's lease report: the sessions signed out among
+ * those named (their sockets there are closed), and the member's state as announced now. The
+ * state rides along so that every renewal repairs a conversation that missed an announcement
+ * (all its tries failed, or the object that made them was reset): without it, one lost
+ * "online" left the member's watchers showing them offline until their next change.
+ */
+export interface LeaseAnswer {
+  ended: string[];
+  presence: PresenceReport;
+}
+
 /** One person's announced state, passed on to the people who share a conversation with them. */
 export interface PeerPresence {
   username: string;

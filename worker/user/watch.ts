@@ -86,30 +86,42 @@ export class Watch {
       }
       failed.push(...(await this.#tell(ids.slice(i, i + step), me, report, states)));
     }
-    // A conversation that did not take it (reset meanwhile, overloaded) would otherwise show my
-    // old state to its members until my next change: it is told again, off this path.
-    if (failed.length > 0) this.h.ctx.waitUntil(this.#announceAgain(me, report, failed));
     // Only an announcement that I watch asked for views; a later one may have superseded it.
     if (report.watching && this.h.presence.announced().version === report.version) {
-      const changes = this.h.presence.rebuildContacts(states, me, Date.now());
-      if (changes.length > 0) this.h.toInbox(changes.map(presenceFrame));
+      // A contact whom only a conversation that did not answer mentions is not known to be
+      // offline: the views that came are applied (by version), and the contacts nobody mentions
+      // go offline only once every conversation has answered (#announceAgain).
+      if (failed.length === 0) this.#rebuild(states, me);
+      else this.#contacts(states);
     }
+    // A conversation that did not take it (reset meanwhile, overloaded) would otherwise show my
+    // old state to its members until my next change: it is told again, off this path.
+    if (failed.length > 0) this.h.ctx.waitUntil(this.#announceAgain(me, report, failed, states));
   }
 
   /**
    * Tells the conversations that failed `report` again, with backoff, until each took it or a
    * newer announcement (which goes to every conversation) superseded it. Versions make a repeat
-   * harmless.
+   * harmless. `states`: the views the others answered; once every conversation has answered a
+   * watching announcement, my contacts are rebuilt from all of them.
    */
-  async #announceAgain(me: string, report: PresenceReport, convs: string[]): Promise<void> {
+  async #announceAgain(me: string, report: PresenceReport, convs: string[], states: PeerPresence[]): Promise<void> {
     let left = convs;
     for (let attempt = 0; attempt < ANNOUNCE_TRIES && left.length > 0; attempt++) {
       await new Promise((r) => setTimeout(r, ANNOUNCE_RETRY_MS * 2 ** attempt));
       if (this.h.presence.announced().version !== report.version) return;
-      const states: PeerPresence[] = [];
-      left = await this.#tell(left, me, report, states);
-      this.#contacts(states);
+      const more: PeerPresence[] = [];
+      left = await this.#tell(left, me, report, more);
+      states.push(...more);
+      if (left.length === 0 && report.watching && this.h.presence.announced().version === report.version) this.#rebuild(states, me);
+      else this.#contacts(more);
     }
+  }
+
+  /** My contacts from every conversation's view (see Presence.rebuildContacts), on my inboxes. */
+  #rebuild(states: readonly PeerPresence[], me: string): void {
+    const changes = this.h.presence.rebuildContacts(states, me, Date.now());
+    if (changes.length > 0) this.h.toInbox(changes.map(presenceFrame));
   }
 
   /**

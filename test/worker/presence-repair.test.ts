@@ -1,0 +1,58 @@
+/**
+ * Online dots converge after announcements are lost (CI stop 32: a fault run's watchers showed a
+ * member offline for good while she had a socket open, after an object reload). Each test fails on
+ * the code before the repair it names.
+ */
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { ConversationObject } from "../../worker/conversation";
+import { connect, convSql, convStub, dm, join, signup } from "./helpers";
+
+/** Every announcement `username`'s object makes to any conversation fails, for the rest of the test. */
+function announcementsFail(username: string): void {
+  const original = ConversationObject.prototype.memberPresence;
+  ConversationObject.prototype.memberPresence = function (this: ConversationObject, who, report) {
+    if (who === username) return Promise.reject(new Error("unreachable"));
+    return original.call(this, who, report);
+  };
+  onTestFinished(() => {
+    ConversationObject.prototype.memberPresence = original;
+  });
+}
+
+describe("repairs of lost announcements", () => {
+  it("a lease renewal carries the member's state: a conversation that missed her coming online learns it, and tells its watchers", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    const inbox = await connect("/inbox", bob);
+    await inbox.next("inbox");
+    announcementsFail(alice.username);
+    // Her socket's lease reaches her object, which counts her online; its announcement never lands.
+    const a = await join(conv.id, alice);
+    expect(await convSql(conv.id, "SELECT online FROM presence WHERE username = ?", alice.username)).not.toEqual([{ online: 1 }]);
+    // The heartbeat renews her lease; the answer brings her state, and Bob's inbox hears of it.
+    expect(await runDurableObjectAlarm(convStub(conv.id))).toBe(true);
+    await inbox.next("presence", (f) => f.username === alice.username && f.online);
+    a.close();
+    inbox.close();
+  });
+
+  it("an inbox opening while a conversation does not answer keeps the contacts only it mentions as they were", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    const bobInbox = await connect("/inbox", bob);
+    await bobInbox.next("inbox");
+    const first = await connect("/inbox", alice);
+    expect((await first.next("inbox")).online).toEqual([bob.username]);
+    first.close();
+    await expect.poll(async () => convSql(conv.id, "SELECT watching FROM presence WHERE username = ?", alice.username), { timeout: 10_000 }).toEqual([{ watching: 0 }]);
+    // Bob is still online; the DM cannot answer Alice's object when her inbox opens again.
+    announcementsFail(alice.username);
+    const again = await connect("/inbox", alice);
+    expect((await again.next("inbox")).online).toEqual([bob.username]);
+    again.close();
+    bobInbox.close();
+  });
+});
