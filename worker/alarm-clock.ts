@@ -29,6 +29,27 @@ export class AlarmClock {
   }
 
   /**
+   * Makes sure no alarm is set (nothing left for it to do): one storage read after a wake, then
+   * nothing while it is known to be unset.
+   */
+  clear(): Promise<void> {
+    this.#setting = this.#setting.then(async () => {
+      if (this.#at === undefined) this.#at = await this.storage.getAlarm();
+      if (this.#at === null) return;
+      this.#at = null;
+      try {
+        await this.storage.deleteAlarm();
+      } catch (err) {
+        this.#at = undefined;
+        throw err;
+      }
+    });
+    const done = this.#setting;
+    this.#setting = done.catch(() => {});
+    return done;
+  }
+
+  /**
    * Sets the alarm to `at` whatever is remembered (the alarm handler re-arming: it does not trust
    * a remembered time, as the alarm that just fired is gone from storage).
    */

@@ -54,6 +54,30 @@ describe("presence leases (issue 17)", () => {
     expect(await userStub(alice).isOnline()).toBe(false);
   });
 
+  it("a member gone offline cleanly has no alarm left to wake her, unless something is still owed", async () => {
+    const bob = await signup("lease");
+    const alarm = () => runInDurableObject(userStub(bob), (_i, state) => state.storage.getAlarm());
+    const conv = `c1-${bob.username}`;
+    await userStub(bob).connection(conv, true, Date.now() + HOUR, ["s1"]);
+    await vi.waitFor(async () => expect(await alarm()).not.toBeNull(), { timeout: 5_000, interval: 50 });
+    await userStub(bob).connection(conv, false, 0);
+    await vi.waitFor(async () => expect(await alarm()).toBeNull(), { timeout: 5_000, interval: 50 });
+    // After a wake (the time no longer remembered) it is read once and cleared all the same.
+    await userStub(bob).connection(conv, true, Date.now() + HOUR, ["s1"]);
+    await vi.waitFor(async () => expect(await alarm()).not.toBeNull(), { timeout: 5_000, interval: 50 });
+    await evictDurableObject(userStub(bob));
+    await userStub(bob).connection(conv, false, 0);
+    await vi.waitFor(async () => expect(await alarm()).toBeNull(), { timeout: 5_000, interval: 50 });
+    // A note still owed to a conversation (a new name) keeps the alarm that retries it.
+    await userStub(bob).connection(conv, true, Date.now() + HOUR, ["s1"]);
+    await runInDurableObject(userStub(bob), (_i, state) => {
+      state.storage.sql.exec("INSERT INTO conv_notes (conv, kind, payload) VALUES (?, 'name', '{}')", conv);
+    });
+    await userStub(bob).connection(conv, false, 0);
+    expect(await userStub(bob).isOnline()).toBe(false);
+    expect(await alarm()).not.toBeNull();
+  });
+
   it("a restart finds the leases written, and a lease's end too", async () => {
     const bob = await signup("lease");
     const conv = `c-${bob.username}`;

@@ -406,6 +406,11 @@ export class UserObject extends SocketObject {
     const sweep = this.#inboxSockets().length > 0 ? now + this.limits.heartbeatMs : null;
     const next = [leaseEnd, sweep].filter((t): t is number => t !== null);
     if (next.length > 0) this.ctx.waitUntil(this.#clock.ensure(Math.min(...next)).catch(() => {}));
+    // Offline with nothing owed: the alarm set for a lease's end (it only ever moves earlier, see
+    // AlarmClock.ensure) would wake me for nothing once the lease was dropped. Cleared, it no
+    // longer wakes each user object once after every session, which under `wrangler dev` landed
+    // in the middle of other conversations' traffic (issue 17, BENCHMARKS.md).
+    else if (!this.pushSender.waiting() && !this.settings.pending()) this.ctx.waitUntil(this.#clock.clear().catch(() => {}));
     return announced;
   }
 

@@ -181,6 +181,11 @@ export class PushSender {
     return this.#inFlight.size;
   }
 
+  /** Whether any push waits to be sent or retried (the alarm is then still wanted). */
+  waiting(): boolean {
+    return this.#inFlight.size > 0 || this.sql.exec("SELECT 1 FROM push_outbox LIMIT 1").toArray().length > 0;
+  }
+
   /**
    * Starts every due row not already under way (not waited on), and sets the alarm for the next
    * row that waits. Called on new rows, after each attempt, and by the alarm.
