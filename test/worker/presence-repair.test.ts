@@ -6,7 +6,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { ConversationObject } from "../../worker/conversation";
-import { connect, convSql, convStub, dm, join, signup } from "./helpers";
+import { connect, convSql, convStub, dm, join, signup, userStub } from "./helpers";
 
 /** Every announcement `username`'s object makes to any conversation fails, for the rest of the test. */
 function announcementsFail(username: string): void {
@@ -35,6 +35,32 @@ describe("repairs of lost announcements", () => {
     expect(await runDurableObjectAlarm(convStub(conv.id))).toBe(true);
     await inbox.next("presence", (f) => f.username === alice.username && f.online);
     a.close();
+    inbox.close();
+  });
+
+  it("a renewal that shows a conversation its member watches after all sends her its view, with the changes she missed", async () => {
+    const alice = await signup("alice");
+    const bob = await signup("bob");
+    const conv = await dm(alice, bob);
+    const inbox = await connect("/inbox", bob);
+    await inbox.next("inbox");
+    const b = await join(conv.id, bob);
+    // The DM missed that Bob watches (as if the announcement of his inbox opening never landed).
+    const held = await userStub(bob).presenceState();
+    await convStub(conv.id).memberPresence(bob.username, { ...held, watching: false });
+    expect(await convSql(conv.id, "SELECT watching FROM presence WHERE username = ?", bob.username)).toEqual([{ watching: 0 }]);
+    // Alice comes online meanwhile (an inbox: the heartbeat then renews Bob's lease alone, at
+    // once): the DM tells only its watchers, so not Bob.
+    const a = await connect("/inbox", alice);
+    await a.next("inbox");
+    await expect.poll(async () => convSql(conv.id, "SELECT online FROM presence WHERE username = ?", alice.username), { timeout: 10_000 }).toEqual([{ online: 1 }]);
+    expect(inbox.of("presence").filter((f) => f.username === alice.username)).toEqual([]);
+    // The heartbeat renews Bob's lease; its answer says he watches, and the DM sends him its view.
+    expect(await runDurableObjectAlarm(convStub(conv.id))).toBe(true);
+    await inbox.next("presence", (f) => f.username === alice.username && f.online);
+    expect(await convSql(conv.id, "SELECT watching FROM presence WHERE username = ?", bob.username)).toEqual([{ watching: 1 }]);
+    a.close();
+    b.close();
     inbox.close();
   });
 

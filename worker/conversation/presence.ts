@@ -215,9 +215,24 @@ export class ConversationPresence {
       const { ended, presence } = Array.isArray(answer) ? { ended: answer, presence: null } : answer;
       for (const session of ended) this.h.endSession(session);
       if (online) this.h.sessionsLive(username, lease.sessions.filter((s) => !ended.includes(s)), sent);
-      if (presence) this.announce(username, presence);
+      if (presence) this.#caughtUp(username, presence);
     };
     this.h.ctx.waitUntil(call.then(settle).catch(() => {}));
+  }
+
+  /**
+   * Applies the state a lease's answer carried. If it shows that the member watches and this
+   * conversation had missed it (the announcement that their inbox opened never landed), they
+   * also missed every change sent to watchers meanwhile: they get this conversation's view, as
+   * that announcement's answer would have given them (applied by version, so nothing goes back).
+   */
+  #caughtUp(username: string, presence: PresenceReport): void {
+    const wasWatching = this.h.table.get(username)?.watching ?? false;
+    this.announce(username, presence);
+    if (!wasWatching && this.h.table.get(username)?.watching === true) {
+      const view = this.announcedStates();
+      if (view.length > 0) this.h.ctx.waitUntil(this.#tell(username, view));
+    }
   }
 
   /**
