@@ -11,21 +11,7 @@ export class AlarmClock {
 
   /** Makes sure the alarm fires by `at`: sets it unless it is already due no later. */
   ensure(at: number): Promise<void> {
-    // One at a time, in order; a failed write leaves the time unknown, to be read again.
-    this.#setting = this.#setting.then(async () => {
-      if (this.#at === undefined) this.#at = await this.storage.getAlarm();
-      if (this.#at !== null && this.#at <= at) return;
-      this.#at = at;
-      try {
-        await this.storage.setAlarm(at);
-      } catch (err) {
-        this.#at = undefined;
-        throw err;
-      }
-    });
-    const done = this.#setting;
-    this.#setting = done.catch(() => {});
-    return done;
+    return this.#inTurn((known) => (known !== null && known <= at ? known : at));
   }
 
   /**
@@ -33,12 +19,23 @@ export class AlarmClock {
    * nothing while it is known to be unset.
    */
   clear(): Promise<void> {
+    return this.#inTurn(() => null);
+  }
+
+  /**
+   * One change at a time, in order: `next` gets the alarm's time (read from storage when not
+   * known) and says what it should be; a write is made only when that differs. A failed write
+   * leaves the time unknown, to be read again.
+   */
+  #inTurn(next: (known: number | null) => number | null): Promise<void> {
     this.#setting = this.#setting.then(async () => {
       if (this.#at === undefined) this.#at = await this.storage.getAlarm();
-      if (this.#at === null) return;
-      this.#at = null;
+      const want = next(this.#at);
+      if (want === this.#at) return;
+      this.#at = want;
       try {
-        await this.storage.deleteAlarm();
+        if (want === null) await this.storage.deleteAlarm();
+        else await this.storage.setAlarm(want);
       } catch (err) {
         this.#at = undefined;
         throw err;
