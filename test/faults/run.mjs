@@ -10,7 +10,9 @@
 //
 //   node test/faults/run.mjs [--duration 96] [--checks 8] [--seed N] [--port 8820] [--rooms 3]
 //                            [--senders 3] [--root DIR (a scratch copy of the repository to run
-//                            instead)] [--keep]
+//                            instead)] [--keep] [--reloads N (N object reloads spread evenly over
+//                            the fault time, in place of the usual three reloads and two restarts:
+//                            every check then follows a reload, as when CI stop 32 failed)]
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -37,6 +39,7 @@ const { values: opts } = parseArgs({
     senders: { type: "string", default: "3" },
     root: { type: "string", default: resolve(here, "..", "..") },
     keep: { type: "boolean", default: false },
+    reloads: { type: "string" },
   },
 });
 
@@ -357,9 +360,11 @@ function summarizeKinds(list) {
 
 async function faultLoop(rooms) {
   // The heavy faults come at fixed fractions of the fault time (each at least once), the rest at random.
-  const heavy = [
-    [0.15, "objectReload"], [0.3, "wranglerRestart"], [0.5, "objectReload"], [0.7, "wranglerRestart"], [0.88, "objectReload"],
-  ].map(([f, kind]) => ({ at: f * DURATION_MS + random.int(-2000, 2000), kind }));
+  const reloads = opts.reloads === undefined ? null : Math.max(1, Number(opts.reloads));
+  const schedule = reloads === null
+    ? [[0.15, "objectReload"], [0.3, "wranglerRestart"], [0.5, "objectReload"], [0.7, "wranglerRestart"], [0.88, "objectReload"]]
+    : Array.from({ length: reloads }, (_, i) => [(i + 0.5) / reloads, "objectReload"]);
+  const heavy = schedule.map(([f, kind]) => ({ at: f * DURATION_MS + random.int(-2000, 2000), kind }));
   for (let i = 1; i <= CHECKS; i++) {
     const injected = await faultSegment(rooms, DURATION_MS / CHECKS, heavy);
     await checkpoint(rooms, i, i === CHECKS, injected);
