@@ -22,15 +22,17 @@ export function MessageMenu({ s, m }: { s: ConversationSession; m: Message }) {
   const moderator = summary?.kind === "room" && canModerate(summary.role);
 
   // Near the bottom of the list it opens upwards, so that it is not cut off by the list's edge.
+  // The focus moves in before the menu is painted: moved after (an effect), an Escape pressed as
+  // soon as the menu showed went to the page and left it open (a CI run of the browser tests).
   useLayoutEffect(() => {
     const el = ref.current;
     const list = el?.closest(".messages");
     if (el && list && el.getBoundingClientRect().bottom > list.getBoundingClientRect().bottom) el.classList.add("up");
+    el?.querySelector<HTMLElement>("[role=menuitem]")?.focus();
   }, []);
 
   useEffect(() => {
     const el = ref.current;
-    el?.querySelector<HTMLElement>("[role=menuitem]")?.focus();
     // A press anywhere else closes it.
     const away = (e: PointerEvent) => {
       if (e.target instanceof Node && !el?.contains(e.target) && !(e.target instanceof Element && e.target.closest(`[data-menu-for="${m.seq}"]`))) close(false);
