@@ -235,13 +235,19 @@ export async function join(convId: string, account: Account, opts: ClientOptions
  * first connected to the conversation: the set-up of every count and notification test.
  */
 export async function watchedDm(): Promise<{ alice: Account; bob: Account; conv: Summary; inbox: TestClient; a: TestClient }> {
+  const set = await dmBobWatches();
+  const a = await join(set.conv.id, set.alice);
+  return { ...set, a };
+}
+
+/** The same DM with nobody connected to it yet: Bob watching from his inbox, Alice away. */
+export async function dmBobWatches(): Promise<{ alice: Account; bob: Account; conv: Summary; inbox: TestClient }> {
   const alice = await signup("alice");
   const bob = await signup("bob");
   const conv = await dm(alice, bob);
   const inbox = await connect("/inbox", bob);
   await inbox.next("inbox");
-  const a = await join(conv.id, alice);
-  return { alice, bob, conv, inbox, a };
+  return { alice, bob, conv, inbox };
 }
 
 // ---- reaching into the conversation object (Durable Object test helpers) ----------------------

@@ -6,7 +6,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { ConversationObject } from "../../worker/conversation";
-import { connect, convSql, convStub, dm, join, signup, userStub } from "./helpers";
+import { connect, convSql, convStub, dmBobWatches, join, userStub } from "./helpers";
 
 /** Every announcement `username`'s object makes to any conversation fails, for the rest of the test. */
 function announcementsFail(username: string): void {
@@ -22,11 +22,7 @@ function announcementsFail(username: string): void {
 
 describe("repairs of lost announcements", () => {
   it("a lease renewal carries the member's state: a conversation that missed her coming online learns it, and tells its watchers", async () => {
-    const alice = await signup("alice");
-    const bob = await signup("bob");
-    const conv = await dm(alice, bob);
-    const inbox = await connect("/inbox", bob);
-    await inbox.next("inbox");
+    const { alice, conv, inbox } = await dmBobWatches();
     announcementsFail(alice.username);
     // Her socket's lease reaches her object, which counts her online; its announcement never lands.
     const a = await join(conv.id, alice);
@@ -39,11 +35,7 @@ describe("repairs of lost announcements", () => {
   });
 
   it("a renewal that shows a conversation its member watches after all sends her its view, with the changes she missed", async () => {
-    const alice = await signup("alice");
-    const bob = await signup("bob");
-    const conv = await dm(alice, bob);
-    const inbox = await connect("/inbox", bob);
-    await inbox.next("inbox");
+    const { alice, bob, conv, inbox } = await dmBobWatches();
     const b = await join(conv.id, bob);
     // The DM missed that Bob watches (as if the announcement of his inbox opening never landed).
     const held = await userStub(bob).presenceState();
@@ -65,11 +57,7 @@ describe("repairs of lost announcements", () => {
   });
 
   it("an inbox opening while a conversation does not answer keeps the contacts only it mentions as they were", async () => {
-    const alice = await signup("alice");
-    const bob = await signup("bob");
-    const conv = await dm(alice, bob);
-    const bobInbox = await connect("/inbox", bob);
-    await bobInbox.next("inbox");
+    const { alice, bob, conv, inbox: bobInbox } = await dmBobWatches();
     const first = await connect("/inbox", alice);
     expect((await first.next("inbox")).online).toEqual([bob.username]);
     first.close();
