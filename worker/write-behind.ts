@@ -30,6 +30,11 @@ export class WriteBehind<K> {
     this.#timer ??= setTimeout(() => this.flush(), this.delayMs);
   }
 
+  /** Whether a write is due (some change is not stored yet). */
+  get pending(): boolean {
+    return this.#pending.size > 0;
+  }
+
   /** Settles once every change made so far is written. */
   saved(): Promise<void> {
     if (this.#pending.size === 0) return Promise.resolve();

@@ -3,21 +3,50 @@
  * member offline for good while she had a socket open, after an object reload). Each test fails on
  * the code before the repair it names.
  */
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { ConversationObject } from "../../worker/conversation";
-import { connect, convSql, convStub, dmBobWatches, join, userStub } from "./helpers";
+import { connect, convSql, convStub, dmBobWatches, join, room, userStub } from "./helpers";
 
-/** Every announcement `username`'s object makes to any conversation fails, for the rest of the test. */
-function announcementsFail(username: string): void {
+/**
+ * Every announcement `username`'s object makes to any conversation fails, until the function
+ * returned is called or the test ends.
+ */
+function announcementsFail(username: string): () => void {
   const original = ConversationObject.prototype.memberPresence;
   ConversationObject.prototype.memberPresence = function (this: ConversationObject, who, report) {
     if (who === username) return Promise.reject(new Error("unreachable"));
     return original.call(this, who, report);
   };
-  onTestFinished(() => {
+  const restore = () => {
     ConversationObject.prototype.memberPresence = original;
+  };
+  onTestFinished(restore);
+  return restore;
+}
+
+/**
+ * Alice, with a DM with Bob (whose inbox is open) and a room of Bob's she is in, opens a socket in
+ * the DM while no announcement of hers lands, and her object's retries (made quick and few) run
+ * out: it counts her online, and the room, where she has no socket and so no lease to renew,
+ * keeps her offline.
+ */
+async function aliceOnlineUntold() {
+  const set = await dmBobWatches();
+  const other = await room(set.bob, [set.alice]);
+  await runInDurableObject(userStub(set.alice), (instance) => {
+    instance.watch.retryMs = 5;
+    instance.watch.tries = 2;
   });
+  const restore = announcementsFail(set.alice.username);
+  const a = await join(set.conv.id, set.alice);
+  const { online, version } = await userStub(set.alice).presenceState();
+  expect(online).toBe(true);
+  const inRoom = () => convSql(other.id, "SELECT online, version FROM presence WHERE username = ?", set.alice.username);
+  // The retries (5 and 10 ms) are over well before this.
+  await new Promise((r) => setTimeout(r, 200));
+  expect(await inRoom()).not.toEqual([{ online: 1, version }]);
+  return { ...set, other, a, restore, version, inRoom };
 }
 
 describe("repairs of lost announcements", () => {
@@ -68,5 +97,46 @@ describe("repairs of lost announcements", () => {
     expect((await again.next("inbox")).online).toEqual([bob.username]);
     again.close();
     bobInbox.close();
+  });
+
+  it("a user object reset before its announcement went out announces it when it wakes again", async () => {
+    const { alice, bob, conv, inbox } = await dmBobWatches();
+    const other = await room(bob, [alice]);
+    const inRoom = () => convSql(other.id, "SELECT online, version FROM presence WHERE username = ?", alice.username);
+    const a = await join(conv.id, alice);
+    const online = await userStub(alice).presenceState();
+    await expect.poll(inRoom, { timeout: 10_000 }).toEqual([{ online: 1, version: online.version }]);
+    // Her object works out that she went offline, and is reset before it tells anyone: here its
+    // announcing is switched off until the instance goes.
+    await runInDurableObject(userStub(alice), (instance) => {
+      instance.watch.announce = async () => {};
+    });
+    a.close();
+    await expect.poll(async () => (await runInDurableObject(userStub(alice), (instance) => instance.presence.announced())).online, { timeout: 10_000 }).toBe(false);
+    expect(await runInDurableObject(userStub(alice), (instance) => instance.presence.untold())).toBe(true);
+    await evictDurableObject(userStub(alice));
+    expect(await inRoom()).toEqual([{ online: 1, version: online.version }]);
+    // Any call wakes a fresh instance, which finds her state untold and announces it.
+    expect((await userStub(alice).profile())?.username).toBe(alice.username);
+    await expect.poll(inRoom, { timeout: 10_000 }).toEqual([{ online: 0, version: online.version + 1 }]);
+    // Every conversation took it: the flag is cleared a moment later (no lease is live to carry it).
+    await expect.poll(() => runInDurableObject(userStub(alice), (instance) => instance.presence.untold()), { timeout: 10_000 }).toBe(false);
+    inbox.close();
+  });
+
+  it("an announcement whose retries all failed reaches the conversations left with the next lease renewal", async () => {
+    const { alice, conv, inbox, a, restore, version, inRoom } = await aliceOnlineUntold();
+    restore();
+    // Nothing tries the room again by itself any more (the default retries would have, 0.5 s
+    // after the first failure); the DM's heartbeat renews her lease.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await inRoom()).not.toEqual([{ online: 1, version }]);
+    expect(await runDurableObjectAlarm(convStub(conv.id))).toBe(true);
+    await expect.poll(inRoom, { timeout: 10_000 }).toEqual([{ online: 1, version }]);
+    await inbox.next("presence", (f) => f.username === alice.username && f.online);
+    // Taken everywhere: the flag goes with the lease's next write.
+    await expect.poll(() => runInDurableObject(userStub(alice), (instance) => instance.presence.untold()), { timeout: 10_000 }).toBe(false);
+    a.close();
+    inbox.close();
   });
 });

@@ -68,6 +68,9 @@ export class UserObject extends SocketObject {
       pushing: () => this.pushSubs.any(),
       toInbox: (frames) => this.#toInbox(frames),
     });
+    // My last announced state may not have reached every conversation before the instance
+    // before this one went (a reset, a deploy): announced again, unless a change comes first.
+    this.watch.resume();
     this.settings = new Settings(this.sql, {
       env,
       me: () => this.profile()?.username ?? this.account.erasedUsername(),
@@ -355,6 +358,8 @@ export class UserObject extends SocketObject {
     if (online) this.presence.setLease(conv, until, Array.isArray(sessions) ? sessions.filter((s) => typeof s === "string") : undefined);
     else this.presence.dropLease(conv);
     this.#reevaluate();
+    // Each renewal is a chance to reach a conversation my last announcement never did.
+    if (online) this.watch.repair();
   }
 
   /** Sessions with a socket open now, here (inbox) or in a conversation (by lease): whom a push skips. */

@@ -31,7 +31,11 @@ export class LeaseBook {
   /** Conversations whose lease changed (or went) since the last write. */
   readonly #writes = new WriteBehind<string>(FLUSH_DELAY_MS, (convs) => this.#write(convs));
 
-  constructor(private readonly sql: SqlStorage) {}
+  /** `alsoWrite`: runs in every write, in the same commit (presence.ts clears a flag with it). */
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly alsoWrite: () => void = () => {},
+  ) {}
 
   set(conv: string, until: number, sessions?: readonly string[]): void {
     this.#all().set(conv, { until, sessions: sessions ? [...sessions] : null });
@@ -62,12 +66,18 @@ export class LeaseBook {
     return earliest;
   }
 
+  /** Whether a write is due: what `alsoWrite` adds goes with it. */
+  writing(): boolean {
+    return this.#writes.pending;
+  }
+
   /** Writes the leases that changed since the last write, now. */
   flush(): void {
     this.#writes.flush();
   }
 
   #write(convs: ReadonlySet<string>): void {
+    this.alsoWrite();
     for (const conv of convs) {
       const lease = this.#leases?.get(conv);
       if (!lease) this.sql.exec("DELETE FROM presence_leases WHERE conv = ?", conv);

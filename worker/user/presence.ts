@@ -7,6 +7,8 @@
  * of their own announcement, so that a late announcement never overwrites a newer one.
  */
 import type { PresenceFrame } from "../../protocol";
+import { WriteBehind } from "../write-behind";
+import { FLUSH_DELAY_MS } from "./hit-window";
 import { LeaseBook } from "./lease-book";
 import type { PeerPresence, PresenceReport } from "./types";
 
@@ -33,10 +35,14 @@ export interface LeasedSessions {
 export class Presence {
   /** Leases are read and changed in memory and written a moment later (lease-book.ts). */
   readonly leases: LeaseBook;
+  /** The version every conversation took, whose `untold` flag is still to be cleared in storage. */
+  #told: number | null = null;
+  /** Clears the flag when no lease write will carry it (offline: no renewal comes). */
+  readonly #toldWrite = new WriteBehind<true>(FLUSH_DELAY_MS, () => this.#clearTold());
 
   /** Its tables are made by installUserSchema (install-schema.ts). */
   constructor(private readonly sql: SqlStorage) {
-    this.leases = new LeaseBook(sql);
+    this.leases = new LeaseBook(sql, () => this.#clearTold());
   }
 
   /** `sessions`: whose sockets are open there (undefined from objects that do not say). */
@@ -91,11 +97,34 @@ export class Presence {
     // Offline since when: a change of something else while offline keeps the moment.
     if (!next.online) report.lastSeen = before.online ? now : (before.lastSeen ?? now);
     this.sql.exec(
-      `INSERT INTO presence_state (id, online, watching, push, version, last_seen) VALUES (1, ?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET online = excluded.online, watching = excluded.watching, push = excluded.push, version = excluded.version, last_seen = excluded.last_seen`,
+      `INSERT INTO presence_state (id, online, watching, push, version, last_seen, untold) VALUES (1, ?, ?, ?, ?, ?, 1)
+       ON CONFLICT (id) DO UPDATE SET online = excluded.online, watching = excluded.watching, push = excluded.push, version = excluded.version, last_seen = excluded.last_seen, untold = 1`,
       report.online ? 1 : 0, report.watching ? 1 : 0, report.push ? 1 : 0, report.version, report.lastSeen ?? null,
     );
     return report;
+  }
+
+  /** Whether some conversation may not have taken my last announced state (see `told`). */
+  untold(): boolean {
+    return this.sql.exec<{ untold: number }>("SELECT untold FROM presence_state WHERE id = 1").toArray()[0]?.untold === 1;
+  }
+
+  /**
+   * Every conversation took `version`: its flag is cleared with the lease book's next write (the
+   * report that changed my state usually has one due; a renewal brings one within a heartbeat
+   * interval while I am online: a reconnect storm adds no commit), or on its own a moment later
+   * when none is due and no lease is live. Until then a fresh instance announces the state once
+   * more, which versions make harmless.
+   */
+  told(version: number, now = Date.now()): void {
+    this.#told = version;
+    if (!this.leases.writing() && !this.hasLease(now)) this.#toldWrite.changed(true);
+  }
+
+  #clearTold(): void {
+    if (this.#told === null) return;
+    this.sql.exec("UPDATE presence_state SET untold = 0 WHERE id = 1 AND untold = 1 AND version = ?", this.#told);
+    this.#told = null;
   }
 
   /**

@@ -82,6 +82,10 @@ export const PRESENCE_COLUMNS: readonly AddedColumn[] = [
   { table: "presence_leases", column: "sessions", definition: "TEXT" },
   // v1.1 (issue 14): when I went offline (null while online), announced with my state.
   { table: "presence_state", column: "last_seen", definition: "INTEGER" },
+  // 1 while some conversation may not have taken my last announced state (set with the state,
+  // cleared once every one of them answered): a wake of a fresh instance announces it again,
+  // since the retries of the instance that made it went with it (watch.ts).
+  { table: "presence_state", column: "untold", definition: "INTEGER NOT NULL DEFAULT 0" },
 ];
 
 /** Columns added to the tables of USER_SCHEMA after they were first created (v1.1, issue 13). */

@@ -43,9 +43,23 @@ export interface WatchHooks {
   toInbox: (frames: InboxServerFrame[]) => void;
 }
 
+/** A renewal tries the conversations an announcement never reached at most this often (see `repair`). */
+export const REPAIR_GAP_MS = 10_000;
+
 export class Watch {
   /** Settles once the views asked for when I started watching are applied. */
   #refreshing: Promise<void> = Promise.resolve();
+  /**
+   * The conversations that have not taken my last announcement yet (its version): the round's
+   * retries work through them, and once they gave up a renewal tries again (`repair`).
+   */
+  #untold: { version: number; convs: Set<string>; gaveUp: boolean } | null = null;
+  /** A repair is out: the next one waits for it. */
+  #repairing = false;
+  #lastRepair = 0;
+  /** The retries' first pause and their number; tests shorten them. */
+  retryMs = ANNOUNCE_RETRY_MS;
+  tries = ANNOUNCE_TRIES;
 
   constructor(private readonly h: WatchHooks) {}
 
@@ -77,6 +91,7 @@ export class Watch {
     if (!me) return;
     const ids = this.h.index.ids();
     const step = paced ? ANNOUNCE_SLICE : Math.max(ids.length, 1);
+    if (this.#untold === null || this.#untold.version <= report.version) this.#untold = { version: report.version, convs: new Set(ids), gaveUp: false };
     const states: PeerPresence[] = [];
     const failed: string[] = [];
     for (let i = 0; i < ids.length; i += step) {
@@ -97,6 +112,54 @@ export class Watch {
     // A conversation that did not take it (reset meanwhile, overloaded) would otherwise show my
     // old state to its members until my next change: it is told again, off this path.
     if (failed.length > 0) this.h.ctx.waitUntil(this.#announceAgain(me, report, failed, states));
+    else this.#checkTold(report.version);
+  }
+
+  /**
+   * Called by a fresh instance: if my stored state may not have reached every conversation (the
+   * instance that announced it was reset before its round or its retries were done: presence.ts
+   * `untold`), it is announced again to all of them. Looked at once the event that woke me has
+   * run, so a wake costs no read before it, and a change that event made (announced to all
+   * anyway) is not announced twice.
+   */
+  resume(): void {
+    this.h.ctx.waitUntil(
+      new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => {
+        if (this.#untold !== null || !this.h.presence.untold()) return;
+        return this.announce(this.h.presence.announced(), true);
+      }),
+    );
+  }
+
+  /**
+   * Called on each lease renewal: conversations my last announcement never reached once its
+   * retries gave up are tried again, at most once per REPAIR_GAP_MS. Until they take it, their
+   * members see my old state.
+   */
+  repair(now = Date.now()): void {
+    const untold = this.#untold;
+    if (!untold?.gaveUp || untold.convs.size === 0 || this.#repairing || now - this.#lastRepair < REPAIR_GAP_MS) return;
+    const me = this.h.me();
+    const report = this.h.presence.announced();
+    if (!me || report.version !== untold.version) return;
+    this.#lastRepair = now;
+    this.#repairing = true;
+    const states: PeerPresence[] = [];
+    this.h.ctx.waitUntil(
+      this.#tell([...untold.convs], me, report, states)
+        .then(() => {
+          if (report.watching) this.#contacts(states);
+          this.#checkTold(report.version);
+        })
+        .finally(() => {
+          this.#repairing = false;
+        }),
+    );
+  }
+
+  /** Once no conversation is left untold for `version`, storage hears of it (presence.ts `told`). */
+  #checkTold(version: number): void {
+    if (this.#untold?.version === version && this.#untold.convs.size === 0 && this.h.presence.announced().version === version) this.h.presence.told(version);
   }
 
   /**
@@ -107,8 +170,8 @@ export class Watch {
    */
   async #announceAgain(me: string, report: PresenceReport, convs: string[], states: PeerPresence[]): Promise<void> {
     let left = convs;
-    for (let attempt = 0; attempt < ANNOUNCE_TRIES && left.length > 0; attempt++) {
-      await new Promise((r) => setTimeout(r, ANNOUNCE_RETRY_MS * 2 ** attempt));
+    for (let attempt = 0; attempt < this.tries && left.length > 0; attempt++) {
+      await new Promise((r) => setTimeout(r, this.retryMs * 2 ** attempt));
       if (this.h.presence.announced().version !== report.version) return;
       const more: PeerPresence[] = [];
       left = await this.#tell(left, me, report, more);
@@ -116,6 +179,9 @@ export class Watch {
       if (left.length === 0 && report.watching && this.h.presence.announced().version === report.version) this.#rebuild(states, me);
       else this.#contacts(more);
     }
+    // Those left are tried again by renewals (repair), for as long as this instance lives.
+    if (this.#untold?.version === report.version && left.length > 0) this.#untold.gaveUp = true;
+    this.#checkTold(report.version);
   }
 
   /** My contacts from every conversation's view (see Presence.rebuildContacts), on my inboxes. */
@@ -130,9 +196,13 @@ export class Watch {
    */
   async #tell(convs: string[], me: string, report: PresenceReport, states: PeerPresence[]): Promise<string[]> {
     const answers = await Promise.allSettled(convs.map((id) => this.#conversation(id).memberPresence(me, report)));
+    const untold = this.#untold?.version === report.version ? this.#untold.convs : null;
     return convs.filter((id, i) => {
       const a = answers[i]!;
-      if (a.status === "fulfilled") this.#applyAnswer(id, a.value, states);
+      if (a.status === "fulfilled") {
+        untold?.delete(id);
+        this.#applyAnswer(id, a.value, states);
+      }
       return a.status === "rejected";
     });
   }
