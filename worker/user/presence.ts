@@ -37,6 +37,8 @@ export class Presence {
   readonly leases: LeaseBook;
   /** The version every conversation took, whose `untold` flag is still to be cleared in storage. */
   #told: number | null = null;
+  /** The stored flag as last read or written (null: not known yet). */
+  #untold: boolean | null = null;
   /** Clears the flag when no lease write will carry it (offline: no renewal comes). */
   readonly #toldWrite = new WriteBehind<true>(FLUSH_DELAY_MS, () => this.#clearTold());
 
@@ -101,12 +103,14 @@ export class Presence {
        ON CONFLICT (id) DO UPDATE SET online = excluded.online, watching = excluded.watching, push = excluded.push, version = excluded.version, last_seen = excluded.last_seen, untold = 1`,
       report.online ? 1 : 0, report.watching ? 1 : 0, report.push ? 1 : 0, report.version, report.lastSeen ?? null,
     );
+    this.#untold = true;
     return report;
   }
 
   /** Whether some conversation may not have taken my last announced state (see `told`). */
   untold(): boolean {
-    return this.sql.exec<{ untold: number }>("SELECT untold FROM presence_state WHERE id = 1").toArray()[0]?.untold === 1;
+    this.#untold ??= this.sql.exec<{ untold: number }>("SELECT untold FROM presence_state WHERE id = 1").toArray()[0]?.untold === 1;
+    return this.#untold;
   }
 
   /**
@@ -117,6 +121,8 @@ export class Presence {
    * more, which versions make harmless.
    */
   told(version: number, now = Date.now()): void {
+    // Already clear (an announcement made again, the same version): nothing to write.
+    if (this.#untold === false) return;
     this.#told = version;
     if (!this.leases.writing() && !this.hasLease(now)) this.#toldWrite.changed(true);
   }
@@ -124,6 +130,8 @@ export class Presence {
   #clearTold(): void {
     if (this.#told === null) return;
     this.sql.exec("UPDATE presence_state SET untold = 0 WHERE id = 1 AND untold = 1 AND version = ?", this.#told);
+    // A change since set it again for a newer version, which the UPDATE left alone.
+    if (this.announced().version === this.#told) this.#untold = false;
     this.#told = null;
   }
 
