@@ -124,10 +124,13 @@ export class Watch {
    */
   resume(): void {
     this.h.ctx.waitUntil(
-      new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => {
-        if (this.#untold !== null || !this.h.presence.untold()) return;
-        return this.announce(this.h.presence.announced(), true);
-      }),
+      new Promise<void>((resolve) => setTimeout(resolve, 0))
+        .then(() => {
+          if (this.#untold !== null || !this.h.presence.untold()) return;
+          return this.announce(this.h.presence.announced(), true);
+        })
+        // The waking event found no account and erased the object's tables: nothing to announce.
+        .catch(() => {}),
     );
   }
 
