@@ -129,9 +129,9 @@ export class Presence {
 
   #clearTold(): void {
     if (this.#told === null) return;
-    this.sql.exec("UPDATE presence_state SET untold = 0 WHERE id = 1 AND untold = 1 AND version = ?", this.#told);
-    // A change since set it again for a newer version, which the UPDATE left alone.
-    if (this.announced().version === this.#told) this.#untold = false;
+    const cleared = this.sql.exec("UPDATE presence_state SET untold = 0 WHERE id = 1 AND untold = 1 AND version = ?", this.#told).rowsWritten > 0;
+    // Left alone: a change since set it again for a newer version (read again when asked).
+    this.#untold = cleared ? false : null;
     this.#told = null;
   }
 
