@@ -124,6 +124,40 @@ describe("repairs of lost announcements", () => {
     inbox.close();
   });
 
+  it("an announcement that every conversation took after her lease was written clears its flag before the next renewal", async () => {
+    const { alice, conv, inbox } = await dmBobWatches();
+    // Her announcements land, but only after her socket's lease was written (a second after the
+    // report): nothing else is due to be written until the next renewal, half a minute on, and
+    // under wrangler dev her object is put out of memory ten seconds after its last event. A flag
+    // still set then made every renewal that woke it announce her state to all her conversations
+    // again, waking each (issue 17, nineteenth session).
+    const original = ConversationObject.prototype.memberPresence;
+    const announced = { count: 0 };
+    ConversationObject.prototype.memberPresence = async function (this: ConversationObject, who, report) {
+      if (who === alice.username) {
+        announced.count++;
+        await new Promise((r) => setTimeout(r, 1500));
+      }
+      return original.call(this, who, report);
+    };
+    onTestFinished(() => {
+      ConversationObject.prototype.memberPresence = original;
+    });
+    const a = await join(conv.id, alice);
+    const { version } = await userStub(alice).presenceState();
+    await expect.poll(() => convSql(conv.id, "SELECT online, version FROM presence WHERE username = ?", alice.username), { timeout: 10_000 }).toEqual([{ online: 1, version }]);
+    const stored = () => runInDurableObject(userStub(alice), (_instance, state) => state.storage.sql.exec<{ untold: number }>("SELECT untold FROM presence_state").one().untold);
+    await expect.poll(stored, { timeout: 5_000 }).toBe(0);
+    // A fresh instance has nothing to announce again.
+    const before = announced.count;
+    await evictDurableObject(userStub(alice));
+    expect((await userStub(alice).profile())?.username).toBe(alice.username);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(announced.count).toBe(before);
+    a.close();
+    inbox.close();
+  });
+
   it("an announcement whose retries all failed reaches the conversations left with the next lease renewal", async () => {
     const { alice, conv, inbox, a, restore, version, inRoom } = await aliceOnlineUntold();
     restore();

@@ -114,17 +114,19 @@ export class Presence {
   }
 
   /**
-   * Every conversation took `version`: its flag is cleared with the lease book's next write (the
-   * report that changed my state usually has one due; a renewal brings one within a heartbeat
-   * interval while I am online: a reconnect storm adds no commit), or on its own a moment later
-   * when none is due and no lease is live. Until then a fresh instance announces the state once
-   * more, which versions make harmless.
+   * Every conversation took `version`: its flag is cleared with the lease book's write when one is
+   * due (the report that changed my state usually has one: a reconnect storm adds no commit), or
+   * on its own a moment later. Not left for the next renewal's write: an object idle until then is
+   * put out of memory first (ten seconds under `wrangler dev`), and the fresh instance the renewal
+   * wakes finds the flag set and announces my state to every conversation again, waking each
+   * (issue 17, BENCHMARKS.md, nineteenth session). Until the write, a fresh instance announces the
+   * state once more, which versions make harmless.
    */
-  told(version: number, now = Date.now()): void {
+  told(version: number): void {
     // Already clear (an announcement made again, the same version): nothing to write.
     if (this.#untold === false) return;
     this.#told = version;
-    if (!this.leases.writing() && !this.hasLease(now)) this.#toldWrite.changed(true);
+    if (!this.leases.writing()) this.#toldWrite.changed(true);
   }
 
   #clearTold(): void {
