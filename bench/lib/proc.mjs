@@ -66,26 +66,37 @@ export function objectCloseMeter(pid, everyMs = 100) {
     stop() {
       clearInterval(timer);
       watch.look();
-      return { atStart: watch.atStart, closed: watch.closed };
+      return { atStart: watch.atStart, closed: watch.closed, closedBy: watch.closedBy };
     },
   };
 }
 
+/** The class an object's SQLite file belongs to (its namespace's directory, the Worker's name left out). */
+function objectClass(file) {
+  const dir = file.split("/do/")[1]?.split("/")[0] ?? "?";
+  return dir.slice(dir.lastIndexOf("-") + 1);
+}
+
 /**
  * The objects a workerd holds, looked at again on each `look()`: counts those closed since the
- * first look, and says whether anything opened or closed since the last.
+ * first look (in all and by class: which objects a wait or a window saw come and go is what
+ * tells their cause apart, as the nineteenth session in BENCHMARKS.md found), and says whether
+ * anything opened or closed since the last.
  */
 export function objectWatch(pid) {
   let before = openObjectFiles(pid);
   const watch = {
     atStart: before.size,
     closed: 0,
+    closedBy: {},
     look() {
       const now = openObjectFiles(pid);
       let changed = now.size !== before.size;
       for (const f of before) {
         if (!now.has(f)) {
           watch.closed++;
+          const kind = objectClass(f);
+          watch.closedBy[kind] = (watch.closedBy[kind] ?? 0) + 1;
           changed = true;
         }
       }

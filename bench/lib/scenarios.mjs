@@ -203,6 +203,7 @@ export async function drive(target, rooms, { mode, window = 50, rate = 100, seco
     neighbourCoresBy: coresByName(others, neighbourCpu),
     objectsAwakeAtStart: objects.atStart,
     objectsClosed: objects.closed,
+    objectsClosedBy: objects.closedBy,
     diskKBPerMessage: disk0 !== null && disk1 !== null && ackedInWindow > 0 ? round((disk1 - disk0) / 1024 / ackedInWindow, 2) : null,
     serverCpuUsPerMessage: ackedInWindow > 0 ? round((serverCpu.seconds * 1e6) / ackedInWindow, 1) : null,
     generatorCores: round((genUse.user + genUse.system) / 1e6 / serverCpu.wall, 3),
@@ -237,13 +238,13 @@ export async function settle(target, { cores = 0.05, maxSeconds = 20, quietMs = 
 
 /**
  * Waits until the server put no object in or out of memory for `idleMs` (at most `maxSeconds`),
- * then returns the seconds waited and how many objects it closed meanwhile. A connect wakes
- * objects besides the room (ours: each member's object, and the conversations it tells that the
- * member is online); `wrangler dev` closes an object about ten seconds after its last event, and
- * each close checkpoints the object's WAL on the thread every object shares. A window that
- * starts when the CPU is quiet still takes those closes a few seconds later: what it measures is
- * then the aftermath of a hundred people connecting, not a steady room. The wait is the same for
- * every server; the closes it saw are reported beside the figures.
+ * then returns the seconds waited and how many objects it closed meanwhile (and of which class).
+ * A connect wakes objects besides the room (ours: each member's object, and the conversations it
+ * tells that the member is online); `wrangler dev` closes an object about ten seconds after its
+ * last event, and each close checkpoints the object's WAL on the thread every object shares. A
+ * window that starts when the CPU is quiet still takes those closes a few seconds later: what it
+ * measures is then the aftermath of a hundred people connecting, not a steady room. The wait is
+ * the same for every server; the closes it saw are reported beside the figures.
  */
 export async function settleObjects(target, { idleMs = 12_000, maxSeconds = 40, everyMs = 250 } = {}) {
   const t0 = performance.now();
@@ -253,7 +254,7 @@ export async function settleObjects(target, { idleMs = 12_000, maxSeconds = 40, 
     await sleep(everyMs);
     if (watch.look()) lastChange = performance.now();
   }
-  return { seconds: round((performance.now() - t0) / 1000, 1), closed: watch.closed };
+  return { seconds: round((performance.now() - t0) / 1000, 1), closed: watch.closed, closedBy: watch.closedBy };
 }
 
 /** Scales the quiet windows (a quick run, which only checks the tool, shortens them). */
