@@ -2,10 +2,11 @@
  * The socket paths (`GET /chat/:id`, `GET /inbox`, worker/index.ts) when what comes is not a
  * socket for them: a plain GET gets 426 with the security headers every response carries, other
  * methods and deeper paths are no route (404 as JSON), and an id that does not decode is refused
- * like any unknown conversation.
+ * like any unknown conversation. What goes on to an object is the identity, not the credentials.
  */
 import { SELF } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
+import { SocketObject } from "../../worker/socket-object";
 import { SECURITY_HEADERS } from "../../worker/security-headers";
 import { BASE, closeAll, connect, join, room, signup } from "./helpers";
 
@@ -45,6 +46,28 @@ describe("socket routes", () => {
     expect(await noToken.closed()).toBe(4401);
     const undecodable = await connect("/chat/%E0%A4%A", alice);
     expect(await undecodable.closed()).toBe(4404);
+  });
+
+  it("an object gets the URL, the upgrade, the offered subprotocols and the identity: never the token or the cookie", async () => {
+    const seen: { url: string; headers: string[] }[] = [];
+    const original = SocketObject.prototype.fetch;
+    SocketObject.prototype.fetch = function (this: SocketObject, request: Request) {
+      seen.push({ url: request.url, headers: [...request.headers.keys()].sort() });
+      return original.call(this, request);
+    };
+    onTestFinished(() => {
+      SocketObject.prototype.fetch = original;
+    });
+    const alice = await signup("sr");
+    const conv = await room(alice);
+    const sockets = [
+      await connect(`/chat/${conv.id}`, alice, { cookie: true, origin: BASE, since: 0 }),
+      await connect(`/chat/${conv.id}`, alice),
+      await connect("/inbox", alice, { cookie: true, origin: BASE }),
+    ];
+    expect(seen.map((s) => s.url)).toEqual([`${BASE}/chat/${conv.id}?since=0`, `${BASE}/chat/${conv.id}`, `${BASE}/inbox`]);
+    for (const s of seen) expect(s.headers).toEqual(["sec-websocket-protocol", "upgrade", "x-chat-session", "x-chat-session-expires", "x-chat-user"]);
+    await closeAll(...sockets);
   });
 
   it("serves a socket on the path the router took, percent-encoded or not", async () => {

@@ -34,14 +34,25 @@ export async function gate(request: Request, env: Env): Promise<{ refuse: Respon
   return { caller: claims };
 }
 
-/** The upgrade request as it goes on to an object: unchanged but for the identity its token claims. */
+/**
+ * The upgrade request as it goes on to an object: its URL (the object reads `since`), the headers
+ * an upgrade needs (`Upgrade`, the offered subprotocols) and the identity its token claims,
+ * nothing else. The object never sees the token or the cookie, and a browser's dozen other
+ * headers are not copied into a new request and carried into the object for every socket
+ * (copying them was 5 % of the Worker's JavaScript in a reconnect storm: BENCHMARKS.md, issue 17,
+ * nineteenth session).
+ */
 function withIdentity(request: Request, caller: TokenClaims): Request {
-  const headers = new Headers(request.headers);
-  headers.set(IDENTITY_HEADERS.user, caller.username);
-  headers.set(IDENTITY_HEADERS.session, caller.session);
-  // For the objects' heartbeat sweeps: a socket is closed once its session expires (sessionExpired).
-  headers.set(SESSION_EXPIRES_HEADER, String(caller.expires));
-  return new Request(request, { headers });
+  const headers: Record<string, string> = {
+    Upgrade: "websocket",
+    [IDENTITY_HEADERS.user]: caller.username,
+    [IDENTITY_HEADERS.session]: caller.session,
+    // For the objects' heartbeat sweeps: a socket is closed once its session expires (sessionExpired).
+    [SESSION_EXPIRES_HEADER]: String(caller.expires),
+  };
+  const offered = request.headers.get("Sec-WebSocket-Protocol");
+  if (offered !== null) headers["Sec-WebSocket-Protocol"] = offered;
+  return new Request(request.url, { headers });
 }
 
 export async function chatSocket(request: Request, env: Env, id: string): Promise<Response> {
