@@ -117,10 +117,10 @@ export class Presence {
    * Every conversation took `version`: its flag is cleared with the lease book's write when one is
    * due (the report that changed my state usually has one: a reconnect storm adds no commit), or
    * on its own a moment later. Not left for the next renewal's write: an object idle until then is
-   * put out of memory first (ten seconds under `wrangler dev`), and the fresh instance the renewal
-   * wakes finds the flag set and announces my state to every conversation again, waking each
-   * (issue 17, BENCHMARKS.md, nineteenth session). Until the write, a fresh instance announces the
-   * state once more, which versions make harmless.
+   * put out of memory first (after ten seconds, deployed as under `wrangler dev`), and the fresh
+   * instance the renewal wakes finds the flag set and announces my state to every conversation
+   * again, waking each (issue 17, BENCHMARKS.md, nineteenth session). Until the write, a fresh
+   * instance announces the state once more, which versions make harmless.
    */
   told(version: number): void {
     // Already clear (an announcement made again, the same version): nothing to write.
