@@ -358,9 +358,9 @@ async function main() {
     await scenario("storm", `Reconnect storm: ${P.tenRooms * 10} sockets (${Math.min(P.users, P.tenRooms * 10)} users x ${Math.round((P.tenRooms * 10) / Math.min(P.users, P.tenRooms * 10))}) in ${P.tenRooms} rooms of 10 back at once with since, straight to workerd`, "storm", withReadings, (t, r) =>
       storm(t, msgpack, r.tens, { socketsPerRoom: 10, connectDeadline: P.connectDeadline, bodyChars: BODY_CHARS, watch: t.server.kind === "ours" }),
       // The first storm of a run is slower for whoever takes it: `compare.mjs --what=storm` read
-      // the bare object's at 839 ms first and 641 ms after ours (nineteenth session), and ours'
-      // first pass was the worst of its three in every full run. The plain `ws` hub, whose storm
-      // no target reads, takes it.
+      // the bare object's at 839 ms first and 641 ms after ours, and ours' first pass was the
+      // worst of its three in both full runs of the nineteenth session (BENCHMARKS.md). The plain
+      // `ws` hub, whose storm no target reads, takes it.
       { first: "floor" });
     // Last of a pass: the reload starts a new workerd for ours (its state kept on disk, every object
     // reset). Through wrangler dev's port, the address that outlives the reload as a hostname
