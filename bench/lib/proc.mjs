@@ -66,7 +66,7 @@ export function objectCloseMeter(pid, everyMs = 100) {
     stop() {
       clearInterval(timer);
       watch.look();
-      return { atStart: watch.atStart, closed: watch.closed, closedBy: watch.closedBy };
+      return { atStart: watch.atStart, closed: watch.closed, closedBy: watch.closedBy, opened: watch.opened, openedBy: watch.openedBy };
     },
   };
 }
@@ -78,10 +78,10 @@ function objectClass(file) {
 }
 
 /**
- * The objects a workerd holds, looked at again on each `look()`: counts those closed since the
- * first look (in all and by class: which objects a wait or a window saw come and go is what
- * tells their cause apart, as the nineteenth session in BENCHMARKS.md found), and says whether
- * anything opened or closed since the last.
+ * The objects a workerd holds, looked at again on each `look()`: counts those closed and those
+ * opened since the first look (in all and by class: which objects a wait or a window saw come and
+ * go is what tells their cause apart, as the nineteenth session in BENCHMARKS.md found), and says
+ * whether anything opened or closed since the last.
  */
 export function objectWatch(pid) {
   let before = openObjectFiles(pid);
@@ -89,6 +89,8 @@ export function objectWatch(pid) {
     atStart: before.size,
     closed: 0,
     closedBy: {},
+    opened: 0,
+    openedBy: {},
     look() {
       const now = openObjectFiles(pid);
       let changed = now.size !== before.size;
@@ -97,6 +99,14 @@ export function objectWatch(pid) {
           watch.closed++;
           const kind = objectClass(f);
           watch.closedBy[kind] = (watch.closedBy[kind] ?? 0) + 1;
+          changed = true;
+        }
+      }
+      for (const f of now) {
+        if (!before.has(f)) {
+          watch.opened++;
+          const kind = objectClass(f);
+          watch.openedBy[kind] = (watch.openedBy[kind] ?? 0) + 1;
           changed = true;
         }
       }

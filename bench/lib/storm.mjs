@@ -5,6 +5,7 @@
 import WebSocket from "ws";
 import { setTimeout as sleep } from "node:timers/promises";
 import { keepAlive, offerDeflate, openAll } from "./client.mjs";
+import { objectWatch } from "./proc.mjs";
 import { body, CONNECT_CONCURRENCY, quietFor, settle } from "./scenarios.mjs";
 import { round, Samples } from "./stats.mjs";
 
@@ -151,10 +152,15 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
         return s;
       }),
     );
+    // Which objects the storm put in and out of memory before all were synced: a look before and
+    // one after (an object leaves memory seconds after its last event, never within a storm).
+    // Objects the storm's sockets do not need, woken meanwhile, are work on the one thread.
+    const objects = target.workerPid ? objectWatch(target.workerPid) : null;
     const t1 = performance.now();
     back = await openAll(specs, specs.length, connectDeadline * 2);
     // Every socket is synced (no `more`); each must hold its room's last seq.
     const syncedMs = performance.now() - t1;
+    objects?.look();
     const upgrade = new Samples();
     let acceptMs = 0;
     for (const s of back) {
@@ -214,6 +220,7 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
       upgradeMs: upgrade.summary(),
       warmUpgradeMs: warm.summary(),
       burstUpgradeMs: burst.summary(),
+      objectsUntilSynced: objects ? { awakeAtStart: objects.atStart, opened: objects.opened, openedBy: objects.openedBy, closed: objects.closed } : null,
       lost,
       duplicated: dup,
       outOfOrder: ooo,
