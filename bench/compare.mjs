@@ -13,7 +13,9 @@
 //   then, which shows whether the generator kept up), and until --after ms later (work the storm
 //   left behind, such as presence). One build at a time. `--cold`: wrangler reloads each build
 //   between the two (a new workerd, the state kept on disk), so the storm finds every object cold,
-//   as after a deploy.
+//   as after a deploy. `--replay`: every socket sends a message before they close and comes back
+//   with `since`, so each replays its room's ten, as in `npm run bench`'s storm (without it, each
+//   comes back up to date and replays nothing).
 // dm:      20 DMs, 5 sends in flight each, closed loop: messages/s and CPU per message, builds
 //   taking turns for --repeat passes.
 // room:    the room of 100: 100 messages/s offered (fan-out p50 and p99, at least 10 s), then a
@@ -39,7 +41,8 @@ import { freezeBare, freezeWorker, loadProtocol } from "./lib/build.mjs";
 import { openAll } from "./lib/client.mjs";
 import { cpuSeconds } from "./lib/proc.mjs";
 import { heapSummary, printProfile, startProfile } from "./lib/profile.mjs";
-import { fanout, idle } from "./lib/scenarios.mjs";
+import { body, fanout, idle } from "./lib/scenarios.mjs";
+import { exchange } from "./lib/storm.mjs";
 import { LOAD_LIMITS, parseArgs } from "./lib/options.mjs";
 import { hasTaskset, locateWorker, startWrangler, stopAll, workerAlive } from "./lib/servers.mjs";
 import { OursServer, ReferenceServer, Target } from "./lib/targets.mjs";
@@ -183,8 +186,12 @@ async function storms(all) {
   for (const x of all) {
     await x.t.server.signup(100);
     const rooms = await x.t.server.rooms(100, 10);
-    const specs = () => rooms.flatMap((room) => room.members.map((m) => () => Object.assign(x.t.socket(room, m, msgpack.name, msgpack.codec), { sink: quiet })));
+    const seats = rooms.flatMap((room) => room.members.map((m) => ({ room, m })));
+    const specs = (since) => seats.map(({ room, m }, k) => () => Object.assign(x.t.socket(room, m, msgpack.name, msgpack.codec, since ? { since: since[k] } : {}), { sink: quiet }));
     const first = await openAll(specs(), 50, 120);
+    // --replay: the seq each socket held, then one message from each (50 characters, as the bench's).
+    const since = args.has("replay") ? first.map((s) => s.lastSeq) : null;
+    if (since) await exchange(x.t, rooms.map((room) => ({ room, sockets: first.filter((_, k) => seats[k].room === room) })), body(50), 60_000);
     await Promise.all(first.map((s) => s.close()));
     await sleep(4000);
     if (args.has("cold")) await restart(x);
@@ -195,7 +202,7 @@ async function storms(all) {
     const c0 = cpuSeconds(x.h.workerdPid);
     const g0 = process.cpuUsage();
     const t0 = performance.now();
-    const back = await openAll(specs(), 1000, 120);
+    const back = await openAll(specs(since), 1000, 120);
     const ms = performance.now() - t0;
     const g = process.cpuUsage(g0);
     const generatorMs = (g.user + g.system) / 1000;

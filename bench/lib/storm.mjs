@@ -59,7 +59,7 @@ async function watchInbox(target, member, proto) {
  * Every socket sends one message at once; resolves when each is acked and every socket of each
  * room holds its room's last seq. Returns that seq per room.
  */
-async function exchange(target, live, text, deadlineMs) {
+export async function exchange(target, live, text, deadlineMs) {
   let expected = 0;
   let acked = 0;
   let refused = null;
