@@ -48,6 +48,7 @@ export const METRICS = {
     ["storm: all accepted (last 101) ms", (r) => r.acceptMs],
     ["storm: all synced ms", (r) => r.syncedMs],
     ["storm: upgrade p50 / p99 ms", (r) => `${r.upgradeMs.p50} / ${r.upgradeMs.p99}`],
+    ["storm: worker CPU ms until all synced / other servers' CPU cores meanwhile", (r) => (r.workerCpuMsUntilSynced === undefined ? null : `${r.workerCpuMsUntilSynced} / ${r.neighbourCoresUntilSynced}`)],
     ["storm: objects awake at the start / woken until all synced", (r) => (r.objectsUntilSynced ? `${r.objectsUntilSynced.awakeAtStart} / ${r.objectsUntilSynced.opened}` : null)],
     ["one upgrade, objects awake, p50 ms (each by another member)", (r) => r.warmUpgradeMs.p50],
     ["one member's upgrades in a row, objects awake, p50 ms", (r) => r.burstUpgradeMs?.p50],

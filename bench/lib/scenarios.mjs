@@ -211,7 +211,7 @@ export async function drive(target, rooms, { mode, window = 50, rate = 100, seco
 }
 
 /** A meter's CPU by process name (a server's wrangler runs several node processes). */
-function coresByName(named, cpu) {
+export function coresByName(named, cpu) {
   const by = {};
   named.forEach(([name], i) => {
     by[name] = (by[name] ?? 0) + cpu.used[i] / cpu.wall;

@@ -5,8 +5,8 @@
 import WebSocket from "ws";
 import { setTimeout as sleep } from "node:timers/promises";
 import { keepAlive, offerDeflate, openAll } from "./client.mjs";
-import { objectWatch } from "./proc.mjs";
-import { body, CONNECT_CONCURRENCY, quietFor, settle } from "./scenarios.mjs";
+import { cpuMeter, objectWatch } from "./proc.mjs";
+import { body, CONNECT_CONCURRENCY, coresByName, quietFor, settle } from "./scenarios.mjs";
 import { round, Samples } from "./stats.mjs";
 
 let idCounter = 0;
@@ -156,11 +156,19 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
     // one after (an object leaves memory seconds after its last event, never within a storm).
     // Objects the storm's sockets do not need, woken meanwhile, are work on the one thread.
     const objects = target.workerPid ? objectWatch(target.workerPid) : null;
+    // The CPU the workerd used until all were synced (the storm is work on one thread), and what
+    // the other servers used meanwhile on the core they share (work left behind by their own
+    // storms, which would slow this one).
+    const worker = cpuMeter(target.workerPid ? [target.workerPid] : []);
+    const servers = target.neighbourPids?.() ?? [];
+    const neighbours = cpuMeter(servers.map(([, p]) => p));
     const t1 = performance.now();
     back = await openAll(specs, specs.length, connectDeadline * 2);
     // Every socket is synced (no `more`); each must hold its room's last seq.
     const syncedMs = performance.now() - t1;
     objects?.look();
+    const workerCpu = worker.stop();
+    const neighbourCpu = neighbours.stop();
     const upgrade = new Samples();
     let acceptMs = 0;
     for (const s of back) {
@@ -221,6 +229,9 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
       warmUpgradeMs: warm.summary(),
       burstUpgradeMs: burst.summary(),
       objectsUntilSynced: objects ? { awakeAtStart: objects.atStart, opened: objects.opened, openedBy: objects.openedBy, closed: objects.closed } : null,
+      workerCpuMsUntilSynced: target.workerPid ? round(workerCpu.seconds * 1000, 0) : null,
+      neighbourCoresUntilSynced: round(neighbourCpu.cores, 3),
+      neighbourCoresBy: coresByName(servers, neighbourCpu),
       lost,
       duplicated: dup,
       outOfOrder: ooo,
