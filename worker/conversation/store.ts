@@ -55,7 +55,13 @@ export class ConversationStore {
   /** The newest message as a welcome or a notification shows it; dropped by every change to it. */
   #last: Message | null | undefined;
   /** Unread counts as last computed, by member (see unreadFor). */
-  readonly #unread = new Map<string, { readSeq: number; upTo: number; n: number }>();
+  readonly #unread = new Map<string, { readSeq: number; n: number; stored: number; storedBySelf: number }>();
+  /**
+   * Messages stored by this instance, in all and by sender: what unreadFor adds to a count it
+   * kept, without a query. Never reset: counts compare a difference of them.
+   */
+  #stored = 0;
+  readonly #storedBy = new Map<string, number>();
   readonly #rollbackDrops: (() => void)[] = [];
   readonly #reader: LogReader;
 
@@ -302,6 +308,8 @@ export class ConversationStore {
       if (written === 0) return null;
       this.#lastSeq = seq;
       within?.(seq);
+      this.#stored++;
+      this.#storedBy.set(sender, (this.#storedBy.get(sender) ?? 0) + 1);
       return seq;
     };
     if (within) return this.atomic(insert);
@@ -350,6 +358,7 @@ export class ConversationStore {
   react(target: number, username: string, emoji: string, on: boolean, ts: number): number | null {
     return this.atomic(() => {
       this.#last = undefined;
+      if (on) this.#reader.reacting(target);
       const changed = on
         ? this.sql.exec("INSERT OR IGNORE INTO reactions (target, emoji, username, at) VALUES (?, ?, ?, ?)", target, emoji, username, ts).rowsWritten
         : this.sql.exec("DELETE FROM reactions WHERE target = ? AND emoji = ? AND username = ?", target, emoji, username).rowsWritten;
@@ -385,18 +394,24 @@ export class ConversationStore {
   /**
    * Messages from others after `readSeq`, deleted ones not counted. Every new socket's welcome and
    * every read mark asks, and counting a long backlog each time was most of a reconnect: the last
-   * count is kept per member and only what came after it is counted (a deletion, which can lower
-   * any count, starts them all over).
+   * count is kept per member, and what came after it is added from the messages this instance
+   * stored meanwhile (all of them, since a message is stored only here; less the member's own),
+   * with no query: a reconnect that replays what it missed otherwise counted it again (issue 17).
+   * A deletion, which can lower any count, and a rolled-back write start them all over.
    */
   unreadFor(username: string, readSeq: number): number {
     const last = this.lastSeq();
     const kept = this.#unread.get(username);
-    const from = kept && kept.readSeq === readSeq ? kept.upTo : readSeq;
-    const more = from >= last ? 0 : this.sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM messages WHERE seq > ? AND sender != ? AND deleted = 0", from, username)
-      .one().n;
-    const n = (kept && kept.readSeq === readSeq ? kept.n : 0) + more;
-    this.#unread.set(username, { readSeq, upTo: last, n });
+    const bySelf = this.#storedBy.get(username) ?? 0;
+    let n: number;
+    if (kept && kept.readSeq === readSeq) {
+      n = kept.n + (this.#stored - kept.stored) - (bySelf - kept.storedBySelf);
+    } else {
+      n = readSeq >= last ? 0 : this.sql
+        .exec<{ n: number }>("SELECT count(*) AS n FROM messages WHERE seq > ? AND sender != ? AND deleted = 0", readSeq, username)
+        .one().n;
+    }
+    this.#unread.set(username, { readSeq, n, stored: this.#stored, storedBySelf: bySelf });
     return n;
   }
 
