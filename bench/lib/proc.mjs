@@ -93,23 +93,19 @@ export function objectWatch(pid) {
     openedBy: {},
     look() {
       const now = openObjectFiles(pid);
-      let changed = now.size !== before.size;
-      for (const f of before) {
-        if (!now.has(f)) {
-          watch.closed++;
+      // Files in `from` and not in `to`, counted in all (`field`) and by class (`field` + "By").
+      const gone = (from, to, field) => {
+        let n = 0;
+        for (const f of from) {
+          if (to.has(f)) continue;
           const kind = objectClass(f);
-          watch.closedBy[kind] = (watch.closedBy[kind] ?? 0) + 1;
-          changed = true;
+          watch[`${field}By`][kind] = (watch[`${field}By`][kind] ?? 0) + 1;
+          n++;
         }
-      }
-      for (const f of now) {
-        if (!before.has(f)) {
-          watch.opened++;
-          const kind = objectClass(f);
-          watch.openedBy[kind] = (watch.openedBy[kind] ?? 0) + 1;
-          changed = true;
-        }
-      }
+        watch[field] += n;
+        return n;
+      };
+      const changed = gone(before, now, "closed") + gone(now, before, "opened") > 0;
       before = now;
       return changed;
     },
