@@ -310,6 +310,9 @@ export class ConversationStore {
       within?.(seq);
       this.#stored++;
       this.#storedBy.set(sender, (this.#storedBy.get(sender) ?? 0) + 1);
+      // The newest message is this one, as a welcome's preview reads it back (no reactions yet), so
+      // the next welcome need not read it; one with files is read back with them when asked.
+      if (!within) this.#last = replyTo === undefined ? { seq, id: clientId, from: sender, body, ts } : { seq, id: clientId, from: sender, body, ts, replyTo };
       return seq;
     };
     if (within) return this.atomic(insert);
