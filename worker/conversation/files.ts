@@ -11,6 +11,7 @@
  * `files_gone` until R2 confirms each deletion, so a failed delete is retried by the alarm.
  */
 import type { FileRef, Message } from "../../protocol";
+import { SeqCeiling } from "./seq-ceiling";
 
 /** Part of CONVERSATION_SCHEMA (schema.ts), so a wiped object that is created again has it too. */
 export const FILES_SCHEMA = [
@@ -63,24 +64,14 @@ function toRef(r: Pick<FileRow, "id" | "name" | "type" | "size" | "width" | "hei
 }
 
 export class ConversationFiles {
-  /**
-   * At least the highest seq any file is attached to (0: none), read once when first needed and
-   * raised by every attachment; a rolled-back or deleted one may leave it high, never low. Most
-   * replays and pages hold no message with files, and the query for theirs is then not made
-   * (issue 17: a reconnect's replay ran three queries where the bare object runs one).
-   */
-  #ceiling: number | undefined;
+  /** Above the messages with files attached (see SeqCeiling). */
+  readonly #attached = new SeqCeiling(() => this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM files WHERE seq IS NOT NULL").one().s ?? 0);
 
   constructor(
     private readonly sql: SqlStorage,
     /** The bucket (absent in a deployment without the binding: then uploads are refused). */
     private readonly bucket: () => R2Bucket | undefined,
   ) {}
-
-  #attachedUpTo(): number {
-    this.#ceiling ??= this.sql.exec<{ s: number | null }>("SELECT max(seq) AS s FROM files WHERE seq IS NOT NULL").one().s ?? 0;
-    return this.#ceiling;
-  }
 
   add(f: FileRecord): void {
     this.sql.exec(
@@ -107,8 +98,7 @@ export class ConversationFiles {
 
   /** Attaches the files to message `seq`; throws (rolling back the caller's transaction) if one cannot be. */
   attach(ids: readonly string[], owner: string, seq: number): void {
-    // Raised before the rows change: a reader never sees a file above it.
-    this.#ceiling = Math.max(this.#attachedUpTo(), seq);
+    this.#attached.raise(seq);
     for (const id of ids) {
       // Counted by RETURNING: rowsWritten also counts the index rows an update rewrites.
       const attached = this.sql.exec("UPDATE files SET seq = ? WHERE id = ? AND owner = ? AND seq IS NULL RETURNING id", seq, id, owner).toArray();
@@ -129,9 +119,7 @@ export class ConversationFiles {
   /** The files of these messages, each message's in the order they were sent. */
   refsFor(seqs: readonly number[]): Map<number, FileRef[]> {
     const bySeq = new Map<number, FileRef[]>();
-    let lowest = Number.POSITIVE_INFINITY;
-    for (const seq of seqs) if (seq < lowest) lowest = seq;
-    if (lowest > this.#attachedUpTo()) return bySeq;
+    if (this.#attached.above(seqs)) return bySeq;
     const rows = this.sql
       .exec<FileRow>("SELECT * FROM files WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq, rowid", JSON.stringify(seqs))
       .toArray();

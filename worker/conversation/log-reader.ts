@@ -5,6 +5,7 @@
  */
 import type { EventFrame, FileRef, Message, Reaction } from "../../protocol";
 import { asRole, MESSAGE_COLUMNS, type MessageRow } from "./rows";
+import { SeqCeiling } from "./seq-ceiling";
 
 /** The conversation's files, as far as reading messages needs them (files.ts). */
 export interface FileRefs {
@@ -51,28 +52,17 @@ function groupReactions(rows: { target: number; emoji: string; username: string 
 }
 
 export class LogReader {
-  /**
-   * At least the highest message seq any reaction was given to (0: none), read once when first
-   * needed and raised by every reaction given (ConversationStore.react); one taken back, or
-   * rolled back, may leave it high, never low. A replay or page of messages all above it holds no
-   * reaction, and the query for theirs is then not made (issue 17: a reconnect's replay ran three
-   * queries where the bare object runs one).
-   */
-  #reactedUpTo: number | undefined;
+  /** Above the messages with reactions (see SeqCeiling). */
+  readonly #reacted = new SeqCeiling(() => this.sql.exec<{ s: number | null }>("SELECT max(target) AS s FROM reactions").one().s ?? 0);
 
   constructor(
     private readonly sql: SqlStorage,
     private readonly files: () => FileRefs | null,
   ) {}
 
-  #reactionCeiling(): number {
-    this.#reactedUpTo ??= this.sql.exec<{ s: number | null }>("SELECT max(target) AS s FROM reactions").one().s ?? 0;
-    return this.#reactedUpTo;
-  }
-
-  /** A reaction is about to be stored on message `target` (before the row: never found above the ceiling). */
+  /** A reaction is about to be stored on message `target` (ConversationStore.react). */
   reacting(target: number): void {
-    this.#reactedUpTo = Math.max(this.#reactionCeiling(), target);
+    this.#reacted.raise(target);
   }
 
   /**
@@ -100,7 +90,7 @@ export class LogReader {
       if (lo === 0) lo = r[0];
       hi = r[0];
     }
-    const reactions = lo === 0 || lo > this.#reactionCeiling() ? null : this.#reactionsBetween(lo, hi);
+    const reactions = lo === 0 || this.#reacted.above([lo]) ? null : this.#reactionsBetween(lo, hi);
     const frames: EventFrame[] = [];
     for (const [seq, type, ts, actor, target, body, emoji, flag, clientId, text, replyTo, edited, deleted, by, data] of rows) {
       switch (type) {
@@ -163,9 +153,7 @@ export class LogReader {
 
   /** Reactions on the given messages (a page of history, or scattered search hits). */
   #reactionsOf(seqs: number[]): Map<number, Reaction[]> {
-    let lowest = Number.POSITIVE_INFINITY;
-    for (const seq of seqs) if (seq < lowest) lowest = seq;
-    if (lowest > this.#reactionCeiling()) return new Map();
+    if (this.#reacted.above(seqs)) return new Map();
     return groupReactions(
       this.sql
         .exec<{ target: number; emoji: string; username: string }>(

@@ -312,7 +312,11 @@ export class ConversationStore {
       this.#storedBy.set(sender, (this.#storedBy.get(sender) ?? 0) + 1);
       // The newest message is this one, as a welcome's preview reads it back (no reactions yet), so
       // the next welcome need not read it; one with files is read back with them when asked.
-      if (!within) this.#last = replyTo === undefined ? { seq, id: clientId, from: sender, body, ts } : { seq, id: clientId, from: sender, body, ts, replyTo };
+      if (!within) {
+        const m: Message = { seq, id: clientId, from: sender, body, ts };
+        if (replyTo !== undefined) m.replyTo = replyTo;
+        this.#last = m;
+      }
       return seq;
     };
     if (within) return this.atomic(insert);
@@ -403,14 +407,13 @@ export class ConversationStore {
    * A deletion, which can lower any count, and a rolled-back write start them all over.
    */
   unreadFor(username: string, readSeq: number): number {
-    const last = this.lastSeq();
     const kept = this.#unread.get(username);
     const bySelf = this.#storedBy.get(username) ?? 0;
     let n: number;
     if (kept && kept.readSeq === readSeq) {
       n = kept.n + (this.#stored - kept.stored) - (bySelf - kept.storedBySelf);
     } else {
-      n = readSeq >= last ? 0 : this.sql
+      n = readSeq >= this.lastSeq() ? 0 : this.sql
         .exec<{ n: number }>("SELECT count(*) AS n FROM messages WHERE seq > ? AND sender != ? AND deleted = 0", readSeq, username)
         .one().n;
     }
