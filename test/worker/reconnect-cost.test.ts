@@ -59,6 +59,46 @@ describe("a reconnect's reads", () => {
     await closeAll(a, back!);
   });
 
+  it("reads and encodes the replay once for the sockets that come back with one seq, and again once the log moved", async () => {
+    const [owner, bob, carol] = await Promise.all([signup("rc"), signup("rc"), signup("rc")]);
+    const conv = await room(owner, [bob, carol]);
+    const a = await join(conv.id, owner);
+    const held = (await a.next("synced")).lastSeq;
+    const seqs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      a.send({ t: "send", id: `s${i}`, body: `said ${i}` });
+      seqs.push((await a.next("ack", (f) => f.id === `s${i}`)).seq);
+    }
+    const replayed = (s: Awaited<ReturnType<typeof connect>>) => s.frames.filter((f) => f.t === "msg" || f.t === "edit");
+    // Bob's and Carol's devices come back together from the seq they all held.
+    const back: Awaited<ReturnType<typeof connect>>[] = [];
+    const comeBack = async (who: typeof bob) => {
+      const s = await connect(`/chat/${conv.id}`, who, { since: held });
+      await s.next("synced");
+      back.push(s);
+      return s;
+    };
+    const first = await comeBack(bob);
+    const statements = await statementsDuring(convStub(conv.id), async () => {
+      await comeBack(carol);
+      await comeBack(bob);
+    });
+    // Each had its page, the same one, and neither read the log again.
+    expect(replayed(first).map((f) => (f as { seq: number }).seq)).toEqual(seqs);
+    for (const s of back) expect(replayed(s)).toEqual(replayed(first));
+    expect(statements.filter((q) => /\bFROM\s+(messages|events)\b/i.test(q))).toEqual([]);
+
+    // An edit of a replayed message: the next socket with that seq sees the message as edited,
+    // and the edit itself.
+    a.send({ t: "edit", target: seqs[1]!, body: "said 1, edited" });
+    const edit = await a.next("edit", (f) => f.target === seqs[1]);
+    const later = await comeBack(carol);
+    const page = replayed(later);
+    expect(page.map((f) => (f as { seq: number }).seq)).toEqual([...seqs, edit.seq]);
+    expect(page[1]).toMatchObject({ t: "msg", seq: seqs[1], body: "said 1, edited", edited: true });
+    await closeAll(a, ...back);
+  });
+
   it("shows a reaction and a file given after a replay in the next replay, in history and in the preview", async () => {
     const [owner, bob] = await Promise.all([signup("rc"), signup("rc")]);
     const conv = await room(owner, [bob]);

@@ -27,6 +27,7 @@ import type { SessionCheck } from "../user/account";
 import { Budgets, replayStopped } from "./budgets";
 import { CheckedSessions } from "./checked-sessions";
 import { QuickAdmits } from "./quick-admits";
+import { ReplayMemo } from "./replay-memo";
 import { ConversationFiles, type FileRecord } from "./files";
 import { FrameHandler } from "./frames";
 import { Invites, type InviteAnswer, type InviteOp } from "./invites";
@@ -214,6 +215,7 @@ export class ConversationObject extends SocketObject {
     if (meta?.deleted) return null;
     if (!meta && !this.#wiped) {
       this.#wiped = true;
+      this.#replays.clear();
       // Not awaited: the output gate holds the answer until the deletion is durable.
       void this.ctx.storage.deleteAll();
     }
@@ -311,6 +313,7 @@ export class ConversationObject extends SocketObject {
     if (this.#wiped) return;
     this.#meta = null;
     this.#wiped = true;
+    this.#replays.clear();
     await this.ctx.storage.deleteAll();
   }
 
@@ -442,6 +445,9 @@ export class ConversationObject extends SocketObject {
     new CheckedSessionsTable(this.ctx.storage.sql, (session) => this.#checked.entry(session)),
   );
 
+  /** Replays read and encoded once for the sockets that come back with one seq (replay-memo.ts). */
+  readonly #replays = new ReplayMemo();
+
   /** Upgrades whose admission carried their session's lease: `opened` then reports nothing. */
   readonly #leased = new WeakMap<Request, SocketLease>();
 
@@ -492,13 +498,21 @@ export class ConversationObject extends SocketObject {
       return;
     }
     // Nothing missed (a reconnect that was already up to date, a second tab): no log query.
-    const events = since === lastSeq ? [] : this.store.eventsAfter(since, this.limits.backlog);
-    const codec = this.codecs.for(a.proto);
-    for (let i = 0; i < events.length; i += REPLAY_BATCH) {
-      const chunk = events.slice(i, i + REPLAY_BATCH);
-      trySend(ws, chunk.length === 1 ? codec.encode(chunk[0]!) : codec.encodeBatch(chunk));
+    let upTo = since;
+    if (since < lastSeq) {
+      const codec = this.codecs.for(a.proto);
+      // The sockets coming back together with one seq share one read and one encode (replay-memo.ts).
+      const replay = this.#replays.replay(since, lastSeq, a.proto, () => this.store.eventsAfter(since, this.limits.backlog), (events) => {
+        const payloads = [];
+        for (let i = 0; i < events.length; i += REPLAY_BATCH) {
+          const chunk = events.slice(i, i + REPLAY_BATCH);
+          payloads.push(chunk.length === 1 ? codec.encode(chunk[0]!) : codec.encodeBatch(chunk));
+        }
+        return payloads;
+      });
+      for (const payload of replay.payloads) trySend(ws, payload);
+      upTo = replay.upTo;
     }
-    const upTo = events.length > 0 ? events[events.length - 1]!.seq : since;
     replayStopped(ws, upTo < lastSeq ? upTo : null);
     this.send(ws, a, { t: "synced", lastSeq: upTo, more: upTo < lastSeq });
   }
