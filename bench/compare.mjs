@@ -4,7 +4,7 @@
 //
 //   node bench/compare.mjs --what=upgrade|storm|dm|room|idle --builds=main=.,nocheck=../wt/nocheck[:noassets],bare
 //     [--n=100] [--seconds=3] [--repeat=2] [--state=/dev/shm] [--syncs] [--after=1500] [--cold]
-//     [--js-profile [--survivors]] [--perf=DIR] [--heartbeat=MS] [--deflate] [--heap]
+//     [--js-profile [--survivors|--allocations]] [--perf=DIR] [--heartbeat=MS] [--deflate] [--heap]
 //
 // upgrade: upgrades one after the other for a member already online, alternating between the
 //   builds (a slow spell falls on all alike): time to the 101 and workerd CPU per upgrade and close.
@@ -140,7 +140,8 @@ function countSyncs(pid) {
 /**
  * Starts the inspector's CPU profile of a build's Worker when --js-profile asks for one (the bare
  * object's too: its collector's share is the one to compare with). `--survivors`: the room pass
- * also samples what outlives a scavenge, by where it was allocated (bench/lib/profile.mjs).
+ * also samples what outlives a scavenge, by where it was allocated (bench/lib/profile.mjs);
+ * `--allocations`: everything the room pass allocates, collected or not (the garbage per send).
  */
 const jsProfile = (x, all, allocations = false) => (args.has("js-profile") ? startProfile(inspectorOf(x, all), undefined, { allocations }) : null);
 
@@ -259,7 +260,7 @@ async function room100(all) {
   for (let r = 0; r < repeat; r++) {
     for (const x of all) {
       const last = r === repeat - 1;
-      const js = last ? await jsProfile(x, all, args.has("survivors") ? "survivors" : false) : null;
+      const js = last ? await jsProfile(x, all, args.has("survivors") ? "survivors" : args.has("allocations")) : null;
       const open = await fanout(x.t, msgpack, [x.room], { ...common, mode: "open", rate: 100, seconds: Math.max(seconds, 10) });
       if (js) await stopProfile(js, x.name, "room");
       const closed = await fanout(x.t, msgpack, [x.room], { ...common, mode: "closed", window: 50, seconds });
