@@ -11,6 +11,9 @@ import { round, Samples } from "./stats.mjs";
 
 let idCounter = 0;
 
+/** Longest wait for the watcher to see every contact back online (each is counted either way). */
+const PRESENCE_WAIT_MS = 15_000;
+
 /**
  * An inbox socket of `member` that counts the `presence` frames it is told, by user and state.
  * Resolves once the `inbox` frame came (the watcher is in place).
@@ -187,9 +190,15 @@ export async function storm(target, proto, rooms, { socketsPerRoom, connectDeadl
         ooo += s.outOfOrder;
       }
     }
-    // Presence rounds are deferred (ours: gathered for a second before they go to the inboxes):
-    // count what the watcher is told until the server has been quiet for longer than that. A quick
-    // run's shorter windows (1 s) could end inside the wait and count nothing.
+    // Presence is deferred (ours: a socket let in without a call reports a moment later, and the
+    // rounds to the inboxes gather for a second): wait until the watcher has seen every contact
+    // come back (at most PRESENCE_WAIT_MS), then until the server has been quiet for longer than a
+    // round, so that a repeat is counted too. A quiet wait alone could end before the deferred
+    // reports fired (a quick run's storm is over in a few milliseconds) and count nothing.
+    if (watcher) {
+      const until = performance.now() + PRESENCE_WAIT_MS;
+      while ([...contacts].some((u) => !watcher.online.has(u)) && performance.now() < until) await sleep(50);
+    }
     await settle(target, { quietMs: Math.max(quietFor(target, 2500), watcher ? 1500 : 0) });
     const others = new Set(rooms.flatMap((r) => r.members.map((m) => m.username)));
     others.delete(watchedUser.username);
