@@ -5,7 +5,9 @@
  * shortcuts rest on bounds kept in memory (the highest message with a reaction or a file, the
  * messages stored since a count), so the tests below also hold them to the truth: a reaction or a
  * file given after a replay shows in the next one, and a count kept across messages, reactions,
- * the member's own messages, a read mark and a deletion equals a fresh count.
+ * the member's own messages, a read mark and a deletion equals a fresh count. Sockets that come
+ * back together with one seq share one read of their page (replay-memo.ts), and a change after it
+ * shows in the next.
  */
 import { describe, expect, it } from "vitest";
 import type { FileRef } from "../../protocol";

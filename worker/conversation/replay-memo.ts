@@ -11,7 +11,8 @@
  * the memo itself where its storage is erased (the seqs start over).
  *
  * Bounded: a few pages (by `since`), and only while their encoded bytes stay under a budget, so a
- * quiet room does not hold large pages for nothing.
+ * quiet room does not hold large pages for nothing. Each page also keeps its events, for a socket
+ * of another codec: about as much again as the budget counts.
  */
 import type { EventFrame } from "../../protocol";
 
